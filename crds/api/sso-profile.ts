@@ -1,0 +1,200 @@
+// SSOProfile: one SAML 2.0 IdP connection of an organization.
+import { z } from 'zod';
+import { commonStatus, dnsName, duration, email, httpsOrHttpUrl, roleName } from './common.ts';
+
+export const SIGNATURE_ALGORITHMS = ['rsa-sha256', 'rsa-sha384', 'rsa-sha512', 'ecdsa-sha256', 'ecdsa-sha384', 'ecdsa-sha512', 'rsa-sha1'] as const;
+export const DEFAULT_SIGNATURE_ALGORITHMS = ['rsa-sha256', 'rsa-sha384', 'rsa-sha512', 'ecdsa-sha256', 'ecdsa-sha384', 'ecdsa-sha512'] as const;
+export const ENFORCEMENT_PHASES = ['NotRequested', 'Blocked', 'InProgress', 'Enforced'] as const;
+export const TEST_RESULTS = ['Pending', 'Succeeded', 'Failed'] as const;
+export const NAMEID_FORMATS = ['emailAddress', 'unspecified', 'persistent'] as const;
+
+const pemCertificate = z
+  .string()
+  .min(64)
+  .max(16384)
+  .regex(/-----BEGIN CERTIFICATE-----/)
+  .meta({ description: 'A PEM-encoded X.509 signing certificate of the IdP.' });
+
+const domainList = z.array(dnsName).max(100).meta({ 'x-kubernetes-list-type': 'set' });
+
+export const idpSpec = z
+  .object({
+    metadata: z
+      .object({
+        xml: z.string().max(262144).optional().meta({ description: 'The IdP metadata XML, inline.' }),
+        url: httpsOrHttpUrl.optional().meta({ description: 'Where to fetch the IdP metadata; refreshed periodically.' }),
+        refreshInterval: duration.default('1h').meta({ description: 'How often a metadata URL is fetched again.' }),
+      })
+      .optional()
+      .meta({
+        'x-kubernetes-validations': [
+          { rule: 'has(self.xml) != has(self.url)', message: 'set exactly one of metadata.xml and metadata.url' },
+        ],
+      }),
+    entityID: z.string().min(1).max(1024).optional().meta({ description: 'The IdP\'s entityID (Issuer).' }),
+    ssoURL: httpsOrHttpUrl.optional().meta({ description: 'The IdP\'s SingleSignOnService URL (HTTP-Redirect binding).' }),
+    certificates: z
+      .array(pemCertificate)
+      .max(4)
+      .optional()
+      .meta({ description: 'Trusted signing certificates; list the old and the new one during a rotation.' }),
+  })
+  .meta({
+    description: 'The identity provider: its metadata, or entityID + ssoURL + certificates.',
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.metadata) || (has(self.entityID) && has(self.ssoURL) && has(self.certificates) && size(self.certificates) > 0)',
+        message: 'idp needs metadata (xml or url), or entityID, ssoURL and at least one certificate',
+      },
+      {
+        rule: '!has(self.metadata) || (!has(self.entityID) && !has(self.ssoURL) && !has(self.certificates))',
+        message: 'idp.metadata and idp.entityID/ssoURL/certificates are mutually exclusive',
+      },
+    ],
+  });
+
+export const ssoProfileSpec = z
+  .object({
+    displayName: z.string().max(256).optional().meta({ description: 'Shown to users, e.g. "Okta".' }),
+    idp: idpSpec,
+    domains: domainList
+      .min(1)
+      .meta({ description: 'Verified domains (VerifiedDomain.spec.domain) whose users this profile serves.' }),
+    nameIDFormat: z.enum(NAMEID_FORMATS).default('emailAddress'),
+    signAuthnRequests: z.boolean().default(false).meta({ description: 'Sign AuthnRequests with the SP key the operator keeps.' }),
+    signatureAlgorithms: z
+      .array(z.enum(SIGNATURE_ALGORITHMS))
+      .min(1)
+      .max(SIGNATURE_ALGORITHMS.length)
+      .default([...DEFAULT_SIGNATURE_ALGORITHMS])
+      .meta({
+        'x-kubernetes-list-type': 'set',
+        description: 'Accepted IdP signature algorithms. rsa-sha1 is refused unless listed here.',
+      }),
+    allowedClockSkew: duration
+      .default('90s')
+      .meta({
+        description: 'Tolerance for the IdP\'s clock on NotBefore/NotOnOrAfter. At most 5m.',
+        'x-kubernetes-validations': [{ rule: "duration(self) <= duration('5m')", message: 'allowedClockSkew must be at most 5m' }],
+      }),
+    test: z
+      .object({ email: email.meta({ description: 'The managed user who tests the connection.' }) })
+      .optional()
+      .meta({ description: 'Who tests the connection. The test link appears in status.test.url.' }),
+    enforcement: z
+      .object({
+        domains: domainList.meta({ description: 'Domains (a subset of spec.domains) on which SSO is enforced.' }),
+        exempt: z
+          .array(email)
+          .max(32)
+          .optional()
+          .meta({ 'x-kubernetes-list-type': 'set', description: 'Admins who keep password login.' }),
+      })
+      .optional(),
+    provisioning: z
+      .object({
+        jit: z
+          .object({
+            enabled: z.boolean().default(false),
+            defaultRoles: z.array(roleName).max(16).optional().meta({ 'x-kubernetes-list-type': 'set' }),
+          })
+          .optional()
+          .meta({ description: 'Create a ManagedUser on the first SSO login of an unknown user of a verified domain.' }),
+      })
+      .optional(),
+    roleMapping: z
+      .object({
+        attribute: z.string().min(1).max(512).meta({ description: 'The SAML attribute carrying groups, e.g. groups or http://schemas.microsoft.com/ws/2008/06/identity/claims/groups.' }),
+        rules: z
+          .array(
+            z.object({
+              value: z.string().min(1).max(512).meta({ description: 'An attribute value, e.g. a group name or object ID.' }),
+              roles: z.array(roleName).min(1).max(16).meta({ 'x-kubernetes-list-type': 'set' }),
+            }),
+          )
+          .max(256),
+      })
+      .optional()
+      .meta({ description: 'Maps IdP group/attribute values to application roles.' }),
+  })
+  .meta({
+    description: 'One SAML 2.0 identity provider connection.',
+    'x-kubernetes-validations': [
+      {
+        rule: '!has(self.enforcement) || self.enforcement.domains.all(d, d in self.domains)',
+        message: 'every spec.enforcement.domains entry must also be listed in spec.domains',
+        fieldPath: '.enforcement.domains',
+      },
+      {
+        rule: "!has(self.test) || self.domains.exists(d, self.test.email.lowerAscii().endsWith('@' + d))",
+        message: 'spec.test.email must belong to one of spec.domains',
+        fieldPath: '.test.email',
+      },
+    ],
+  });
+
+const certificateInfo = z.object({
+  fingerprintSHA256: z.string().max(128),
+  subject: z.string().max(1024).optional(),
+  notBefore: z.iso.datetime({ offset: true }).optional(),
+  notAfter: z.iso.datetime({ offset: true }).optional(),
+});
+
+export const ssoProfileStatus = z
+  .object({
+    ...commonStatus,
+    sp: z
+      .object({
+        entityID: z.string().max(2048).optional().meta({ description: 'Paste into the IdP as the Audience / SP Entity ID.' }),
+        acsURL: z.string().max(2048).optional().meta({ description: 'Paste into the IdP as the ACS / Reply URL.' }),
+        metadataURL: z.string().max(2048).optional().meta({ description: 'SP metadata to load into the IdP.' }),
+      })
+      .optional(),
+    idp: z
+      .object({
+        entityID: z.string().max(1024).optional(),
+        ssoURL: z.string().max(2048).optional(),
+        certificates: z.array(certificateInfo).max(8).optional(),
+        metadataFetchedTime: z.iso.datetime({ offset: true }).optional(),
+      })
+      .optional(),
+    test: z
+      .object({
+        url: z.string().max(2048).optional().meta({ description: 'Open while signed in to the IdP as spec.test.email.' }),
+        email: z.string().max(320).optional(),
+        result: z.enum(TEST_RESULTS).optional(),
+        errorCode: z.string().max(64).optional(),
+        message: z.string().max(1024).optional(),
+        attemptedTime: z.iso.datetime({ offset: true }).optional(),
+        completedTime: z.iso.datetime({ offset: true }).optional(),
+      })
+      .optional(),
+    recentFailures: z
+      .array(
+        z.object({
+          code: z.string().max(64),
+          hint: z.string().max(1024),
+          count: z.int().min(0),
+          lastSeenTime: z.iso.datetime({ offset: true }),
+        }),
+      )
+      .max(10)
+      .optional()
+      .meta({ description: 'The latest SAML rejections for this profile, written at a bounded rate by the sp-server.' }),
+    enforcement: z
+      .object({
+        phase: z.enum(ENFORCEMENT_PHASES),
+        reason: z.string().max(128).optional(),
+        message: z.string().max(1024).optional(),
+        domains: z.array(z.string().max(253)).max(100).optional(),
+        matchedUsers: z.int().min(0).optional(),
+        enforcedUsers: z.int().min(0).optional(),
+      })
+      .optional(),
+  })
+  .meta({ description: 'What the operator (and, for test results, the sp-server) observed.' });
+
+export type SSOProfileSpec = z.infer<typeof ssoProfileSpec>;
+export type SSOProfileStatus = z.infer<typeof ssoProfileStatus>;
+export type EnforcementPhase = (typeof ENFORCEMENT_PHASES)[number];
+export type SignatureAlgorithm = (typeof SIGNATURE_ALGORITHMS)[number];

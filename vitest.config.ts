@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: unit tests (no external process) run next to the code they test; integration
+// tests run against a real kube-apiserver + etcd started once per run by the global setup.
+export default defineConfig({
+  test: {
+    reporters: process.env.CI ? ['default', 'junit'] : ['default'],
+    outputFile: { junit: 'test-results/junit.xml' },
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['crds/**/*.test.ts', 'operator/**/*.test.ts', 'sp-server/**/*.test.ts', 'test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/controlplane/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
