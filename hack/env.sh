@@ -41,6 +41,7 @@ ensure_deps() {
 
 ensure_node
 ensure_deps
+"$GATEHOUSE_ROOT/hack/ensure-packages.sh"
 "$GATEHOUSE_ROOT/hack/build-controlplane.sh"
 export PATH="$GATEHOUSE_ROOT/node_modules/.bin:$GATEHOUSE_BIN:$PATH"
 exec "$@"
