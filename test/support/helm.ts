@@ -129,3 +129,19 @@ export async function statusOf(call: Promise<unknown>): Promise<number> {
     throw err;
   }
 }
+
+/**
+ * Retries until `check` passes or the deadline: the API server's RBAC authorizer follows
+ * Role and binding changes through a watch, so a `helm upgrade` takes effect a moment later.
+ */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
