@@ -19,7 +19,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
-COPY crds/api ./crds/api
+COPY crds ./crds
 COPY operator ./operator
 COPY sp-server ./sp-server
 # A numeric user, so that Kubernetes can verify runAsNonRoot; the chart runs as 10001:10001.

@@ -3,7 +3,8 @@
 // the verbs, subresources, patch types and selectors the real process uses; calls outside its
 // job are refused with 403. The chart is then upgraded with JIT, SCIM and per-namespace
 // Secret access to show each option grants exactly what it says.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AuthenticationV1Api,
@@ -19,7 +20,7 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GROUP, VERSION } from '../../crds/api/index.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
-import { CHART_DIR, eventually, firstWatchEvent, helm, impersonating, statusOf } from '../support/helm.ts';
+import { CHART_DIR, eventually, firstWatchEvent, helm, impersonating, statusOf, writeImpersonatingKubeconfig } from '../support/helm.ts';
 
 const kubeconfig = inject('kubeconfig');
 const root = join(import.meta.dirname, '..', '..');
@@ -94,6 +95,24 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       const review = await c.kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
       expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${ns}:${sa}`);
       expect(review.status?.userInfo?.groups).toContain(`system:serviceaccounts:${ns}`);
+    }
+  });
+
+  it('a kubeconfig file for local processes impersonates the same way (client-node and kubectl)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-kc-'));
+    try {
+      const file = writeImpersonatingKubeconfig(kubeconfig, ns, spServerSA, dir);
+      const kc = new KubeConfig();
+      kc.loadFromFile(file);
+      const review = await kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+      expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${ns}:${spServerSA}`);
+      const denied = await kubectl(file, ['get', 'secret', '-n', orgA, 'app-db-password']);
+      expect(denied.code).not.toBe(0);
+      expect(denied.stderr).toMatch(/Forbidden/);
+      const allowed = await kubectl(file, ['get', 'managedusers', '-A', '-o', 'name']);
+      expect(allowed.stdout, allowed.stderr).toMatch(/manageduser.sso.gatehouse.dev\/alice/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

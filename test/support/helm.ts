@@ -2,10 +2,10 @@
 // hack/build-controlplane.sh, rendering the chart into objects, and clients that impersonate
 // the chart's ServiceAccounts.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 
 export const CHART_DIR = join(import.meta.dirname, '..', '..', 'charts', 'gatehouse');
 
@@ -144,4 +144,18 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000)
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/**
+ * Writes a kubeconfig that authenticates as the admin and impersonates a ServiceAccount
+ * (`as:` in the user entry, which kubectl and client-node both honour), so that a local
+ * operator or sp-server process started with KUBECONFIG=<file> runs with exactly the chart's
+ * RBAC for that ServiceAccount. Returns the file's path.
+ */
+export function writeImpersonatingKubeconfig(adminKubeconfig: string, namespace: string, serviceAccount: string, dir: string): string {
+  const doc = parse(readFileSync(adminKubeconfig, 'utf8')) as { users: { name: string; user: Record<string, unknown> }[] };
+  for (const u of doc.users) u.user.as = `system:serviceaccount:${namespace}:${serviceAccount}`;
+  const path = join(dir, `kubeconfig-${namespace}-${serviceAccount}`);
+  writeFileSync(path, stringify(doc), { mode: 0o600 });
+  return path;
 }
