@@ -90,11 +90,10 @@ describe('helm template, default values', () => {
       '--namespace=gatehouse-system',
       '--config-secret=gatehouse-sp-config',
       '--sp-public-url=http://localhost:8080',
-      '--allow-private-metadata-urls=false',
       '--certificate-expiry-warning=720h',
       '--metrics-address=0.0.0.0:8080',
       '--health-address=0.0.0.0:8081',
-      '--leader-elect=true',
+      '--leader-elect',
     ]);
     expect(args(objs, 'gatehouse-sp-server')).toEqual([
       '--namespace=gatehouse-system',
@@ -103,8 +102,6 @@ describe('helm template, default values', () => {
       '--listen-address=0.0.0.0:8080',
       '--oauth-clients-file=/etc/gatehouse/oauth-clients/clients.json',
       '--signing-key-file=/etc/gatehouse/signing-key/private.pem',
-      '--jit-provisioning=false',
-      '--scim=false',
     ]);
   });
 
@@ -152,7 +149,8 @@ describe('helm template, options', () => {
   it('JIT provisioning adds create on ManagedUsers, nothing else', async () => {
     const objs = await render({ spServer: { jitProvisioning: true } });
     expect(rules(find(objs, 'ClusterRole', 'gatehouse-sp-server'))[0]?.verbs).toEqual(['get', 'list', 'watch', 'create']);
-    expect(args(objs, 'gatehouse-sp-server')).toContain('--jit-provisioning=true');
+    expect(args(objs, 'gatehouse-sp-server')).toContain('--jit-provisioning');
+    expect(args(objs, 'gatehouse-sp-server')).not.toContain('--scim');
   });
 
   it('SCIM adds ManagedUser writes and get on the gatehouse-scim-token Secrets', async () => {
@@ -162,6 +160,7 @@ describe('helm template, options', () => {
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-scim-token'], verbs: ['get'] },
     ]);
     find(objs, 'ClusterRoleBinding', 'gatehouse-sp-server-scim');
+    expect(args(objs, 'gatehouse-sp-server')).toContain('--scim');
   });
 
   it('organization namespaces listed: RoleBindings there instead of cluster-wide Secret access', async () => {
@@ -192,6 +191,10 @@ describe('helm template, options', () => {
     expect(op).toContain('{"port":6443,"protocol":"TCP"}');
     expect(JSON.stringify(find(objs, 'NetworkPolicy', 'gatehouse-sp-server').spec)).toContain('{"port":6379,"protocol":"TCP"}');
     expect(args(objs, 'gatehouse-operator')).toContain('--dns-servers=10.0.0.53:5353');
+    const single = await render({ operator: { leaderElection: { enabled: false }, allowPrivateMetadataURLs: true } });
+    expect(args(single, 'gatehouse-operator')).not.toContain('--leader-elect');
+    expect(args(single, 'gatehouse-operator')).toContain('--allow-private-metadata-urls');
+    expect((find(single, 'Deployment', 'gatehouse-operator').spec as { strategy: unknown }).strategy).toEqual({ type: 'Recreate' });
   });
 
   it('OAuth clients become the mounted clients.json, and changing them rolls the sp-server', async () => {
