@@ -1,0 +1,99 @@
+// Reads and writes the organization's custom resources: SCIM keeps no state of its own.
+import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { z } from 'zod';
+import { GROUP, VERSION } from '../../crds/api/index.ts';
+
+export const objectMeta = z.object({
+  name: z.string(),
+  namespace: z.string(),
+  uid: z.string().optional(),
+  resourceVersion: z.string(),
+  creationTimestamp: z.union([z.string(), z.date()]).optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+export type ObjectMeta = z.infer<typeof objectMeta>;
+
+/** An object as the API server returned it; spec is validated by the caller's own schema. */
+export const k8sObject = z.looseObject({
+  apiVersion: z.string(),
+  kind: z.string(),
+  metadata: objectMeta,
+  spec: z.record(z.string(), z.unknown()).optional(),
+  status: z.unknown().optional(),
+});
+export type K8sObject = z.infer<typeof k8sObject>;
+
+export type Plural = 'managedusers' | 'managedgroups' | 'verifieddomains';
+
+const LIST_PAGE = 500;
+
+export function isApiError(err: unknown, code: number): boolean {
+  return err instanceof ApiException && err.code === code;
+}
+
+export class KubeStore {
+  private readonly api: CustomObjectsApi;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  private base(plural: Plural, namespace: string) {
+    return { group: GROUP, version: VERSION, plural, namespace };
+  }
+
+  async get(plural: Plural, namespace: string, name: string): Promise<K8sObject | undefined> {
+    try {
+      return k8sObject.parse(await this.api.getNamespacedCustomObject({ ...this.base(plural, namespace), name }));
+    } catch (err) {
+      if (isApiError(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Every object matching the selector, page by page so a 100k-user organization stays bounded per response. */
+  async list(plural: Plural, namespace: string, labelSelector?: string): Promise<K8sObject[]> {
+    const out: K8sObject[] = [];
+    let cont: string | undefined;
+    do {
+      const page = z
+        .object({ items: z.array(k8sObject), metadata: z.object({ continue: z.string().optional() }).optional() })
+        .parse(
+          await this.api.listNamespacedCustomObject({
+            ...this.base(plural, namespace),
+            limit: LIST_PAGE,
+            ...(labelSelector ? { labelSelector } : {}),
+            ...(cont ? { _continue: cont } : {}),
+          }),
+        );
+      out.push(...page.items);
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return out;
+  }
+
+  async create(plural: Plural, namespace: string, body: object): Promise<K8sObject> {
+    return k8sObject.parse(await this.api.createNamespacedCustomObject({ ...this.base(plural, namespace), body }));
+  }
+
+  /** Replaces the object; body.metadata.resourceVersion makes it conditional (409 when stale). */
+  async replace(plural: Plural, namespace: string, name: string, body: object): Promise<K8sObject> {
+    return k8sObject.parse(await this.api.replaceNamespacedCustomObject({ ...this.base(plural, namespace), name, body }));
+  }
+
+  /** Deletes the object, only at that resourceVersion when one is given. False when it did not exist. */
+  async delete(plural: Plural, namespace: string, name: string, resourceVersion?: string): Promise<boolean> {
+    try {
+      await this.api.deleteNamespacedCustomObject({
+        ...this.base(plural, namespace),
+        name,
+        ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}),
+      });
+      return true;
+    } catch (err) {
+      if (isApiError(err, 404)) return false;
+      throw err;
+    }
+  }
+}
