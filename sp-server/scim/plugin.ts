@@ -4,7 +4,7 @@
 //
 //   app.register(scimPlugin, { prefix: SCIM_PREFIX, kubeConfig, tokenVerifier, logger })
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { MAX_RESULTS, resourceTypes, schemaDefinitions, serviceProviderConfig } from './discovery.ts';
@@ -84,11 +84,13 @@ interface Params {
   id?: string;
 }
 
-export async function scimPlugin(app: FastifyInstance, opts: ScimPluginOptions): Promise<void> {
+export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opts) => {
   const service = new ScimService(new KubeStore(opts.kubeConfig));
   const log = opts.logger;
   const prefix = app.prefix;
 
+  // SCIM speaks JSON only: text/plain (parsed by fastify by default) is a 415 here.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/scim+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   const baseURL = (req: FastifyRequest<{ Params: Params }>) => `${req.protocol}://${req.host}${prefix}/${req.params.namespace}`;
@@ -109,7 +111,10 @@ export async function scimPlugin(app: FastifyInstance, opts: ScimPluginOptions):
       if (err.code === 422) scim = badRequest('invalidValue', message.success ? message.data.message : 'the API server rejected the resource');
       else if (err.code === 404) scim = new ScimError(404, 'not found');
       else if (err.code === 409) scim = new ScimError(409, 'conflict; retry', 'uniqueness');
-      else {
+      else if (err.code === 429) {
+        reply.header('Retry-After', '1');
+        scim = new ScimError(429, 'the organization\'s directory is busy; retry');
+      } else {
         log.error({ err, status: err.code, url: req.url }, 'SCIM: Kubernetes API call failed');
         scim = new ScimError(503, 'the organization\'s directory is unavailable');
       }
@@ -246,7 +251,7 @@ export async function scimPlugin(app: FastifyInstance, opts: ScimPluginOptions):
     if (!found) throw new ScimError(404, `Schema ${req.params.id} not found`);
     return send(reply, 200, found);
   });
-}
+};
 
 function parseQuery(query: unknown): z.infer<typeof listQuery> {
   const res = listQuery.safeParse(query);

@@ -32,6 +32,26 @@ export function isApiError(err: unknown, code: number): boolean {
   return err instanceof ApiException && err.code === code;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const RETRIES = 6;
+
+/**
+ * The API server answers 429 (with Retry-After) while its watch cache (re)initializes, e.g. just
+ * after a restart or a CRD install, and under API Priority and Fairness pressure: wait and retry
+ * a bounded number of times instead of failing the IdP's request.
+ */
+async function withRetry<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof ApiException) || (err.code !== 429 && err.code !== 503) || attempt >= RETRIES) throw err;
+      const retryAfter = Number(err.headers?.['retry-after'] ?? '1');
+      await sleep(Math.min(2000, Math.max(100, (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000 * (0.5 + Math.random() / 2))));
+    }
+  }
+}
+
 export class KubeStore {
   private readonly api: CustomObjectsApi;
 
@@ -45,7 +65,7 @@ export class KubeStore {
 
   async get(plural: Plural, namespace: string, name: string): Promise<K8sObject | undefined> {
     try {
-      return k8sObject.parse(await this.api.getNamespacedCustomObject({ ...this.base(plural, namespace), name }));
+      return k8sObject.parse(await withRetry(() => this.api.getNamespacedCustomObject({ ...this.base(plural, namespace), name })));
     } catch (err) {
       if (isApiError(err, 404)) return undefined;
       throw err;
@@ -60,12 +80,14 @@ export class KubeStore {
       const page = z
         .object({ items: z.array(k8sObject), metadata: z.object({ continue: z.string().optional() }).optional() })
         .parse(
-          await this.api.listNamespacedCustomObject({
-            ...this.base(plural, namespace),
-            limit: LIST_PAGE,
-            ...(labelSelector ? { labelSelector } : {}),
-            ...(cont ? { _continue: cont } : {}),
-          }),
+          await withRetry(() =>
+            this.api.listNamespacedCustomObject({
+              ...this.base(plural, namespace),
+              limit: LIST_PAGE,
+              ...(labelSelector ? { labelSelector } : {}),
+              ...(cont ? { _continue: cont } : {}),
+            }),
+          ),
         );
       out.push(...page.items);
       cont = page.metadata?.continue || undefined;
@@ -74,22 +96,24 @@ export class KubeStore {
   }
 
   async create(plural: Plural, namespace: string, body: object): Promise<K8sObject> {
-    return k8sObject.parse(await this.api.createNamespacedCustomObject({ ...this.base(plural, namespace), body }));
+    return k8sObject.parse(await withRetry(() => this.api.createNamespacedCustomObject({ ...this.base(plural, namespace), body })));
   }
 
   /** Replaces the object; body.metadata.resourceVersion makes it conditional (409 when stale). */
   async replace(plural: Plural, namespace: string, name: string, body: object): Promise<K8sObject> {
-    return k8sObject.parse(await this.api.replaceNamespacedCustomObject({ ...this.base(plural, namespace), name, body }));
+    return k8sObject.parse(await withRetry(() => this.api.replaceNamespacedCustomObject({ ...this.base(plural, namespace), name, body })));
   }
 
   /** Deletes the object, only at that resourceVersion when one is given. False when it did not exist. */
   async delete(plural: Plural, namespace: string, name: string, resourceVersion?: string): Promise<boolean> {
     try {
-      await this.api.deleteNamespacedCustomObject({
-        ...this.base(plural, namespace),
-        name,
-        ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}),
-      });
+      await withRetry(() =>
+        this.api.deleteNamespacedCustomObject({
+          ...this.base(plural, namespace),
+          name,
+          ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}),
+        }),
+      );
       return true;
     } catch (err) {
       if (isApiError(err, 404)) return false;

@@ -1,0 +1,246 @@
+// The provisioning lifecycle as Microsoft Entra ID and Okta drive it, against the real API
+// server: every SCIM write must show up in the ManagedUser / ManagedGroup resources.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { groupsOfUser } from '../../sp-server/scim/groups.ts';
+import { CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, ScimHarness, type Org } from '../support/scim.ts';
+
+const kubeconfig = inject('kubeconfig');
+let h: ScimHarness;
+
+beforeAll(async () => {
+  h = await ScimHarness.start(kubeconfig);
+});
+afterAll(async () => {
+  await h.stop();
+});
+
+describe('Microsoft Entra ID dialect', () => {
+  let org: Org;
+  beforeAll(async () => {
+    org = await h.organization('entra', ['contoso.example']);
+  });
+  afterAll(async () => {
+    await h.removeOrganization(org);
+  });
+
+  it('creates, finds, patches, deactivates, reactivates and deletes a user', async () => {
+    const userName = 'Adele.Vance@Contoso.example';
+    // Entra first looks the user up by its matching attribute.
+    const before = await h.request(org, 'GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`);
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ totalResults: 0, Resources: [] });
+
+    const created = await h.request(org, 'POST', '/Users', {
+      schemas: [CORE_USER, ENTERPRISE],
+      externalId: '7f3b1e0c-entra-object-id',
+      userName,
+      active: true,
+      displayName: 'Adele Vance',
+      emails: [{ primary: true, type: 'work', value: userName }],
+      name: { formatted: 'Adele Vance', familyName: 'Vance', givenName: 'Adele' },
+      title: 'Retail Manager',
+      [ENTERPRISE]: { employeeNumber: '1001', department: 'Retail', manager: { value: 'boss-id' } },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.headers.get('content-type')).toMatch(/^application\/scim\+json/);
+    const id = created.body.id!;
+    expect(id).toMatch(/^[a-z0-9-]+$/);
+    expect(created.headers.get('location')).toBe(`${h.baseURL}/${org.namespace}/Users/${id}`);
+    const meta = created.body.meta as { version: string; resourceType: string };
+    expect(created.headers.get('etag')).toBe(meta.version);
+    expect(meta.resourceType).toBe('User');
+    expect(created.body).toMatchObject({ schemas: [CORE_USER, ENTERPRISE], userName, active: true, [ENTERPRISE]: { department: 'Retail' } });
+
+    let mu = await h.managedUser(org.namespace, id);
+    expect(mu?.spec).toMatchObject({ email: userName, active: true, displayName: 'Adele Vance' });
+    expect(meta.version).toBe(`W/"${mu?.metadata.resourceVersion}"`);
+
+    // Found by filter: userName (case-insensitive), externalId, emails.value.
+    for (const filter of [
+      `userName eq "${userName.toLowerCase()}"`,
+      'externalId eq "7f3b1e0c-entra-object-id"',
+      `emails[type eq "work" and value eq "${userName}"]`,
+      `(userName eq "nobody@contoso.example" or emails.value eq "${userName}") and active eq true`,
+    ]) {
+      const found = await h.request(org, 'GET', `/Users?filter=${encodeURIComponent(filter)}`);
+      expect(found.status, filter).toBe(200);
+      expect(found.body.totalResults, filter).toBe(1);
+      expect(found.body.Resources?.[0]?.id, filter).toBe(id);
+    }
+
+    // Entra's PATCH: capitalised ops, filtered paths, extension URNs, a path-less value map.
+    const patched = await h.request(org, 'PATCH', `/Users/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [
+        { op: 'Replace', path: 'displayName', value: 'Adele V.' },
+        { op: 'Replace', path: 'emails[type eq "work"].value', value: userName },
+        { op: 'Add', path: 'phoneNumbers[type eq "mobile"].value', value: '+1 555 0100' },
+        { op: 'Replace', path: `${ENTERPRISE}:department`, value: 'Sales' },
+        { op: 'Add', value: { 'name.givenName': 'Adèle', title: 'Sales Lead' } },
+      ],
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body).toMatchObject({
+      displayName: 'Adele V.',
+      title: 'Sales Lead',
+      name: { givenName: 'Adèle', familyName: 'Vance' },
+      phoneNumbers: [{ type: 'mobile', value: '+1 555 0100' }],
+      [ENTERPRISE]: { department: 'Sales', employeeNumber: '1001' },
+    });
+    mu = await h.managedUser(org.namespace, id);
+    expect(mu?.spec.displayName).toBe('Adele V.');
+
+    // Deactivate with the string "False" Entra sends; the ManagedUser says so.
+    const off = await h.request(org, 'PATCH', `/Users/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'Replace', path: 'active', value: 'False' }],
+    });
+    expect(off.status).toBe(200);
+    expect(off.body.active).toBe(false);
+    expect((await h.managedUser(org.namespace, id))?.spec.active).toBe(false);
+
+    const on = await h.request(org, 'PATCH', `/Users/${id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'Replace', value: { active: 'True' } }],
+    });
+    expect(on.status).toBe(200);
+    expect((await h.managedUser(org.namespace, id))?.spec.active).toBe(true);
+
+    // Groups: create, add the member, find by displayName without members, role-mapping lookup.
+    const group = await h.request(org, 'POST', '/Groups', { schemas: [CORE_GROUP], displayName: 'Sales Team', externalId: 'g-entra-1', members: [] });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    const gid = group.body.id!;
+    const add = await h.request(org, 'PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'Add', path: 'members', value: [{ value: id }] }],
+    });
+    expect(add.status, JSON.stringify(add.body)).toBe(200);
+    expect((await h.managedGroup(org.namespace, gid)).spec).toMatchObject({ displayName: 'Sales Team', externalId: 'g-entra-1', members: [id] });
+    const byName = await h.request(org, 'GET', `/Groups?filter=${encodeURIComponent('displayName eq "sales team"')}&excludedAttributes=members`);
+    expect(byName.body.totalResults).toBe(1);
+    expect(byName.body.Resources?.[0]).toMatchObject({ id: gid, displayName: 'Sales Team' });
+    expect(byName.body.Resources?.[0]).not.toHaveProperty('members');
+    const membership = await h.request(org, 'GET', `/Groups?filter=${encodeURIComponent(`id eq "${gid}" and members[value eq "${id}"]`)}`);
+    expect(membership.body.totalResults).toBe(1);
+    expect(await groupsOfUser(h.kc, org.namespace, id)).toEqual(['Sales Team']);
+
+    const rename = await h.request(org, 'PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'Replace', path: 'displayName', value: 'Sales EMEA' }],
+    });
+    expect(rename.status).toBe(200);
+    expect(await groupsOfUser(h.kc, org.namespace, id)).toEqual(['Sales EMEA']);
+
+    const removeMember = await h.request(org, 'PATCH', `/Groups/${gid}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'Remove', path: `members[value eq "${id}"]` }],
+    });
+    expect(removeMember.status).toBe(200);
+    expect(await groupsOfUser(h.kc, org.namespace, id)).toEqual([]);
+    await h.request(org, 'PATCH', `/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: 'Add', path: 'members', value: [{ value: id }] }] });
+
+    // DELETE removes the ManagedUser and its group memberships.
+    const del = await h.request(org, 'DELETE', `/Users/${id}`);
+    expect(del.status).toBe(204);
+    expect(await h.managedUser(org.namespace, id)).toBeUndefined();
+    expect((await h.request(org, 'GET', `/Users/${id}`)).status).toBe(404);
+    expect((await h.managedGroup(org.namespace, gid)).spec.members ?? []).toEqual([]);
+    expect((await h.request(org, 'DELETE', `/Groups/${gid}`)).status).toBe(204);
+    expect((await h.request(org, 'GET', `/Groups/${gid}`)).status).toBe(404);
+  });
+});
+
+describe('Okta dialect', () => {
+  let org: Org;
+  beforeAll(async () => {
+    org = await h.organization('okta', ['initech.example']);
+  });
+  afterAll(async () => {
+    await h.removeOrganization(org);
+  });
+
+  it('creates, finds, replaces with PUT, deactivates, reactivates and deletes a user', async () => {
+    const userName = 'peter.gibbons@initech.example';
+    const lookup = `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&startIndex=1&count=100`;
+    const before = await h.request(org, 'GET', lookup);
+    expect(before.body).toMatchObject({ totalResults: 0, startIndex: 1, itemsPerPage: 0 });
+
+    const body = {
+      schemas: [CORE_USER],
+      userName,
+      name: { givenName: 'Peter', familyName: 'Gibbons' },
+      emails: [{ primary: true, value: userName, type: 'work' }],
+      displayName: 'Peter Gibbons',
+      locale: 'en-US',
+      externalId: '00u1okta',
+      groups: [],
+      password: 'tps-reports-2026',
+      active: true,
+    };
+    // Okta sends application/json.
+    const created = await h.request(org, 'POST', '/Users', body, { 'content-type': 'application/json' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id!;
+    expect(created.body).not.toHaveProperty('password');
+    const mu = await h.managedUser(org.namespace, id);
+    expect(JSON.stringify(mu)).not.toContain('tps-reports-2026');
+    expect(mu?.spec).toMatchObject({ email: userName, active: true, displayName: 'Peter Gibbons' });
+
+    const found = await h.request(org, 'GET', lookup);
+    expect(found.body).toMatchObject({ totalResults: 1, itemsPerPage: 1 });
+    expect(found.body.Resources?.[0]).toMatchObject({ id, userName, locale: 'en-US', externalId: '00u1okta' });
+
+    expect((await h.request(org, 'GET', `/Users/${id}`)).body).toMatchObject({ id, userName });
+
+    // Okta updates profiles with PUT of the whole user.
+    const put = await h.request(org, 'PUT', `/Users/${id}`, { ...body, name: { givenName: 'Pete', familyName: 'Gibbons' }, displayName: 'Pete Gibbons' });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body).toMatchObject({ name: { givenName: 'Pete' }, displayName: 'Pete Gibbons' });
+    expect((await h.managedUser(org.namespace, id))?.spec.displayName).toBe('Pete Gibbons');
+
+    // Okta deactivates with a path-less replace.
+    const off = await h.request(org, 'PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] });
+    expect(off.status).toBe(200);
+    expect((await h.managedUser(org.namespace, id))?.spec.active).toBe(false);
+    const stillFound = await h.request(org, 'GET', lookup);
+    expect(stillFound.body.Resources?.[0]).toMatchObject({ id, active: false });
+
+    const on = await h.request(org, 'PUT', `/Users/${id}`, { ...body, active: true });
+    expect(on.status).toBe(200);
+    expect((await h.managedUser(org.namespace, id))?.spec.active).toBe(true);
+
+    expect((await h.request(org, 'DELETE', `/Users/${id}`)).status).toBe(204);
+    expect(await h.managedUser(org.namespace, id)).toBeUndefined();
+  });
+
+  it('pages with startIndex and count', async () => {
+    const ids: string[] = [];
+    for (const n of [1, 2, 3, 4, 5]) {
+      const res = await h.request(org, 'POST', '/Users', { schemas: [CORE_USER], userName: `pager${n}@initech.example`, active: true });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id!);
+    }
+    const filter = encodeURIComponent('userName sw "pager"');
+    const seen: string[] = [];
+    for (const start of [1, 3, 5]) {
+      const page = await h.request(org, 'GET', `/Users?filter=${filter}&startIndex=${start}&count=2`);
+      expect(page.body).toMatchObject({ totalResults: 5, startIndex: start });
+      seen.push(...(page.body.Resources ?? []).map((r) => r.id));
+    }
+    expect(seen.sort()).toEqual([...ids].sort());
+    const countZero = await h.request(org, 'GET', `/Users?filter=${filter}&count=0`);
+    expect(countZero.body).toMatchObject({ totalResults: 5, itemsPerPage: 0, Resources: [] });
+  });
+
+  it('serves the discovery endpoints', async () => {
+    const spc = await h.request(org, 'GET', '/ServiceProviderConfig');
+    expect(spc.status).toBe(200);
+    expect(spc.body).toMatchObject({ patch: { supported: true }, filter: { supported: true }, etag: { supported: true }, bulk: { supported: false } });
+    const types = await h.request(org, 'GET', '/ResourceTypes');
+    expect((types.body.Resources ?? []).map((r) => r.id)).toEqual(['User', 'Group']);
+    const schemas = await h.request(org, 'GET', '/Schemas');
+    expect((schemas.body.Resources ?? []).map((r) => r.id)).toEqual([CORE_USER, ENTERPRISE, CORE_GROUP]);
+    expect((await h.request(org, 'GET', `/Schemas/${encodeURIComponent(ENTERPRISE)}`)).status).toBe(200);
+    expect((await h.request(org, 'GET', '/ResourceTypes/Nope')).status).toBe(404);
+  });
+});
