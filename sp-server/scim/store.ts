@@ -2,6 +2,7 @@
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { GROUP, VERSION } from '../../crds/api/index.ts';
+import { pooledKubeConfig } from './kube-pool.ts';
 
 export const objectMeta = z.object({
   name: z.string(),
@@ -56,7 +57,7 @@ export class KubeStore {
   private readonly api: CustomObjectsApi;
 
   constructor(kubeConfig: KubeConfig) {
-    this.api = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.api = pooledKubeConfig(kubeConfig).makeApiClient(CustomObjectsApi);
   }
 
   private base(plural: Plural, namespace: string) {
@@ -72,7 +73,12 @@ export class KubeStore {
     }
   }
 
-  /** Every object matching the selector, page by page so a 100k-user organization stays bounded per response. */
+  /**
+   * Every object matching the selector. A full list goes page by page so a 100k-user
+   * organization stays bounded per response. A selective label query is one unpaged request:
+   * the API server then answers from its watch cache, whereas a paged (limit) request may be
+   * served from etcd, reading the whole collection to fill the page.
+   */
   async list(plural: Plural, namespace: string, labelSelector?: string): Promise<K8sObject[]> {
     const out: K8sObject[] = [];
     let cont: string | undefined;
@@ -83,8 +89,7 @@ export class KubeStore {
           await withRetry(() =>
             this.api.listNamespacedCustomObject({
               ...this.base(plural, namespace),
-              limit: LIST_PAGE,
-              ...(labelSelector ? { labelSelector } : {}),
+              ...(labelSelector ? { labelSelector } : { limit: LIST_PAGE }),
               ...(cont ? { _continue: cont } : {}),
             }),
           ),
