@@ -232,6 +232,32 @@ describe('Okta dialect', () => {
     expect(countZero.body).toMatchObject({ totalResults: 5, itemsPerPage: 0, Resources: [] });
   });
 
+  it('sees users created with kubectl, and keeps their roles and SSO override on SCIM writes', async () => {
+    await h.custom.createNamespacedCustomObject({
+      group: 'sso.gatehouse.dev',
+      version: 'v1alpha1',
+      namespace: org.namespace,
+      plural: 'managedusers',
+      body: {
+        apiVersion: 'sso.gatehouse.dev/v1alpha1',
+        kind: 'ManagedUser',
+        metadata: { name: 'legacy' },
+        spec: { email: 'Legacy.User@initech.example', roles: ['admin'], sso: 'Disabled' },
+      },
+    });
+    const found = await h.request(org, 'GET', `/Users?filter=${encodeURIComponent('userName eq "legacy.user@initech.example"')}`);
+    expect(found.body.totalResults).toBe(1);
+    expect(found.body.Resources?.[0]).toMatchObject({ id: 'legacy', userName: 'Legacy.User@initech.example', active: true });
+    const dup = await h.request(org, 'POST', '/Users', { schemas: [CORE_USER], userName: 'legacy.user@INITECH.example' });
+    expect(dup.status).toBe(409);
+    expect(dup.body.scimType).toBe('uniqueness');
+    const patched = await h.request(org, 'PATCH', '/Users/legacy', { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'displayName', value: 'Legacy' }] });
+    expect(patched.status).toBe(200);
+    const mu = await h.managedUser(org.namespace, 'legacy');
+    expect(mu?.spec).toMatchObject({ email: 'Legacy.User@initech.example', displayName: 'Legacy', roles: ['admin'], sso: 'Disabled', active: true });
+    expect(mu?.metadata.labels?.['sso.gatehouse.dev/scim-indexed']).toBe('true');
+  });
+
   it('serves the discovery endpoints', async () => {
     const spc = await h.request(org, 'GET', '/ServiceProviderConfig');
     expect(spc.status).toBe(200);
