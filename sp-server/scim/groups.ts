@@ -9,11 +9,19 @@ export interface GroupSource {
   groups(namespace: string): Promise<Array<{ displayName: string; members: readonly string[] }>>;
 }
 
+const stores = new WeakMap<KubeConfig, KubeStore>();
+
+/** One store (one connection pool) per KubeConfig, however often logins ask. */
 export function kubeGroupSource(kubeConfig: KubeConfig): GroupSource {
-  const store = new KubeStore(kubeConfig);
+  let store = stores.get(kubeConfig);
+  if (!store) {
+    store = new KubeStore(kubeConfig);
+    stores.set(kubeConfig, store);
+  }
+  const s = store;
   return {
     async groups(namespace) {
-      return (await store.list('managedgroups', namespace)).map((g) => ({
+      return (await s.list('managedgroups', namespace)).map((g) => ({
         displayName: typeof g.spec?.displayName === 'string' ? g.spec.displayName : '',
         members: Array.isArray(g.spec?.members) ? g.spec.members.filter((m): m is string => typeof m === 'string') : [],
       }));

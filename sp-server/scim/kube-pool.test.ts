@@ -18,16 +18,18 @@ describe('pooledKubeConfig', () => {
   it('reuses one dispatcher per TLS configuration, where the original builds one per request', () => {
     const cluster = kc.getCurrentCluster();
     const original = kc as unknown as WithDispatcher;
-    const pooled = pooledKubeConfig(kc) as unknown as WithDispatcher;
+    const pool = pooledKubeConfig(kc);
+    const pooled = pool.kubeConfig as unknown as WithDispatcher;
     expect(original.createDispatcher(cluster, { ca: 'a' })).not.toBe(original.createDispatcher(cluster, { ca: 'a' }));
     const first = pooled.createDispatcher(cluster, { ca: 'a' });
     expect(first).toBeDefined();
     expect(pooled.createDispatcher(cluster, { ca: 'a' })).toBe(first);
     expect(pooled.createDispatcher(cluster, { ca: 'b' })).not.toBe(first);
+    return pool.close();
   });
 
   it('still reads contexts and users from the original KubeConfig', () => {
-    const pooled = pooledKubeConfig(kc);
+    const pooled = pooledKubeConfig(kc).kubeConfig;
     expect(pooled.getCurrentCluster()?.server).toBe('https://127.0.0.1:6443');
     expect(pooled.getCurrentUser()?.token).toBe('t');
   });

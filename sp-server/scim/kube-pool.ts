@@ -12,9 +12,15 @@ type CreateDispatcher = (cluster: Cluster | null, agentOptions: AgentOptions) =>
 
 const MAX_DISPATCHERS = 8;
 
-export function pooledKubeConfig(kubeConfig: KubeConfig): KubeConfig {
+export interface PooledKubeConfig {
+  kubeConfig: KubeConfig;
+  /** Closes the pooled connections (on server shutdown). */
+  close(): Promise<void>;
+}
+
+export function pooledKubeConfig(kubeConfig: KubeConfig): PooledKubeConfig {
   const original = (kubeConfig as unknown as { createDispatcher?: CreateDispatcher }).createDispatcher;
-  if (typeof original !== 'function') return kubeConfig;
+  if (typeof original !== 'function') return { kubeConfig, close: async () => {} };
   const pooled = Object.create(kubeConfig) as KubeConfig;
   const cache = new Map<string, unknown>();
   const createDispatcher: CreateDispatcher = function (this: KubeConfig, cluster, agentOptions) {
@@ -30,5 +36,17 @@ export function pooledKubeConfig(kubeConfig: KubeConfig): KubeConfig {
     return dispatcher;
   };
   Object.defineProperty(pooled, 'createDispatcher', { value: createDispatcher });
-  return pooled;
+  return {
+    kubeConfig: pooled,
+    async close() {
+      const dispatchers = [...cache.values()];
+      cache.clear();
+      await Promise.all(
+        dispatchers.map(async (d) => {
+          const closable = d as { close?: () => Promise<void> } | undefined;
+          if (typeof closable?.close === 'function') await closable.close();
+        }),
+      );
+    },
+  };
 }

@@ -85,7 +85,9 @@ interface Params {
 }
 
 export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opts) => {
-  const service = new ScimService(new KubeStore(opts.kubeConfig));
+  const store = new KubeStore(opts.kubeConfig);
+  const service = new ScimService(store);
+  app.addHook('onClose', () => store.close());
   const log = opts.logger;
   const prefix = app.prefix;
 

@@ -2,7 +2,7 @@
 import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { GROUP, VERSION } from '../../crds/api/index.ts';
-import { pooledKubeConfig } from './kube-pool.ts';
+import { pooledKubeConfig, type PooledKubeConfig } from './kube-pool.ts';
 
 export const objectMeta = z.object({
   name: z.string(),
@@ -55,9 +55,16 @@ async function withRetry<T>(call: () => Promise<T>): Promise<T> {
 
 export class KubeStore {
   private readonly api: CustomObjectsApi;
+  private readonly pool: PooledKubeConfig;
 
   constructor(kubeConfig: KubeConfig) {
-    this.api = pooledKubeConfig(kubeConfig).makeApiClient(CustomObjectsApi);
+    this.pool = pooledKubeConfig(kubeConfig);
+    this.api = this.pool.kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Closes the API-server connections this store opened. */
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   private base(plural: Plural, namespace: string) {
