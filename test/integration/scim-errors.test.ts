@@ -1,4 +1,5 @@
 // Malformed requests get SCIM error bodies with the right status and scimType, and never write.
+import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CORE_USER, ERROR, PATCH_OP, ScimHarness, type Org } from '../support/scim.ts';
 
@@ -66,6 +67,27 @@ describe('SCIM errors', () => {
     const after = await h.managedUsers(org.namespace);
     expect(after.map((u) => [u.metadata.name, u.metadata.resourceVersion])).toEqual(before.map((u) => [u.metadata.name, u.metadata.resourceVersion]));
     expect(after.find((u) => u.metadata.name === id)?.spec.displayName).toBe('Kim');
+  });
+
+  it('refuses a group with members that are not users of the organization, without creating it', async () => {
+    await expectError(
+      h.request(org, 'POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Ghosts', members: [{ value: id }, { value: 'no-such-user' }] }),
+      400,
+      'invalidValue',
+    );
+    await expectError(
+      h.request(org, 'POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Ghosts', members: [{ value: '../etc' }] }),
+      400,
+      'invalidValue',
+    );
+    const groups = await h.request(org, 'GET', '/Groups');
+    expect(groups.body.totalResults).toBe(0);
+  });
+
+  it('counts requests by resource and status in gatehouse_scim_requests_total', async () => {
+    await h.request(org, 'GET', '/Users/no-such-user');
+    const text = await register.getSingleMetricAsString('gatehouse_scim_requests_total');
+    expect(text).toMatch(/gatehouse_scim_requests_total\{resource="Users",method="GET",status="404"\} [1-9]/);
   });
 
   it('answers 404 for unknown resources and endpoints, 409 for a taken userName, 412 for a stale If-Match', async () => {
