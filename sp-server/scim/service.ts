@@ -216,9 +216,21 @@ export class ScimService {
   async createUser(namespace: string, body: unknown): Promise<K8sObject> {
     const input = parseUserInput(body);
     const name = userNameForEmail(input.userName);
-    const obj = await this.buildUser(namespace, name, input, undefined);
     try {
-      return await this.store.create('managedusers', namespace, obj);
+      return await this.store.create('managedusers', namespace, await this.buildUser(namespace, name, input, undefined));
+    } catch (err) {
+      if (!isApiError(err, 409)) throw err;
+    }
+    // The derived name is taken. Either a racing create of the same address won (uniqueness),
+    // or the holder of the name has since changed its userName: then the address is free and
+    // the new user gets the derived name plus a random suffix.
+    const holder = await this.store.get('managedusers', namespace, name);
+    if (!holder || (typeof holder.spec?.email === 'string' && holder.spec.email.toLowerCase() === input.userName.toLowerCase())) {
+      throw new ScimError(409, `a user with userName '${input.userName}' already exists`, 'uniqueness');
+    }
+    const alt = `${name}-${randomBytes(3).toString('hex')}`;
+    try {
+      return await this.store.create('managedusers', namespace, await this.buildUser(namespace, alt, input, undefined));
     } catch (err) {
       if (isApiError(err, 409)) throw new ScimError(409, `a user with userName '${input.userName}' already exists`, 'uniqueness');
       throw err;

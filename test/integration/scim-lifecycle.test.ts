@@ -258,6 +258,24 @@ describe('Okta dialect', () => {
     expect(mu?.metadata.labels?.['sso.gatehouse.dev/scim-indexed']).toBe('true');
   });
 
+  it('gives an address back after its holder changed userName', async () => {
+    const first = await h.request(org, 'POST', '/Users', { schemas: [CORE_USER], userName: 'samir@initech.example' });
+    expect(first.status).toBe(201);
+    const renamed = await h.request(org, 'PATCH', `/Users/${first.body.id}`, {
+      schemas: [PATCH_OP],
+      Operations: [{ op: 'replace', path: 'userName', value: 'samir.n@initech.example' }],
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ id: first.body.id, userName: 'samir.n@initech.example' });
+    const old = await h.request(org, 'GET', `/Users?filter=${encodeURIComponent('userName eq "samir@initech.example"')}`);
+    expect(old.body.totalResults).toBe(0);
+    const second = await h.request(org, 'POST', '/Users', { schemas: [CORE_USER], userName: 'samir@initech.example' });
+    expect(second.status, JSON.stringify(second.body)).toBe(201);
+    expect(second.body.id).not.toBe(first.body.id);
+    expect((await h.managedUser(org.namespace, second.body.id!))?.spec.email).toBe('samir@initech.example');
+    expect((await h.managedUser(org.namespace, first.body.id!))?.spec.email).toBe('samir.n@initech.example');
+  });
+
   it('serves the discovery endpoints', async () => {
     const spc = await h.request(org, 'GET', '/ServiceProviderConfig');
     expect(spc.status).toBe(200);
