@@ -68,9 +68,13 @@ function project(resource: Json, attributes?: string, excluded?: string): Json {
   return resource;
 }
 
+/** RFC 7644 §3.4.2.4: startIndex < 1 means 1; a negative count means 0. */
+function paging(startIndexRaw: number | undefined, countRaw: number | undefined): { startIndex: number; count: number } {
+  return { startIndex: Math.min(10_000_000, Math.max(1, startIndexRaw ?? 1)), count: Math.min(MAX_RESULTS, Math.max(0, countRaw ?? 100)) };
+}
+
 function listResponse(all: Json[], startIndexRaw: number | undefined, countRaw: number | undefined, attributes?: string, excluded?: string) {
-  const startIndex = Math.max(1, startIndexRaw ?? 1);
-  const count = Math.min(MAX_RESULTS, Math.max(0, countRaw ?? 100));
+  const { startIndex, count } = paging(startIndexRaw, countRaw);
   const page = all.slice(startIndex - 1, startIndex - 1 + count).map((r) => project(r, attributes, excluded));
   return { schemas: [LIST_SCHEMA], totalResults: all.length, startIndex, itemsPerPage: page.length, Resources: page };
 }
@@ -155,7 +159,16 @@ export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opt
 
   app.get<{ Params: Params }>('/:namespace/Users', async (req, reply) => {
     const q = parseQuery(req.query);
-    const all = await service.listUsers(req.params.namespace, parseOptionalFilter(q.filter), baseURL(req));
+    const filter = parseOptionalFilter(q.filter);
+    if (!filter) {
+      const { startIndex, count } = paging(q.startIndex, q.count);
+      const page = await service.listUsersPage(req.params.namespace, startIndex, count, baseURL(req));
+      if (page) {
+        const resources = page.resources.map((r) => project(r, q.attributes, q.excludedAttributes));
+        return send(reply, 200, { schemas: [LIST_SCHEMA], totalResults: page.total, startIndex, itemsPerPage: resources.length, Resources: resources });
+      }
+    }
+    const all = await service.listUsers(req.params.namespace, filter, baseURL(req));
     return send(reply, 200, listResponse(all, q.startIndex, q.count, q.attributes, q.excludedAttributes));
   });
 

@@ -81,8 +81,14 @@ export interface ListResult {
   resources: Json[];
 }
 
+/** Continue tokens outlive etcd compaction (5 minutes by default) only briefly: stay under it. */
+const CURSOR_TTL_MS = 4 * 60_000;
+const MAX_CURSORS = 1024;
+
 export class ScimService {
   private readonly store: KubeStore;
+  /** `namespace/offset` → continue token of the unfiltered user list, for sequential paging. */
+  private readonly cursors = new Map<string, { token: string; expires: number }>();
 
   constructor(store: KubeStore) {
     this.store = store;
@@ -299,6 +305,46 @@ export class ScimService {
         result: undefined,
       }));
     }
+  }
+
+  /**
+   * An unfiltered page of users. IdPs import by walking startIndex = 1, 1+count, 1+2·count…:
+   * each page remembers the API server's continue token for the next offset, so a full import
+   * reads each user once instead of the whole namespace per page. Undefined when the server
+   * does not report the collection's size (the caller then scans).
+   */
+  async listUsersPage(namespace: string, startIndex: number, count: number, baseURL: string): Promise<ListResult | undefined> {
+    const offset = startIndex - 1;
+    const key = `${namespace}/${offset}`;
+    const cursor = this.cursors.get(key);
+    this.cursors.delete(key);
+    let items: K8sObject[] | undefined;
+    let total: number | undefined;
+    let next: string | undefined;
+    if (cursor && cursor.expires > Date.now() && count > 0) {
+      try {
+        const chunk = await this.store.listChunk('managedusers', namespace, count, cursor.token);
+        if (!chunk.continue || chunk.remaining !== undefined) {
+          items = chunk.items;
+          total = offset + chunk.items.length + (chunk.remaining ?? 0);
+          next = chunk.continue;
+        }
+      } catch (err) {
+        if (!isApiError(err, 410)) throw err; // 410: the snapshot was compacted away; start over
+      }
+    }
+    if (items === undefined) {
+      const chunk = await this.store.listChunk('managedusers', namespace, offset + Math.max(count, 1));
+      if (chunk.continue && chunk.remaining === undefined) return undefined;
+      total = chunk.items.length + (chunk.remaining ?? 0);
+      items = chunk.items.slice(offset, offset + count);
+      next = chunk.continue;
+    }
+    if (next && count > 0) {
+      if (this.cursors.size >= MAX_CURSORS) this.cursors.delete(this.cursors.keys().next().value!);
+      this.cursors.set(`${namespace}/${offset + items.length}`, { token: next, expires: Date.now() + CURSOR_TTL_MS });
+    }
+    return { total: total ?? items.length, resources: items.map((o) => this.userToScim(o, baseURL)) };
   }
 
   async listUsers(namespace: string, filter: Filter | undefined, baseURL: string): Promise<Json[]> {

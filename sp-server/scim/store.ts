@@ -107,6 +107,28 @@ export class KubeStore {
     return out;
   }
 
+  /**
+   * One chunk of the unfiltered collection, from the start or from a continue token (a
+   * consistent snapshot). `total` is the size of the collection when the server says so.
+   */
+  async listChunk(plural: Plural, namespace: string, limit: number, cont?: string): Promise<{ items: K8sObject[]; continue?: string; remaining?: number }> {
+    const page = z
+      .object({
+        items: z.array(k8sObject),
+        metadata: z.object({ continue: z.string().optional(), remainingItemCount: z.number().int().optional() }).optional(),
+      })
+      .parse(
+        await withRetry(() =>
+          this.api.listNamespacedCustomObject({ ...this.base(plural, namespace), limit, ...(cont ? { _continue: cont } : {}) }),
+        ),
+      );
+    return {
+      items: page.items,
+      ...(page.metadata?.continue ? { continue: page.metadata.continue } : {}),
+      ...(page.metadata?.remainingItemCount !== undefined ? { remaining: page.metadata.remainingItemCount } : {}),
+    };
+  }
+
   async create(plural: Plural, namespace: string, body: object): Promise<K8sObject> {
     return k8sObject.parse(await withRetry(() => this.api.createNamespacedCustomObject({ ...this.base(plural, namespace), body })));
   }

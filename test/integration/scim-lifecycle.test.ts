@@ -288,3 +288,46 @@ describe('Okta dialect', () => {
     expect((await h.request(org, 'GET', '/ResourceTypes/Nope')).status).toBe(404);
   });
 });
+
+describe('unfiltered listing (an IdP import)', () => {
+  let org: Org;
+  const ids: string[] = [];
+  beforeAll(async () => {
+    org = await h.organization('import', ['umbrella.example']);
+    for (let n = 0; n < 7; n++) {
+      const res = await h.request(org, 'POST', '/Users', { schemas: [CORE_USER], userName: `u${n}@umbrella.example` });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id!);
+    }
+  });
+  afterAll(async () => {
+    await h.removeOrganization(org);
+  });
+
+  it('walks every user exactly once, page by page, with the total on every page', async () => {
+    const seen: string[] = [];
+    for (let start = 1; start <= 9; start += 3) {
+      const page = await h.request(org, 'GET', `/Users?startIndex=${start}&count=3`);
+      expect(page.status).toBe(200);
+      expect(page.body).toMatchObject({ totalResults: 7, startIndex: start });
+      expect(page.body.itemsPerPage).toBe(Math.min(3, 7 - start + 1));
+      seen.push(...(page.body.Resources ?? []).map((r) => r.id));
+    }
+    expect(seen).toHaveLength(7);
+    expect([...seen].sort()).toEqual([...ids].sort());
+  });
+
+  it('serves any page directly, past the end, count=0 and the default count', async () => {
+    const direct = await h.request(org, 'GET', '/Users?startIndex=6&count=5');
+    expect(direct.body).toMatchObject({ totalResults: 7, itemsPerPage: 2 });
+    const past = await h.request(org, 'GET', '/Users?startIndex=50&count=5');
+    expect(past.body).toMatchObject({ totalResults: 7, itemsPerPage: 0, Resources: [] });
+    const none = await h.request(org, 'GET', '/Users?count=0');
+    expect(none.body).toMatchObject({ totalResults: 7, itemsPerPage: 0 });
+    const all = await h.request(org, 'GET', '/Users?startIndex=0&count=-4');
+    expect(all.body).toMatchObject({ totalResults: 7, startIndex: 1, itemsPerPage: 0 });
+    const defaults = await h.request(org, 'GET', '/Users?attributes=userName');
+    expect(defaults.body).toMatchObject({ totalResults: 7, itemsPerPage: 7 });
+    expect(Object.keys(defaults.body.Resources?.[0] ?? {}).sort()).toEqual(['id', 'meta', 'schemas', 'userName']);
+  });
+});
