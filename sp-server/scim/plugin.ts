@@ -3,7 +3,7 @@
 // handler, auth hook and 404 handler apply to its own routes only.
 //
 //   app.register(scimPlugin, { prefix: SCIM_PREFIX, kubeConfig, tokenVerifier, logger })
-import type { KubeConfig } from '@kubernetes/client-node';
+import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
@@ -14,7 +14,6 @@ import { parsePatchRequest } from './patch.ts';
 import { LIST_SCHEMA } from './schemas.ts';
 import { etagOf, ScimService, type Json } from './service.ts';
 import { KubeStore } from './store.ts';
-import { ApiException } from '@kubernetes/client-node';
 
 export const SCIM_PREFIX = '/scim/v2';
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
