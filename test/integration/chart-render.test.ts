@@ -4,6 +4,7 @@
 // restricted Pod Security Standard.
 import { describe, expect, inject, it } from 'vitest';
 import { kubectl } from '../controlplane/kubectl.ts';
+import { KINDS } from '../../crds/api/index.ts';
 import { CHART_DIR, find, helm, render, renderRaw, type Rendered } from '../support/helm.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -108,7 +109,7 @@ describe('helm template, default values', () => {
   it('keeps the CRDs on uninstall by default and renders no optional objects', async () => {
     const objs = await render();
     const crds = objs.filter((o) => o.kind === 'CustomResourceDefinition');
-    expect(crds).toHaveLength(3);
+    expect(crds).toHaveLength(KINDS.length);
     for (const crd of crds) expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
     for (const kind of ['Ingress', 'NetworkPolicy', 'PodDisruptionBudget']) expect(objs.filter((o) => o.kind === kind)).toEqual([]);
   });
@@ -221,7 +222,7 @@ describe('helm template, options', () => {
   it('CRDs off renders none; keep off drops the resource policy', async () => {
     expect((await render({ crds: { enabled: false } })).filter((o) => o.kind === 'CustomResourceDefinition')).toEqual([]);
     const crds = (await render({ crds: { enabled: true, keep: false } })).filter((o) => o.kind === 'CustomResourceDefinition');
-    expect(crds).toHaveLength(3);
+    expect(crds).toHaveLength(KINDS.length);
     for (const crd of crds) expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBeUndefined();
   });
 
