@@ -3,7 +3,8 @@
 // turns (response and/or assertion signature, algorithms, attributes, times, audience,
 // destination, InResponseTo, encrypted assertion) and hostile ones (signature wrapping shapes,
 // tampering, DTDs, comment injection…).
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHash, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
 import forge from 'node-forge';
 import { SignedXml } from 'xml-crypto';
@@ -37,6 +38,15 @@ export function makeKeyPair(commonName: string, bits = 2048): TestKeyPair {
   return { privateKeyPem: privateKey, certificatePem: forge.pki.certificateToPem(cert), publicKeyPem: publicKey };
 }
 
+/** An ECDSA P-256 key pair with a self-signed certificate (node-forge has no EC; openssl does). */
+export function makeEcKeyPair(commonName: string): TestKeyPair {
+  const out = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '-', '-out', '-', '-subj', `/CN=${commonName}`, '-days', '365'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const privateKeyPem = /-----BEGIN PRIVATE KEY-----[\s\S]+?-----END PRIVATE KEY-----\n/.exec(out)?.[0];
+  const certificatePem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(out)?.[0];
+  if (privateKeyPem === undefined || certificatePem === undefined) throw new Error('openssl did not produce an EC key and certificate');
+  return { privateKeyPem, certificatePem, publicKeyPem: createPublicKey(certificatePem).export({ type: 'spki', format: 'pem' }).toString() };
+}
+
 const cache = new Map<string, TestKeyPair>();
 function cached(name: string): TestKeyPair {
   let k = cache.get(name);
@@ -54,6 +64,9 @@ export const rotatedIdpKeys = (): TestKeyPair => cached('idp-next.acme.test');
 export const untrustedKeys = (): TestKeyPair => cached('evil.test');
 /** The SP's key (AuthnRequest signing, assertion decryption). */
 export const testSpKeys = (): TestKeyPair => cached('sp.gatehouse.test');
+let ecKeys: TestKeyPair | undefined;
+/** An ECDSA IdP key pair (trusted when a test adds its certificate to the profile). */
+export const ecIdpKeys = (): TestKeyPair => (ecKeys ??= makeEcKeyPair('idp-ec.acme.test'));
 
 export const TEST_IDP_ENTITY_ID = 'https://idp.acme.test/saml/metadata';
 export const TEST_SP_ENTITY_ID = 'https://gatehouse.test/saml/acme/okta';
@@ -151,6 +164,31 @@ function attributeXml(attributes: number | Record<string, string[]>): string {
   return body === '' ? '' : `<saml:AttributeStatement>${body}</saml:AttributeStatement>`;
 }
 
+// xml-crypto signs rsa-sha1/256/512 only; the fixture signs every algorithm the API names, so the
+// validator's allow-list is tested on each (ECDSA in XML-DSig is IEEE P1363 r||s).
+function signatureClass(name: SignatureAlgorithm) {
+  const [family, hash] = name.split('-') as [string, string];
+  return class {
+    getSignature(signedInfo: string, privateKey: string): string {
+      return cryptoSign(hash, Buffer.from(signedInfo), family === 'ecdsa' ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey).toString('base64');
+    }
+    verifySignature(): boolean {
+      throw new Error('the fixture only signs');
+    }
+    getAlgorithmName(): string {
+      return SIGNATURE_ALGORITHM_URIS[name];
+    }
+  };
+}
+class Sha384 {
+  getHash(xml: string): string {
+    return createHash('sha384').update(xml, 'utf8').digest('base64');
+  }
+  getAlgorithmName(): string {
+    return DIGEST_ALGORITHM_URIS.sha384 as string;
+  }
+}
+
 export function sign(xml: string, what: 'Response' | 'Assertion', keys: TestKeyPair, signatureAlgorithm: SignatureAlgorithm = 'rsa-sha256', digestAlgorithm = 'sha256'): string {
   const sig = new SignedXml({
     privateKey: keys.privateKeyPem,
@@ -158,6 +196,10 @@ export function sign(xml: string, what: 'Response' | 'Assertion', keys: TestKeyP
     signatureAlgorithm: SIGNATURE_ALGORITHM_URIS[signatureAlgorithm],
     canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
   });
+  for (const name of Object.keys(SIGNATURE_ALGORITHM_URIS) as SignatureAlgorithm[]) {
+    (sig.SignatureAlgorithms as Record<string, unknown>)[SIGNATURE_ALGORITHM_URIS[name]] = signatureClass(name);
+  }
+  (sig.HashAlgorithms as Record<string, unknown>)[DIGEST_ALGORITHM_URIS.sha384 as string] = Sha384;
   const element = what === 'Response' ? "/*[local-name(.)='Response']" : "//*[local-name(.)='Assertion']";
   sig.addReference({
     xpath: element,
