@@ -133,6 +133,13 @@ describe('validateSamlResponse refuses', () => {
     await expectCode(validateSamlResponse('', ctx('_x')), 'MALFORMED_RESPONSE');
   });
 
+  it('absurdly deep nesting: MALFORMED_RESPONSE, not a stack overflow', async () => {
+    const r = await buildResponse();
+    const deep = `${'<x>'.repeat(5000)}${'</x>'.repeat(5000)}`;
+    const xml = r.xml.replace('</saml:Issuer>', `</saml:Issuer><samlp:Extensions>${deep}</samlp:Extensions>`);
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'MALFORMED_RESPONSE');
+  });
+
   it('a DTD with an external entity (XXE) before parsing: DTD_FORBIDDEN', async () => {
     const r = await buildResponse();
     await expectCode(validateSamlResponse(toBase64(withDoctype(r.xml)), ctx(r.inResponseTo)), 'DTD_FORBIDDEN');

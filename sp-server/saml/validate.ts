@@ -77,6 +77,8 @@ const SIGNATURE_BY_URI = new Map(
 const DIGEST_BY_URI = new Map(Object.entries(DIGEST_ALGORITHM_URIS).map(([hash, uri]) => [uri, hash] as const));
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Real responses nest about 8 levels; the bound keeps every recursive walk below far from the stack limit. */
+const MAX_DEPTH = 64;
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
@@ -167,7 +169,8 @@ interface DocumentIndex {
 function indexDocument(root: Element): DocumentIndex {
   const ids = new Map<string, Element>();
   let assertions = 0;
-  const walk = (el: Element): void => {
+  const walk = (el: Element, depth: number): void => {
+    if (depth > MAX_DEPTH) fail('MALFORMED_RESPONSE', `the document nests elements deeper than ${MAX_DEPTH} levels`);
     if (el.namespaceURI === NS.saml && (el.localName === 'Assertion' || el.localName === 'EncryptedAssertion')) assertions++;
     const attrs = el.attributes;
     for (let i = 0; i < attrs.length; i++) {
@@ -178,9 +181,9 @@ function indexDocument(root: Element): DocumentIndex {
         ids.set(a.value, el);
       }
     }
-    for (const c of children(el)) walk(c);
+    for (const c of children(el)) walk(c, depth + 1);
   };
-  walk(root);
+  walk(root, 0);
   return { ids, assertions };
 }
 
@@ -414,6 +417,25 @@ export async function validateSamlResponse(samlResponseBase64: string, ctx: Vali
 }
 
 export async function validateWithTimings(samlResponseBase64: string, ctx: ValidationContext, timings: ValidationTimings | undefined): Promise<ValidatedAssertion> {
+  let result: ValidatedAssertion;
+  let t0 = timings === undefined ? 0 : performance.now();
+  try {
+    result = await validateDocument(samlResponseBase64, ctx, timings);
+  } catch (err) {
+    if (err instanceof SamlValidationError) throw err;
+    // Whatever a hostile document provokes below is still a refusal with a stable code.
+    fail('MALFORMED_RESPONSE', 'the response could not be processed', err);
+  }
+  if (timings !== undefined) t0 = performance.now();
+  // The replay store's own failures (e.g. Redis unreachable) propagate: they are not the IdP's fault.
+  const skewMs = ctx.profile.allowedClockSkewSeconds * 1000;
+  const fresh = await ctx.replay.remember(result.assertionID, new Date(result.notOnOrAfter.getTime() + skewMs));
+  if (timings !== undefined) timings.replayMs += performance.now() - t0;
+  if (!fresh) fail('ASSERTION_REPLAYED', `the assertion ${quote(result.assertionID, 60)} was already used for a login`);
+  return result;
+}
+
+async function validateDocument(samlResponseBase64: string, ctx: ValidationContext, timings: ValidationTimings | undefined): Promise<ValidatedAssertion> {
   const { profile } = ctx;
   const now = (ctx.now ?? new Date()).getTime();
   const skewMs = profile.allowedClockSkewSeconds * 1000;
@@ -493,10 +515,6 @@ export async function validateWithTimings(samlResponseBase64: string, ctx: Valid
   // From here on everything is read from `assertion`, which a verified signature covers.
   const result = checkAssertion(assertion, response, ctx, now, skewMs);
   lap('checksMs');
-
-  const fresh = await ctx.replay.remember(result.assertionID, new Date(result.notOnOrAfter.getTime() + skewMs));
-  lap('replayMs');
-  if (!fresh) fail('ASSERTION_REPLAYED', `the assertion ${quote(result.assertionID, 60)} was already used for a login`);
   return result;
 }
 
