@@ -106,6 +106,27 @@ describe('validateSamlResponse accepts', () => {
     expect(v.attributes['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress']).toEqual(['alice@acme.test']);
   });
 
+  it('Entra-style default namespaces without prefixes', async () => {
+    const r = await buildResponse({ defaultNamespace: true, signAssertion: true, signResponse: true });
+    expect(r.xml).toContain(`<Assertion xmlns="urn:oasis:names:tc:SAML:2.0:assertion"`);
+    expect(r.xml).toContain('<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">');
+    const v = await validateSamlResponse(r.base64, ctx(r.inResponseTo));
+    expect(v.nameID).toBe('alice@acme.test');
+  });
+
+  it('InclusiveNamespaces prefixes declared on the Response, outside the signed assertion', async () => {
+    const r = await buildResponse({ inclusivePrefixes: true, signAssertion: true, signResponse: false });
+    expect(r.xml).toMatch(/PrefixList="xs xsi"/);
+    expect(/<saml:Assertion[^>]*>/.exec(r.xml)?.[0]).not.toContain('xmlns:xs=');
+    await validateSamlResponse(r.base64, ctx(r.inResponseTo));
+    // The inherited declaration is part of what is signed: rebinding it on the Response breaks the digest.
+    const again = await buildResponse({ inclusivePrefixes: true, signAssertion: true, signResponse: false });
+    await expectCode(
+      validateSamlResponse(toBase64(again.xml.replace(' xmlns:xs="http://www.w3.org/2001/XMLSchema"', ' xmlns:xs="urn:other"')), ctx(again.inResponseTo)),
+      'SIGNATURE_INVALID',
+    );
+  });
+
   it('NotBefore slightly in the future, within the clock skew', async () => {
     await accept({ notBeforeSeconds: 60 });
   });

@@ -129,6 +129,13 @@ export interface ResponseOptions {
   status?: string;
   encrypt?: boolean;
   contentEncryption?: 'aes128-cbc' | 'aes256-cbc' | 'aes128-gcm' | 'aes256-gcm';
+  /** Entra ID's style: the assertion and its signature in default namespaces, no prefixes. */
+  defaultNamespace?: boolean;
+  /**
+   * Shibboleth's style: the assertion signature's exc-c14n transform names InclusiveNamespaces
+   * "xs xsi", and those declarations sit on the Response, not on the signed assertion.
+   */
+  inclusivePrefixes?: boolean;
 }
 
 export interface BuiltResponse {
@@ -189,7 +196,14 @@ class Sha384 {
   }
 }
 
-export function sign(xml: string, what: 'Response' | 'Assertion', keys: TestKeyPair, signatureAlgorithm: SignatureAlgorithm = 'rsa-sha256', digestAlgorithm = 'sha256'): string {
+export function sign(
+  xml: string,
+  what: 'Response' | 'Assertion',
+  keys: TestKeyPair,
+  signatureAlgorithm: SignatureAlgorithm = 'rsa-sha256',
+  digestAlgorithm = 'sha256',
+  style: { prefix?: string; inclusiveNamespacesPrefixList?: string[] } = {},
+): string {
   const sig = new SignedXml({
     privateKey: keys.privateKeyPem,
     publicCert: keys.certificatePem,
@@ -205,8 +219,9 @@ export function sign(xml: string, what: 'Response' | 'Assertion', keys: TestKeyP
     xpath: element,
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
     digestAlgorithm: DIGEST_ALGORITHM_URIS[digestAlgorithm] ?? digestAlgorithm,
+    ...(style.inclusiveNamespacesPrefixList === undefined ? {} : { inclusiveNamespacesPrefixList: style.inclusiveNamespacesPrefixList }),
   });
-  sig.computeSignature(xml, { prefix: 'ds', location: { reference: `${element}/*[local-name(.)='Issuer']`, action: 'after' } });
+  sig.computeSignature(xml, { prefix: style.prefix ?? 'ds', location: { reference: `${element}/*[local-name(.)='Issuer']`, action: 'after' } });
   return sig.getSignedXml();
 }
 
@@ -260,18 +275,28 @@ export async function buildResponse(opts: ResponseOptions = {}): Promise<BuiltRe
     `<saml:AuthnStatement AuthnInstant="${at(-1)}" SessionIndex="${newID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     attributeXml(opts.attributes ?? 5) +
     `</saml:Assertion>`;
-  if (signAssertion) assertion = sign(assertion, 'Assertion', signer, alg, digest);
+  if (opts.defaultNamespace) {
+    assertion = assertion.replace(`xmlns:saml="${NS.saml}"`, `xmlns="${NS.saml}"`).replace(/<(\/?)saml:/g, '<$1');
+  }
+  if (signAssertion) {
+    assertion = sign(assertion, 'Assertion', signer, alg, digest, {
+      prefix: opts.defaultNamespace ? '' : 'ds',
+      ...(opts.inclusivePrefixes ? { inclusiveNamespacesPrefixList: ['xs', 'xsi'] } : {}),
+    });
+  }
+  const schemaNamespaces = ' xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="' + NS.xsi + '"';
+  if (opts.inclusivePrefixes) assertion = assertion.replace(schemaNamespaces, '');
   if (opts.encrypt) assertion = await encryptAssertion(assertion, testSpKeys(), opts.contentEncryption ?? 'aes256-gcm');
 
   let xml =
-    `<samlp:Response xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}" ID="${responseID}" Version="2.0" IssueInstant="${at(0)}"${destination === null ? '' : ` Destination="${esc(destination)}"`}${irt}>` +
+    `<samlp:Response xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}"${opts.inclusivePrefixes ? schemaNamespaces : ''} ID="${responseID}" Version="2.0" IssueInstant="${at(0)}"${destination === null ? '' : ` Destination="${esc(destination)}"`}${irt}>` +
     (responseIssuer === null ? '' : `<saml:Issuer>${esc(responseIssuer)}</saml:Issuer>`) +
     `<samlp:Status><samlp:StatusCode Value="${esc(opts.status ?? 'urn:oasis:names:tc:SAML:2.0:status:Success')}"/></samlp:Status>` +
     assertion +
     `</samlp:Response>`;
   if (signResponse) {
     if (responseIssuer === null) throw new Error('a signed response in this fixture needs an Issuer to place the signature after');
-    xml = sign(xml, 'Response', signer, alg, digest);
+    xml = sign(xml, 'Response', signer, alg, digest, { prefix: opts.defaultNamespace ? '' : 'ds' });
   }
   return { xml, base64: toBase64(xml), assertionID, responseID, inResponseTo };
 }
