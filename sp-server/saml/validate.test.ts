@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   buildResponse,
@@ -203,7 +204,9 @@ describe('validateSamlResponse refuses', () => {
   });
 
   it('a signature by a key the profile does not trust: UNTRUSTED_CERTIFICATE', async () => {
-    await reject({ signer: untrustedKeys() }, 'UNTRUSTED_CERTIFICATE');
+    const e = await reject({ signer: untrustedKeys() }, 'UNTRUSTED_CERTIFICATE');
+    const fp = new X509Certificate(untrustedKeys().certificatePem).fingerprint256;
+    expect(e.hint).toContain(`certificate SHA-256 ${fp}`);
     await reject({ signer: untrustedKeys(), signResponse: false, signAssertion: true }, 'UNTRUSTED_CERTIFICATE');
   });
 

@@ -265,11 +265,6 @@ function allowedAlgorithms(profile: RenderedProfile): { signatures: Set<string>;
   return { signatures, digests };
 }
 
-export interface SignatureTiming {
-  /** Milliseconds spent in canonicalization + digest + public-key verification. */
-  signatureMs: number;
-}
-
 /**
  * Verifies `signature`, a direct child of `signed`, as an enveloped signature over `signed` by a
  * trusted key. Throws unless it verifies.
@@ -335,7 +330,7 @@ function verifyEnvelopedSignature(signature: Element, signed: Element, index: Do
   });
   if (!verified) {
     if (matching.length > 0 || keyInfoCert === undefined) fail('SIGNATURE_INVALID', `the ${what} signature does not verify with the profile's IdP certificate(s)`);
-    fail('UNTRUSTED_CERTIFICATE', `the ${what} is signed with a certificate that is not among the profile's ${trusted.length} IdP certificate(s); upload the IdP's current signing certificate`);
+    fail('UNTRUSTED_CERTIFICATE', `the IdP signs the ${what} with certificate ${fingerprint(keyInfoCert)}, which is not among the profile's ${trusted.length} IdP certificate(s): add the IdP's current signing certificate`);
   }
 
   // Enveloped-signature transform: the digest covers the element without this signature.
@@ -351,6 +346,12 @@ function verifyEnvelopedSignature(signature: Element, signed: Element, index: Do
   if (digest.length !== digestValue.length || !timingSafeEqual(digest, digestValue)) {
     fail('SIGNATURE_INVALID', `the ${what} was modified after the IdP signed it (digest mismatch)`);
   }
+}
+
+/** SHA-256 fingerprint of a base64 DER certificate, as IdP admin consoles display it. */
+function fingerprint(derBase64: string): string {
+  const hex = createHash('sha256').update(Buffer.from(derBase64, 'base64')).digest('hex').toUpperCase();
+  return `SHA-256 ${hex.match(/../g)?.join(':') ?? hex}`;
 }
 
 function keyInfoCertificate(signature: Element): string | undefined {
@@ -375,7 +376,7 @@ const DECRYPT_ALGORITHMS = new Set([
 ]);
 
 async function decryptAssertion(encrypted: Element, profile: RenderedProfile): Promise<Element> {
-  const encryptedData = oneChild(encrypted, NS.xenc, 'EncryptedData', true, 'DECRYPTION_FAILED');
+  oneChild(encrypted, NS.xenc, 'EncryptedData', true, 'DECRYPTION_FAILED');
   // Only RSA-OAEP key transport and AES content encryption; RSA PKCS#1 v1.5 and 3DES are refused.
   const walk = (el: Element): void => {
     for (const c of children(el)) {
@@ -394,7 +395,6 @@ async function decryptAssertion(encrypted: Element, profile: RenderedProfile): P
       else resolve(result);
     });
   }).catch((err: unknown) => fail('DECRYPTION_FAILED', 'the EncryptedAssertion cannot be decrypted with the SP key: the IdP encrypts for another certificate, or the data is corrupt', err));
-  void encryptedData;
   const doc = parseXml(plain, 'decrypted assertion');
   const root = doc.documentElement;
   if (root === null || root.localName !== 'Assertion' || root.namespaceURI !== NS.saml) fail('DECRYPTION_FAILED', 'the EncryptedAssertion does not contain a SAML Assertion');
