@@ -69,6 +69,11 @@ describe('validateSamlResponse accepts', () => {
     expect(Object.values(v.attributes).flat()).toHaveLength(5);
   });
 
+  it('an XML declaration and whitespace around the document', async () => {
+    const r = await buildResponse();
+    await validateSamlResponse(toBase64(`<?xml version="1.0" encoding="UTF-8"?>\n${r.xml}\n`), ctx(r.inResponseTo));
+  });
+
   it('an unsigned response with a signed assertion, without Destination', async () => {
     const v = await accept({ signResponse: false, signAssertion: true, destination: null });
     expect(v.nameID).toBe('alice@acme.test');
@@ -153,6 +158,10 @@ describe('validateSamlResponse refuses', () => {
     await expectCode(validateSamlResponse(toBase64('<samlp:Response'), ctx('_x')), 'MALFORMED_RESPONSE');
     await expectCode(validateSamlResponse(toBase64('<a xmlns="urn:x"/>'), ctx('_x')), 'MALFORMED_RESPONSE');
     await expectCode(validateSamlResponse('', ctx('_x')), 'MALFORMED_RESPONSE');
+    const r = await buildResponse();
+    // Not well-formed, though xmldom would recover: an unquoted attribute value, an unknown entity.
+    await expectCode(validateSamlResponse(toBase64(r.xml.replace('Version="2.0"', 'Version=2.0')), ctx(r.inResponseTo)), 'MALFORMED_RESPONSE');
+    await expectCode(validateSamlResponse(toBase64(r.xml.replace('alice@acme.test<', 'alice&x;<')), ctx(r.inResponseTo)), 'MALFORMED_RESPONSE');
   });
 
   it('absurdly deep nesting: MALFORMED_RESPONSE, not a stack overflow', async () => {
