@@ -212,7 +212,12 @@ const trustedKeyCache = new Map<string, TrustedKey>();
 function trustedKey(pem: string): TrustedKey {
   let k = trustedKeyCache.get(pem);
   if (k === undefined) {
-    const cert = new X509Certificate(pem);
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(pem);
+    } catch (err) {
+      fail('UNTRUSTED_CERTIFICATE', 'one of the profile\'s IdP certificates cannot be parsed: check spec.idp of the SSOProfile', err);
+    }
     k = { key: cert.publicKey, der: cert.raw.toString('base64') };
     if (trustedKeyCache.size > 1000) trustedKeyCache.clear();
     trustedKeyCache.set(pem, k);
