@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto';
+import { DOMParser } from '@xmldom/xmldom';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SignedXml } from 'xml-crypto';
 import {
   buildResponse,
   ecIdpKeys,
@@ -51,6 +53,24 @@ async function expectCode(run: Promise<unknown>, code: SamlErrorCode): Promise<S
 async function reject(opts: ResponseOptions, code: SamlErrorCode, overrides: Partial<ValidationContext> = {}) {
   const r = await buildResponse(opts);
   return expectCode(validateSamlResponse(r.base64, ctx(r.inResponseTo, overrides)), code);
+}
+
+/**
+ * Whether the document's first signature still verifies for a verifier that checks only the
+ * cryptography (xml-crypto alone): the wrapping shapes below keep the signed bytes intact, so only
+ * the structural checks stand between them and a login.
+ */
+function signatureStillVerifies(xml: string): boolean {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+  const signature = doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0];
+  if (signature === undefined) return false;
+  const sig = new SignedXml({ publicCert: testIdpKeys().certificatePem, getCertFromKeyInfo: () => null });
+  sig.loadSignature(signature as never);
+  try {
+    return sig.checkSignature(xml);
+  } catch {
+    return false;
+  }
 }
 
 describe('validateSamlResponse accepts', () => {
@@ -251,12 +271,15 @@ describe('validateSamlResponse refuses', () => {
     const r = await buildResponse({ signResponse: true });
     const xml = wrap(r.xml, shape);
     expect(xml).toContain('mallory@acme.test');
+    expect(signatureStillVerifies(xml)).toBe(true);
     await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
   });
   it.each(assertionShapes)('signature wrapping %s: %s', async (shape, code) => {
     const r = await buildResponse({ signResponse: false, signAssertion: true });
     const xml = wrap(r.xml, shape);
     expect(xml).toContain('mallory@acme.test');
+    // Duplicate IDs are the one shape xml-crypto refuses by itself.
+    expect(signatureStillVerifies(xml)).toBe(shape !== 'evil-assertion-reuses-signed-id');
     await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), code);
   });
 
@@ -270,6 +293,17 @@ describe('validateSamlResponse refuses', () => {
       .replace(`ID="${r.assertionID}"`, `ID="${newID()}"`);
     const xml = r.xml.replace(signed, evil);
     await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
+  });
+
+  it('a reference to the whole document, a second reference, or an XSLT transform', async () => {
+    const r = await buildResponse();
+    const emptyUri = r.xml.replace(/<ds:Reference URI="[^"]*"/, '<ds:Reference URI=""');
+    await expectCode(validateSamlResponse(toBase64(emptyUri), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
+    const reference = /<ds:Reference[\s\S]*?<\/ds:Reference>/.exec(r.xml)?.[0] ?? '';
+    const twoRefs = r.xml.replace(reference, reference + reference.replace(/URI="[^"]*"/, `URI="#${r.assertionID}"`));
+    await expectCode(validateSamlResponse(toBase64(twoRefs), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
+    const xslt = r.xml.replace('<ds:Transforms>', '<ds:Transforms><ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"/>');
+    await expectCode(validateSamlResponse(toBase64(xslt), ctx(r.inResponseTo)), 'ALGORITHM_NOT_ALLOWED');
   });
 
   it('another issuer in the assertion or the response: ISSUER_MISMATCH', async () => {
