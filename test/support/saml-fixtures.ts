@@ -392,7 +392,6 @@ export function wrap(xml: string, shape: WrappingShape, evilNameID = 'mallory@ac
     case 'XSW2-response-detached-original': {
       // A new, unsigned root response with an evil assertion; the original signed response is
       // kept inside the moved signature (XSW1) or next to it (XSW2).
-      const signature = directChild(response, NS.ds, 'Signature');
       const evilDoc = parse(xml);
       const evilRoot = evilDoc.documentElement as Element;
       evilRoot.setAttribute('ID', newID());
@@ -412,7 +411,6 @@ export function wrap(xml: string, shape: WrappingShape, evilNameID = 'mallory@ac
       } else {
         evilRoot.insertBefore(originalCopy, evilSig);
       }
-      void signature;
       return serialize(evilDoc);
     }
     case 'XSW3-evil-assertion-before-signed':
