@@ -5,6 +5,7 @@ import { SignedXml } from 'xml-crypto';
 import {
   buildResponse,
   ecIdpKeys,
+  encryptAssertion,
   injectCommentInNameID,
   makeKeyPair,
   newID,
@@ -12,6 +13,7 @@ import {
   tamperNameID,
   testIdpKeys,
   testProfile,
+  testSpKeys,
   toBase64,
   untrustedKeys,
   withDoctype,
@@ -384,6 +386,19 @@ describe('validateSamlResponse refuses', () => {
     const other = makeKeyPair('other-sp.test');
     const otherProfile = testProfile({ sp: { ...profile.sp, key: { privateKeyPem: other.privateKeyPem, certificatePem: other.certificatePem } } });
     await reject({ encrypt: true }, 'DECRYPTION_FAILED', { profile: otherProfile });
+  });
+
+  it('an EncryptedAssertion whose plaintext is not an assertion: DECRYPTION_FAILED, indistinguishable from a wrong key', async () => {
+    const other = makeKeyPair('other-sp-2.test');
+    const otherProfile = testProfile({ sp: { ...profile.sp, key: { privateKeyPem: other.privateKeyPem, certificatePem: other.certificatePem } } });
+    const wrongKey = await reject({ encrypt: true, signResponse: false, signAssertion: true }, 'DECRYPTION_FAILED', { profile: otherProfile });
+    const r = await buildResponse({ encrypt: true, signResponse: false, signAssertion: true, contentEncryption: 'aes256-cbc' });
+    for (const plaintext of ['not xml <', '<!DOCTYPE x><x/>', `<samlp:Status xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>`]) {
+      const garbage = await encryptAssertion(plaintext, testSpKeys(), 'aes256-cbc');
+      const xml = r.xml.replace(/<saml:EncryptedAssertion>[\s\S]*<\/saml:EncryptedAssertion>/, garbage);
+      const e = await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'DECRYPTION_FAILED');
+      expect(e.hint).toBe(wrongKey.hint);
+    }
   });
 
   it('an empty NameID: NAMEID_MISSING', async () => {

@@ -382,6 +382,8 @@ const DECRYPT_ALGORITHMS = new Set([
   'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
 ]);
 
+const DECRYPTION_HINT = 'the EncryptedAssertion cannot be decrypted with the SP key: the IdP encrypts for another certificate, or the data is corrupt';
+
 async function decryptAssertion(encrypted: Element, profile: RenderedProfile): Promise<Element> {
   oneChild(encrypted, NS.xenc, 'EncryptedData', true, 'DECRYPTION_FAILED');
   // Only RSA-OAEP key transport and AES content encryption; RSA PKCS#1 v1.5 and 3DES are refused.
@@ -401,10 +403,18 @@ async function decryptAssertion(encrypted: Element, profile: RenderedProfile): P
       if (err !== null || result === undefined) reject(err ?? new Error('no result'));
       else resolve(result);
     });
-  }).catch((err: unknown) => fail('DECRYPTION_FAILED', 'the EncryptedAssertion cannot be decrypted with the SP key: the IdP encrypts for another certificate, or the data is corrupt', err));
-  const doc = parseXml(plain, 'decrypted assertion');
+  }).catch((err: unknown) => fail('DECRYPTION_FAILED', DECRYPTION_HINT, err));
+  // Every failure from here to a parsed Assertion looks the same from outside (code and hint):
+  // with AES-CBC under an unsigned response, telling "bad padding" from "bad plaintext" would
+  // make the ACS a decryption oracle (Jager & Somorovsky, 2011).
+  let doc: Document;
+  try {
+    doc = parseXml(plain, 'decrypted assertion');
+  } catch (err) {
+    fail('DECRYPTION_FAILED', DECRYPTION_HINT, err);
+  }
   const root = doc.documentElement;
-  if (root === null || root.localName !== 'Assertion' || root.namespaceURI !== NS.saml) fail('DECRYPTION_FAILED', 'the EncryptedAssertion does not contain a SAML Assertion');
+  if (root === null || root.localName !== 'Assertion' || root.namespaceURI !== NS.saml) fail('DECRYPTION_FAILED', DECRYPTION_HINT);
   return root;
 }
 

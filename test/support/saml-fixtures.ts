@@ -225,7 +225,8 @@ export function sign(
   return sig.getSignedXml();
 }
 
-async function encryptAssertion(assertionXml: string, sp: TestKeyPair, alg: string): Promise<string> {
+/** Wraps `content` (normally an Assertion) in an EncryptedAssertion for the SP key. */
+export async function encryptAssertion(assertionXml: string, sp: TestKeyPair, alg: string): Promise<string> {
   const encrypted = await new Promise<string>((resolve, reject) => {
     xmlenc.encrypt(
       assertionXml,
