@@ -1,0 +1,121 @@
+// Stable error codes for every way Gatehouse refuses a SAML response. They appear in logs, in the
+// `reason` label of the rejection metric, on the user's error page and in SSOProfile status, so
+// a code is never renamed or reused for another meaning; new codes are appended.
+export const SAML_ERROR_CODES = [
+  /** Not base64, not well-formed XML, not a SAML 2.0 Response, or a required element is absent. */
+  'MALFORMED_RESPONSE',
+  /** The document carries a DTD or entity declaration (XXE, entity expansion). */
+  'DTD_FORBIDDEN',
+  /** The IdP answered with a status other than Success. */
+  'STATUS_NOT_SUCCESS',
+  /** The response holds no Assertion or EncryptedAssertion. */
+  'ASSERTION_MISSING',
+  /** The response holds more than one assertion. */
+  'MULTIPLE_ASSERTIONS',
+  /** Neither the response nor the assertion is signed. */
+  'SIGNATURE_MISSING',
+  /** A signature does not verify: tampered content, wrong digest, broken SignatureValue. */
+  'SIGNATURE_INVALID',
+  /** The signature was made by a key that is not one of the profile's IdP certificates. */
+  'UNTRUSTED_CERTIFICATE',
+  /** A signature, digest, canonicalization or transform algorithm the profile does not allow. */
+  'ALGORITHM_NOT_ALLOWED',
+  /** Structure typical of signature wrapping: duplicate IDs, a reference to another element, misplaced assertions. */
+  'SIGNATURE_WRAPPING',
+  /** The Issuer is not the profile's IdP entityID. */
+  'ISSUER_MISMATCH',
+  /** The assertion's audience is not the SP entityID. */
+  'AUDIENCE_MISMATCH',
+  /** The response's Destination is not this profile's ACS URL. */
+  'DESTINATION_MISMATCH',
+  /** A signed response without Destination. */
+  'DESTINATION_MISSING',
+  /** The bearer SubjectConfirmationData's Recipient is not this profile's ACS URL. */
+  'RECIPIENT_MISMATCH',
+  /** No usable bearer SubjectConfirmation (missing, or without NotOnOrAfter). */
+  'SUBJECT_CONFIRMATION_MISSING',
+  /** InResponseTo does not match the browser's pending AuthnRequest. */
+  'IN_RESPONSE_TO_MISMATCH',
+  /** No pending AuthnRequest: an IdP-initiated (or expired) login, never accepted as such. */
+  'UNSOLICITED_RESPONSE',
+  /** Conditions NotBefore lies in the future beyond the allowed clock skew. */
+  'NOT_YET_VALID',
+  /** Conditions NotOnOrAfter has passed beyond the allowed clock skew. */
+  'EXPIRED',
+  /** The bearer SubjectConfirmationData NotOnOrAfter has passed. */
+  'SUBJECT_CONFIRMATION_EXPIRED',
+  /** The assertion has no Conditions element. */
+  'CONDITIONS_MISSING',
+  /** This assertion ID was already used for a login. */
+  'ASSERTION_REPLAYED',
+  /** An EncryptedAssertion that no trusted signature covers. */
+  'ENCRYPTED_ASSERTION_UNSIGNED',
+  /** The EncryptedAssertion cannot be decrypted with the SP key, or uses a refused algorithm. */
+  'DECRYPTION_FAILED',
+  /** The assertion's Subject has no NameID (or an empty one). */
+  'NAMEID_MISSING',
+] as const;
+
+export type SamlErrorCode = (typeof SAML_ERROR_CODES)[number];
+
+/**
+ * A refusal of a SAML response. `hint` is one sentence for an administrator (SSOProfile status,
+ * logs): what the IdP sent against what was expected. It never carries secrets, key material or
+ * whole documents, and values quoted from the response are truncated.
+ */
+export class SamlValidationError extends Error {
+  readonly code: SamlErrorCode;
+  readonly hint: string;
+
+  constructor(code: SamlErrorCode, hint: string, options?: { cause?: unknown }) {
+    super(`${code}: ${hint}`, options);
+    this.name = 'SamlValidationError';
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export function isSamlValidationError(err: unknown): err is SamlValidationError {
+  return err instanceof SamlValidationError;
+}
+
+/** Quotes an untrusted value for a hint: bounded length, control characters removed. */
+export function quote(value: string | null | undefined, max = 120): string {
+  if (value === null || value === undefined) return 'nothing';
+  // eslint-disable-next-line no-control-regex
+  const clean = value.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean);
+}
+
+/**
+ * What the user's error page says for each code: what went wrong in words a user can act on (or
+ * forward to their administrator), without internals. The administrator's detail is in `hint`.
+ */
+export const SAML_USER_MESSAGES: Record<SamlErrorCode, string> = {
+  MALFORMED_RESPONSE: 'Your identity provider sent a sign-in response that could not be read.',
+  DTD_FORBIDDEN: 'Your identity provider sent a sign-in response in a form that is not accepted.',
+  STATUS_NOT_SUCCESS: 'Your identity provider did not complete the sign-in.',
+  ASSERTION_MISSING: 'Your identity provider sent a sign-in response without a user.',
+  MULTIPLE_ASSERTIONS: 'Your identity provider sent a sign-in response that is not accepted.',
+  SIGNATURE_MISSING: 'The sign-in response was not signed by your identity provider. Ask your administrator to check the single sign-on setup.',
+  SIGNATURE_INVALID: 'The sign-in response could not be verified.',
+  UNTRUSTED_CERTIFICATE: 'The sign-in response was signed with a certificate your organization has not registered. Ask your administrator to update the single sign-on setup.',
+  ALGORITHM_NOT_ALLOWED: 'The sign-in response uses a signature method your organization does not accept. Ask your administrator to check the single sign-on setup.',
+  SIGNATURE_WRAPPING: 'The sign-in response could not be verified.',
+  ISSUER_MISMATCH: 'The sign-in response came from an identity provider that is not set up for your organization.',
+  AUDIENCE_MISMATCH: 'The sign-in response was meant for another application. Ask your administrator to check the single sign-on setup.',
+  DESTINATION_MISMATCH: 'The sign-in response was sent to the wrong address. Ask your administrator to check the single sign-on setup.',
+  DESTINATION_MISSING: 'The sign-in response does not say where it was meant to go. Ask your administrator to check the single sign-on setup.',
+  RECIPIENT_MISMATCH: 'The sign-in response was sent to the wrong address. Ask your administrator to check the single sign-on setup.',
+  SUBJECT_CONFIRMATION_MISSING: 'Your identity provider sent a sign-in response that is not accepted.',
+  IN_RESPONSE_TO_MISMATCH: 'This sign-in does not belong to the one started in this browser. Please start again.',
+  UNSOLICITED_RESPONSE: 'This sign-in was not started here or has expired. Please start again.',
+  NOT_YET_VALID: 'The sign-in response is not valid yet; a clock may be wrong. Please try again in a minute.',
+  EXPIRED: 'The sign-in response has expired. Please start again.',
+  SUBJECT_CONFIRMATION_EXPIRED: 'The sign-in response has expired. Please start again.',
+  CONDITIONS_MISSING: 'Your identity provider sent a sign-in response that is not accepted.',
+  ASSERTION_REPLAYED: 'This sign-in response has already been used. Please start again.',
+  ENCRYPTED_ASSERTION_UNSIGNED: 'The sign-in response was not signed by your identity provider. Ask your administrator to check the single sign-on setup.',
+  DECRYPTION_FAILED: 'The sign-in response could not be decrypted. Ask your administrator to check the single sign-on setup.',
+  NAMEID_MISSING: 'Your identity provider did not say who you are. Ask your administrator to check the single sign-on setup.',
+};
