@@ -1,0 +1,198 @@
+// A thin Kubernetes REST client on undici: one connection pool per API server, the kubeconfig's
+// credentials, and one hook that sees every request (for the request-count metric). The
+// generated client-node APIs hide the Content-Type of patches and cannot stream watches without
+// buffering, and the operator needs exact control of both.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { RequestOptions } from 'node:https';
+
+export class KubeApiError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly body: unknown;
+  constructor(code: number, reason: string, message: string, body: unknown) {
+    super(message);
+    this.name = 'KubeApiError';
+    this.code = code;
+    this.reason = reason;
+    this.body = body;
+  }
+}
+
+export interface RequestEvent {
+  verb: string;
+  path: string;
+  code: number;
+  durationSeconds: number;
+}
+
+export interface ClientOptions {
+  userAgent?: string;
+  /** Called once per completed (or failed: code 0) request. */
+  onRequest?: (event: RequestEvent) => void;
+  connections?: number;
+}
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+interface CallOptions {
+  query?: Query;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Verb for the metric when it differs from the method (list, watch, apply). */
+  verb?: string;
+  timeoutMs?: number;
+}
+
+const HEADER_REFRESH_MS = 60_000;
+
+export class KubeClient {
+  readonly server: string;
+  private readonly kc: KubeConfig;
+  private readonly dispatcher: Dispatcher;
+  private readonly options: ClientOptions;
+  private headers: Record<string, string> = {};
+  private headersAt = 0;
+
+  private constructor(kc: KubeConfig, server: string, dispatcher: Dispatcher, options: ClientOptions) {
+    this.kc = kc;
+    this.server = server.replace(/\/$/, '');
+    this.dispatcher = dispatcher;
+    this.options = options;
+  }
+
+  static async create(kc: KubeConfig, options: ClientOptions = {}): Promise<KubeClient> {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    const opts: RequestOptions = {};
+    await kc.applyToHTTPSOptions(opts);
+    const dispatcher = new Agent({
+      connect: {
+        ca: opts.ca as string | Buffer | undefined,
+        cert: opts.cert as string | Buffer | undefined,
+        key: opts.key as string | Buffer | undefined,
+        rejectUnauthorized: !cluster.skipTLSVerify,
+      },
+      connections: options.connections ?? 32,
+      keepAliveTimeout: 30_000,
+      // Watches stay open for minutes; the API server closes them itself (timeoutSeconds).
+      bodyTimeout: 0,
+      headersTimeout: 30_000,
+    });
+    const client = new KubeClient(kc, cluster.server, dispatcher, options);
+    await client.refreshHeaders();
+    return client;
+  }
+
+  // In-cluster service-account tokens rotate; re-read the credentials now and then.
+  private async refreshHeaders(): Promise<void> {
+    const opts: RequestOptions = {};
+    await this.kc.applyToHTTPSOptions(opts);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+    this.headers = headers;
+    this.headersAt = Date.now();
+  }
+
+  private async send(method: Dispatcher.HttpMethod, path: string, o: CallOptions): Promise<Dispatcher.ResponseData> {
+    if (Date.now() - this.headersAt > HEADER_REFRESH_MS) await this.refreshHeaders();
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { ...this.headers, accept: 'application/json' };
+    if (this.options.userAgent) headers['user-agent'] = this.options.userAgent;
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+      headers['content-type'] = o.contentType ?? 'application/json';
+    }
+    const started = performance.now();
+    const signal = o.timeoutMs ? (o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs)) : o.signal;
+    try {
+      const res = await request(url, { method, headers, body, dispatcher: this.dispatcher, signal });
+      this.options.onRequest?.({ verb: o.verb ?? method.toLowerCase(), path, code: res.statusCode, durationSeconds: (performance.now() - started) / 1000 });
+      return res;
+    } catch (err) {
+      this.options.onRequest?.({ verb: o.verb ?? method.toLowerCase(), path, code: 0, durationSeconds: (performance.now() - started) / 1000 });
+      throw err;
+    }
+  }
+
+  /** A JSON request; non-2xx answers throw KubeApiError with the Status reason. */
+  async call<T = unknown>(method: Dispatcher.HttpMethod, path: string, o: CallOptions = {}): Promise<T> {
+    const res = await this.send(method, path, { timeoutMs: 30_000, ...o });
+    const text = await res.body.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      const status = parsed as { reason?: string; message?: string } | undefined;
+      throw new KubeApiError(res.statusCode, status?.reason ?? 'Unknown', `${method} ${path}: ${res.statusCode} ${status?.message ?? text.slice(0, 300)}`, parsed);
+    }
+    return parsed as T;
+  }
+
+  /** Opens a watch and yields each event line until the server closes it or the signal aborts. */
+  async *watchLines(path: string, query: Query, signal: AbortSignal): AsyncGenerator<string> {
+    const res = await this.send('GET', path, { query: { ...query, watch: 1 }, signal, verb: 'watch' });
+    if (res.statusCode !== 200) {
+      const text = await res.body.text();
+      let reason = 'Unknown';
+      try {
+        reason = (JSON.parse(text) as { reason?: string }).reason ?? reason;
+      } catch {
+        /* not a Status */
+      }
+      throw new KubeApiError(res.statusCode, reason, `watch ${path}: ${res.statusCode} ${text.slice(0, 300)}`, text);
+    }
+    let buffer = '';
+    res.body.setEncoding('utf8');
+    for await (const chunk of res.body as AsyncIterable<string>) {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line.trim()) yield line;
+      }
+    }
+    if (buffer.trim()) yield buffer;
+  }
+
+  /**
+   * Server-side apply. `subresource` 'status' targets /status, the only way to write status of a
+   * kind with the status subresource. The body is JSON, which is valid YAML for apply-patch+yaml.
+   */
+  async apply<T = unknown>(path: string, body: unknown, fieldManager: string, options: { subresource?: string; force?: boolean } = {}): Promise<T> {
+    const target = options.subresource ? `${path}/${options.subresource}` : path;
+    return this.call<T>('PATCH', target, {
+      body,
+      contentType: 'application/apply-patch+yaml',
+      query: { fieldManager, force: options.force ?? true },
+      verb: 'apply',
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
+
+export interface ResourceRef {
+  group: string; // '' for the core group
+  version: string;
+  plural: string;
+}
+
+/** The REST path of a collection or one object. */
+export function resourcePath(ref: ResourceRef, namespace?: string, name?: string): string {
+  const base = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${ns}/${ref.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
+}
+
+export const isNotFound = (err: unknown): boolean => err instanceof KubeApiError && err.code === 404;
+export const isConflict = (err: unknown): boolean => err instanceof KubeApiError && err.code === 409;
