@@ -1,24 +1,11 @@
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateSPKeyPair } from '../sp-keys.ts';
+import { metadataXml as fixture } from '../../test/support/idp-fixtures.ts';
 import { IdPConfigError, judgeCertificates, parseCertificate, parseIdPMetadata } from './metadata.ts';
 
 const pair = generateSPKeyPair('idp.example.com');
-const b64 = pair.certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
-
-export function metadataXml(opts: { entityID?: string; ssoURL?: string; certB64?: string; doctype?: string } = {}): string {
-  return `<?xml version="1.0"?>${opts.doctype ?? ''}
-<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${opts.entityID ?? 'https://idp.example.com/saml'}">
-  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>AAAA</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>
-${opts.certB64 ?? b64}
-    </ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://idp.example.com/post"/>
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${opts.ssoURL ?? 'https://idp.example.com/sso'}"/>
-  </md:IDPSSODescriptor>
-</md:EntityDescriptor>`;
-}
+const metadataXml = (o: { doctype?: string } = {}) => fixture({ certificatePem: pair.certificatePem, ...o });
 
 describe('parseIdPMetadata', () => {
   it('reads entityID, the HTTP-Redirect SSO URL and only the signing certificates', () => {
