@@ -10,7 +10,6 @@ import type { MetadataCache } from './idp/fetcher.ts';
 import { resourcePath, type KubeClient, type ResourceRef } from './kube/client.ts';
 import { Informer, type InformerHandler, type KubeObject } from './kube/informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import type { WorkQueue } from './queue.ts';
 import type { SPKeyPair } from './sp-keys.ts';
 
 export const FIELD_MANAGER = 'gatehouse-operator';
@@ -76,12 +75,17 @@ export class KindCache<T extends KubeObject> {
 
 export type Fragment = { ok: true; profile: RenderedProfile } | { ok: false; reason: string };
 
+export interface Enqueuer {
+  add(key: string): void;
+  addAfter(key: string, delayMs: number): void;
+}
+
 export interface Context {
   config: OperatorConfig;
   client: KubeClient;
   log: Logger;
   metrics: OperatorMetrics;
-  queue: WorkQueue;
+  queue: Enqueuer;
   events: EventRecorder;
   resolver: Resolver;
   metadata: MetadataCache;
@@ -105,6 +109,8 @@ export async function applyStatus(ctx: Context, kind: Kind, namespace: string, n
   await ctx.client.apply(resourcePath(REFS[kind], namespace, name), { apiVersion: API_VERSION, kind, metadata: { name, namespace }, status }, FIELD_MANAGER, {
     subresource: 'status',
     force: true,
+    // The watch delivers the result; parsing it here would only make garbage.
+    discardBody: true,
   });
 }
 

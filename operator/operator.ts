@@ -23,6 +23,33 @@ import { OperatorMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
 
 const CONFIG_DEBOUNCE_MS = 200;
+
+/**
+ * Two queues: ManagedUsers (thousands of keys during an enforcement) and everything else, each
+ * with its own workers, so profile progress, domains and the config never wait behind users.
+ */
+class Queues {
+  readonly users: WorkQueue;
+  readonly control: WorkQueue;
+  constructor(onDepth: (depth: number) => void) {
+    const report = () => onDepth(this.users.depth + this.control.depth);
+    this.users = new WorkQueue({ onDepthChange: report });
+    this.control = new WorkQueue({ onDepthChange: report });
+  }
+  for(key: string): WorkQueue {
+    return key.startsWith('ManagedUser/') ? this.users : this.control;
+  }
+  add(key: string): void {
+    this.for(key).add(key);
+  }
+  addAfter(key: string, delayMs: number): void {
+    this.for(key).addAfter(key, delayMs);
+  }
+  shutdown(): void {
+    this.users.shutdown();
+    this.control.shutdown();
+  }
+}
 const COUNT_DEBOUNCE_MS = 500;
 
 export class Operator {
@@ -30,6 +57,7 @@ export class Operator {
   private readonly log: Logger;
   readonly metrics = new OperatorMetrics();
   private ctx!: Context;
+  private queues!: Queues;
   private readonly servers: Server[] = [];
   private leader: LeaderElector | undefined;
   private workers: Promise<void>[] = [];
@@ -50,7 +78,8 @@ export class Operator {
       connections: Math.max(8, this.cfg.workers * 2),
       onRequest: (e) => m.apiRequests.inc({ verb: e.verb, code: String(e.code) }),
     });
-    const queue = new WorkQueue({ onDepthChange: (d) => m.queueDepth.set(d) });
+    const queue = new Queues((d) => m.queueDepth.set(d));
+    this.queues = queue;
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
     if (this.cfg.dnsServers.length > 0) resolver.setServers(this.cfg.dnsServers);
     const namespaces = this.cfg.watchNamespaces.length > 0 ? this.cfg.watchNamespaces : [undefined];
@@ -120,11 +149,11 @@ export class Operator {
     for (const u of users.all()) queue.add(key('ManagedUser', u.metadata.namespace, u.metadata.name));
     queue.add('Config');
     this.log.info({ workers: this.cfg.workers, domains: [...domains.all()].length, profiles: [...profiles.all()].length, users: [...users.all()].length }, 'caches synced; reconciling');
-    for (let i = 0; i < this.cfg.workers; i++) this.workers.push(this.worker());
+    for (let i = 0; i < this.cfg.workers; i++) this.workers.push(this.worker(this.queues.users));
+    for (let i = 0; i < Math.max(2, Math.ceil(this.cfg.workers / 4)); i++) this.workers.push(this.worker(this.queues.control));
   }
 
-  private async worker(): Promise<void> {
-    const { queue } = this.ctx;
+  private async worker(queue: WorkQueue): Promise<void> {
     for (;;) {
       const k = await queue.get();
       if (k === undefined) return;
@@ -246,7 +275,7 @@ export class Operator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.ctx.queue.shutdown();
+    this.queues.shutdown();
     // In-flight reconciles finish (each is a few requests) before the lease is handed over.
     await Promise.race([Promise.all(this.workers), new Promise((r) => setTimeout(r, 5000).unref())]);
     await this.leader?.release();

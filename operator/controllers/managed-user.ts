@@ -23,6 +23,9 @@ export async function reconcileManagedUser(ctx: Context, namespace: string, name
     conditions: mergeConditions(old.conditions, [{ type: 'Ready', status: 'True', reason: d.reason, message: d.message }], u.metadata.generation, now),
     sso,
   };
-  if (stableStringify(status) !== stableStringify(old)) await applyStatus(ctx, 'ManagedUser', namespace, name, status);
+  if (stableStringify(status) !== stableStringify(old)) {
+    await applyStatus(ctx, 'ManagedUser', namespace, name, status);
+    ctx.log.debug({ kind: 'ManagedUser', namespace, name, enforced: d.enforced, reason: d.reason, profile: d.profile }, 'decision updated');
+  }
   return {};
 }

@@ -312,12 +312,18 @@ export async function reconcileSSOProfile(ctx: Context, namespace: string, name:
   const mine = (s: SSOProfileStatus) => ({ ...s, test: s.test?.url ? { url: s.test.url } : undefined, recentFailures: undefined });
   if (stableStringify(mine(status)) !== stableStringify(mine(old))) {
     await applyStatus(ctx, 'SSOProfile', namespace, name, JSON.parse(JSON.stringify(status)));
+    ctx.log.debug({ kind: 'SSOProfile', namespace, name, phase: enforcement.phase, matchedUsers: enforcement.matchedUsers, enforcedUsers: enforcement.enforcedUsers }, 'status updated');
     recordTransitions(ctx, p, old, status);
   }
   return requeueAfterMs !== undefined ? { requeueAfterMs } : {};
 }
 
 function recordTransitions(ctx: Context, p: SSOProfile, old: SSOProfileStatus, now: SSOProfileStatus): void {
+  const ready = findCondition(now.conditions, 'Ready');
+  const wasReady = findCondition(old.conditions, 'Ready');
+  if (ready && (ready.status !== wasReady?.status || ready.reason !== wasReady?.reason)) {
+    ctx.log.info({ kind: 'SSOProfile', namespace: p.metadata.namespace, name: p.metadata.name, ready: ready.status, reason: ready.reason, phase: now.enforcement?.phase }, ready.message);
+  }
   const changed = (type: string) => {
     const a = findCondition(old.conditions, type);
     const b = findCondition(now.conditions, type);

@@ -91,6 +91,7 @@ export async function reconcileVerifiedDomain(ctx: Context, namespace: string, n
   if (stableStringify(status) !== stableStringify(old)) {
     await applyStatus(ctx, 'VerifiedDomain', namespace, name, status);
     const before = findCondition(old.conditions, 'Verified');
+    if (before?.reason !== verified.reason) ctx.log.info({ kind: 'VerifiedDomain', namespace, name, domain, reason: verified.reason }, verified.message);
     if (before?.reason !== verified.reason) {
       if (verified.reason === 'Verified') ctx.events.record(vd, 'Normal', 'Verified', `${domain} verified: ${verified.message}`);
       else if (verified.reason === 'Conflict') ctx.events.record(vd, 'Warning', 'Conflict', verified.message);

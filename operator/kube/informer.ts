@@ -135,9 +135,14 @@ export class Informer<T extends KubeObject> implements InformerControl {
     }
   }
 
-  // managedFields are large and never read by the operator; dropping them halves the cache.
+  // managedFields and kubectl's last-applied copy are large and never read by the operator;
+  // dropping them more than halves the cache.
   private slim(o: T): T {
     if (o.metadata.managedFields !== undefined) delete o.metadata.managedFields;
+    const a = o.metadata.annotations;
+    if (a && 'kubectl.kubernetes.io/last-applied-configuration' in a) {
+      delete a['kubectl.kubernetes.io/last-applied-configuration'];
+    }
     return o;
   }
 

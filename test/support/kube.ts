@@ -41,7 +41,7 @@ export async function listUsers(c: KubeClient, ns: string): Promise<ManagedUser[
 }
 
 /** Polls `probe` until it returns a value that is not undefined/false, or throws with the last state. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, describe?: () => Promise<string> | string): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, describe?: () => Promise<string> | string, intervalMs = 150): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastErr: unknown;
   while (Date.now() < deadline) {
@@ -51,7 +51,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (err) {
       lastErr = err;
     }
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   const detail = describe ? await describe() : lastErr ? String(lastErr) : '';
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail}` : ''}`);
