@@ -1,8 +1,8 @@
 // The Gatehouse operator: `node operator/main.ts --namespace=gatehouse --sp-public-url=https://…`
 // (flags or GATEHOUSE_* environment variables; see operator/config.ts).
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { loadConfig } from './config.ts';
+import { loadCredentials } from './kube/kubeconfig.ts';
 import { Operator } from './operator.ts';
 
 const bootLog = pino({ base: { component: 'gatehouse-operator' } });
@@ -14,10 +14,6 @@ try {
   process.exit(2);
 }
 const log = pino({ level: cfg.logLevel, base: { component: 'gatehouse-operator', pid: process.pid } });
-
-const kc = new KubeConfig();
-if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
-else kc.loadFromDefault();
 
 const operator = new Operator(cfg, log);
 operator.onLeadershipLost = () => {
@@ -45,7 +41,7 @@ process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
 
 try {
-  await operator.start(kc);
+  await operator.start(await loadCredentials(cfg.kubeconfig));
   log.info({ namespace: cfg.namespace, watchNamespaces: cfg.watchNamespaces, leaderElect: cfg.leaderElect }, 'operator started');
 } catch (err) {
   log.fatal({ err }, 'operator failed to start');

@@ -4,7 +4,6 @@ import { Resolver } from 'node:dns/promises';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ManagedUser, SSOProfile, VerifiedDomain } from '../crds/api/index.ts';
 import { findCondition } from './conditions.ts';
@@ -17,6 +16,7 @@ import { reconcileVerifiedDomain } from './controllers/verified-domain.ts';
 import { EventRecorder } from './events.ts';
 import { MetadataCache } from './idp/fetcher.ts';
 import { KubeClient, type ResourceRef } from './kube/client.ts';
+import type { Credentials } from './kube/kubeconfig.ts';
 import { Informer, type InformerControl, type KubeObject } from './kube/informer.ts';
 import { LeaderElector } from './leader.ts';
 import { OperatorMetrics } from './metrics.ts';
@@ -71,9 +71,9 @@ export class Operator {
     this.log = log;
   }
 
-  async start(kc: KubeConfig): Promise<void> {
+  async start(creds: Credentials): Promise<void> {
     const m = this.metrics;
-    const client = await KubeClient.create(kc, {
+    const client = await KubeClient.create(creds, {
       userAgent: 'gatehouse-operator',
       connections: Math.max(8, this.cfg.workers * 2),
       onRequest: (e) => m.apiRequests.inc({ verb: e.verb, code: String(e.code) }),

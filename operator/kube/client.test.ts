@@ -1,7 +1,6 @@
 // What goes over the wire: the status write is a server-side apply on /status with our field
 // manager and force, and the informer survives errors and 410 Gone by relisting.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyStatus, FIELD_MANAGER, type Context } from '../context.ts';
@@ -36,14 +35,12 @@ async function fakeApi(handler: (req: Seen, res: ServerResponse) => void): Promi
   await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'secret-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
+  const client = await KubeClient.create({
+    server: `http://127.0.0.1:${port}`,
+    insecureSkipTLSVerify: false,
+    headers: async () => ({ authorization: 'Bearer secret-token' }),
   });
-  return { client: await KubeClient.create(kc), seen };
+  return { client, seen };
 }
 
 describe('status writes', () => {

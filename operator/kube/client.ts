@@ -2,9 +2,8 @@
 // credentials, and one hook that sees every request (for the request-count metric). The
 // generated client-node APIs hide the Content-Type of patches and cannot stream watches without
 // buffering, and the operator needs exact control of both.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { RequestOptions } from 'node:https';
+import type { Credentials } from './kubeconfig.ts';
 
 export class KubeApiError extends Error {
   readonly code: number;
@@ -51,49 +50,36 @@ const HEADER_REFRESH_MS = 60_000;
 
 export class KubeClient {
   readonly server: string;
-  private readonly kc: KubeConfig;
+  private readonly creds: Credentials;
   private readonly dispatcher: Dispatcher;
   private readonly options: ClientOptions;
   private headers: Record<string, string> = {};
   private headersAt = 0;
 
-  private constructor(kc: KubeConfig, server: string, dispatcher: Dispatcher, options: ClientOptions) {
-    this.kc = kc;
+  private constructor(creds: Credentials, server: string, dispatcher: Dispatcher, options: ClientOptions) {
+    this.creds = creds;
     this.server = server.replace(/\/$/, '');
     this.dispatcher = dispatcher;
     this.options = options;
   }
 
-  static async create(kc: KubeConfig, options: ClientOptions = {}): Promise<KubeClient> {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('kubeconfig has no current cluster');
-    const opts: RequestOptions = {};
-    await kc.applyToHTTPSOptions(opts);
+  static async create(creds: Credentials, options: ClientOptions = {}): Promise<KubeClient> {
     const dispatcher = new Agent({
-      connect: {
-        ca: opts.ca as string | Buffer | undefined,
-        cert: opts.cert as string | Buffer | undefined,
-        key: opts.key as string | Buffer | undefined,
-        rejectUnauthorized: !cluster.skipTLSVerify,
-      },
+      connect: { ca: creds.ca, cert: creds.cert, key: creds.key, rejectUnauthorized: !creds.insecureSkipTLSVerify },
       connections: options.connections ?? 32,
       keepAliveTimeout: 30_000,
       // Watches stay open for minutes; the API server closes them itself (timeoutSeconds).
       bodyTimeout: 0,
       headersTimeout: 30_000,
     });
-    const client = new KubeClient(kc, cluster.server, dispatcher, options);
+    const client = new KubeClient(creds, creds.server, dispatcher, options);
     await client.refreshHeaders();
     return client;
   }
 
-  // In-cluster service-account tokens rotate; re-read the credentials now and then.
+  // Service-account tokens rotate; re-read the credentials now and then.
   private async refreshHeaders(): Promise<void> {
-    const opts: RequestOptions = {};
-    await this.kc.applyToHTTPSOptions(opts);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
-    this.headers = headers;
+    this.headers = await this.creds.headers();
     this.headersAt = Date.now();
   }
 

@@ -1,12 +1,10 @@
 // Test-side Kubernetes helpers: an API client, namespaces, typed reads and polling with a deadline.
-import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION, type ManagedUser, type SSOProfile, type VerifiedDomain } from '../../crds/api/index.ts';
 import { KubeClient, resourcePath } from '../../operator/kube/client.ts';
+import { loadCredentials } from '../../operator/kube/kubeconfig.ts';
 
 export async function testClient(kubeconfig: string): Promise<KubeClient> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  return KubeClient.create(kc, { userAgent: 'gatehouse-tests', connections: 16 });
+  return KubeClient.create(await loadCredentials(kubeconfig), { userAgent: 'gatehouse-tests', connections: 16 });
 }
 
 export const crPath = (plural: 'verifieddomains' | 'managedusers' | 'ssoprofiles', ns: string, name?: string) =>
