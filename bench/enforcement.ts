@@ -53,6 +53,7 @@ try {
   await waitFor('every user decided', async () => (await listUsers(client, 'bigcorp')).every((u) => u.status?.sso?.reason === 'NotEnforced'), 600_000, undefined, 2000);
 
   const requestsBefore = await op.metric('gatehouse_operator_api_requests_total');
+  const rssAtStart = peakRssMiB(op.pid as number);
   log('turning enforcement on');
   const start = performance.now();
   await client.call('PATCH', crPath('ssoprofiles', 'bigcorp', 'idp'), {
@@ -62,8 +63,12 @@ try {
   let lastLogged = 0;
   let snapshotTaken = false;
   let maxHeapUsed = 0;
+  let maxHeapTotal = 0;
+  let maxExternal = 0;
   const sampler = setInterval(() => {
     op?.metric('gatehouse_operator_nodejs_heap_size_used_bytes').then((v) => (maxHeapUsed = Math.max(maxHeapUsed, v)), () => undefined);
+    op?.metric('gatehouse_operator_nodejs_heap_size_total_bytes').then((v) => (maxHeapTotal = Math.max(maxHeapTotal, v)), () => undefined);
+    op?.metric('gatehouse_operator_nodejs_external_memory_bytes').then((v) => (maxExternal = Math.max(maxExternal, v)), () => undefined);
   }, 250);
   await waitFor('enforcedUsers to reach the user count', async () => {
     const p = await getProfile(client, 'bigcorp', 'idp');
@@ -89,6 +94,10 @@ try {
     phase: p.status?.enforcement?.phase,
     operatorPeakRssMiB: Number(rss.toFixed(1)),
     operatorMaxHeapUsedMiB: Number((maxHeapUsed / 1048576).toFixed(1)),
+    operatorMaxHeapTotalMiB: Number((maxHeapTotal / 1048576).toFixed(1)),
+    operatorMaxExternalMiB: Number((maxExternal / 1048576).toFixed(1)),
+    operatorRssAtStartOfEnforcementMiB: Number(rssAtStart.toFixed(1)),
+    mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? '',
     operatorNodeOptions: process.env.OPERATOR_NODE_OPTIONS ?? '',
     apiRequestsDuringEnforcement: requestsAfter - requestsBefore,
     apiRequestsTotal: requestsAfter,

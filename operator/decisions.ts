@@ -22,20 +22,21 @@ export type Decision = Required<Pick<NonNullable<ManagedUserStatus['sso']>, 'ava
 
 export const emailDomain = (email: string): string => email.slice(email.lastIndexOf('@') + 1).toLowerCase();
 
-export function decide(user: Pick<ManagedUser, 'spec'>, verifiedDomains: ReadonlySet<string>, profiles: readonly ProfileView[]): Decision {
+/** `explain: false` skips the human-readable message (counting thousands of users needs none). */
+export function decide(user: Pick<ManagedUser, 'spec'>, verifiedDomains: ReadonlySet<string>, profiles: readonly ProfileView[], explain = true): Decision {
   const email = user.spec.email.toLowerCase();
   const domain = emailDomain(email);
-  const no = (reason: SSODecisionReason, message: string): Decision => ({ available: false, enforced: false, reason, message });
-  if (user.spec.active === false) return no('Inactive', 'the user is deprovisioned (spec.active is false): no login of any kind');
-  if (!verifiedDomains.has(domain)) return no('DomainNotVerified', `${domain} is not a Verified domain of this organization`);
+  const no = (reason: SSODecisionReason, message: () => string): Decision => ({ available: false, enforced: false, reason, message: explain ? message() : '' });
+  if (user.spec.active === false) return no('Inactive', () => 'the user is deprovisioned (spec.active is false): no login of any kind');
+  if (!verifiedDomains.has(domain)) return no('DomainNotVerified', () => `${domain} is not a Verified domain of this organization`);
   const profile = profiles.find((p) => p.valid && p.servedDomains.has(domain));
-  if (!profile) return no('NoProfile', `no valid SSOProfile of this organization serves ${domain}`);
-  const yes = (enforced: boolean, reason: SSODecisionReason, message: string): Decision => ({ available: true, enforced, reason, message, profile: profile.name });
-  if (user.spec.sso === 'Disabled') return yes(false, 'OverrideDisabled', 'spec.sso is Disabled: password login stays allowed, SSO is available');
-  if (profile.exempt.has(email)) return yes(false, 'ExemptAdmin', `${email} is exempt from enforcement in SSOProfile ${profile.name}`);
-  if (user.spec.sso === 'Enabled' && profile.tested) return yes(true, 'OverrideEnabled', `spec.sso is Enabled and SSOProfile ${profile.name} passed its test`);
-  if (profile.enforcingDomains.has(domain)) return yes(true, 'DomainEnforced', `SSO is enforced on ${domain} by SSOProfile ${profile.name}`);
-  return yes(false, 'NotEnforced', `SSO is available through SSOProfile ${profile.name} but not enforced on ${domain}`);
+  if (!profile) return no('NoProfile', () => `no valid SSOProfile of this organization serves ${domain}`);
+  const yes = (enforced: boolean, reason: SSODecisionReason, message: () => string): Decision => ({ available: true, enforced, reason, message: explain ? message() : '', profile: profile.name });
+  if (user.spec.sso === 'Disabled') return yes(false, 'OverrideDisabled', () => 'spec.sso is Disabled: password login stays allowed, SSO is available');
+  if (profile.exempt.has(email)) return yes(false, 'ExemptAdmin', () => `${email} is exempt from enforcement in SSOProfile ${profile.name}`);
+  if (user.spec.sso === 'Enabled' && profile.tested) return yes(true, 'OverrideEnabled', () => `spec.sso is Enabled and SSOProfile ${profile.name} passed its test`);
+  if (profile.enforcingDomains.has(domain)) return yes(true, 'DomainEnforced', () => `SSO is enforced on ${domain} by SSOProfile ${profile.name}`);
+  return yes(false, 'NotEnforced', () => `SSO is available through SSOProfile ${profile.name} but not enforced on ${domain}`);
 }
 
 /** Orders profiles so that the oldest claim on a domain wins, deterministically. */

@@ -236,7 +236,7 @@ export async function reconcileSSOProfile(ctx: Context, namespace: string, name:
     for (const u of ctx.users.inNamespace(namespace) as Iterable<ManagedUser>) {
       if (!wantedSet.has(emailDomain(u.spec.email))) continue;
       matched++;
-      const d = decide(u, verified, views);
+      const d = decide(u, verified, views, false);
       const s = u.status?.sso;
       if (s?.enforced && s.profile === name) enforced++;
       if (!s || s.enforced !== d.enforced || s.profile !== d.profile || s.reason !== d.reason) pending++;
