@@ -84,6 +84,8 @@ function resolveIdP(ctx: Context, p: SSOProfile): IdPResult {
   }
 }
 
+class SPKeyError extends Error {}
+
 async function ensureSPKey(ctx: Context, p: SSOProfile): Promise<{ pair: SPKeyPair; testToken?: string }> {
   const uid = p.metadata.uid as string;
   const ns = p.metadata.namespace;
@@ -92,7 +94,7 @@ async function ensureSPKey(ctx: Context, p: SSOProfile): Promise<{ pair: SPKeyPa
   const cached = ctx.spKeys.get(uid);
   if (cached && cached.testEmail === wantEmail) return cached;
   const path = resourcePath(REFS.Secret, ns, name);
-  let secret: { metadata: { resourceVersion?: string; ownerReferences?: { uid?: string }[] }; data?: Record<string, string> } | undefined;
+  let secret: { metadata: { resourceVersion?: string; labels?: Record<string, string>; ownerReferences?: { uid?: string }[] }; data?: Record<string, string> } | undefined;
   try {
     secret = await ctx.client.call('GET', path);
   } catch (err) {
@@ -100,6 +102,10 @@ async function ensureSPKey(ctx: Context, p: SSOProfile): Promise<{ pair: SPKeyPa
   }
   const dec = (k: string) => (secret?.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : undefined);
   const ownedByThis = secret?.metadata.ownerReferences?.some((o) => o.uid === uid) ?? false;
+  // Never take over a Secret that is not ours (same name, created by someone else).
+  if (secret && secret.metadata.labels?.['sso.gatehouse.dev/ssoprofile'] !== p.metadata.name) {
+    throw new SPKeyError(`Secret ${name} already exists and was not created by Gatehouse for this SSOProfile; delete or rename it`);
+  }
   let pair: SPKeyPair | undefined;
   const keyPem = dec('tls.key');
   const certPem = dec('tls.crt');
@@ -195,7 +201,14 @@ export async function reconcileSSOProfile(ctx: Context, namespace: string, name:
   else conds.push({ type: 'DomainsVerified', status: 'True', reason: 'Verified', message: `serving ${served.join(', ')}` });
 
   // 3. SP key pair and test link.
-  const keys = await ensureSPKey(ctx, p);
+  let keys: { pair?: SPKeyPair; testToken?: string } = {};
+  try {
+    keys = await ensureSPKey(ctx, p);
+    conds.push({ type: 'SPKeyReady', status: 'True', reason: 'Ready', message: `SP key pair kept in Secret ${spKeySecretName(name)}` });
+  } catch (err) {
+    if (!(err instanceof SPKeyError)) throw err;
+    conds.push({ type: 'SPKeyReady', status: 'False', reason: 'SecretNameTaken', message: err.message });
+  }
   const sp = spEndpoints(ctx.config.spPublicUrl, namespace, name);
   const testURL = keys.testToken ? `${ctx.config.spPublicUrl}/test/${keys.testToken}` : undefined;
 
@@ -252,7 +265,7 @@ export async function reconcileSSOProfile(ctx: Context, namespace: string, name:
   );
 
   // 6. Ready (kstatus): everything declared is in effect.
-  const notReady = [idpCond, conds.find((c) => c.type === 'CertificateValid'), conds.find((c) => c.type === 'DomainsVerified')].find((c) => c && c.status !== 'True');
+  const notReady = [idpCond, conds.find((c) => c.type === 'CertificateValid'), conds.find((c) => c.type === 'DomainsVerified'), conds.find((c) => c.type === 'SPKeyReady')].find((c) => c && c.status !== 'True');
   if (notReady) conds.push({ type: 'Ready', status: 'False', reason: notReady.reason, message: notReady.message });
   else if (enforcement.phase === 'Blocked') conds.push({ type: 'Ready', status: 'False', reason: 'EnforcementBlocked', message: enforcement.message ?? '' });
   else if (enforcement.phase === 'InProgress') conds.push({ type: 'Ready', status: 'False', reason: 'EnforcementInProgress', message: enforcement.message ?? '' });
@@ -261,7 +274,7 @@ export async function reconcileSSOProfile(ctx: Context, namespace: string, name:
 
   // 7. The piece of the rendered SP config.
   let fragment: RenderedProfile | undefined;
-  if (certValid && idp.ok) {
+  if (certValid && idp.ok && keys.pair) {
     const candidate: RenderedProfile = {
       name,
       displayName: p.spec.displayName,
@@ -281,7 +294,10 @@ export async function reconcileSSOProfile(ctx: Context, namespace: string, name:
     else conds.push({ type: 'ConfigRendered', status: 'False', reason: 'InvalidConfig', message: `left out of the SP config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 1000)}` });
   }
   if (fragment) conds.push({ type: 'ConfigRendered', status: 'True', reason: 'Rendered', message: 'included in the SP config' });
-  else if (!conds.some((c) => c.type === 'ConfigRendered')) conds.push({ type: 'ConfigRendered', status: 'False', reason: idpCond.status === 'Unknown' ? 'Pending' : 'IdPConfigInvalid', message: `left out of the SP config: ${!idpValid ? idpCond.message : certVerdict.message}` });
+  else if (!conds.some((c) => c.type === 'ConfigRendered')) {
+    const why = !idpValid ? idpCond.message : !certValid ? certVerdict.message : 'the SP key pair is not available';
+    conds.push({ type: 'ConfigRendered', status: 'False', reason: idpCond.status === 'Unknown' ? 'Pending' : !certValid ? 'IdPConfigInvalid' : 'SPKeyMissing', message: `left out of the SP config: ${why}` });
+  }
 
   // A metadata URL still loading keeps the previous rendering rather than dropping the profile.
   const prev = ctx.fragments.get(fragKey);

@@ -131,6 +131,27 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
     expect(names).toEqual(['okta']);
   });
 
+  it('never takes over a Secret it did not create', async () => {
+    const secrets = resourcePath({ group: '', version: 'v1', plural: 'secrets' }, org);
+    await client.call('POST', secrets, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'taken-sp-key' }, stringData: { mine: 'do not touch' } } });
+    await create(client, 'ssoprofiles', org, {
+      kind: 'SSOProfile',
+      metadata: { name: 'taken' },
+      spec: { idp: { metadata: { xml: metadataXml() } }, domains: ['acme.io'] },
+    });
+    const t = await waitFor('SPKeyReady False', async () => {
+      const x = await getProfile(client, org, 'taken');
+      return condition(x, 'SPKeyReady')?.status === 'False' ? x : undefined;
+    }, 20_000, profileState('taken'));
+    expect(condition(t, 'SPKeyReady')?.reason).toBe('SecretNameTaken');
+    expect(condition(t, 'Ready')).toMatchObject({ status: 'False' });
+    const secret = await client.call<Secret>('GET', `${secrets}/taken-sp-key`);
+    expect(Buffer.from(secret.data?.mine ?? '', 'base64').toString()).toBe('do not touch');
+    expect(secret.data?.['tls.key']).toBeUndefined();
+    const { config } = await readConfig();
+    expect(config.organizations.find((o) => o.namespace === org)?.profiles.map((x) => x.name)).not.toContain('taken');
+  });
+
   it('judges certificates: warns ahead of expiry, fails when all expired', async () => {
     const soon = idpKeyPair(10);
     const expired = idpKeyPair(-2);
