@@ -184,6 +184,26 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
     expect(config.organizations.find((o) => o.namespace === other)?.profiles.map((x) => x.name)).toEqual(['a-soon']);
   });
 
+  it('renders the same bytes after a restart and does not rewrite the Secret', async () => {
+    const before = await readConfig();
+    await op.stop();
+    op = await OperatorProcess.start({
+      kubeconfig,
+      namespace: system,
+      watchNamespaces: [org, other],
+      dnsServers: [dns.address],
+      spPublicUrl: SP,
+      args: ['--domain-recheck-interval=300ms', '--domain-recheck-max-interval=1s', '--certificate-expiry-warning=720h'],
+    });
+    // Once every object was reconciled again (each profile at least once), nothing was rewritten.
+    await waitFor('profiles reconciled', async () => (await op.metric('gatehouse_operator_reconcile_total', { kind: 'SSOProfile' })) >= 5 && (await op.metric('gatehouse_operator_reconcile_total', { kind: 'Config' })) >= 1);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await op.metric('gatehouse_operator_config_writes_total')).toBe(0);
+    const after = await readConfig();
+    expect(after.json).toBe(before.json);
+    expect(after.secret.metadata.annotations?.[SP_CONFIG_HASH_ANNOTATION]).toBe(before.secret.metadata.annotations?.[SP_CONFIG_HASH_ANNOTATION]);
+  });
+
   it('decides per user and enforces only after the test passed, never on the exempt admin', async () => {
     const users: [string, string, Record<string, unknown>][] = [
       ['admin', 'Admin@acme.com', {}],
