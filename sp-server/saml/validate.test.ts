@@ -1,0 +1,360 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  buildResponse,
+  ecIdpKeys,
+  injectCommentInNameID,
+  makeKeyPair,
+  newID,
+  rotatedIdpKeys,
+  tamperNameID,
+  testIdpKeys,
+  testProfile,
+  toBase64,
+  untrustedKeys,
+  withDoctype,
+  wrap,
+  type ResponseOptions,
+  type WrappingShape,
+} from '../../test/support/saml-fixtures.ts';
+import { SAML_ERROR_CODES, SamlValidationError, type SamlErrorCode } from './errors.ts';
+import { memoryReplayCache, peekInResponseTo, validateSamlResponse, type ValidationContext } from './validate.ts';
+
+const profile = testProfile();
+const seenCodes = new Set<SamlErrorCode>();
+
+function ctx(expectedInResponseTo: string | null, overrides: Partial<ValidationContext> = {}): ValidationContext {
+  return { profile, expectedInResponseTo, replay: memoryReplayCache(), ...overrides };
+}
+
+async function accept(opts: ResponseOptions = {}, overrides: Partial<ValidationContext> = {}) {
+  const r = await buildResponse(opts);
+  const v = await validateSamlResponse(r.base64, ctx(r.inResponseTo, overrides));
+  expect(v.assertionID).toBe(r.assertionID);
+  return v;
+}
+
+async function expectCode(run: Promise<unknown>, code: SamlErrorCode): Promise<SamlValidationError> {
+  const err = await run.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SamlValidationError);
+  const e = err as SamlValidationError;
+  expect({ code: e.code, hint: e.hint }).toMatchObject({ code });
+  expect(e.hint.length).toBeGreaterThan(10);
+  expect(e.hint).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
+  seenCodes.add(e.code);
+  return e;
+}
+
+async function reject(opts: ResponseOptions, code: SamlErrorCode, overrides: Partial<ValidationContext> = {}) {
+  const r = await buildResponse(opts);
+  return expectCode(validateSamlResponse(r.base64, ctx(r.inResponseTo, overrides)), code);
+}
+
+describe('validateSamlResponse accepts', () => {
+  it('a signed response (Okta, Entra default) and returns the verified claims', async () => {
+    const now = new Date();
+    const r = await buildResponse({ now, attributes: 5 });
+    const v = await validateSamlResponse(r.base64, ctx(r.inResponseTo, { now }));
+    expect(v.issuer).toBe(profile.idp.entityID);
+    expect(v.nameID).toBe('alice@acme.test');
+    expect(v.nameIDFormat).toBe('urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress');
+    expect(v.inResponseTo).toBe(r.inResponseTo);
+    expect(v.sessionIndex).toMatch(/^_/);
+    expect(v.authnInstant?.getTime()).toBe(Math.floor(now.getTime() / 1000) * 1000 - 1000);
+    expect(v.notOnOrAfter.getTime()).toBe(Math.floor(now.getTime() / 1000) * 1000 + 300_000);
+    expect(v.attributes['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname']).toEqual(['Alice']);
+    expect(Object.values(v.attributes).flat()).toHaveLength(5);
+  });
+
+  it('an unsigned response with a signed assertion, without Destination', async () => {
+    const v = await accept({ signResponse: false, signAssertion: true, destination: null });
+    expect(v.nameID).toBe('alice@acme.test');
+  });
+
+  it('a signed response with a signed assertion', async () => {
+    await accept({ signResponse: true, signAssertion: true });
+  });
+
+  it.each(['rsa-sha256', 'rsa-sha384', 'rsa-sha512'] as const)('signature algorithm %s', async (alg) => {
+    await accept({ signatureAlgorithm: alg, signAssertion: true });
+  });
+
+  it.each(['ecdsa-sha256', 'ecdsa-sha384', 'ecdsa-sha512'] as const)('ECDSA signature algorithm %s', async (alg) => {
+    const ec = testProfile({ idp: { ...profile.idp, certificates: [ecIdpKeys().certificatePem] } });
+    await accept({ signer: ecIdpKeys(), signatureAlgorithm: alg, signAssertion: true }, { profile: ec });
+  });
+
+  it('rsa-sha1 when the profile lists it', async () => {
+    await accept({ signatureAlgorithm: 'rsa-sha1' }, { profile: testProfile({ signatureAlgorithms: ['rsa-sha256', 'rsa-sha1'] }) });
+  });
+
+  it('any of the profile certificates during rotation', async () => {
+    const rotating = testProfile({ idp: { ...profile.idp, certificates: [testIdpKeys().certificatePem, rotatedIdpKeys().certificatePem] } });
+    await accept({ signer: rotatedIdpKeys() }, { profile: rotating });
+    await accept({ signer: testIdpKeys(), signAssertion: true, signResponse: false }, { profile: rotating });
+  });
+
+  it.each(['aes128-cbc', 'aes256-cbc', 'aes128-gcm', 'aes256-gcm'] as const)('an encrypted assertion (%s) under a signed response', async (contentEncryption) => {
+    const v = await accept({ encrypt: true, contentEncryption });
+    expect(v.nameID).toBe('alice@acme.test');
+  });
+
+  it('an encrypted signed assertion under an unsigned response (ADFS)', async () => {
+    const v = await accept({ encrypt: true, signAssertion: true, signResponse: false });
+    expect(v.attributes['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress']).toEqual(['alice@acme.test']);
+  });
+
+  it('NotBefore slightly in the future, within the clock skew', async () => {
+    await accept({ notBeforeSeconds: 60 });
+  });
+
+  it('150 attribute values (Entra ID with many groups)', async () => {
+    const v = await accept({ attributes: 150 });
+    expect(Object.values(v.attributes).flat()).toHaveLength(150);
+    expect(v.attributes['http://schemas.microsoft.com/ws/2008/06/identity/claims/groups']).toHaveLength(146);
+  });
+
+  it('a NameID split by a comment reads the whole signed value, not the first text node', async () => {
+    const r = await buildResponse({ nameID: 'admin@acme.test.evil.test' });
+    const injected = injectCommentInNameID(r.xml, 'admin@acme.test'.length);
+    expect(injected).toContain('admin@acme.test<!---->.evil.test');
+    const v = await validateSamlResponse(toBase64(injected), ctx(r.inResponseTo));
+    expect(v.nameID).toBe('admin@acme.test.evil.test');
+  });
+});
+
+describe('validateSamlResponse refuses', () => {
+  it('input that is not base64, not XML, or not a SAML Response: MALFORMED_RESPONSE', async () => {
+    await expectCode(validateSamlResponse('not base64!', ctx('_x')), 'MALFORMED_RESPONSE');
+    await expectCode(validateSamlResponse(toBase64('<samlp:Response'), ctx('_x')), 'MALFORMED_RESPONSE');
+    await expectCode(validateSamlResponse(toBase64('<a xmlns="urn:x"/>'), ctx('_x')), 'MALFORMED_RESPONSE');
+    await expectCode(validateSamlResponse('', ctx('_x')), 'MALFORMED_RESPONSE');
+  });
+
+  it('absurdly deep nesting: MALFORMED_RESPONSE, not a stack overflow', async () => {
+    const r = await buildResponse();
+    const deep = `${'<x>'.repeat(5000)}${'</x>'.repeat(5000)}`;
+    const xml = r.xml.replace('</saml:Issuer>', `</saml:Issuer><samlp:Extensions>${deep}</samlp:Extensions>`);
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'MALFORMED_RESPONSE');
+  });
+
+  it('a DTD with an external entity (XXE) before parsing: DTD_FORBIDDEN', async () => {
+    const r = await buildResponse();
+    await expectCode(validateSamlResponse(toBase64(withDoctype(r.xml)), ctx(r.inResponseTo)), 'DTD_FORBIDDEN');
+    await expectCode(validateSamlResponse(toBase64(`<!DOCTYPE x>${r.xml}`), ctx(r.inResponseTo)), 'DTD_FORBIDDEN');
+  });
+
+  it('a non-Success status: STATUS_NOT_SUCCESS, with the IdP status in the hint', async () => {
+    const e = await reject({ status: 'urn:oasis:names:tc:SAML:2.0:status:Requester' }, 'STATUS_NOT_SUCCESS');
+    expect(e.hint).toContain('Requester');
+  });
+
+  it('a response without an assertion: ASSERTION_MISSING', async () => {
+    const r = await buildResponse({ signResponse: false });
+    const xml = r.xml.replace(/<saml:Assertion[\s\S]*<\/saml:Assertion>/, '');
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'ASSERTION_MISSING');
+  });
+
+  it('two assertions: MULTIPLE_ASSERTIONS', async () => {
+    const r = await buildResponse({ signResponse: false, signAssertion: true });
+    const assertion = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(r.xml)?.[0] ?? '';
+    const xml = r.xml.replace('</samlp:Response>', `${assertion.replace(r.assertionID, newID())}</samlp:Response>`);
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'MULTIPLE_ASSERTIONS');
+  });
+
+  it('an unsigned response and assertion: SIGNATURE_MISSING', async () => {
+    await reject({ signResponse: false, signAssertion: false }, 'SIGNATURE_MISSING');
+  });
+
+  it('a response tampered after signing: SIGNATURE_INVALID', async () => {
+    for (const opts of [{ signResponse: true }, { signResponse: false, signAssertion: true }]) {
+      const r = await buildResponse(opts);
+      await expectCode(validateSamlResponse(toBase64(tamperNameID(r.xml)), ctx(r.inResponseTo)), 'SIGNATURE_INVALID');
+    }
+  });
+
+  it('a broken SignatureValue: SIGNATURE_INVALID', async () => {
+    const r = await buildResponse();
+    const xml = r.xml.replace(/<ds:SignatureValue>([A-Za-z0-9+/])/, (_m, c: string) => `<ds:SignatureValue>${c === 'A' ? 'B' : 'A'}`);
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'SIGNATURE_INVALID');
+  });
+
+  it('a signature by a key the profile does not trust: UNTRUSTED_CERTIFICATE', async () => {
+    await reject({ signer: untrustedKeys() }, 'UNTRUSTED_CERTIFICATE');
+    await reject({ signer: untrustedKeys(), signResponse: false, signAssertion: true }, 'UNTRUSTED_CERTIFICATE');
+  });
+
+  it('an untrusted signer that puts a trusted certificate in KeyInfo: SIGNATURE_INVALID', async () => {
+    const forged = { ...untrustedKeys(), certificatePem: testIdpKeys().certificatePem };
+    await reject({ signer: forged }, 'SIGNATURE_INVALID');
+  });
+
+  it('rsa-sha1 unless the profile lists it, and a SHA-1 digest: ALGORITHM_NOT_ALLOWED', async () => {
+    const e = await reject({ signatureAlgorithm: 'rsa-sha1' }, 'ALGORITHM_NOT_ALLOWED');
+    expect(e.hint).toContain('rsa-sha1');
+    await reject({ signatureAlgorithm: 'rsa-sha256', digestAlgorithm: 'sha1' }, 'ALGORITHM_NOT_ALLOWED');
+    await reject({ signatureAlgorithm: 'rsa-sha512' }, 'ALGORITHM_NOT_ALLOWED', { profile: testProfile({ signatureAlgorithms: ['rsa-sha256'] }) });
+  });
+
+  it('inclusive canonicalization: ALGORITHM_NOT_ALLOWED', async () => {
+    const r = await buildResponse();
+    const xml = r.xml.replace('<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"', '<ds:CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"');
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'ALGORITHM_NOT_ALLOWED');
+  });
+
+  const responseShapes: WrappingShape[] = ['XSW1-response-clone-wraps-original', 'XSW2-response-detached-original'];
+  const assertionShapes: [WrappingShape, SamlErrorCode][] = [
+    ['XSW3-evil-assertion-before-signed', 'MULTIPLE_ASSERTIONS'],
+    ['XSW4-evil-assertion-wraps-signed', 'SIGNATURE_WRAPPING'],
+    ['XSW5-signature-moved-to-evil-copy', 'MULTIPLE_ASSERTIONS'],
+    ['XSW6-signed-inside-signature-of-evil', 'SIGNATURE_WRAPPING'],
+    ['XSW7-signed-in-extensions', 'SIGNATURE_WRAPPING'],
+    ['XSW8-signed-in-signature-object', 'SIGNATURE_WRAPPING'],
+    ['evil-assertion-reuses-signed-id', 'SIGNATURE_WRAPPING'],
+  ];
+  it.each(responseShapes)('signature wrapping %s: SIGNATURE_WRAPPING', async (shape) => {
+    const r = await buildResponse({ signResponse: true });
+    const xml = wrap(r.xml, shape);
+    expect(xml).toContain('mallory@acme.test');
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
+  });
+  it.each(assertionShapes)('signature wrapping %s: %s', async (shape, code) => {
+    const r = await buildResponse({ signResponse: false, signAssertion: true });
+    const xml = wrap(r.xml, shape);
+    expect(xml).toContain('mallory@acme.test');
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), code);
+  });
+
+  it('a signature whose reference points to a sibling, not its parent: SIGNATURE_WRAPPING', async () => {
+    // The evil assertion carries the original signature, whose Reference names the signed assertion.
+    const r = await buildResponse({ signResponse: false, signAssertion: true });
+    const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(r.xml)?.[0] ?? '';
+    const evil = tamperNameID(`<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">${signed}</samlp:Response>`)
+      .replace(/^<samlp:Response[^>]*>/, '')
+      .replace('</samlp:Response>', '')
+      .replace(`ID="${r.assertionID}"`, `ID="${newID()}"`);
+    const xml = r.xml.replace(signed, evil);
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
+  });
+
+  it('another issuer in the assertion or the response: ISSUER_MISMATCH', async () => {
+    const e = await reject({ issuer: 'https://evil.test', responseIssuer: profile.idp.entityID, signAssertion: true, signResponse: false }, 'ISSUER_MISMATCH');
+    expect(e.hint).toBe(`issuer mismatch: the IdP sends "https://evil.test", expected "${profile.idp.entityID}"`);
+    await reject({ responseIssuer: 'https://evil.test' }, 'ISSUER_MISMATCH');
+  });
+
+  it('another audience, or none: AUDIENCE_MISMATCH, naming both values', async () => {
+    const e = await reject({ audience: 'https://other-sp.test' }, 'AUDIENCE_MISMATCH');
+    expect(e.hint).toBe(`audience mismatch: the IdP sends "https://other-sp.test", expected "${profile.sp.entityID}"`);
+    await reject({ audience: null }, 'AUDIENCE_MISMATCH');
+  });
+
+  it('another Destination: DESTINATION_MISMATCH; a signed response without one: DESTINATION_MISSING', async () => {
+    await reject({ destination: 'https://gatehouse.test/saml/other/okta/acs' }, 'DESTINATION_MISMATCH');
+    await reject({ destination: 'https://gatehouse.test/saml/other/okta/acs', signResponse: false, signAssertion: true }, 'DESTINATION_MISMATCH');
+    await reject({ destination: null, signResponse: true }, 'DESTINATION_MISSING');
+  });
+
+  it('another Recipient: RECIPIENT_MISMATCH', async () => {
+    await reject({ recipient: 'https://gatehouse.test/saml/other/okta/acs' }, 'RECIPIENT_MISMATCH');
+  });
+
+  it('no bearer SubjectConfirmation: SUBJECT_CONFIRMATION_MISSING', async () => {
+    await reject({ omitSubjectConfirmation: true }, 'SUBJECT_CONFIRMATION_MISSING');
+  });
+
+  it('an InResponseTo of another request: IN_RESPONSE_TO_MISMATCH', async () => {
+    const r = await buildResponse();
+    await expectCode(validateSamlResponse(r.base64, ctx(newID())), 'IN_RESPONSE_TO_MISMATCH');
+    // Unsigned response: the assertion's own InResponseTo decides.
+    const a = await buildResponse({ signResponse: false, signAssertion: true });
+    const xml = a.xml.replace(/(<samlp:Response[^>]*) InResponseTo="[^"]*"/, '$1');
+    await expectCode(validateSamlResponse(toBase64(xml), ctx(newID())), 'IN_RESPONSE_TO_MISMATCH');
+  });
+
+  it('an IdP-initiated response or one with no pending request: UNSOLICITED_RESPONSE', async () => {
+    await reject({ inResponseTo: null }, 'UNSOLICITED_RESPONSE', { expectedInResponseTo: null });
+    const r = await buildResponse();
+    await expectCode(validateSamlResponse(r.base64, ctx(null)), 'UNSOLICITED_RESPONSE');
+    // An IdP-initiated response presented where a request is pending is still no match.
+    const idp = await buildResponse({ inResponseTo: null });
+    await expectCode(validateSamlResponse(idp.base64, ctx(newID())), 'IN_RESPONSE_TO_MISMATCH');
+  });
+
+  it('NotBefore beyond the skew: NOT_YET_VALID', async () => {
+    await reject({ notBeforeSeconds: 120 }, 'NOT_YET_VALID');
+    await reject({ notBeforeSeconds: 20 }, 'NOT_YET_VALID', { profile: testProfile({ allowedClockSkewSeconds: 0 }) });
+  });
+
+  it('Conditions NotOnOrAfter past the skew: EXPIRED', async () => {
+    await reject({ notOnOrAfterSeconds: -91, subjectNotOnOrAfterSeconds: 300 }, 'EXPIRED');
+    const now = new Date(Date.now() + 10 * 60_000);
+    await reject({ now: new Date() }, 'EXPIRED', { now });
+  });
+
+  it('an expired bearer confirmation: SUBJECT_CONFIRMATION_EXPIRED', async () => {
+    await reject({ subjectNotOnOrAfterSeconds: -100 }, 'SUBJECT_CONFIRMATION_EXPIRED');
+  });
+
+  it('no Conditions: CONDITIONS_MISSING', async () => {
+    await reject({ omitConditions: true }, 'CONDITIONS_MISSING');
+  });
+
+  it('the same assertion twice: ASSERTION_REPLAYED', async () => {
+    const r = await buildResponse();
+    const c = ctx(r.inResponseTo);
+    await validateSamlResponse(r.base64, c);
+    await expectCode(validateSamlResponse(r.base64, c), 'ASSERTION_REPLAYED');
+  });
+
+  it('an encrypted assertion that no signature covers: ENCRYPTED_ASSERTION_UNSIGNED', async () => {
+    await reject({ encrypt: true, signResponse: false, signAssertion: false }, 'ENCRYPTED_ASSERTION_UNSIGNED');
+  });
+
+  it('an assertion encrypted for another SP key: DECRYPTION_FAILED', async () => {
+    const other = makeKeyPair('other-sp.test');
+    const otherProfile = testProfile({ sp: { ...profile.sp, key: { privateKeyPem: other.privateKeyPem, certificatePem: other.certificatePem } } });
+    await reject({ encrypt: true }, 'DECRYPTION_FAILED', { profile: otherProfile });
+  });
+
+  it('an empty NameID: NAMEID_MISSING', async () => {
+    await reject({ nameID: '' }, 'NAMEID_MISSING');
+  });
+
+  it('rejections leave the replay cache untouched', async () => {
+    const r = await buildResponse();
+    const replay = memoryReplayCache();
+    await expectCode(validateSamlResponse(r.base64, ctx(newID(), { replay })), 'IN_RESPONSE_TO_MISMATCH');
+    await expect(validateSamlResponse(r.base64, ctx(r.inResponseTo, { replay }))).resolves.toMatchObject({ nameID: 'alice@acme.test' });
+  });
+});
+
+describe('peekInResponseTo', () => {
+  it('reads the root InResponseTo without verifying anything', async () => {
+    const r = await buildResponse();
+    expect(peekInResponseTo(r.base64)).toBe(r.inResponseTo);
+    expect(peekInResponseTo(toBase64(`<?xml version="1.0"?><!-- x --><samlp:Response InResponseTo='_abc' ID="_1">`))).toBe('_abc');
+  });
+  it('returns null for IdP-initiated responses and garbage', async () => {
+    const r = await buildResponse({ inResponseTo: null });
+    expect(peekInResponseTo(r.base64)).toBeNull();
+    expect(peekInResponseTo('%%%')).toBeNull();
+    expect(peekInResponseTo(toBase64('<samlp:Response ID="_1"><x InResponseTo="_inner"/>'))).toBeNull();
+  });
+});
+
+describe('memoryReplayCache', () => {
+  it('refuses an ID until it expires', async () => {
+    const cache = memoryReplayCache();
+    expect(await cache.remember('_a', new Date(Date.now() + 60_000))).toBe(true);
+    expect(await cache.remember('_a', new Date(Date.now() + 60_000))).toBe(false);
+    expect(await cache.remember('_b', new Date(Date.now() + 60_000))).toBe(true);
+  });
+});
+
+afterAll(() => {
+  // Every stable code is produced by at least one hostile response above.
+  expect(SAML_ERROR_CODES.filter((c) => !seenCodes.has(c))).toEqual([]);
+});
