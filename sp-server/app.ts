@@ -2,7 +2,7 @@
 // an OAuth 2.0 / OIDC provider toward the application. main.ts wires it to Kubernetes, Redis
 // and files; tests build it directly.
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import pino, { type Logger } from 'pino';
@@ -64,7 +64,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     readiness: options.readiness ?? (async () => ({})),
   };
 
-  const app: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, trustProxy: true, bodyLimit: 1024 * 1024, disableRequestLogging: true });
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    // Per-request access logs are left to the ingress; the login path logs its own decisions.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(formbody);

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ProfileRef } from '../config/store.ts';
 import type { AppContext, PendingLogin } from '../context.ts';
 import { browserBinding } from '../http-util.ts';
-import { newRequestID, redirectURL } from './authn-request.ts';
+import { buildAuthnRequestRedirect } from '../saml/authn-request.ts';
 
 export async function startLogin(
   gh: AppContext,
@@ -13,7 +13,7 @@ export async function startLogin(
   ref: ProfileRef,
   login: Omit<PendingLogin, 'browser' | 'createdAt' | 'namespace' | 'profile'>,
 ): Promise<FastifyReply> {
-  const id = newRequestID();
+  const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn: login.kind === 'test' });
   const pending: PendingLogin = {
     ...login,
     namespace: ref.org.namespace,
@@ -22,7 +22,6 @@ export async function startLogin(
     createdAt: Date.now(),
   };
   await gh.store.put(`authn:${id}`, JSON.stringify(pending), gh.lifetimes.pendingMs);
-  const location = redirectURL(ref.profile, { id, ...(login.loginHint ? { loginHint: login.loginHint } : {}) });
   req.log.info({ requestID: id, profile: `${pending.namespace}/${pending.profile}`, kind: login.kind, client: login.clientId }, 'login started');
   return reply.code(302).header('cache-control', 'no-store').header('location', location).send();
 }

@@ -6,7 +6,7 @@ import { domainOf, type ProfileRef } from '../config/store.ts';
 import type { AppContext, CodeGrant, PendingLogin } from '../context.ts';
 import { adminAdvice, errorPage, testResultPage, userMessage } from '../html.ts';
 import { BROWSER_COOKIE, html, parseCookies, randomToken, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
-import { spMetadataXml } from '../login/authn-request.ts';
+import { SP_METADATA_CONTENT_TYPE, spMetadata } from '../saml/metadata.ts';
 import { startLogin } from '../login/start.ts';
 import { isSamlValidationError, quote, type SamlValidationError } from '../saml/errors.ts';
 import { peekInResponseTo, type ValidatedAssertion } from '../saml/validate.ts';
@@ -34,7 +34,7 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
     const { namespace, profile } = req.params as z.infer<typeof profileParams>;
     const ref = gh.config.profile(namespace, profile);
     if (!ref) return reply.code(404).type('text/plain').send('no such SSO profile\n');
-    return reply.type('application/samlmetadata+xml; charset=utf-8').header('cache-control', 'no-cache').send(spMetadataXml(ref.profile));
+    return reply.type(`${SP_METADATA_CONTENT_TYPE}; charset=utf-8`).header('cache-control', 'no-cache').send(spMetadata(ref.profile));
   });
 
   app.get('/test/:token', { schema: { params: z.object({ token: z.string().min(16).max(256) }) } }, async (req, reply) => {
