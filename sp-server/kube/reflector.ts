@@ -81,6 +81,12 @@ export class Reflector<T extends KubeObject> {
     return `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
   }
 
+  /** Puts an object this process just wrote, ahead of its watch event (which replaces it). */
+  upsert(obj: KubeObject): void {
+    const v = this.accept(obj);
+    if (v) this.set(this.key(obj), v);
+  }
+
   private set(key: string, value: T): void {
     const prev = this.items.get(key);
     this.items.set(key, value);

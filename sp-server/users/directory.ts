@@ -1,5 +1,6 @@
 // ManagedUsers as the sp-server needs them: by lower-cased email, across all organizations,
 // with the operator's SSO decision from status. Creating one is the JIT path.
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { API_VERSION, GROUP, VERSION, managedUserKind } from '../../crds/api/index.ts';
@@ -109,20 +110,26 @@ export class KubeUserDirectory implements UserDirectory {
   }
 
   async create(namespace: string, email: string, roles: string[], displayName?: string): Promise<UserRecord> {
+    // A name derived from the email makes concurrent first logins converge on one object.
+    const name = `jit-${createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 20)}`;
     const body = {
       apiVersion: API_VERSION,
       kind: managedUserKind.kind,
       metadata: {
-        generateName: 'jit-',
+        name,
         namespace,
         labels: { 'sso.gatehouse.dev/provisioned-by': 'jit' },
       },
       spec: { email: email.toLowerCase(), roles, ...(displayName ? { displayName } : {}) },
     };
-    const res = await this.client.request('POST', `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${managedUserKind.plural}?fieldManager=gatehouse-sp-server`, body);
+    const collection = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${managedUserKind.plural}`;
+    let res = await this.client.request('POST', `${collection}?fieldManager=gatehouse-sp-server`, body);
+    if (res.status === 409) res = await this.client.request('GET', `${collection}/${name}`);
     if (res.status >= 300) throw new KubeError(res.status, `creating ManagedUser: ${res.status} ${res.text.slice(0, 300)}`);
     const rec = toUserRecord(res.body);
     if (!rec) throw new Error('created ManagedUser could not be read back');
+    if (rec.email !== email.toLowerCase()) throw new Error(`ManagedUser ${namespace}/${name} exists for another email`);
+    this.reflector.upsert(res.body as KubeObject);
     return rec;
   }
 }
