@@ -8,6 +8,7 @@
 //   --redis-url URL             shared state for several replicas (default: process memory)
 //   --listen HOST:PORT          (default 0.0.0.0:8080)
 //   --status-interval-ms N      minimum spacing of recentFailures writes per profile (default 10000)
+//   --no-kube --users-file PATH local use without a cluster: ManagedUsers from a JSON/YAML list
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { buildApp } from './app.ts';
@@ -19,7 +20,7 @@ import { loadClientsFile } from './oauth/clients.ts';
 import { generateSigningKey, loadSigningKey } from './oauth/keys.ts';
 import { MemoryStore, RedisStore, type StateStore } from './state/store.ts';
 import { KubeStatusSink, MemoryStatusSink, type StatusSink } from './status/writer.ts';
-import { KubeUserDirectory, StaticUserDirectory, type UserDirectory } from './users/directory.ts';
+import { KubeUserDirectory, StaticUserDirectory, loadUsersFile, type UserDirectory } from './users/directory.ts';
 
 const env = (name: string) => process.env[`GATEHOUSE_SP_${name}`];
 const { values: flags } = parseArgs({
@@ -35,6 +36,7 @@ const { values: flags } = parseArgs({
     listen: { type: 'string', default: env('LISTEN') ?? '0.0.0.0:8080' },
     'status-interval-ms': { type: 'string', default: env('STATUS_INTERVAL_MS') ?? '10000' },
     'no-kube': { type: 'boolean', default: false },
+    'users-file': { type: 'string', default: env('USERS_FILE') },
     dev: { type: 'boolean', default: env('DEV') === 'true' },
     'log-level': { type: 'string', default: env('LOG_LEVEL') ?? 'info' },
   },
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
     users = new KubeUserDirectory(kube, logger.child({ part: 'managedusers' }));
     status = new KubeStatusSink(kube, logger.child({ part: 'status' }), metrics, Number(flags['status-interval-ms']));
   } else {
-    users = new StaticUserDirectory();
+    users = new StaticUserDirectory(flags['users-file'] ? loadUsersFile(flags['users-file']) : []);
     status = new MemoryStatusSink();
   }
   source.start();

@@ -1,6 +1,8 @@
 // ManagedUsers as the sp-server needs them: by lower-cased email, across all organizations,
 // with the operator's SSO decision from status. Creating one is the JIT path.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { API_VERSION, GROUP, VERSION, managedUserKind } from '../../crds/api/index.ts';
@@ -132,6 +134,18 @@ export class KubeUserDirectory implements UserDirectory {
     this.reflector.upsert(res.body as KubeObject);
     return rec;
   }
+}
+
+/** ManagedUser objects (as kubectl would print them, `items` list or plain array) from a file. */
+export function loadUsersFile(path: string): UserRecord[] {
+  const text = readFileSync(path, 'utf8');
+  const raw = (path.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as unknown;
+  const items = Array.isArray(raw) ? raw : ((raw as { items?: unknown[] })?.items ?? []);
+  return items.map((item, i) => {
+    const rec = toUserRecord(item);
+    if (!rec) throw new Error(`${path}: entry ${i} is not a ManagedUser`);
+    return rec;
+  });
 }
 
 /** A fixed set of users, for unit tests and local runs without a cluster. */

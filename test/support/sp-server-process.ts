@@ -27,7 +27,10 @@ export interface SpServerProcessOptions {
   /** Public URL; default http://127.0.0.1:PORT. */
   publicURL?: string;
   statusIntervalMs?: number;
+  /** Without kubeconfig: ManagedUser objects for the in-memory directory. */
+  users?: unknown[];
   env?: Record<string, string>;
+  logLevel?: string;
 }
 
 const root = join(import.meta.dirname, '..', '..');
@@ -84,11 +87,19 @@ export class SpServerProcess {
       args.push(`--signing-key=${keyPath}`);
     } else args.push('--dev');
     if (o.kubeconfig) args.push(`--kubeconfig=${o.kubeconfig}`);
-    else args.push('--no-kube');
+    else {
+      args.push('--no-kube');
+      if (o.users) {
+        const usersPath = join(dir, 'users.json');
+        writeFileSync(usersPath, JSON.stringify(o.users));
+        args.push(`--users-file=${usersPath}`);
+      }
+    }
     if (o.configFile) args.push(`--config-file=${o.configFile}`);
     if (o.configNamespace) args.push(`--config-namespace=${o.configNamespace}`);
     if (o.configSecret) args.push(`--config-secret=${o.configSecret}`);
     if (o.redisURL) args.push(`--redis-url=${o.redisURL}`);
+    if (o.logLevel) args.push(`--log-level=${o.logLevel}`);
     if (o.statusIntervalMs !== undefined) args.push(`--status-interval-ms=${o.statusIntervalMs}`);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
     const sp = new SpServerProcess(child, port, url, dir);
