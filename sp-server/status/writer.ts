@@ -79,7 +79,21 @@ export class KubeStatusSink implements StatusSink {
     return (res.body as { status?: SSOProfileStatus }).status ?? {};
   }
 
-  private async apply(namespace: string, name: string, kind: string, patch: (current: SSOProfileStatus) => Pick<SSOProfileStatus, 'test' | 'recentFailures'>): Promise<void> {
+  private readonly chains = new Map<string, Promise<void>>();
+
+  /** Writes to one profile run one after another, in the order they were asked for. */
+  private apply(namespace: string, name: string, kind: string, patch: (current: SSOProfileStatus) => Pick<SSOProfileStatus, 'test' | 'recentFailures'>): Promise<void> {
+    const key = `${namespace}/${name}`;
+    const run = (this.chains.get(key) ?? Promise.resolve()).then(() => this.applyNow(namespace, name, kind, patch));
+    const settled = run.catch(() => undefined);
+    this.chains.set(key, settled);
+    void settled.then(() => {
+      if (this.chains.get(key) === settled) this.chains.delete(key);
+    });
+    return run;
+  }
+
+  private async applyNow(namespace: string, name: string, kind: string, patch: (current: SSOProfileStatus) => Pick<SSOProfileStatus, 'test' | 'recentFailures'>): Promise<void> {
     try {
       const current = await this.current(namespace, name);
       if (current === undefined) {
