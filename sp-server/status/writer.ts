@@ -135,8 +135,17 @@ export class KubeStatusSink implements StatusSink {
     await s.writing;
   }
 
+  private readonly lastPending = new Map<string, number>();
+
   async recordTest(namespace: string, profile: string, test: TestStatus): Promise<void> {
-    const s = this.state(`${namespace}/${profile}`);
+    const key = `${namespace}/${profile}`;
+    // Opening the test link is not a result: repeated clicks write Pending at most every few seconds.
+    if (test.result === 'Pending') {
+      const last = this.lastPending.get(key) ?? 0;
+      if (Date.now() - last < 5_000) return;
+      this.lastPending.set(key, Date.now());
+    }
+    const s = this.state(key);
     const failures = s.failures.size ? [...s.failures.values()].reverse() : undefined;
     await this.apply(namespace, profile, 'test', (current) => {
       const kept = this.keep(current);
