@@ -1,7 +1,11 @@
+import { X509Certificate } from 'node:crypto';
+import { DOMParser } from '@xmldom/xmldom';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SignedXml } from 'xml-crypto';
 import {
   buildResponse,
   ecIdpKeys,
+  encryptAssertion,
   injectCommentInNameID,
   makeKeyPair,
   newID,
@@ -9,6 +13,7 @@ import {
   tamperNameID,
   testIdpKeys,
   testProfile,
+  testSpKeys,
   toBase64,
   untrustedKeys,
   withDoctype,
@@ -52,6 +57,24 @@ async function reject(opts: ResponseOptions, code: SamlErrorCode, overrides: Par
   return expectCode(validateSamlResponse(r.base64, ctx(r.inResponseTo, overrides)), code);
 }
 
+/**
+ * Whether the document's first signature still verifies for a verifier that checks only the
+ * cryptography (xml-crypto alone): the wrapping shapes below keep the signed bytes intact, so only
+ * the structural checks stand between them and a login.
+ */
+function signatureStillVerifies(xml: string): boolean {
+  const doc = new DOMParser().parseFromString(xml, 'text/xml');
+  const signature = doc.getElementsByTagNameNS('http://www.w3.org/2000/09/xmldsig#', 'Signature')[0];
+  if (signature === undefined) return false;
+  const sig = new SignedXml({ publicCert: testIdpKeys().certificatePem, getCertFromKeyInfo: () => null });
+  sig.loadSignature(signature as never);
+  try {
+    return sig.checkSignature(xml);
+  } catch {
+    return false;
+  }
+}
+
 describe('validateSamlResponse accepts', () => {
   it('a signed response (Okta, Entra default) and returns the verified claims', async () => {
     const now = new Date();
@@ -66,6 +89,11 @@ describe('validateSamlResponse accepts', () => {
     expect(v.notOnOrAfter.getTime()).toBe(Math.floor(now.getTime() / 1000) * 1000 + 300_000);
     expect(v.attributes['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname']).toEqual(['Alice']);
     expect(Object.values(v.attributes).flat()).toHaveLength(5);
+  });
+
+  it('an XML declaration and whitespace around the document', async () => {
+    const r = await buildResponse();
+    await validateSamlResponse(toBase64(`<?xml version="1.0" encoding="UTF-8"?>\n${r.xml}\n`), ctx(r.inResponseTo));
   });
 
   it('an unsigned response with a signed assertion, without Destination', async () => {
@@ -106,6 +134,27 @@ describe('validateSamlResponse accepts', () => {
     expect(v.attributes['http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress']).toEqual(['alice@acme.test']);
   });
 
+  it('Entra-style default namespaces without prefixes', async () => {
+    const r = await buildResponse({ defaultNamespace: true, signAssertion: true, signResponse: true });
+    expect(r.xml).toContain(`<Assertion xmlns="urn:oasis:names:tc:SAML:2.0:assertion"`);
+    expect(r.xml).toContain('<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">');
+    const v = await validateSamlResponse(r.base64, ctx(r.inResponseTo));
+    expect(v.nameID).toBe('alice@acme.test');
+  });
+
+  it('InclusiveNamespaces prefixes declared on the Response, outside the signed assertion', async () => {
+    const r = await buildResponse({ inclusivePrefixes: true, signAssertion: true, signResponse: false });
+    expect(r.xml).toMatch(/PrefixList="xs xsi"/);
+    expect(/<saml:Assertion[^>]*>/.exec(r.xml)?.[0]).not.toContain('xmlns:xs=');
+    await validateSamlResponse(r.base64, ctx(r.inResponseTo));
+    // The inherited declaration is part of what is signed: rebinding it on the Response breaks the digest.
+    const again = await buildResponse({ inclusivePrefixes: true, signAssertion: true, signResponse: false });
+    await expectCode(
+      validateSamlResponse(toBase64(again.xml.replace(' xmlns:xs="http://www.w3.org/2001/XMLSchema"', ' xmlns:xs="urn:other"')), ctx(again.inResponseTo)),
+      'SIGNATURE_INVALID',
+    );
+  });
+
   it('NotBefore slightly in the future, within the clock skew', async () => {
     await accept({ notBeforeSeconds: 60 });
   });
@@ -131,6 +180,10 @@ describe('validateSamlResponse refuses', () => {
     await expectCode(validateSamlResponse(toBase64('<samlp:Response'), ctx('_x')), 'MALFORMED_RESPONSE');
     await expectCode(validateSamlResponse(toBase64('<a xmlns="urn:x"/>'), ctx('_x')), 'MALFORMED_RESPONSE');
     await expectCode(validateSamlResponse('', ctx('_x')), 'MALFORMED_RESPONSE');
+    const r = await buildResponse();
+    // Not well-formed, though xmldom would recover: an unquoted attribute value, an unknown entity.
+    await expectCode(validateSamlResponse(toBase64(r.xml.replace('Version="2.0"', 'Version=2.0')), ctx(r.inResponseTo)), 'MALFORMED_RESPONSE');
+    await expectCode(validateSamlResponse(toBase64(r.xml.replace('alice@acme.test<', 'alice&x;<')), ctx(r.inResponseTo)), 'MALFORMED_RESPONSE');
   });
 
   it('absurdly deep nesting: MALFORMED_RESPONSE, not a stack overflow', async () => {
@@ -182,7 +235,9 @@ describe('validateSamlResponse refuses', () => {
   });
 
   it('a signature by a key the profile does not trust: UNTRUSTED_CERTIFICATE', async () => {
-    await reject({ signer: untrustedKeys() }, 'UNTRUSTED_CERTIFICATE');
+    const e = await reject({ signer: untrustedKeys() }, 'UNTRUSTED_CERTIFICATE');
+    const fp = new X509Certificate(untrustedKeys().certificatePem).fingerprint256;
+    expect(e.hint).toContain(`certificate SHA-256 ${fp}`);
     await reject({ signer: untrustedKeys(), signResponse: false, signAssertion: true }, 'UNTRUSTED_CERTIFICATE');
   });
 
@@ -218,12 +273,15 @@ describe('validateSamlResponse refuses', () => {
     const r = await buildResponse({ signResponse: true });
     const xml = wrap(r.xml, shape);
     expect(xml).toContain('mallory@acme.test');
+    expect(signatureStillVerifies(xml)).toBe(true);
     await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
   });
   it.each(assertionShapes)('signature wrapping %s: %s', async (shape, code) => {
     const r = await buildResponse({ signResponse: false, signAssertion: true });
     const xml = wrap(r.xml, shape);
     expect(xml).toContain('mallory@acme.test');
+    // Duplicate IDs are the one shape xml-crypto refuses by itself.
+    expect(signatureStillVerifies(xml)).toBe(shape !== 'evil-assertion-reuses-signed-id');
     await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), code);
   });
 
@@ -237,6 +295,17 @@ describe('validateSamlResponse refuses', () => {
       .replace(`ID="${r.assertionID}"`, `ID="${newID()}"`);
     const xml = r.xml.replace(signed, evil);
     await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
+  });
+
+  it('a reference to the whole document, a second reference, or an XSLT transform', async () => {
+    const r = await buildResponse();
+    const emptyUri = r.xml.replace(/<ds:Reference URI="[^"]*"/, '<ds:Reference URI=""');
+    await expectCode(validateSamlResponse(toBase64(emptyUri), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
+    const reference = /<ds:Reference[\s\S]*?<\/ds:Reference>/.exec(r.xml)?.[0] ?? '';
+    const twoRefs = r.xml.replace(reference, reference + reference.replace(/URI="[^"]*"/, `URI="#${r.assertionID}"`));
+    await expectCode(validateSamlResponse(toBase64(twoRefs), ctx(r.inResponseTo)), 'SIGNATURE_WRAPPING');
+    const xslt = r.xml.replace('<ds:Transforms>', '<ds:Transforms><ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"/>');
+    await expectCode(validateSamlResponse(toBase64(xslt), ctx(r.inResponseTo)), 'ALGORITHM_NOT_ALLOWED');
   });
 
   it('another issuer in the assertion or the response: ISSUER_MISMATCH', async () => {
@@ -317,6 +386,19 @@ describe('validateSamlResponse refuses', () => {
     const other = makeKeyPair('other-sp.test');
     const otherProfile = testProfile({ sp: { ...profile.sp, key: { privateKeyPem: other.privateKeyPem, certificatePem: other.certificatePem } } });
     await reject({ encrypt: true }, 'DECRYPTION_FAILED', { profile: otherProfile });
+  });
+
+  it('an EncryptedAssertion whose plaintext is not an assertion: DECRYPTION_FAILED, indistinguishable from a wrong key', async () => {
+    const other = makeKeyPair('other-sp-2.test');
+    const otherProfile = testProfile({ sp: { ...profile.sp, key: { privateKeyPem: other.privateKeyPem, certificatePem: other.certificatePem } } });
+    const wrongKey = await reject({ encrypt: true, signResponse: false, signAssertion: true }, 'DECRYPTION_FAILED', { profile: otherProfile });
+    const r = await buildResponse({ encrypt: true, signResponse: false, signAssertion: true, contentEncryption: 'aes256-cbc' });
+    for (const plaintext of ['not xml <', '<!DOCTYPE x><x/>', `<samlp:Status xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>`]) {
+      const garbage = await encryptAssertion(plaintext, testSpKeys(), 'aes256-cbc');
+      const xml = r.xml.replace(/<saml:EncryptedAssertion>[\s\S]*<\/saml:EncryptedAssertion>/, garbage);
+      const e = await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'DECRYPTION_FAILED');
+      expect(e.hint).toBe(wrongKey.hint);
+    }
   });
 
   it('an empty NameID: NAMEID_MISSING', async () => {

@@ -107,8 +107,10 @@ function parseXml(xml: string, what: string): Document {
   try {
     doc = new DOMParser({
       locator: false,
+      // Even xmldom's warnings (unquoted attributes and the like) are refused: a lenient parse is
+      // a parser differential an attacker can aim at the signer.
       onError: (level: string, message: string) => {
-        if (level !== 'warning') throw new Error(message);
+        throw new Error(`${level}: ${message}`);
       },
     }).parseFromString(xml, 'text/xml');
   } catch (err) {
@@ -210,7 +212,12 @@ const trustedKeyCache = new Map<string, TrustedKey>();
 function trustedKey(pem: string): TrustedKey {
   let k = trustedKeyCache.get(pem);
   if (k === undefined) {
-    const cert = new X509Certificate(pem);
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(pem);
+    } catch (err) {
+      fail('UNTRUSTED_CERTIFICATE', 'one of the profile\'s IdP certificates cannot be parsed: check spec.idp of the SSOProfile', err);
+    }
     k = { key: cert.publicKey, der: cert.raw.toString('base64') };
     if (trustedKeyCache.size > 1000) trustedKeyCache.clear();
     trustedKeyCache.set(pem, k);
@@ -263,11 +270,6 @@ function allowedAlgorithms(profile: RenderedProfile): { signatures: Set<string>;
     if (hash !== undefined) digests.add(DIGEST_ALGORITHM_URIS[hash] ?? '');
   }
   return { signatures, digests };
-}
-
-export interface SignatureTiming {
-  /** Milliseconds spent in canonicalization + digest + public-key verification. */
-  signatureMs: number;
 }
 
 /**
@@ -335,7 +337,7 @@ function verifyEnvelopedSignature(signature: Element, signed: Element, index: Do
   });
   if (!verified) {
     if (matching.length > 0 || keyInfoCert === undefined) fail('SIGNATURE_INVALID', `the ${what} signature does not verify with the profile's IdP certificate(s)`);
-    fail('UNTRUSTED_CERTIFICATE', `the ${what} is signed with a certificate that is not among the profile's ${trusted.length} IdP certificate(s); upload the IdP's current signing certificate`);
+    fail('UNTRUSTED_CERTIFICATE', `the IdP signs the ${what} with certificate ${fingerprint(keyInfoCert)}, which is not among the profile's ${trusted.length} IdP certificate(s): add the IdP's current signing certificate`);
   }
 
   // Enveloped-signature transform: the digest covers the element without this signature.
@@ -351,6 +353,12 @@ function verifyEnvelopedSignature(signature: Element, signed: Element, index: Do
   if (digest.length !== digestValue.length || !timingSafeEqual(digest, digestValue)) {
     fail('SIGNATURE_INVALID', `the ${what} was modified after the IdP signed it (digest mismatch)`);
   }
+}
+
+/** SHA-256 fingerprint of a base64 DER certificate, as IdP admin consoles display it. */
+function fingerprint(derBase64: string): string {
+  const hex = createHash('sha256').update(Buffer.from(derBase64, 'base64')).digest('hex').toUpperCase();
+  return `SHA-256 ${hex.match(/../g)?.join(':') ?? hex}`;
 }
 
 function keyInfoCertificate(signature: Element): string | undefined {
@@ -374,8 +382,10 @@ const DECRYPT_ALGORITHMS = new Set([
   'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
 ]);
 
+const DECRYPTION_HINT = 'the EncryptedAssertion cannot be decrypted with the SP key: the IdP encrypts for another certificate, or the data is corrupt';
+
 async function decryptAssertion(encrypted: Element, profile: RenderedProfile): Promise<Element> {
-  const encryptedData = oneChild(encrypted, NS.xenc, 'EncryptedData', true, 'DECRYPTION_FAILED');
+  oneChild(encrypted, NS.xenc, 'EncryptedData', true, 'DECRYPTION_FAILED');
   // Only RSA-OAEP key transport and AES content encryption; RSA PKCS#1 v1.5 and 3DES are refused.
   const walk = (el: Element): void => {
     for (const c of children(el)) {
@@ -393,11 +403,18 @@ async function decryptAssertion(encrypted: Element, profile: RenderedProfile): P
       if (err !== null || result === undefined) reject(err ?? new Error('no result'));
       else resolve(result);
     });
-  }).catch((err: unknown) => fail('DECRYPTION_FAILED', 'the EncryptedAssertion cannot be decrypted with the SP key: the IdP encrypts for another certificate, or the data is corrupt', err));
-  void encryptedData;
-  const doc = parseXml(plain, 'decrypted assertion');
+  }).catch((err: unknown) => fail('DECRYPTION_FAILED', DECRYPTION_HINT, err));
+  // Every failure from here to a parsed Assertion looks the same from outside (code and hint):
+  // with AES-CBC under an unsigned response, telling "bad padding" from "bad plaintext" would
+  // make the ACS a decryption oracle (Jager & Somorovsky, 2011).
+  let doc: Document;
+  try {
+    doc = parseXml(plain, 'decrypted assertion');
+  } catch (err) {
+    fail('DECRYPTION_FAILED', DECRYPTION_HINT, err);
+  }
   const root = doc.documentElement;
-  if (root === null || root.localName !== 'Assertion' || root.namespaceURI !== NS.saml) fail('DECRYPTION_FAILED', 'the EncryptedAssertion does not contain a SAML Assertion');
+  if (root === null || root.localName !== 'Assertion' || root.namespaceURI !== NS.saml) fail('DECRYPTION_FAILED', DECRYPTION_HINT);
   return root;
 }
 

@@ -129,6 +129,13 @@ export interface ResponseOptions {
   status?: string;
   encrypt?: boolean;
   contentEncryption?: 'aes128-cbc' | 'aes256-cbc' | 'aes128-gcm' | 'aes256-gcm';
+  /** Entra ID's style: the assertion and its signature in default namespaces, no prefixes. */
+  defaultNamespace?: boolean;
+  /**
+   * Shibboleth's style: the assertion signature's exc-c14n transform names InclusiveNamespaces
+   * "xs xsi", and those declarations sit on the Response, not on the signed assertion.
+   */
+  inclusivePrefixes?: boolean;
 }
 
 export interface BuiltResponse {
@@ -189,7 +196,14 @@ class Sha384 {
   }
 }
 
-export function sign(xml: string, what: 'Response' | 'Assertion', keys: TestKeyPair, signatureAlgorithm: SignatureAlgorithm = 'rsa-sha256', digestAlgorithm = 'sha256'): string {
+export function sign(
+  xml: string,
+  what: 'Response' | 'Assertion',
+  keys: TestKeyPair,
+  signatureAlgorithm: SignatureAlgorithm = 'rsa-sha256',
+  digestAlgorithm = 'sha256',
+  style: { prefix?: string; inclusiveNamespacesPrefixList?: string[] } = {},
+): string {
   const sig = new SignedXml({
     privateKey: keys.privateKeyPem,
     publicCert: keys.certificatePem,
@@ -205,12 +219,14 @@ export function sign(xml: string, what: 'Response' | 'Assertion', keys: TestKeyP
     xpath: element,
     transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
     digestAlgorithm: DIGEST_ALGORITHM_URIS[digestAlgorithm] ?? digestAlgorithm,
+    ...(style.inclusiveNamespacesPrefixList === undefined ? {} : { inclusiveNamespacesPrefixList: style.inclusiveNamespacesPrefixList }),
   });
-  sig.computeSignature(xml, { prefix: 'ds', location: { reference: `${element}/*[local-name(.)='Issuer']`, action: 'after' } });
+  sig.computeSignature(xml, { prefix: style.prefix ?? 'ds', location: { reference: `${element}/*[local-name(.)='Issuer']`, action: 'after' } });
   return sig.getSignedXml();
 }
 
-async function encryptAssertion(assertionXml: string, sp: TestKeyPair, alg: string): Promise<string> {
+/** Wraps `content` (normally an Assertion) in an EncryptedAssertion for the SP key. */
+export async function encryptAssertion(assertionXml: string, sp: TestKeyPair, alg: string): Promise<string> {
   const encrypted = await new Promise<string>((resolve, reject) => {
     xmlenc.encrypt(
       assertionXml,
@@ -260,18 +276,28 @@ export async function buildResponse(opts: ResponseOptions = {}): Promise<BuiltRe
     `<saml:AuthnStatement AuthnInstant="${at(-1)}" SessionIndex="${newID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     attributeXml(opts.attributes ?? 5) +
     `</saml:Assertion>`;
-  if (signAssertion) assertion = sign(assertion, 'Assertion', signer, alg, digest);
+  if (opts.defaultNamespace) {
+    assertion = assertion.replace(`xmlns:saml="${NS.saml}"`, `xmlns="${NS.saml}"`).replace(/<(\/?)saml:/g, '<$1');
+  }
+  if (signAssertion) {
+    assertion = sign(assertion, 'Assertion', signer, alg, digest, {
+      prefix: opts.defaultNamespace ? '' : 'ds',
+      ...(opts.inclusivePrefixes ? { inclusiveNamespacesPrefixList: ['xs', 'xsi'] } : {}),
+    });
+  }
+  const schemaNamespaces = ' xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="' + NS.xsi + '"';
+  if (opts.inclusivePrefixes) assertion = assertion.replace(schemaNamespaces, '');
   if (opts.encrypt) assertion = await encryptAssertion(assertion, testSpKeys(), opts.contentEncryption ?? 'aes256-gcm');
 
   let xml =
-    `<samlp:Response xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}" ID="${responseID}" Version="2.0" IssueInstant="${at(0)}"${destination === null ? '' : ` Destination="${esc(destination)}"`}${irt}>` +
+    `<samlp:Response xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}"${opts.inclusivePrefixes ? schemaNamespaces : ''} ID="${responseID}" Version="2.0" IssueInstant="${at(0)}"${destination === null ? '' : ` Destination="${esc(destination)}"`}${irt}>` +
     (responseIssuer === null ? '' : `<saml:Issuer>${esc(responseIssuer)}</saml:Issuer>`) +
     `<samlp:Status><samlp:StatusCode Value="${esc(opts.status ?? 'urn:oasis:names:tc:SAML:2.0:status:Success')}"/></samlp:Status>` +
     assertion +
     `</samlp:Response>`;
   if (signResponse) {
     if (responseIssuer === null) throw new Error('a signed response in this fixture needs an Issuer to place the signature after');
-    xml = sign(xml, 'Response', signer, alg, digest);
+    xml = sign(xml, 'Response', signer, alg, digest, { prefix: opts.defaultNamespace ? '' : 'ds' });
   }
   return { xml, base64: toBase64(xml), assertionID, responseID, inResponseTo };
 }
@@ -367,7 +393,6 @@ export function wrap(xml: string, shape: WrappingShape, evilNameID = 'mallory@ac
     case 'XSW2-response-detached-original': {
       // A new, unsigned root response with an evil assertion; the original signed response is
       // kept inside the moved signature (XSW1) or next to it (XSW2).
-      const signature = directChild(response, NS.ds, 'Signature');
       const evilDoc = parse(xml);
       const evilRoot = evilDoc.documentElement as Element;
       evilRoot.setAttribute('ID', newID());
@@ -387,7 +412,6 @@ export function wrap(xml: string, shape: WrappingShape, evilNameID = 'mallory@ac
       } else {
         evilRoot.insertBefore(originalCopy, evilSig);
       }
-      void signature;
       return serialize(evilDoc);
     }
     case 'XSW3-evil-assertion-before-signed':
