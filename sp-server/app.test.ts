@@ -1,7 +1,7 @@
 // The login path end to end on a real listening server: openid-client plays the application,
 // the SAML fixtures play the IdP (responses signed with the test IdP key).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildResponse, untrustedKeys, type ResponseOptions } from '../test/support/saml-fixtures.ts';
+import { buildResponse, tamperNameID, toBase64, untrustedKeys, withDoctype, wrap, type ResponseOptions } from '../test/support/saml-fixtures.ts';
 import { APP_CLIENT, startTestApp, user, type TestApp } from '../test/support/sp-app.ts';
 import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, readAuthnRequest, redeem, oidc, type AppClient, type StartedLogin } from '../test/support/login-driver.ts';
 
@@ -152,6 +152,23 @@ describe('SP-initiated login with PKCE', () => {
     expect(t.status.failures.at(-1)).toMatchObject({ namespace: 'acme', profile: 'okta', code: 'UNTRUSTED_CERTIFICATE' });
   });
 
+  it.each([
+    ['a tampered NameID', (xml: string) => tamperNameID(xml), ['SIGNATURE_INVALID']],
+    ['a DTD with an external entity', (xml: string) => withDoctype(xml), ['DTD_FORBIDDEN']],
+    ['signature wrapping (XSW3)', (xml: string) => wrap(xml, 'XSW3-evil-assertion-before-signed'), ['SIGNATURE_WRAPPING', 'MULTIPLE_ASSERTIONS']],
+    ['signature wrapping (XSW1)', (xml: string) => wrap(xml, 'XSW1-response-clone-wraps-original'), ['SIGNATURE_WRAPPING', 'SIGNATURE_INVALID']],
+  ] as const)('refuses %s at the ACS, never logging mallory in', async (_name, mutate, codes) => {
+    const jar = new CookieJar();
+    const { requestID } = await idpRedirect(t, app, jar);
+    const xsw1 = _name.includes('XSW1');
+    const saml = await responseFor(t, requestID, { signAssertion: !xsw1, signResponse: xsw1 });
+    const res = await browserPostForm(acs(t), { SAMLResponse: toBase64(mutate(saml.xml)) }, jar);
+    expect(res.status).toBe(400);
+    const code = /Error code: <code>([A-Z_]+)<\/code>/.exec(await res.text())?.[1];
+    expect(codes).toContain(code);
+    expect(res.headers.get('location')).toBeNull();
+  });
+
   it('refuses a response posted by another browser', async () => {
     const { requestID } = await idpRedirect(t, app, new CookieJar());
     const res = await browserPostForm(acs(t), { SAMLResponse: (await responseFor(t, requestID)).base64 }, new CookieJar());
@@ -176,6 +193,12 @@ describe('SP-initiated login with PKCE', () => {
     const started = await buildAuthorize(app, 'bob@acme.test');
     const res = await browserGet(started.authorizeURL, new CookieJar());
     expect(res.status).toBe(403);
+  });
+
+  it('refuses an unsigned or untrusted IdP-initiated response instead of restarting a login', async () => {
+    const res = await browserPostForm(acs(t), { SAMLResponse: (await responseFor(t, null, { signer: untrustedKeys() })).base64 }, new CookieJar());
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('UNTRUSTED_CERTIFICATE');
   });
 
   it('turns an IdP-initiated response into a fresh SP-initiated login through the application', async () => {

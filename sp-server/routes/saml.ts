@@ -64,7 +64,18 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
     if (!samlResponse) return refuse(req, reply, ref, new LoginRefusal('MALFORMED_RESPONSE', 'the POST carries no SAMLResponse'), undefined);
 
     const inResponseTo = peekInResponseTo(samlResponse);
-    if (inResponseTo === null) return unsolicited(req, reply, ref);
+    if (inResponseTo === null) {
+      // Only a response that a trusted IdP signed restarts a login; anything else is refused
+      // with its own code (the validator stops at UNSOLICITED_RESPONSE after signature and issuer).
+      try {
+        await gh.validate(samlResponse, { profile: ref.profile, expectedInResponseTo: null, replay });
+      } catch (err) {
+        if (isSamlValidationError(err) && err.code === 'UNSOLICITED_RESPONSE') return unsolicited(req, reply, ref);
+        if (isSamlValidationError(err)) return refuse(req, reply, ref, err, undefined);
+        throw err;
+      }
+      return refuse(req, reply, ref, new LoginRefusal('UNSOLICITED_RESPONSE', 'a response without InResponseTo was not refused by the validator'), undefined);
+    }
 
     const pendingKey = `authn:${inResponseTo}`;
     const pendingRaw = await gh.store.get(pendingKey);
