@@ -34,16 +34,17 @@ async function until(fn: () => boolean, ms = 5000): Promise<void> {
 }
 
 describe('Reflector', () => {
-  it('restarts after any watch failure with a fresh list, so changes made meanwhile are seen', async () => {
+  it('resumes the watch from the last resourceVersion after any failure, without a relist', async () => {
     const { client, calls } = fakeClient(
-      [
-        { items: [obj('a', '1')], rv: '1' },
-        { items: [obj('a', '1'), obj('b', '2'), obj('c', '5')], rv: '5' },
-      ],
+      [{ items: [obj('a', '1')], rv: '1' }],
       [
         async (emit) => {
           emit({ type: 'ADDED', object: obj('b', '2') as WatchEvent['object'] });
           throw new Error('connection reset by peer');
+        },
+        async (emit, signal) => {
+          emit({ type: 'ADDED', object: obj('c', '5') as WatchEvent['object'] });
+          await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
         },
       ],
     );
@@ -53,8 +54,8 @@ describe('Reflector', () => {
     expect([...r.values()].map((o) => o.metadata.name).sort()).toEqual(['a', 'b', 'c']);
     expect(r.restarts).toBe(1);
     expect(r.healthy).toBe(true);
-    // The second watch resumes from the second list's resourceVersion.
-    expect(calls.filter((c) => c.startsWith('WATCH')).at(-1)).toContain('resourceVersion=5');
+    expect(calls.filter((c) => c.startsWith('GET'))).toHaveLength(1);
+    expect(calls.filter((c) => c.startsWith('WATCH'))[1]).toContain('resourceVersion=2');
     await r.close();
   });
 

@@ -127,41 +127,60 @@ export class Reflector<T extends KubeObject> {
         backoff = 200;
         const relistAt = Date.now() + (this.opts.relistMs ?? 10 * 60_000) * (0.8 + Math.random() * 0.4);
         // Watch until the periodic relist is due, resuming from the last resourceVersion.
+        let watchBackoff = 200;
         while (!this.stop.signal.aborted && Date.now() < relistAt) {
           const round = new AbortController();
           const onStop = () => round.abort();
           this.stop.signal.addEventListener('abort', onStop, { once: true });
           const timeoutSeconds = Math.max(1, Math.min(300, Math.floor((relistAt - Date.now()) / 1000)));
           let gone = false;
-          await client.watch(
-            `${path}?${q}watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}&resourceVersion=${encodeURIComponent(rv)}`,
-            (e: WatchEvent) => {
-              if (e.type === 'ERROR') {
-                if (e.object.code === 410) gone = true;
-                throw new KubeError(Number(e.object.code ?? 500), `watch error ${JSON.stringify(e.object).slice(0, 200)}`);
-              }
-              const obj = e.object as unknown as KubeObject;
-              if (obj.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
-              if (e.type === 'BOOKMARK') return;
-              const k = this.key(obj);
-              const v = e.type === 'DELETED' ? undefined : this.accept(obj);
-              if (v) this.set(k, v);
-              else this.delete(k);
-              this.opts.onChange?.();
-            },
-            round.signal,
-          ).finally(() => this.stop.signal.removeEventListener('abort', onStop));
+          const began = Date.now();
+          try {
+            await client.watch(
+              `${path}?${q}watch=1&allowWatchBookmarks=true&timeoutSeconds=${timeoutSeconds}&resourceVersion=${encodeURIComponent(rv)}`,
+              (e: WatchEvent) => {
+                if (e.type === 'ERROR') {
+                  if (e.object.code === 410) gone = true;
+                  throw new KubeError(Number(e.object.code ?? 500), `watch error ${JSON.stringify(e.object).slice(0, 200)}`);
+                }
+                const obj = e.object as unknown as KubeObject;
+                if (obj.metadata?.resourceVersion) rv = obj.metadata.resourceVersion;
+                if (e.type === 'BOOKMARK') return;
+                const k = this.key(obj);
+                const v = e.type === 'DELETED' ? undefined : this.accept(obj);
+                if (v) this.set(k, v);
+                else this.delete(k);
+                this.opts.onChange?.();
+              },
+              round.signal,
+              (timeoutSeconds + 30) * 1000,
+            );
+            watchBackoff = 200;
+            // A server that closes watches at once must not turn this loop into a busy one.
+            if (Date.now() - began < 250) await sleep(250, this.stop.signal);
+          } catch (err) {
+            if (this.stop.signal.aborted) break;
+            if (gone || (err instanceof KubeError && err.status === 410)) break;
+            // Any other failure: resume from the last resourceVersion (a full relist of a large
+            // collection is the expensive path, kept for 410 and for list failures).
+            this.restarts++;
+            this.lastError = err instanceof Error ? err.message : String(err);
+            logger.warn({ path, err: this.lastError, backoffMs: watchBackoff }, 'watch failed; resuming');
+            await sleep(watchBackoff * (0.5 + Math.random()), this.stop.signal);
+            watchBackoff = Math.min(watchBackoff * 2, 30_000);
+          } finally {
+            this.stop.signal.removeEventListener('abort', onStop);
+          }
           if (gone) break;
         }
       } catch (err) {
         if (this.stop.signal.aborted) break;
         this.restarts++;
         this.lastError = err instanceof Error ? err.message : String(err);
-        // A watch that dies after a good list keeps the cache; only a failing list marks it unhealthy.
-        if (err instanceof KubeError && err.status === 410) backoff = 200;
-        else if (!(err instanceof KubeError) || err.status >= 500 || err.status === 429) this.synced = this.synced && backoff <= 3200;
+        // A list that keeps failing makes the cache unready (it may be stale); one failure does not.
+        if (!(err instanceof KubeError) || err.status >= 500 || err.status === 429) this.synced = this.synced && backoff <= 3200;
         else this.synced = false;
-        logger.warn({ path, err: this.lastError, backoffMs: backoff }, 'watch restarted');
+        logger.warn({ path, err: this.lastError, backoffMs: backoff }, 'list failed; retrying');
         await sleep(backoff * (0.5 + Math.random()), this.stop.signal);
         backoff = Math.min(backoff * 2, 30_000);
       }
