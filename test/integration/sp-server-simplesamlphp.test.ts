@@ -16,6 +16,7 @@ const suffix = randomBytes(3).toString('hex');
 const ORG = `ssp-acme-${suffix}`;
 const OTHER = `ssp-globex-${suffix}`;
 const CFG_NS = `ssp-config-${suffix}`;
+const STRICT = `ssp-initech-${suffix}`;
 const REDIRECT = 'http://127.0.0.1:1/callback';
 const INITIATE = 'http://127.0.0.1:1/login/sso';
 
@@ -30,7 +31,7 @@ describe('login through SimpleSAMLphp', () => {
 
   beforeAll(async () => {
     k = kubeClient(kubeconfig);
-    for (const ns of [ORG, OTHER, CFG_NS]) await createNamespace(k, ns);
+    for (const ns of [ORG, OTHER, STRICT, CFG_NS]) await createNamespace(k, ns);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     idp = await SimpleSamlPhp.start({
@@ -38,8 +39,19 @@ describe('login through SimpleSAMLphp', () => {
         { username: 'alice', password: 'alice-pw', email: 'alice@acme.test', groups: ['eng'] },
         { username: 'dave', password: 'dave-pw', email: 'dave@globex.test' },
         { username: 'eve', password: 'eve-pw', email: 'eve@acme.test' },
+        { username: 'peter', password: 'peter-pw', email: 'peter@initech.test' },
       ],
-      serviceProviders: [{ entityID: `${base}/saml/${ORG}/simplesamlphp`, acsURL: `${base}/saml/${ORG}/simplesamlphp/acs` }],
+      serviceProviders: [
+        { entityID: `${base}/saml/${ORG}/simplesamlphp`, acsURL: `${base}/saml/${ORG}/simplesamlphp/acs` },
+        {
+          entityID: `${base}/saml/${STRICT}/strict`,
+          acsURL: `${base}/saml/${STRICT}/strict/acs`,
+          certificatePem: testSpKeys().certificatePem,
+          validateAuthnRequest: true,
+          encryptAssertion: true,
+          sharedKeyAlgorithm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm',
+        },
+      ],
     });
     const spKeys = testSpKeys();
     const config: SPConfig = {
@@ -65,6 +77,24 @@ describe('login through SimpleSAMLphp', () => {
           ],
         },
         { namespace: OTHER, verifiedDomains: ['globex.test'], profiles: [] },
+        {
+          // A second IdP connection of an organization with its own domain: signed AuthnRequests, encrypted assertions.
+          namespace: STRICT,
+          verifiedDomains: ['initech.test'],
+          profiles: [
+            {
+              name: 'strict',
+              sp: { entityID: `${base}/saml/${STRICT}/strict`, acsURL: `${base}/saml/${STRICT}/strict/acs`, metadataURL: `${base}/saml/${STRICT}/strict/metadata`, key: { privateKeyPem: spKeys.privateKeyPem, certificatePem: spKeys.certificatePem } },
+              idp: { entityID: idp.entityID, ssoURL: idp.ssoURL, certificates: [idp.certificatePem] },
+              domains: ['initech.test'],
+              nameIDFormat: 'emailAddress' as const,
+              signAuthnRequests: true,
+              signatureAlgorithms: ['rsa-sha256' as const],
+              allowedClockSkewSeconds: 90,
+              jit: { enabled: true, defaultRoles: ['member'] },
+            },
+          ],
+        },
       ].sort((a, b) => a.namespace.localeCompare(b.namespace)),
     };
     await applyManagedUser(k, ORG, { name: 'alice', email: 'alice@acme.test', roles: ['member'], profile: 'simplesamlphp' });
@@ -82,10 +112,26 @@ describe('login through SimpleSAMLphp', () => {
   afterAll(async () => {
     await sp?.stop();
     await idp?.stop();
-    if (k) for (const ns of [ORG, OTHER, CFG_NS]) await deleteNamespaceContents(k, ns);
+    if (k) for (const ns of [ORG, OTHER, STRICT, CFG_NS]) await deleteNamespaceContents(k, ns);
   });
 
-  async function loginAs(username: string, password: string, email: string) {
+  it('signs AuthnRequests that SimpleSAMLphp verifies and decrypts its encrypted assertions (JIT user)', async () => {
+    const { started, acs, posted, idpURL } = await loginAs('peter', 'peter-pw', 'peter@initech.test', `${base}/saml/${STRICT}/strict/acs`);
+    expect(acs.status, await acs.clone().text()).toBe(303);
+    const xml = Buffer.from(posted.SAMLResponse, 'base64').toString('utf8');
+    expect(xml).toContain('EncryptedAssertion');
+    expect(xml).not.toContain('peter@initech.test');
+    // The IdP really checks the AuthnRequest signature: without it, it refuses.
+    const unsigned = new URL(idpURL);
+    expect(unsigned.searchParams.get('Signature')).toBeTruthy();
+    unsigned.searchParams.delete('Signature');
+    unsigned.searchParams.delete('SigAlg');
+    await expect(idp.login(unsigned.toString(), 'peter', 'peter-pw', new CookieJar())).rejects.toThrow(/[Ss]ignature/);
+    const { claims } = await redeem(app, acs.headers.get('location') as string, started);
+    expect(claims).toMatchObject({ email: 'peter@initech.test', org: STRICT, roles: ['member'] });
+  });
+
+  async function loginAs(username: string, password: string, email: string, expectedACS = acsURL()) {
     const jar = new CookieJar();
     const started = await buildAuthorize(app, email);
     const res = await browserGet(started.authorizeURL, jar);
@@ -93,9 +139,9 @@ describe('login through SimpleSAMLphp', () => {
     const location = res.headers.get('location') as string;
     expect(location.startsWith(idp.ssoURL)).toBe(true);
     const posted = await idp.login(location, username, password, jar);
-    expect(posted.action).toBe(acsURL());
+    expect(posted.action).toBe(expectedACS);
     const acs = await browserPostForm(posted.action, { SAMLResponse: posted.SAMLResponse, ...(posted.RelayState ? { RelayState: posted.RelayState } : {}) }, jar);
-    return { started, acs, jar };
+    return { started, acs, jar, posted, idpURL: location };
   }
 
   it('a managed user logs in and the application receives a verified ID token with the right email', async () => {

@@ -23,6 +23,14 @@ export interface IdpUser {
 export interface RemoteSP {
   entityID: string;
   acsURL: string;
+  /** The SP certificate (PEM): lets the IdP check signed AuthnRequests and encrypt assertions. */
+  certificatePem?: string;
+  /** Refuse AuthnRequests without a valid signature. */
+  validateAuthnRequest?: boolean;
+  /** Encrypt the assertion for the SP certificate (the response stays signed). */
+  encryptAssertion?: boolean;
+  /** xmlenc block algorithm for encrypted assertions (SimpleSAMLphp's sharedkey_algorithm). */
+  sharedKeyAlgorithm?: string;
 }
 
 export interface PostedResponse {
@@ -185,7 +193,8 @@ ${sps
   'NameIDFormat' => 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
   'saml20.sign.assertion' => true,
   'saml20.sign.response' => true,
-  'validate.authnrequest' => false,
+  'validate.authnrequest' => ${sp.validateAuthnRequest ? 'true' : 'false'},
+  'assertion.encryption' => ${sp.encryptAssertion ? 'true' : 'false'},${sp.certificatePem ? `\n  'certData' => ${php(sp.certificatePem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, ''))},` : ''}${sp.sharedKeyAlgorithm ? `\n  'sharedkey_algorithm' => ${php(sp.sharedKeyAlgorithm)},` : ''}
 ];`,
   )
   .join('\n')}
