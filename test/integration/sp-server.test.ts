@@ -114,8 +114,10 @@ describe('sp-server process on the API server', () => {
     expect(obj.status.test.errorCode).toBeUndefined();
     expect(obj.status.test.completedTime).toBeDefined();
     expect(obj.status.conditions?.[0]?.reason).toBe('NotTested');
-    const managers = (obj.metadata.managedFields as Array<{ manager: string; subresource?: string; fieldsV1: any }>).filter((m) => m.subresource === 'status');
+    const managers = (obj.metadata.managedFields as Array<{ manager: string; operation: string; subresource?: string; fieldsV1: any }>).filter((m) => m.subresource === 'status');
     const mine = managers.find((m) => m.manager === 'gatehouse-sp-server');
+    // Server-side apply (not a merge or JSON patch) on the status subresource.
+    expect(mine?.operation).toBe('Apply');
     const operator = managers.find((m) => m.manager === 'gatehouse-operator');
     expect(Object.keys(mine?.fieldsV1['f:status'] ?? {})).not.toContain('f:conditions');
     expect(Object.keys(mine?.fieldsV1['f:status']['f:test'] ?? {})).not.toContain('f:url');
