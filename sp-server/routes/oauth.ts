@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { domainOf } from '../config/store.ts';
 import type { CodeGrant } from '../context.ts';
 import { emailPage, errorPage } from '../html.ts';
-import { html, parseCookies, RESTART_COOKIE, setCookie } from '../http-util.ts';
+import { html, parseCookies, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
 import { startLogin } from '../login/start.ts';
 import { secretMatches } from '../oauth/clients.ts';
 
@@ -152,7 +152,7 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
     if (b.grant_type !== 'authorization_code') return fail(400, 'unsupported_grant_type', 'only authorization_code is supported');
     if (!b.code) return fail(400, 'invalid_request', 'code is required');
     // Single use: the code is consumed before anything else is checked, so a failed attempt burns it.
-    const raw = await gh.store.take(`code:${sha256(b.code)}`);
+    const raw = await gh.store.take(`code:${sha256b64url(b.code)}`);
     if (!raw) return fail(400, 'invalid_grant', 'the code is unknown, expired or already used');
     const grant = JSON.parse(raw) as CodeGrant;
     if (grant.clientId !== client.client_id) return fail(400, 'invalid_grant', 'the code was issued to another client');
@@ -230,6 +230,3 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/jwks', async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [gh.signingKey.publicJwk] }));
 };
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
-export { sha256 as codeKey };

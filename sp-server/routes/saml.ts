@@ -1,5 +1,4 @@
 // The SAML service provider: metadata, the Assertion Consumer Service, and the test link.
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { domainOf, type ProfileRef } from '../config/store.ts';
@@ -134,7 +133,7 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
         ...(user.displayName ? { name: user.displayName } : {}),
         authTime: Math.floor((assertion.authnInstant ?? new Date()).getTime() / 1000),
       };
-      await gh.store.put(`code:${createHash('sha256').update(code).digest('base64url')}`, JSON.stringify(grant), gh.lifetimes.codeMs);
+      await gh.store.put(`code:${sha256b64url(code)}`, JSON.stringify(grant), gh.lifetimes.codeMs);
       gh.metrics.logins.inc({ kind: 'login' });
       req.log.info({ profile: `${namespace}/${name}`, email, client: grant.clientId, assertionID: assertion.assertionID }, 'login succeeded');
       const target = new URL(grant.redirectUri);

@@ -162,6 +162,9 @@ describe('sp-server process on the API server', () => {
     const writes = (await statusWrites()) - writesBefore;
     expect(writes).toBeLessThan(6);
     expect(writes).toBeLessThanOrEqual(2 + Math.floor(elapsed / 1500));
+    // Each rejection is a log line with its code.
+    const logged = sp.logLines().filter((l) => l.msg === 'SAML response refused' && l.code === 'ISSUER_MISMATCH');
+    expect(logged.length).toBe(6);
     // The test outcome written earlier survives the failure writes (same field manager).
     expect(obj.status.test.result).toBe('Failed');
   });
