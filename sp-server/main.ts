@@ -11,6 +11,7 @@
 //   --no-kube --users-file PATH local use without a cluster: ManagedUsers from a JSON/YAML list
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { Gauge } from 'prom-client';
 import { buildApp } from './app.ts';
 import { FileConfigSource, SecretConfigSource, type ConfigSource } from './config/sources.ts';
 import { ConfigStore } from './config/store.ts';
@@ -78,6 +79,16 @@ async function main(): Promise<void> {
   }
   source.start();
   users.start?.();
+  new Gauge({
+    name: 'gatehouse_sp_cache_synced',
+    help: 'Whether a watched input is synced (1) or failing to list (0).',
+    labelNames: ['cache'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.set({ cache: 'config' }, source.healthy ? 1 : 0);
+      this.set({ cache: 'managedusers' }, users.healthy ? 1 : 0);
+    },
+  });
 
   const app = await buildApp({
     publicURL,

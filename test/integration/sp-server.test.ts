@@ -194,6 +194,7 @@ describe('sp-server process on the API server', () => {
     await applyConfigSecret(k, CFG_NS, SECRET, '{"formatVersion": 1, "organizations": [{"namespace": ""}]}');
     await eventually(async () => /gatehouse_sp_config_reloads_total\{result="invalid"\} [1-9]/.test(await (await fetch(`${base}/metrics`)).text()), 3000, 'invalid config counted');
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('gatehouse_sp_cache_synced{cache="managedusers"} 1');
     expect(await loginMethods('eve@acme.test')).toMatchObject({ sso: { available: true, displayName: 'Okta (new)' } });
     expect(sp.logLines().some((l) => l.msg === 'config refused; keeping the last good one')).toBe(true);
   });
