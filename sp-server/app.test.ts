@@ -42,6 +42,7 @@ describe('SP-initiated login with PKCE', () => {
         user('acme', 'bob@acme.test', { active: false }),
         user('acme', 'carol@acme.test', { sso: { available: true, enforced: true, profile: 'okta', reason: 'DomainEnforced' } }),
         user('globex', 'dave@globex.test'),
+        user('acme', 'frank@acme.test', { sso: { available: true, enforced: false, profile: 'okta', reason: 'OverrideDisabled' } }),
       ],
       extraOrgs: [{ namespace: 'globex', verifiedDomains: ['globex.test'], profiles: [] }],
     });
@@ -135,6 +136,8 @@ describe('SP-initiated login with PKCE', () => {
     expect(await get('Alice@ACME.test')).toMatchObject({ password: { allowed: true }, sso: { available: true, organization: 'acme', profile: 'okta' } });
     expect(await get('carol@acme.test')).toMatchObject({ password: { allowed: false }, sso: { available: true, enforced: true } });
     expect(await get('bob@acme.test')).toMatchObject({ password: { allowed: false }, sso: { available: false } });
+    // SSO Disabled for a user: password stays, SSO stays available.
+    expect(await get('frank@acme.test')).toMatchObject({ password: { allowed: true }, sso: { available: true, enforced: false }, reason: 'OverrideDisabled' });
     expect(await get('eve@acme.test')).toMatchObject({ password: { allowed: true }, sso: { available: false } });
     expect(await get('zed@unknown.test')).toMatchObject({ password: { allowed: true }, sso: { available: false } });
     expect((await fetch(`${t.base}/api/v1/login-methods?email=nope`)).status).toBe(400);
@@ -187,6 +190,14 @@ describe('SP-initiated login with PKCE', () => {
     const res = await browserPostForm(acs(t), { SAMLResponse: (await responseFor(t, requestID, { nameID })).base64 }, jar);
     expect(res.status).toBe(status);
     expect(await res.text()).toContain(code);
+  });
+
+  it('lets a user whose SSO is Disabled still sign in through SSO', async () => {
+    const jar = new CookieJar();
+    const { started, requestID } = await idpRedirect(t, app, jar, 'frank@acme.test');
+    const res = await browserPostForm(acs(t), { SAMLResponse: (await responseFor(t, requestID, { nameID: 'frank@acme.test' })).base64 }, jar);
+    expect(res.status).toBe(303);
+    expect((await redeem(app, res.headers.get('location') as string, started)).claims.email).toBe('frank@acme.test');
   });
 
   it('refuses an inactive user before sending them to the IdP', async () => {
