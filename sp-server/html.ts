@@ -1,5 +1,7 @@
 // The few pages a browser sees. They say what happened in words a user can act on and never
 // show internals (no stack traces, no XML, no hints meant for administrators).
+import { SAML_USER_MESSAGES, type SamlErrorCode } from './saml/errors.ts';
+
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
 function layout(title: string, body: string): string {
@@ -31,6 +33,7 @@ export function testResultPage(succeeded: boolean, message: string, code?: strin
 
 /** What a user sees for each refusal: short, no internals, with a next step. */
 export function userMessage(code: string): string {
+  if (Object.hasOwn(SAML_USER_MESSAGES, code)) return SAML_USER_MESSAGES[code as SamlErrorCode];
   switch (code) {
     case 'USER_INACTIVE':
       return 'Your account is deactivated. Ask your administrator to restore access.';
@@ -38,15 +41,8 @@ export function userMessage(code: string): string {
     case 'USER_OTHER_ORGANIZATION':
     case 'DOMAIN_NOT_VERIFIED':
       return 'Your identity provider signed you in, but this account is not set up for single sign-on here. Ask your administrator.';
-    case 'ASSERTION_REPLAYED':
-    case 'IN_RESPONSE_TO_MISMATCH':
-    case 'UNSOLICITED_RESPONSE':
-    case 'LOGIN_EXPIRED':
-      return 'This sign-in attempt expired or was already used. Go back to the application and sign in again.';
-    case 'EXPIRED':
-    case 'NOT_YET_VALID':
-    case 'SUBJECT_CONFIRMATION_EXPIRED':
-      return 'The sign-in response from your identity provider is outside its validity window (a clock may be wrong). Try again; if it persists, contact your administrator.';
+    case 'BROWSER_MISMATCH':
+      return 'This sign-in was started in another browser. Please start again here.';
     default:
       return 'Your identity provider\'s sign-in response could not be accepted. Your administrator can see the details in the SSO connection\'s status.';
   }
