@@ -23,5 +23,5 @@ typecheck: ## Type-check the whole tree.
 	$(ENV) tsc --noEmit -p tsconfig.json
 
 .PHONY: controlplane
-controlplane: ## Build (once) kube-apiserver, etcd and kubectl into the cache.
+controlplane: ## Build (once) kube-apiserver, etcd, kubectl and helm into the cache.
 	hack/build-controlplane.sh

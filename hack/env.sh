@@ -2,7 +2,7 @@
 # Runs a command with everything Gatehouse needs in place, installing what is missing:
 #   Node.js 24 (from the npm registry's node-linux-<arch> package, when the machine's is older),
 #   the npm dependencies (npm ci, when package-lock.json changed),
-#   the control-plane binaries (hack/build-controlplane.sh).
+#   the control-plane binaries and helm (hack/build-controlplane.sh).
 # Usage: hack/env.sh COMMAND [ARG...]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -43,5 +43,5 @@ ensure_node
 ensure_deps
 "$GATEHOUSE_ROOT/hack/ensure-packages.sh"
 "$GATEHOUSE_ROOT/hack/build-controlplane.sh"
-export PATH="$GATEHOUSE_ROOT/node_modules/.bin:$GATEHOUSE_BIN:$PATH"
+export PATH="$GATEHOUSE_ROOT/node_modules/.bin:$GATEHOUSE_BIN:$HELM_BIN:$PATH"
 exec "$@"

@@ -8,7 +8,8 @@ KUBE_VERSION=$(sed -n "s/^\s*\(require \)\?k8s.io\/kubernetes v\([0-9.]*\).*/\2/
 ETCD_VERSION=$(sed -n "s/^\s*\(require \)\?go.etcd.io\/etcd\/server\/v3 v\([0-9.]*\).*/\2/p" "$GATEHOUSE_ROOT/test/controlplane/tools/etcd/go.mod")
 HELM_VERSION=3.21.4
 GATEHOUSE_BIN="$GATEHOUSE_CACHE/bin/kube-$KUBE_VERSION-etcd-$ETCD_VERSION"
-export GATEHOUSE_ROOT GATEHOUSE_CACHE GATEHOUSE_BIN
+HELM_BIN="$GATEHOUSE_CACHE/bin/helm-$HELM_VERSION"
+export GATEHOUSE_ROOT GATEHOUSE_CACHE GATEHOUSE_BIN HELM_BIN
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # Debian packages that tests run for real: a DNS server for domain verification, Redis for

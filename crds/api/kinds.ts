@@ -3,6 +3,7 @@
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { API_VERSION } from './common.ts';
+import { managedGroupSpec, managedGroupStatus, type ManagedGroupSpec, type ManagedGroupStatus } from './managed-group.ts';
 import { managedUserSpec, managedUserStatus, type ManagedUserSpec, type ManagedUserStatus } from './managed-user.ts';
 import { ssoProfileSpec, ssoProfileStatus, type SSOProfileSpec, type SSOProfileStatus } from './sso-profile.ts';
 import { verifiedDomainSpec, verifiedDomainStatus, type VerifiedDomainSpec, type VerifiedDomainStatus } from './verified-domain.ts';
@@ -83,7 +84,22 @@ export const ssoProfileKind = {
   ],
 } satisfies KindDefinition;
 
-export const KINDS: readonly KindDefinition[] = [verifiedDomainKind, managedUserKind, ssoProfileKind];
+export const managedGroupKind = {
+  kind: 'ManagedGroup',
+  plural: 'managedgroups',
+  singular: 'managedgroup',
+  shortNames: ['mg'],
+  spec: managedGroupSpec,
+  status: managedGroupStatus,
+  description: 'A group of the organization\'s managed users (provisioned through SCIM); its display name feeds role mapping.',
+  printerColumns: [
+    { name: 'Display Name', type: 'string', jsonPath: '.spec.displayName' },
+    { name: 'External ID', type: 'string', jsonPath: '.spec.externalId', priority: 1 },
+    age,
+  ],
+} satisfies KindDefinition;
+
+export const KINDS: readonly KindDefinition[] = [verifiedDomainKind, managedUserKind, ssoProfileKind, managedGroupKind];
 
 /** A custom resource as read from the API server. Status is absent until the operator writes it. */
 export interface Resource<Kind extends string, Spec, Status> {
@@ -97,3 +113,4 @@ export interface Resource<Kind extends string, Spec, Status> {
 export type VerifiedDomain = Resource<'VerifiedDomain', VerifiedDomainSpec, VerifiedDomainStatus>;
 export type ManagedUser = Resource<'ManagedUser', ManagedUserSpec, ManagedUserStatus>;
 export type SSOProfile = Resource<'SSOProfile', SSOProfileSpec, SSOProfileStatus>;
+export type ManagedGroup = Resource<'ManagedGroup', ManagedGroupSpec, ManagedGroupStatus>;

@@ -56,6 +56,12 @@ export const renderedOrganization = z.object({
   /** Every Verified domain of the organization, whether or not a profile serves it. */
   verifiedDomains: z.array(domain),
   profiles: z.array(renderedProfile),
+  /**
+   * SCIM provisioning, present when enabled for the organization: sha256 (hex) digests of the
+   * bearer tokens the SCIM endpoint accepts (the token itself never leaves the organization's
+   * Secret). A list so a rotation can overlap.
+   */
+  scim: z.object({ tokenSHA256: z.array(z.string().regex(/^[0-9a-f]{64}$/)) }).optional(),
 });
 
 export const spConfig = z.object({

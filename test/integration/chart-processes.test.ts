@@ -1,0 +1,142 @@
+// The real operator and sp-server, run as local processes with exactly the arguments the chart
+// renders for their Deployments, the files its Secrets mount, and a kubeconfig impersonating
+// the chart's ServiceAccounts: they must come up, do their job, and never be refused by the
+// API server. Skipped until the entry points exist in the tree.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../controlplane/controlplane.ts';
+import { kubectl } from '../controlplane/kubectl.ts';
+import { CHART_DIR, eventually, find, helm, parseManifests, writeImpersonatingKubeconfig, type Rendered } from '../support/helm.ts';
+
+const kubeconfig = inject('kubeconfig');
+const root = join(import.meta.dirname, '..', '..');
+const haveEntryPoints = existsSync(join(root, 'operator', 'main.ts')) && existsSync(join(root, 'sp-server', 'main.ts'));
+const ns = 'chart-procs';
+const org = 'procs-org';
+const release = 'gh-procs';
+
+async function ok(args: string[], stdin?: string): Promise<string> {
+  const res = await kubectl(kubeconfig, args, stdin);
+  if (res.code !== 0) throw new Error(`kubectl ${args.join(' ')}: ${res.stderr}`);
+  return res.stdout;
+}
+
+type Container = { args: string[]; command: string[]; env?: { name: string; value?: string }[] };
+function container(objs: Rendered[], deployment: string): Container {
+  const c = (find(objs, 'Deployment', deployment).spec as { template: { spec: { containers: Container[] } } }).template.spec.containers[0];
+  if (!c) throw new Error(`${deployment} has no container`);
+  return c;
+}
+
+/** The chart's args, with listen addresses moved to free loopback ports and mounted paths to local files. */
+function localArgs(args: string[], replace: Record<string, string>): string[] {
+  return args.map((a) => {
+    const flag = a.split('=')[0] ?? a;
+    return flag in replace ? `${flag}=${replace[flag]}` : a;
+  });
+}
+
+async function httpStatus(url: string): Promise<number> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).status;
+  } catch {
+    return 0;
+  }
+}
+
+describe.skipIf(!haveEntryPoints)('operator and sp-server with the chart\'s arguments and RBAC', () => {
+  let dir = '';
+  const children: ChildProcess[] = [];
+  let objs: Rendered[] = [];
+  let spPort = 0;
+
+  function start(name: string, c: Container, args: string[], saKubeconfig: string): ChildProcess {
+    const log = createWriteStream(join(dir, `${name}.log`));
+    const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: saKubeconfig, POD_NAME: `${name}-local-0` };
+    for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+    const child = spawn(process.execPath, [...c.command.slice(1), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    children.push(child);
+    return child;
+  }
+  const logOf = (name: string) => (existsSync(join(dir, `${name}.log`)) ? readFileSync(join(dir, `${name}.log`), 'utf8') : '');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-procs-'));
+    for (const n of [ns, org]) await ok(['create', 'namespace', n]);
+    spPort = await freePort();
+    const closedDNS = await freePort();
+    const res = await helm(['install', release, CHART_DIR, '-n', ns, '--set', [
+      'crds.enabled=false',
+      `publicURL=http://127.0.0.1:${spPort}`,
+      `operator.dnsServers={127.0.0.1:${closedDNS}}`,
+      'spServer.oauthClients[0].clientId=demo',
+      `spServer.oauthClients[0].redirectUris[0]=http://127.0.0.1:${spPort + 1}/callback`,
+      'spServer.oauthClients[0].public=true',
+    ].join(',')], { kubeconfig });
+    if (res.code !== 0) throw new Error(res.stderr);
+    objs = parseManifests((await helm(['get', 'manifest', release, '-n', ns], { kubeconfig })).stdout);
+    const examples = ['10-verified-domains.yaml', '20-managed-users.yaml'].map((f) => readFileSync(join(root, 'examples', f), 'utf8').replaceAll('namespace: acme', `namespace: ${org}`));
+    await ok(['apply', '-f', '-'], examples.join('\n---\n'));
+  });
+
+  afterAll(async () => {
+    for (const child of children) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    await helm(['uninstall', release, '-n', ns], { kubeconfig });
+    for (const n of [ns, org]) await kubectl(kubeconfig, ['delete', 'namespace', n, '--wait=false']);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the operator comes up, leads, renders the config Secret and reports status, unrefused', async () => {
+    const c = container(objs, `${release}-gatehouse-operator`);
+    const [metrics, health] = [await freePort(), await freePort()];
+    const args = localArgs(c.args, { '--metrics-address': `127.0.0.1:${metrics}`, '--health-address': `127.0.0.1:${health}` });
+    const child = start('operator', c, args, writeImpersonatingKubeconfig(kubeconfig, ns, `${release}-gatehouse-operator`, dir));
+    await eventually(async () => {
+      expect(child.exitCode, logOf('operator')).toBeNull();
+      expect(await httpStatus(`http://127.0.0.1:${health}/readyz`)).toBe(200);
+    }, 60_000);
+    await eventually(() => ok(['get', 'secret', '-n', ns, `${release}-gatehouse-sp-config`]), 60_000);
+    expect(await ok(['get', 'leases', '-n', ns, '-o', 'name'])).not.toBe('');
+    await eventually(async () => {
+      const vd = JSON.parse(await ok(['get', 'vd', '-n', org, 'acme-com', '-o', 'json'])) as { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string }[] } };
+      expect(vd.status?.observedGeneration).toBe(vd.metadata.generation);
+      expect(vd.status?.conditions?.map((x) => x.type)).toContain('Ready');
+    }, 60_000);
+    expect(await httpStatus(`http://127.0.0.1:${metrics}/metrics`)).toBe(200);
+    expect(logOf('operator')).not.toMatch(/forbidden/i);
+  });
+
+  it('the sp-server loads the rendered config and serves OIDC discovery, unrefused', async () => {
+    const c = container(objs, `${release}-gatehouse-sp-server`);
+    const secretData = (name: string) => find(objs, 'Secret', name) as Rendered & { data: Record<string, string> };
+    // What the chart mounts, from the Secrets it created in the cluster.
+    const signing = JSON.parse(await ok(['get', 'secret', '-n', ns, `${release}-gatehouse-oidc-signing-key`, '-o', 'json'])) as { data: Record<string, string> };
+    writeFileSync(join(dir, 'private.pem'), Buffer.from(signing.data['private.pem'] ?? '', 'base64'));
+    writeFileSync(join(dir, 'clients.json'), Buffer.from(secretData(`${release}-gatehouse-oauth-clients`).data['clients.json'] ?? '', 'base64'));
+    const args = localArgs(c.args, {
+      '--listen-address': `127.0.0.1:${spPort}`,
+      '--oauth-clients-file': join(dir, 'clients.json'),
+      '--signing-key-file': join(dir, 'private.pem'),
+    });
+    const child = start('sp-server', c, args, writeImpersonatingKubeconfig(kubeconfig, ns, `${release}-gatehouse-sp-server`, dir));
+    await eventually(async () => {
+      expect(child.exitCode, logOf('sp-server')).toBeNull();
+      expect(await httpStatus(`http://127.0.0.1:${spPort}/readyz`)).toBe(200);
+    }, 60_000);
+    const discovery = (await (await fetch(`http://127.0.0.1:${spPort}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    expect(discovery.issuer.startsWith(`http://127.0.0.1:${spPort}`)).toBe(true);
+    expect(await httpStatus(`http://127.0.0.1:${spPort}/metrics`)).toBe(200);
+    expect(logOf('sp-server')).not.toMatch(/forbidden/i);
+  });
+});

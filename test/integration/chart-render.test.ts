@@ -1,0 +1,320 @@
+// The chart on its own and against the API server's validation: helm lint, what helm template
+// renders for the options an admin sets, values the schema refuses, and every rendered object
+// accepted by kube-apiserver's strict server-side dry run in a namespace enforcing the
+// restricted Pod Security Standard.
+import { describe, expect, inject, it } from 'vitest';
+import { kubectl } from '../controlplane/kubectl.ts';
+import { KINDS } from '../../crds/api/index.ts';
+import { CHART_DIR, find, helm, render, renderRaw, type Rendered } from '../support/helm.ts';
+
+const kubeconfig = inject('kubeconfig');
+
+type PodSpec = {
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  securityContext?: Record<string, unknown>;
+  containers: { name: string; args?: string[]; command?: string[]; securityContext?: Record<string, unknown>; resources?: unknown; readinessProbe?: unknown; livenessProbe?: unknown; env?: { name: string; valueFrom?: unknown; value?: string }[] }[];
+};
+
+function podSpec(o: Rendered): PodSpec {
+  if (o.kind === 'Pod') return o.spec as PodSpec;
+  return (o.spec as { template: { spec: PodSpec } }).template.spec;
+}
+
+function args(objs: Rendered[], deployment: string): string[] {
+  return podSpec(find(objs, 'Deployment', deployment)).containers[0]?.args ?? [];
+}
+
+type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[] };
+function rules(o: Rendered): Rule[] {
+  return (o as unknown as { rules: Rule[] }).rules;
+}
+
+describe('helm lint', () => {
+  it('is clean with the default values and strict mode', async () => {
+    const res = await helm(['lint', '--strict', CHART_DIR]);
+    expect(res.stdout + res.stderr).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    expect(res.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+    expect(res.code).toBe(0);
+  });
+
+  it('is clean with every option on', async () => {
+    const res = await helm(['lint', '--strict', CHART_DIR, '--set', 'spServer.replicas=2,operator.replicas=2,redis.url=redis://redis:6379/0,redis.existingSecret=redis,scim.enabled=true,spServer.jitProvisioning=true,ingress.enabled=true,ingress.tls.enabled=true,networkPolicy.enabled=true,publicURL=https://sso.example.com']);
+    expect(res.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+  });
+});
+
+describe('helm template, default values', () => {
+  it('renders both components with the restricted pod security context and probes', async () => {
+    const objs = await render();
+    const pods = objs.filter((o) => o.kind === 'Deployment' || o.kind === 'Pod');
+    expect(pods.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'Deployment/gatehouse-operator',
+      'Deployment/gatehouse-sp-server',
+      'Pod/gatehouse-test',
+    ]);
+    for (const o of pods) {
+      const spec = podSpec(o);
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      for (const c of spec.containers) {
+        expect(c.securityContext).toEqual({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(c.resources).toBeDefined();
+      }
+    }
+    for (const name of ['gatehouse-operator', 'gatehouse-sp-server']) {
+      const spec = podSpec(find(objs, 'Deployment', name));
+      expect(spec.serviceAccountName).toBe(name);
+      expect(spec.automountServiceAccountToken).toBe(true);
+      expect(spec.containers[0]?.readinessProbe).toMatchObject({ httpGet: { path: '/readyz' } });
+      expect(spec.containers[0]?.livenessProbe).toMatchObject({ httpGet: { path: '/healthz' } });
+    }
+  });
+
+  it('points at the image built from the Dockerfile, tagged with the appVersion', async () => {
+    const objs = await render();
+    const c = podSpec(find(objs, 'Deployment', 'gatehouse-operator')).containers[0];
+    expect(c?.command).toEqual(['node', 'operator/main.ts']);
+    expect((find(objs, 'Deployment', 'gatehouse-operator').spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image).toBe('ghcr.io/gatehouse-dev/gatehouse:0.1.0');
+    expect(podSpec(find(objs, 'Deployment', 'gatehouse-sp-server')).containers[0]?.command).toEqual(['node', 'sp-server/main.ts']);
+  });
+
+  it('passes the operator and sp-server their flags', async () => {
+    const objs = await render();
+    expect(args(objs, 'gatehouse-operator')).toEqual([
+      '--namespace=gatehouse-system',
+      '--config-secret=gatehouse-sp-config',
+      '--sp-public-url=http://localhost:8080',
+      '--certificate-expiry-warning=720h',
+      '--metrics-address=0.0.0.0:8080',
+      '--health-address=0.0.0.0:8081',
+      '--leader-elect',
+    ]);
+    expect(args(objs, 'gatehouse-sp-server')).toEqual([
+      '--namespace=gatehouse-system',
+      '--config-secret=gatehouse-sp-config',
+      '--public-url=http://localhost:8080',
+      '--listen-address=0.0.0.0:8080',
+      '--oauth-clients-file=/etc/gatehouse/oauth-clients/clients.json',
+      '--signing-key-file=/etc/gatehouse/signing-key/private.pem',
+    ]);
+  });
+
+  it('keeps the CRDs on uninstall by default and renders no optional objects', async () => {
+    const objs = await render();
+    const crds = objs.filter((o) => o.kind === 'CustomResourceDefinition');
+    expect(crds).toHaveLength(KINDS.length);
+    for (const crd of crds) expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    for (const kind of ['Ingress', 'NetworkPolicy', 'PodDisruptionBudget']) expect(objs.filter((o) => o.kind === kind)).toEqual([]);
+  });
+
+  it('gives the sp-server no write access to ManagedUsers and no Secret access outside the config Secret', async () => {
+    const objs = await render();
+    expect(rules(find(objs, 'ClusterRole', 'gatehouse-sp-server'))).toEqual([
+      { apiGroups: ['sso.gatehouse.dev'], resources: ['managedusers'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['sso.gatehouse.dev'], resources: ['ssoprofiles/status'], verbs: ['patch'] },
+    ]);
+    expect(rules(find(objs, 'Role', 'gatehouse-sp-server'))).toEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-sp-config'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    expect(objs.filter((o) => o.metadata.name === 'gatehouse-sp-server-scim')).toEqual([]);
+  });
+
+  it('generates an RSA ID-token signing key', async () => {
+    const objs = await render();
+    const secret = find(objs, 'Secret', 'gatehouse-oidc-signing-key') as Rendered & { data: Record<string, string> };
+    const pem = Buffer.from(secret.data['private.pem'] ?? '', 'base64').toString();
+    const { createPrivateKey } = await import('node:crypto');
+    const key = createPrivateKey(pem);
+    expect(key.asymmetricKeyType).toBe('rsa');
+    expect(key.asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+  });
+});
+
+describe('helm template, options', () => {
+  it('several sp-server replicas: redis URL and password, a PodDisruptionBudget', async () => {
+    const objs = await render({ spServer: { replicas: 3 }, redis: { url: 'rediss://redis.cache:6380/0', existingSecret: 'redis-auth', existingSecretPasswordKey: 'pw' } });
+    expect(args(objs, 'gatehouse-sp-server')).toContain('--redis-url=rediss://redis.cache:6380/0');
+    const env = podSpec(find(objs, 'Deployment', 'gatehouse-sp-server')).containers[0]?.env ?? [];
+    expect(env.find((e) => e.name === 'REDIS_PASSWORD')?.valueFrom).toEqual({ secretKeyRef: { name: 'redis-auth', key: 'pw' } });
+    expect(find(objs, 'PodDisruptionBudget', 'gatehouse-sp-server').spec).toMatchObject({ minAvailable: 1 });
+    expect(objs.filter((o) => o.kind === 'PodDisruptionBudget')).toHaveLength(1);
+  });
+
+  it('JIT provisioning adds create on ManagedUsers, nothing else', async () => {
+    const objs = await render({ spServer: { jitProvisioning: true } });
+    expect(rules(find(objs, 'ClusterRole', 'gatehouse-sp-server'))[0]?.verbs).toEqual(['get', 'list', 'watch', 'create']);
+    expect(args(objs, 'gatehouse-sp-server')).toContain('--jit-provisioning');
+    expect(args(objs, 'gatehouse-sp-server')).not.toContain('--scim');
+  });
+
+  it('SCIM adds ManagedUser writes and get on the gatehouse-scim-token Secrets', async () => {
+    const objs = await render({ scim: { enabled: true } });
+    expect(rules(find(objs, 'ClusterRole', 'gatehouse-sp-server'))[0]?.verbs).toEqual(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']);
+    expect(rules(find(objs, 'ClusterRole', 'gatehouse-sp-server-scim'))).toEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-scim-token'], verbs: ['get'] },
+    ]);
+    find(objs, 'ClusterRoleBinding', 'gatehouse-sp-server-scim');
+    expect(args(objs, 'gatehouse-sp-server')).toContain('--scim');
+  });
+
+  it('organization namespaces listed: RoleBindings there instead of cluster-wide Secret access', async () => {
+    const objs = await render({ scim: { enabled: true }, rbac: { organizationNamespaces: { scope: 'Namespaces', namespaces: ['acme', 'globex'] } } });
+    expect(objs.filter((o) => o.kind === 'ClusterRoleBinding').map((o) => o.metadata.name).sort()).toEqual(['gatehouse-operator', 'gatehouse-sp-server']);
+    const bindings = objs.filter((o) => o.kind === 'RoleBinding' && o.metadata.namespace !== 'gatehouse-system');
+    expect(bindings.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
+      'acme/gatehouse-operator-organization',
+      'acme/gatehouse-sp-server-scim',
+      'globex/gatehouse-operator-organization',
+      'globex/gatehouse-sp-server-scim',
+    ]);
+  });
+
+  it('ingress on the host of publicURL, with TLS', async () => {
+    const objs = await render({ publicURL: 'https://sso.example.com', ingress: { enabled: true, className: 'nginx', tls: { enabled: true } } });
+    expect(find(objs, 'Ingress').spec).toMatchObject({
+      ingressClassName: 'nginx',
+      tls: [{ hosts: ['sso.example.com'], secretName: 'gatehouse-sp-server-tls' }],
+      rules: [{ host: 'sso.example.com', http: { paths: [{ path: '/', backend: { service: { name: 'gatehouse-sp-server', port: { name: 'http' } } } }] } }],
+    });
+  });
+
+  it('network policies allow the custom DNS servers, the API server and redis', async () => {
+    const objs = await render({ networkPolicy: { enabled: true }, operator: { dnsServers: ['10.0.0.53:5353'] }, redis: { url: 'redis://redis:6379' } });
+    const op = JSON.stringify(find(objs, 'NetworkPolicy', 'gatehouse-operator').spec);
+    expect(op).toContain('{"port":5353,"protocol":"UDP"}');
+    expect(op).toContain('{"port":6443,"protocol":"TCP"}');
+    expect(JSON.stringify(find(objs, 'NetworkPolicy', 'gatehouse-sp-server').spec)).toContain('{"port":6379,"protocol":"TCP"}');
+    expect(args(objs, 'gatehouse-operator')).toContain('--dns-servers=10.0.0.53:5353');
+    const single = await render({ operator: { leaderElection: { enabled: false }, allowPrivateMetadataURLs: true } });
+    expect(args(single, 'gatehouse-operator')).not.toContain('--leader-elect');
+    expect(args(single, 'gatehouse-operator')).toContain('--allow-private-metadata-urls');
+    expect((find(single, 'Deployment', 'gatehouse-operator').spec as { strategy: unknown }).strategy).toEqual({ type: 'Recreate' });
+  });
+
+  it('OAuth clients become the mounted clients.json, and changing them rolls the sp-server', async () => {
+    const clients = [
+      { clientId: 'console', redirectUris: ['https://console.example.com/oauth/callback'], public: false, clientSecretHash: 'sha256:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8', idpInitiatedDefault: true },
+      { clientId: 'cli', redirectUris: ['http://127.0.0.1:8765/callback'], public: true },
+    ];
+    const objs = await render({ spServer: { oauthClients: clients } });
+    const secret = find(objs, 'Secret', 'gatehouse-oauth-clients') as Rendered & { data: Record<string, string> };
+    expect(JSON.parse(Buffer.from(secret.data['clients.json'] ?? '', 'base64').toString())).toEqual(clients);
+    const checksum = (o: Rendered[]) => (find(o, 'Deployment', 'gatehouse-sp-server').spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations['checksum/oauth-clients'];
+    const other = await render({ spServer: { oauthClients: clients.slice(1) } });
+    expect(checksum(objs)).toMatch(/^[0-9a-f]{64}$/);
+    expect(checksum(other)).not.toBe(checksum(objs));
+  });
+
+  it('an existing signing key Secret replaces the generated one', async () => {
+    const objs = await render({ spServer: { signingKey: { existingSecret: 'my-oidc-key', key: 'key.pem' } } });
+    expect(objs.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual(['gatehouse-oauth-clients']);
+    expect(args(objs, 'gatehouse-sp-server')).toContain('--signing-key-file=/etc/gatehouse/signing-key/key.pem');
+    expect(JSON.stringify(podSpec(find(objs, 'Deployment', 'gatehouse-sp-server')))).toContain('"secretName":"my-oidc-key"');
+  });
+
+  it('CRDs off renders none; keep off drops the resource policy', async () => {
+    expect((await render({ crds: { enabled: false } })).filter((o) => o.kind === 'CustomResourceDefinition')).toEqual([]);
+    const crds = (await render({ crds: { enabled: true, keep: false } })).filter((o) => o.kind === 'CustomResourceDefinition');
+    expect(crds).toHaveLength(KINDS.length);
+    for (const crd of crds) expect(crd.metadata.annotations?.['helm.sh/resource-policy']).toBeUndefined();
+  });
+
+  it('a release with another name prefixes every name', async () => {
+    const objs = await render({}, { release: 'sso' });
+    expect(args(objs, 'sso-gatehouse-operator')).toContain('--config-secret=sso-gatehouse-sp-config');
+  });
+});
+
+describe('values the schema refuses', () => {
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['several sp-server replicas without redis', { spServer: { replicas: 2 } }, /redis\/url/],
+    ['several operators without leader election', { operator: { replicas: 2, leaderElection: { enabled: false } } }, /leaderElection\/enabled/],
+    ['a misspelt key', { operator: { replica: 2 } }, /additional properties 'replica' not allowed/],
+    ['a publicURL that is not http(s)', { publicURL: 'sso.example.com' }, /publicURL/],
+    ['a publicURL with a trailing slash', { publicURL: 'https://sso.example.com/' }, /publicURL/],
+    ['an http publicURL behind a TLS ingress', { publicURL: 'http://sso.example.com', ingress: { enabled: true, tls: { enabled: true } } }, /publicURL/],
+    ['a redis URL carrying the password', { redis: { url: 'redis://:hunter2@redis:6379' } }, /redis\/url/],
+    ['an unknown pull policy', { image: { pullPolicy: 'Sometimes' } }, /pullPolicy/],
+    ['a string where a boolean belongs', { crds: { enabled: true, keep: 'yes' } }, /crds\/keep/],
+    ['negative replicas', { spServer: { replicas: -1 } }, /spServer\/replicas/],
+    ['a confidential OAuth client without a secret hash', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: false }] } }, /clientSecretHash/],
+    ['a public OAuth client with a secret hash', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, clientSecretHash: 'sha256:0123456789abcdef' }] } }, /oauthClients\/0/],
+    ['an OAuth client without redirect URIs', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: [], public: true }] } }, /redirectUris/],
+    ['a plain-http redirect URI off loopback', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['http://app.example.com/cb'], public: true }] } }, /redirectUris\/0/],
+    ['two IdP-initiated default clients', { spServer: { oauthClients: [
+      { clientId: 'a', redirectUris: ['https://a.example.com/cb'], public: true, idpInitiatedDefault: true },
+      { clientId: 'b', redirectUris: ['https://b.example.com/cb'], public: true, idpInitiatedDefault: true },
+    ] } }, /oauthClients/],
+    ['the same clientId twice', { spServer: { oauthClients: [
+      { clientId: 'a', redirectUris: ['https://a.example.com/cb'], public: true },
+      { clientId: 'a', redirectUris: ['https://b.example.com/cb'], public: true },
+    ] } }, /clientId "a" is listed twice/],
+    ['Namespaces scope without namespaces', { rbac: { organizationNamespaces: { scope: 'Namespaces' } } }, /namespaces/],
+    ['a DNS server that is a host name', { operator: { dnsServers: ['dns.example.com'] } }, /dnsServers\/0/],
+    ['an expiry warning that is not a duration', { operator: { certificateExpiryWarning: '30 days' } }, /certificateExpiryWarning/],
+  ];
+
+  it.each(bad)('refuses %s', async (_name, values, message) => {
+    const res = await renderRaw(values);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(message);
+  });
+
+  it('helm lint refuses them too', async () => {
+    const res = await helm(['lint', CHART_DIR, '--values', '-'], { stdin: JSON.stringify({ spServer: { replicas: 2 } }) });
+    expect(res.code).not.toBe(0);
+    expect(res.stdout + res.stderr).toMatch(/redis\/url/);
+  });
+});
+
+describe('rendered manifests on kube-apiserver (server-side dry run, strict field validation)', () => {
+  const combinations: [string, Record<string, unknown>][] = [
+    ['default values', {}],
+    ['everything on', {
+      publicURL: 'https://sso.example.com',
+      operator: { replicas: 2, dnsServers: ['10.0.0.53:53'] },
+      spServer: {
+        replicas: 3,
+        jitProvisioning: true,
+        oauthClients: [{ clientId: 'console', redirectUris: ['https://console.example.com/cb'], public: false, clientSecretHash: 'sha256:0123456789abcdef0123' }],
+      },
+      scim: { enabled: true },
+      redis: { url: 'redis://redis:6379/0', existingSecret: 'redis-auth' },
+      ingress: { enabled: true, className: 'nginx', tls: { enabled: true } },
+      networkPolicy: { enabled: true, spServerFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] },
+    }],
+    ['organization namespaces listed', { rbac: { organizationNamespaces: { scope: 'Namespaces', namespaces: ['dryrun-org'] } } }],
+  ];
+
+  it.each(combinations)('%s: accepted, and no Pod Security warning under enforce=restricted', async (name, values) => {
+    const ns = `chart-dryrun-${combinations.findIndex(([n]) => n === name)}`;
+    const nsYaml = [
+      'apiVersion: v1', 'kind: Namespace', `metadata: {name: ${ns}, labels: {pod-security.kubernetes.io/enforce: restricted, pod-security.kubernetes.io/warn: restricted}}`,
+      '---', 'apiVersion: v1', 'kind: Namespace', 'metadata: {name: dryrun-org}',
+    ].join('\n');
+    const created = await kubectl(kubeconfig, ['apply', '-f', '-'], nsYaml);
+    expect(created.code, created.stderr).toBe(0);
+    try {
+      const rendered = await renderRaw(values, { namespace: ns });
+      expect(rendered.code, rendered.stderr).toBe(0);
+      const objs = (await render(values, { namespace: ns }));
+      // Hooks included: the helm test Pod is a real Pod, which PodSecurity admission enforces on.
+      expect(objs.some((o) => o.kind === 'Pod')).toBe(true);
+      const res = await kubectl(kubeconfig, ['apply', '--server-side', '--force-conflicts', '--field-manager=chart-dryrun', '--dry-run=server', '--validate=strict', '-f', '-'], rendered.stdout);
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      const lines = res.stdout.trim().split('\n');
+      expect(lines).toHaveLength(objs.length);
+      for (const line of lines) expect(line).toMatch(/serverside-applied \(server dry run\)$/);
+    } finally {
+      await kubectl(kubeconfig, ['delete', 'namespace', ns, '--wait=false']);
+    }
+  });
+});

@@ -1,0 +1,77 @@
+// The SCIM token chain end to end: the operator's function creates the organization's Secret,
+// renders only its digest, and the SCIM endpoint accepts exactly that token; replacing the
+// Secret (rotation) retires the old token once the config is re-rendered.
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import Fastify from 'fastify';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ensureScimTokenSecret, renderScim, SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../../operator/scim-token.ts';
+import type { SPConfig } from '../../sp-server/config/schema.ts';
+import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
+import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
+
+const kubeconfig = inject('kubeconfig');
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const app = Fastify();
+let config: SPConfig = { formatVersion: 1, organizations: [] };
+const suffix = randomBytes(3).toString('hex');
+const enabled: V1Namespace = { metadata: { name: `scim-on-${suffix}`, labels: { [SCIM_ENABLED_LABEL]: 'enabled' } } };
+const disabled: V1Namespace = { metadata: { name: `scim-off-${suffix}` } };
+
+async function render(): Promise<void> {
+  const organizations = [];
+  for (const ns of [enabled, disabled]) {
+    const secret = await ensureScimTokenSecret(core, ns);
+    const scim = renderScim(ns, secret);
+    organizations.push({ namespace: ns.metadata!.name!, verifiedDomains: [], profiles: [], ...(scim ? { scim } : {}) });
+  }
+  config = { formatVersion: 1, organizations };
+}
+
+const get = (ns: string, token: string) =>
+  app.inject({ method: 'GET', url: `${SCIM_PREFIX}/${ns}/ServiceProviderConfig`, headers: { authorization: `Bearer ${token}` } });
+
+beforeAll(async () => {
+  for (const ns of [enabled, disabled]) await core.createNamespace({ body: ns });
+  await app.register(scimPlugin, { prefix: SCIM_PREFIX, kubeConfig: kc, tokenVerifier: tokenVerifierFromConfig(() => config), logger: pino({ level: 'silent' }) });
+  await app.ready();
+});
+afterAll(async () => {
+  await app.close();
+  for (const ns of [enabled, disabled]) await core.deleteNamespace({ name: ns.metadata!.name! });
+});
+
+describe('SCIM token Secret', () => {
+  it('is created for namespaces that enable SCIM, rendered as a digest, and accepted by the endpoint', async () => {
+    await render();
+    const secret = await core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace: enabled.metadata!.name! });
+    const token = tokenOfSecret(secret)!;
+    expect(token).toHaveLength(43);
+    await expect(core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace: disabled.metadata!.name! })).rejects.toMatchObject({ code: 404 });
+    expect(JSON.stringify(config)).not.toContain(token);
+    expect(config.organizations.find((o) => o.namespace === disabled.metadata!.name)?.scim).toBeUndefined();
+
+    expect((await get(enabled.metadata!.name!, token)).statusCode).toBe(200);
+    expect((await get(disabled.metadata!.name!, token)).statusCode).toBe(401);
+
+    // Rendering again keeps the same Secret and token.
+    await render();
+    expect((await get(enabled.metadata!.name!, token)).statusCode).toBe(200);
+  });
+
+  it('rotates: after the Secret is replaced and the config re-rendered, only the new token works', async () => {
+    const namespace = enabled.metadata!.name!;
+    const old = tokenOfSecret(await core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace }))!;
+    await core.deleteNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace });
+    await render();
+    const fresh = tokenOfSecret(await core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace }))!;
+    expect(fresh).not.toBe(old);
+    expect((await get(namespace, fresh)).statusCode).toBe(200);
+    const refused = await get(namespace, old);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ status: '401', schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'] });
+  });
+});

@@ -1,0 +1,161 @@
+// Helm and chart helpers for the chart tests: the helm binary built by
+// hack/build-controlplane.sh, rendering the chart into objects, and clients that impersonate
+// the chart's ServiceAccounts.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+
+export const CHART_DIR = join(import.meta.dirname, '..', '..', 'charts', 'gatehouse');
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function helmBin(): string {
+  const dir = process.env.HELM_BIN;
+  if (!dir) throw new Error('HELM_BIN is not set: run through `make test` or hack/env.sh, which build helm first');
+  const bin = join(dir, 'helm');
+  if (!existsSync(bin)) throw new Error(`helm missing in ${dir}: run hack/build-controlplane.sh`);
+  return bin;
+}
+
+export async function helm(args: string[], opts: { kubeconfig?: string; stdin?: string } = {}): Promise<RunResult> {
+  const env = { ...process.env, HELM_CACHE_HOME: '/tmp/gatehouse-helm/cache', HELM_CONFIG_HOME: '/tmp/gatehouse-helm/config', HELM_DATA_HOME: '/tmp/gatehouse-helm/data' };
+  const full = opts.kubeconfig ? [`--kubeconfig=${opts.kubeconfig}`, ...args] : args;
+  return new Promise((resolve, reject) => {
+    const child = spawn(helmBin(), full, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/** A rendered Kubernetes object, loosely typed: tests look into it by path. */
+export interface Rendered {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+export function parseManifests(text: string): Rendered[] {
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as unknown)
+    .filter((o): o is Rendered => typeof o === 'object' && o !== null && 'kind' in o);
+}
+
+/** `helm template` with --set-json style values; throws with helm's message when it refuses. */
+export async function render(values: Record<string, unknown> = {}, opts: { release?: string; namespace?: string; extra?: string[] } = {}): Promise<Rendered[]> {
+  const res = await renderRaw(values, opts);
+  if (res.code !== 0) throw new Error(res.stderr);
+  return parseManifests(res.stdout);
+}
+
+export async function renderRaw(values: Record<string, unknown> = {}, opts: { release?: string; namespace?: string; extra?: string[] } = {}): Promise<RunResult> {
+  return helm([
+    'template', opts.release ?? 'gatehouse', CHART_DIR,
+    '--namespace', opts.namespace ?? 'gatehouse-system',
+    '--values', '-',
+    ...(opts.extra ?? []),
+  ], { stdin: JSON.stringify(values) });
+}
+
+export function find(objs: Rendered[], kind: string, name?: string): Rendered {
+  const hit = objs.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (!hit) throw new Error(`no ${kind} ${name ?? ''} in: ${objs.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return hit;
+}
+
+/** The admin kubeconfig, impersonating a ServiceAccount (as `kubectl --as` does). */
+export function impersonating(adminKubeconfig: string, namespace: string, serviceAccount: string): KubeConfig {
+  const admin = new KubeConfig();
+  admin.loadFromFile(adminKubeconfig);
+  const user = admin.getCurrentUser();
+  const cluster = admin.getCurrentCluster();
+  if (!user || !cluster) throw new Error('admin kubeconfig has no current user/cluster');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ ...user, name: 'impersonated', impersonateUser: `system:serviceaccount:${namespace}:${serviceAccount}` }],
+    contexts: [{ name: 'impersonated', cluster: cluster.name, user: 'impersonated' }],
+    currentContext: 'impersonated',
+  });
+  return kc;
+}
+
+/**
+ * Opens a watch and resolves with the first event's type once the API server streams one;
+ * rejects with the HTTP status when the watch is refused.
+ */
+export async function firstWatchEvent(kc: KubeConfig, path: string, query: Record<string, string> = {}): Promise<string> {
+  const watch = new Watch(kc);
+  return new Promise<string>((resolve, reject) => {
+    let controller: AbortController | undefined;
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      controller?.abort();
+      fn();
+    };
+    watch
+      .watch(path, { ...query, timeoutSeconds: '10' }, (type) => settle(() => resolve(type)), (err: unknown) => settle(() => reject(err ?? new Error('watch ended without an event'))))
+      .then((c) => {
+        controller = c;
+        if (settled) c.abort();
+      })
+      .catch((err: unknown) => settle(() => reject(err)));
+  });
+}
+
+/** The HTTP status of a failed client-node call (ApiException.code, or a watch's statusCode). */
+export async function statusOf(call: Promise<unknown>): Promise<number> {
+  try {
+    await call;
+    return 200;
+  } catch (err) {
+    if (typeof err === 'object' && err !== null) {
+      if ('code' in err && typeof err.code === 'number') return err.code;
+      if ('statusCode' in err && typeof err.statusCode === 'number') return err.statusCode;
+    }
+    throw err;
+  }
+}
+
+/**
+ * Retries until `check` passes or the deadline: the API server's RBAC authorizer follows
+ * Role and binding changes through a watch, so a `helm upgrade` takes effect a moment later.
+ */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/**
+ * Writes a kubeconfig that authenticates as the admin and impersonates a ServiceAccount
+ * (`as:` in the user entry, which kubectl and client-node both honour), so that a local
+ * operator or sp-server process started with KUBECONFIG=<file> runs with exactly the chart's
+ * RBAC for that ServiceAccount. Returns the file's path.
+ */
+export function writeImpersonatingKubeconfig(adminKubeconfig: string, namespace: string, serviceAccount: string, dir: string): string {
+  const doc = parse(readFileSync(adminKubeconfig, 'utf8')) as { users: { name: string; user: Record<string, unknown> }[] };
+  for (const u of doc.users) u.user.as = `system:serviceaccount:${namespace}:${serviceAccount}`;
+  const path = join(dir, `kubeconfig-${namespace}-${serviceAccount}`);
+  writeFileSync(path, stringify(doc), { mode: 0o600 });
+  return path;
+}

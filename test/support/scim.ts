@@ -1,0 +1,184 @@
+// A SCIM service provider for tests: a fastify app with only the SCIM plugin, on a loopback port,
+// against the test control plane, with organizations (namespace + Verified domains + token).
+import { createHash, randomBytes } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
+import type { SPConfig } from '../../sp-server/config/schema.ts';
+import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
+import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
+
+export interface Org {
+  namespace: string;
+  token: string;
+}
+
+export class ScimHarness {
+  readonly kc: KubeConfig;
+  readonly app: FastifyInstance;
+  readonly custom: CustomObjectsApi;
+  readonly core: CoreV1Api;
+  private readonly config: SPConfig = { formatVersion: 1, organizations: [] };
+  baseURL = '';
+
+  private constructor(kubeconfigPath: string) {
+    this.kc = new KubeConfig();
+    this.kc.loadFromFile(kubeconfigPath);
+    this.custom = this.kc.makeApiClient(CustomObjectsApi);
+    this.core = this.kc.makeApiClient(CoreV1Api);
+    const logger: FastifyBaseLogger = pino({ level: process.env.SCIM_TEST_LOG ?? 'silent' });
+    this.app = Fastify({ loggerInstance: logger });
+    void this.app.register(scimPlugin, {
+      prefix: SCIM_PREFIX,
+      kubeConfig: this.kc,
+      tokenVerifier: tokenVerifierFromConfig(() => this.config),
+      logger,
+    });
+  }
+
+  static async start(kubeconfigPath: string): Promise<ScimHarness> {
+    const h = new ScimHarness(kubeconfigPath);
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = h.app.server.address();
+    if (addr === null || typeof addr === 'string') throw new Error('no address');
+    h.baseURL = `http://127.0.0.1:${addr.port}${SCIM_PREFIX}`;
+    return h;
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+
+  /** A namespace with the given domains Verified (status set as the operator would) and a SCIM token. */
+  async organization(prefix: string, verified: string[], unverified: string[] = []): Promise<Org> {
+    const namespace = `${prefix}-${randomBytes(3).toString('hex')}`;
+    await this.core.createNamespace({ body: { metadata: { name: namespace } } });
+    for (const domain of [...verified, ...unverified]) {
+      const name = domain.replace(/\./g, '-');
+      await this.custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: 'verifieddomains',
+        body: { apiVersion: API_VERSION, kind: 'VerifiedDomain', metadata: { name }, spec: { domain } },
+      });
+      const ok = verified.includes(domain);
+      await this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace,
+          plural: 'verifieddomains',
+          name,
+          body: [
+            {
+              op: 'add',
+              path: '/status',
+              value: {
+                conditions: [
+                  {
+                    type: 'Verified',
+                    status: ok ? 'True' : 'False',
+                    reason: ok ? 'Verified' : 'RecordNotFound',
+                    message: ok ? 'TXT record found' : 'no TXT record yet',
+                    lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      );
+    }
+    const token = randomBytes(32).toString('base64url');
+    this.config.organizations.push({
+      namespace,
+      verifiedDomains: verified,
+      profiles: [],
+      scim: { tokenSHA256: [createHash('sha256').update(token).digest('hex')] },
+    });
+    return { namespace, token };
+  }
+
+  async removeOrganization(org: Org): Promise<void> {
+    this.config.organizations = this.config.organizations.filter((o) => o.namespace !== org.namespace);
+    // No namespace controller in the test control plane: delete what lives in it, then the namespace.
+    for (const plural of ['managedusers', 'managedgroups', 'verifieddomains']) {
+      await this.custom.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: org.namespace, plural });
+    }
+    await this.core.deleteNamespace({ name: org.namespace });
+  }
+
+  async managedUser(namespace: string, name: string): Promise<ManagedUserView | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'managedusers', name })) as ManagedUserView;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async managedUsers(namespace: string): Promise<ManagedUserView[]> {
+    const list = (await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'managedusers' })) as {
+      items: ManagedUserView[];
+    };
+    return list.items;
+  }
+
+  async managedGroup(namespace: string, name: string): Promise<{ spec: { displayName: string; members?: string[]; externalId?: string } }> {
+    return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'managedgroups', name })) as {
+      spec: { displayName: string; members?: string[]; externalId?: string };
+    };
+  }
+
+  /** One SCIM request; body objects are sent as application/scim+json unless told otherwise. */
+  async request(
+    org: Org | { namespace: string; token?: string },
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ScimResponse> {
+    const h: Record<string, string> = { accept: 'application/scim+json', ...headers };
+    if (org.token !== undefined && !('authorization' in h)) h.authorization = `Bearer ${org.token}`;
+    let payload: string | undefined;
+    if (body !== undefined) {
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      h['content-type'] ??= 'application/scim+json';
+    }
+    const res = await fetch(`${this.baseURL}/${org.namespace}${path}`, { method, headers: h, ...(payload !== undefined ? { body: payload } : {}) });
+    const text = await res.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      json = { raw: text };
+    }
+    return { status: res.status, headers: res.headers, body: json };
+  }
+}
+
+export interface ScimResponse {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown> & {
+    id?: string;
+    Resources?: Array<Record<string, unknown> & { id: string }>;
+    totalResults?: number;
+    scimType?: string;
+    status?: string;
+    schemas?: string[];
+  };
+}
+
+export interface ManagedUserView {
+  metadata: { name: string; resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { email: string; active: boolean; displayName?: string; roles?: string[]; sso?: string };
+}
+
+export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const CORE_USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const CORE_GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ERROR = 'urn:ietf:params:scim:api:messages:2.0:Error';

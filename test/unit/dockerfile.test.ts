@@ -1,0 +1,40 @@
+// The Dockerfile cannot be built on these machines; these checks keep it in step with what
+// the rest of the tree pins and with what the chart expects of the image.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+
+describe('Dockerfile', () => {
+  it('builds on the Node.js version the project pins', () => {
+    const pinned = /^NODE_VERSION=(\S+)$/m.exec(readFileSync(join(root, 'hack', 'lib.sh'), 'utf8'))?.[1];
+    expect(pinned).toMatch(/^24\./);
+    expect(dockerfile).toMatch(new RegExp(`^ARG NODE_IMAGE=node:${pinned?.replaceAll('.', '\\.')}-bookworm-slim$`, 'm'));
+  });
+
+  it('runs as the numeric non-root user the chart declares', () => {
+    const user = /^USER (\d+):(\d+)$/m.exec(dockerfile);
+    expect(user).not.toBeNull();
+    const values = parse(readFileSync(join(root, 'charts', 'gatehouse', 'values.yaml'), 'utf8')) as { podSecurityContext: { runAsUser: number; runAsGroup: number } };
+    expect(Number(user?.[1])).toBe(values.podSecurityContext.runAsUser);
+    expect(Number(user?.[2])).toBe(values.podSecurityContext.runAsGroup);
+    expect(values.podSecurityContext.runAsUser).toBeGreaterThan(0);
+  });
+
+  it('is multi-stage, installs production dependencies only, and ships no package manager', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+    expect(dockerfile).toMatch(/npm ci --omit=dev/);
+    expect(dockerfile).toMatch(/rm -rf \/usr\/local\/lib\/node_modules /);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node"\]$/m);
+  });
+
+  it('copies everything the entry points import from the tree', () => {
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]);
+    expect(copied).toEqual(expect.arrayContaining(['crds', 'operator', 'sp-server']));
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');
+    for (const dir of ['crds', 'operator', 'sp-server', 'package.json', 'package-lock.json']) expect(ignore).toMatch(new RegExp(`^!${dir}$`, 'm'));
+  });
+});
