@@ -1,10 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { argon2Sync, createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify, createLocalJWKSet, exportJWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadClientsFile, secretMatches } from './clients.ts';
+import { isConfidential, loadClientsFile, secretMatches } from './clients.ts';
 import { loadSigningKey } from './keys.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-oauth-'));
@@ -28,7 +28,30 @@ describe('signing keys', () => {
 });
 
 describe('clients file', () => {
-  it('reads YAML, checks secrets by hash and refuses duplicates', () => {
+  it('reads the chart\'s camelCase values with sha256 and argon2id secret hashes', async () => {
+    const salt = Buffer.from('0123456789abcdef');
+    const tag = argon2Sync('argon2id', { message: 'console-secret', nonce: salt, parallelism: 1, tagLength: 32, memory: 1024, passes: 2 });
+    const phc = `$argon2id$v=19$m=1024,t=2,p=1$${salt.toString('base64').replace(/=+$/, '')}$${tag.toString('base64').replace(/=+$/, '')}`;
+    const path = join(dir, 'chart-clients.json');
+    writeFileSync(
+      path,
+      JSON.stringify([
+        { clientId: 'console', redirectUris: ['https://console.example.com/cb'], public: false, clientSecretHash: phc, idpInitiatedDefault: true, initiateLoginUri: 'https://console.example.com/sso' },
+        { clientId: 'ops', redirectUris: ['https://ops.example.com/cb'], clientSecretHash: `sha256:${createHash('sha256').update('ops-secret').digest('hex')}` },
+        { clientId: 'cli', redirectUris: ['http://127.0.0.1:8400/cb'], public: true },
+      ]),
+    );
+    const [console_, ops, cli] = loadClientsFile(path);
+    expect(console_).toMatchObject({ client_id: 'console', idp_initiated_default: true, initiate_login_uri: 'https://console.example.com/sso' });
+    expect(await secretMatches(console_!, 'console-secret')).toBe(true);
+    expect(await secretMatches(console_!, 'console-secreT')).toBe(false);
+    expect(await secretMatches(ops!, 'ops-secret')).toBe(true);
+    expect(isConfidential(cli!)).toBe(false);
+    writeFileSync(path, JSON.stringify([{ clientId: 'x', redirectUris: ['https://x.example/cb'], public: false }]));
+    expect(() => loadClientsFile(path)).toThrow(/confidential client needs/);
+  });
+
+  it('reads YAML, checks secrets by hash and refuses duplicates', async () => {
     const path = join(dir, 'clients.yaml');
     writeFileSync(
       path,
@@ -46,9 +69,9 @@ describe('clients file', () => {
     );
     const clients = loadClientsFile(path);
     expect(clients.map((c) => c.client_id)).toEqual(['console', 'cli']);
-    expect(secretMatches(clients[1]!, 'anything')).toBe(false);
-    expect(secretMatches(clients[0]!, 'wrong')).toBe(false);
-    expect(secretMatches(clients[0]!, 's3cret')).toBe(true);
+    expect(await secretMatches(clients[1]!, 'anything')).toBe(false);
+    expect(await secretMatches(clients[0]!, 'wrong')).toBe(false);
+    expect(await secretMatches(clients[0]!, 's3cret')).toBe(true);
     writeFileSync(path, JSON.stringify([{ client_id: 'a', redirect_uris: ['https://a.example/cb'] }, { client_id: 'a', redirect_uris: ['https://a.example/cb'] }]));
     expect(() => loadClientsFile(path)).toThrow(/duplicate/);
   });

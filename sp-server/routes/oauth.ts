@@ -9,7 +9,7 @@ import type { CodeGrant } from '../context.ts';
 import { emailPage, errorPage } from '../html.ts';
 import { html, parseCookies, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
 import { startLogin } from '../login/start.ts';
-import { secretMatches } from '../oauth/clients.ts';
+import { isConfidential, secretMatches } from '../oauth/clients.ts';
 
 const PKCE = /^[A-Za-z0-9\-._~]{43,128}$/;
 
@@ -146,7 +146,7 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
     }
     const client = clientId ? gh.clients.get(clientId) : undefined;
     if (!client) return fail(401, 'invalid_client', 'unknown client');
-    if (client.client_secret_sha256 ? secret === undefined || !secretMatches(client, secret) : secret !== undefined) {
+    if (isConfidential(client) ? secret === undefined || !(await secretMatches(client, secret)) : secret !== undefined) {
       return fail(401, 'invalid_client', 'client authentication failed');
     }
     if (b.grant_type !== 'authorization_code') return fail(400, 'unsupported_grant_type', 'only authorization_code is supported');
