@@ -247,3 +247,22 @@ describe('SP-initiated login with PKCE', () => {
     expect(await (await fetch(`${t.base}/metrics`)).text()).toContain('gatehouse_saml_rejections_total');
   });
 });
+
+describe('JIT provisioning', () => {
+  it.each([
+    [true, 303],
+    [false, 403],
+  ])('with the installation switch %s, an unknown user of a JIT profile gets %i', async (jitProvisioning, status) => {
+    const t = await startTestApp({ users: [], profile: { jit: { enabled: true, defaultRoles: ['viewer'] } }, jitProvisioning });
+    try {
+      const app = await discoverClient(t.base, 'console', REDIRECT);
+      const jar = new CookieJar();
+      const { requestID } = await idpRedirect(t, app, jar, 'newbie@acme.test');
+      const res = await browserPostForm(acs(t), { SAMLResponse: (await responseFor(t, requestID, { nameID: 'newbie@acme.test' })).base64 }, jar);
+      expect(res.status).toBe(status);
+      expect(t.users.users.map((u) => u.email)).toEqual(jitProvisioning ? ['newbie@acme.test'] : []);
+    } finally {
+      await t.close();
+    }
+  });
+});

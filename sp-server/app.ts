@@ -36,6 +36,8 @@ export interface AppOptions {
   validate?: Validator;
   lifetimes?: Partial<Lifetimes>;
   readiness?: () => Promise<Record<string, boolean>>;
+  /** Whether this server may create ManagedUsers (JIT); profiles opt in as well. Default true. */
+  jitProvisioning?: boolean;
 }
 
 const contextPlugin = fp(
@@ -62,6 +64,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     validate: options.validate ?? validateSamlResponse,
     lifetimes: { pendingMs: 10 * 60_000, codeMs: 60_000, tokenSeconds: 600, ...options.lifetimes },
     readiness: options.readiness ?? (async () => ({})),
+    jitProvisioning: options.jitProvisioning ?? true,
   };
 
   const app: FastifyInstance = Fastify({

@@ -35,6 +35,8 @@ export interface AppContext {
   lifetimes: Lifetimes;
   /** Extra readiness checks (watch health, Redis), name → ok. */
   readiness: () => Promise<Record<string, boolean>>;
+  /** The deployment allows JIT (RBAC grants ManagedUser creation). */
+  jitProvisioning: boolean;
 }
 
 /** A login waiting for the IdP's answer, keyed by the AuthnRequest ID. */

@@ -52,7 +52,7 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
     if (user && !user.active) {
       return { email: lower, password: { allowed: false }, sso: { available: false }, reason: 'Inactive' };
     }
-    const ssoAvailable = ref !== undefined && (user !== undefined || ref.profile.jit.enabled);
+    const ssoAvailable = ref !== undefined && (user !== undefined || (ref.profile.jit.enabled && gh.jitProvisioning));
     return {
       email: lower,
       // The operator decided; the server only reads its decision.

@@ -1,6 +1,7 @@
 // Probes and metrics. Readiness needs a good config and healthy caches and state store; a
 // refused config update does not make the server unready (the last good config keeps serving).
 import type { FastifyPluginAsync } from 'fastify';
+import { Registry, register } from 'prom-client';
 
 export const opsRoutes: FastifyPluginAsync = async (app) => {
   const gh = app.gh;
@@ -15,5 +16,14 @@ export const opsRoutes: FastifyPluginAsync = async (app) => {
     const ok = Object.values(checks).every(Boolean);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks, configHash: gh.config.version.slice(0, 12) || null });
   });
-  app.get('/metrics', async (_req, reply) => reply.type(gh.metrics.registry.contentType).send(await gh.metrics.registry.metrics()));
+  // This server's registry plus prom-client's global one, where plugins (SCIM) register theirs.
+  app.get('/metrics', async (_req, reply) => {
+    let registry = gh.metrics.registry;
+    try {
+      registry = Registry.merge([gh.metrics.registry, register]);
+    } catch {
+      // A name registered in both: serve this server's own metrics rather than none.
+    }
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
 };

@@ -162,6 +162,9 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
       if (!ref.profile.jit.enabled || !ref.profile.domains.includes(domain)) {
         throw new LoginRefusal('USER_NOT_MANAGED', `the IdP sent ${quote(email)}, which is not a ManagedUser of ${namespace}`);
       }
+      if (!gh.jitProvisioning) {
+        throw new LoginRefusal('USER_NOT_MANAGED', `the IdP sent ${quote(email)}, which is not a ManagedUser of ${namespace}; the profile enables JIT but this Gatehouse installation does not (spServer.jitProvisioning)`);
+      }
       const displayName = firstAttr(assertion, ['displayName', 'name', 'http://schemas.microsoft.com/identity/claims/displayname']);
       user = await gh.users.create(namespace, email, ref.profile.jit.defaultRoles, displayName);
       gh.logger.info({ namespace, email, user: user.name }, 'ManagedUser created on first login (JIT)');

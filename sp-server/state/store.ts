@@ -62,8 +62,8 @@ export class RedisStore implements StateStore {
   private readonly redis: Redis;
   private readonly prefix: string;
 
-  constructor(url: string, prefix = 'gatehouse:sp:') {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false });
+  constructor(url: string, prefix = 'gatehouse:sp:', password?: string) {
+    this.redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false, ...(password ? { password } : {}) });
     // Connection errors surface through failing commands and /readyz; the event only needs a listener.
     this.redis.on('error', () => {});
     this.prefix = prefix;

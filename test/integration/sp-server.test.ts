@@ -59,6 +59,7 @@ describe('sp-server process on the API server', () => {
       configSecret: SECRET,
       port,
       statusIntervalMs: 1500,
+      scim: true,
       clients: [{ client_id: 'console', redirect_uris: [REDIRECT] }],
     });
     app = await discoverClient(base, 'console', REDIRECT);
@@ -83,6 +84,12 @@ describe('sp-server process on the API server', () => {
     expect(await loginMethods('bob@acme.test')).toMatchObject({ password: { allowed: false }, sso: { available: false } });
     await applyManagedUser(k, ORG, { name: 'carol', email: 'carol@acme.test', enforced: false, profile: 'okta' });
     await eventually(async () => (await loginMethods('carol@acme.test')).password.allowed === true, 5000, 'enforcement lifted');
+  });
+
+  it('serves SCIM next to the login path when --scim is set (token required)', async () => {
+    const res = await fetch(`${base}/scim/v2/${ORG}/Users`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('Bearer');
   });
 
   it('logs a managed user in: openid-client receives a verified ID token', async () => {

@@ -63,7 +63,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<RenderedProfile>; extraOrgs?: RenderedOrganization[]; store?: StateStore; status?: StatusSink } = {}): Promise<TestApp> {
+export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<RenderedProfile>; extraOrgs?: RenderedOrganization[]; store?: StateStore; status?: StatusSink; jitProvisioning?: boolean } = {}): Promise<TestApp> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const logger = pino({ level: process.env.SP_TEST_LOG ?? 'silent' });
@@ -83,6 +83,7 @@ export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<
     status: o.status ?? status,
     metrics,
     logger,
+    ...(o.jitProvisioning !== undefined ? { jitProvisioning: o.jitProvisioning } : {}),
   });
   await app.listen({ host: '127.0.0.1', port });
   return { app, base, config, users, status, metrics, store, close: () => app.close() };

@@ -31,6 +31,9 @@ export interface SpServerProcessOptions {
   users?: unknown[];
   env?: Record<string, string>;
   logLevel?: string;
+  /** Pass --jit-provisioning (default true). */
+  jitProvisioning?: boolean;
+  scim?: boolean;
 }
 
 const root = join(import.meta.dirname, '..', '..');
@@ -80,12 +83,14 @@ export class SpServerProcess {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sp-'));
     const clientsPath = join(dir, 'clients.json');
     writeFileSync(clientsPath, JSON.stringify({ clients: o.clients }));
-    const args = [join(root, 'sp-server', 'main.ts'), `--listen=127.0.0.1:${port}`, `--public-url=${url}`, `--clients-file=${clientsPath}`];
+    const args = [join(root, 'sp-server', 'main.ts'), `--listen-address=127.0.0.1:${port}`, `--public-url=${url}`, `--oauth-clients-file=${clientsPath}`];
     if (o.signingKey) {
       const keyPath = join(dir, o.signingKey.trim().startsWith('{') ? 'signing.jwk' : 'signing.pem');
       writeFileSync(keyPath, o.signingKey, { mode: 0o600 });
-      args.push(`--signing-key=${keyPath}`);
+      args.push(`--signing-key-file=${keyPath}`);
     } else args.push('--dev');
+    if (o.jitProvisioning ?? true) args.push('--jit-provisioning');
+    if (o.scim) args.push('--scim');
     if (o.kubeconfig) args.push(`--kubeconfig=${o.kubeconfig}`);
     else {
       args.push('--no-kube');
@@ -96,7 +101,7 @@ export class SpServerProcess {
       }
     }
     if (o.configFile) args.push(`--config-file=${o.configFile}`);
-    if (o.configNamespace) args.push(`--config-namespace=${o.configNamespace}`);
+    if (o.configNamespace) args.push(`--namespace=${o.configNamespace}`);
     if (o.configSecret) args.push(`--config-secret=${o.configSecret}`);
     if (o.redisURL) args.push(`--redis-url=${o.redisURL}`);
     if (o.logLevel) args.push(`--log-level=${o.logLevel}`);
