@@ -72,10 +72,14 @@ export class KubeStatusSink implements StatusSink {
     return `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${ssoProfileKind.plural}/${encodeURIComponent(name)}`;
   }
 
+  /**
+   * The profile's current status, read through the only verb the sp-server holds on SSOProfiles
+   * (patch on /status): an empty merge patch changes nothing and returns the object.
+   */
   private async current(namespace: string, name: string): Promise<SSOProfileStatus | undefined> {
-    const res = await this.client.request('GET', this.path(namespace, name));
+    const res = await this.client.request('PATCH', `${this.path(namespace, name)}/status`, {}, 'application/merge-patch+json');
     if (res.status === 404) return undefined;
-    if (res.status !== 200) throw new Error(`reading SSOProfile ${namespace}/${name}: ${res.status}`);
+    if (res.status !== 200) throw new Error(`reading SSOProfile ${namespace}/${name} status: ${res.status} ${res.text.slice(0, 200)}`);
     return (res.body as { status?: SSOProfileStatus }).status ?? {};
   }
 

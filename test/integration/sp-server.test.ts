@@ -2,6 +2,9 @@
 // reload), ManagedUsers from the watch cache, test-link results and rate-limited failure
 // reports in SSOProfile status by server-side apply, JIT provisioning.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GROUP, VERSION } from '../../crds/api/index.ts';
 import type { RenderedProfile, SPConfig } from '../../sp-server/config/schema.ts';
@@ -20,6 +23,38 @@ const SECRET = 'gatehouse-sp-config';
 const REDIRECT = 'http://127.0.0.1:1/callback';
 const TEST_TOKEN = randomBytes(16).toString('hex');
 
+/**
+ * A kubeconfig that impersonates a ServiceAccount bound to the chart's sp-server rules (JIT on):
+ * ManagedUsers get/list/watch/create, ssoprofiles/status patch, the config Secret by name.
+ */
+async function leastPrivilegeKubeconfig(k: KubeClient, adminKubeconfig: string, namespace: string, name: string, secret: string, dir: string): Promise<string> {
+  const labels = { 'app.kubernetes.io/component': 'sp-server' };
+  await k.apply(`/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels },
+    rules: [
+      { apiGroups: [GROUP], resources: ['managedusers'], verbs: ['get', 'list', 'watch', 'create'] },
+      { apiGroups: [GROUP], resources: ['ssoprofiles/status'], verbs: ['patch'] },
+    ],
+  }, 'test');
+  const subject = { kind: 'ServiceAccount', name, namespace };
+  await k.apply(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: [subject],
+  }, 'test');
+  await k.apply(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles/${name}`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace, labels },
+    rules: [{ apiGroups: [''], resources: ['secrets'], resourceNames: [secret], verbs: ['get', 'list', 'watch'] }],
+  }, 'test');
+  await k.apply(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings/${name}`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: [subject],
+  }, 'test');
+  const admin = readFileSync(adminKubeconfig, 'utf8');
+  const path = join(dir, 'sp-server.kubeconfig');
+  writeFileSync(path, admin.replace(/(\n {4}token: [^\n]+)/, `$1\n    as: system:serviceaccount:${namespace}:${name}`), { mode: 0o600 });
+  return path;
+}
+
 function config(base: string, profile: Partial<RenderedProfile> = {}): SPConfig {
   const p = testProfile({
     sp: { ...testProfile().sp, entityID: `${base}/saml/${ORG}/okta`, acsURL: `${base}/saml/${ORG}/okta/acs`, metadataURL: `${base}/saml/${ORG}/okta/metadata` },
@@ -34,6 +69,8 @@ describe('sp-server process on the API server', () => {
   let sp: SpServerProcess;
   let app: AppClient;
   let base: string;
+  let spKubeconfig: string;
+  const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-sp-it-'));
   const profilePath = `/apis/${GROUP}/${VERSION}/namespaces/${ORG}/ssoprofiles/okta`;
 
   beforeAll(async () => {
@@ -53,8 +90,10 @@ describe('sp-server process on the API server', () => {
     await applyManagedUser(k, ORG, { name: 'carol', email: 'carol@acme.test', enforced: true, profile: 'okta' });
     await applyManagedUser(k, ORG, { name: 'bob', email: 'bob@acme.test', active: false });
     await applyConfigSecret(k, CFG_NS, SECRET, config(base));
+    // The process runs with the chart's sp-server permissions (JIT on), nothing more.
+    spKubeconfig = await leastPrivilegeKubeconfig(k, kubeconfig, CFG_NS, `gatehouse-sp-server-${suffix}`, SECRET, workDir);
     sp = await SpServerProcess.start({
-      kubeconfig,
+      kubeconfig: spKubeconfig,
       configNamespace: CFG_NS,
       configSecret: SECRET,
       port,
@@ -67,7 +106,10 @@ describe('sp-server process on the API server', () => {
 
   afterAll(async () => {
     await sp?.stop();
+    rmSync(workDir, { recursive: true, force: true });
     if (k) {
+      await k.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/gatehouse-sp-server-${suffix}`);
+      await k.request('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/gatehouse-sp-server-${suffix}`);
       await deleteNamespaceContents(k, ORG);
       await deleteNamespaceContents(k, CFG_NS);
     }
@@ -84,6 +126,13 @@ describe('sp-server process on the API server', () => {
     expect(await loginMethods('bob@acme.test')).toMatchObject({ password: { allowed: false }, sso: { available: false } });
     await applyManagedUser(k, ORG, { name: 'carol', email: 'carol@acme.test', enforced: false, profile: 'okta' });
     await eventually(async () => (await loginMethods('carol@acme.test')).password.allowed === true, 5000, 'enforcement lifted');
+  });
+
+  it('runs with least privilege: the impersonated identity cannot read SSOProfiles or other Secrets', async () => {
+    const as = kubeClient(spKubeconfig);
+    expect((await as.request('GET', profilePath)).status).toBe(403);
+    expect((await as.request('GET', `/api/v1/namespaces/${CFG_NS}/secrets`)).status).toBe(403);
+    expect((await as.request('GET', `/api/v1/namespaces/${CFG_NS}/secrets/${SECRET}`)).status).toBe(200);
   });
 
   it('serves SCIM next to the login path when --scim is set (token required)', async () => {
