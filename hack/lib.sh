@@ -14,4 +14,4 @@ export GATEHOUSE_ROOT GATEHOUSE_CACHE GATEHOUSE_BIN HELM_BIN
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # Debian packages that tests run for real: a DNS server for domain verification, Redis for
 # shared sp-server state, SimpleSAMLphp (+ the PHP CLI server) as the IdP, Chromium as the browser.
-DEBIAN_PACKAGES="dnsmasq redis-server simplesamlphp php-cli chromium"
+DEBIAN_PACKAGES="dnsmasq redis-server simplesamlphp php-cli php-xml php-mbstring chromium"

@@ -1,0 +1,77 @@
+// Everything the routes share, built once by buildApp and decorated onto the fastify instance.
+import type { Logger } from 'pino';
+import type { ConfigStore } from './config/store.ts';
+import type { Metrics } from './metrics.ts';
+import type { OAuthClient } from './oauth/clients.ts';
+import type { SigningKey } from './oauth/keys.ts';
+import type { ValidatedAssertion, ValidationContext } from './saml/validate.ts';
+import type { StateStore } from './state/store.ts';
+import type { StatusSink } from './status/writer.ts';
+import type { UserDirectory } from './users/directory.ts';
+
+export type Validator = (samlResponseBase64: string, ctx: ValidationContext) => Promise<ValidatedAssertion>;
+
+export interface Lifetimes {
+  /** How long a browser may take at the IdP. */
+  pendingMs: number;
+  /** Authorization codes. */
+  codeMs: number;
+  /** ID and access tokens. */
+  tokenSeconds: number;
+}
+
+export interface AppContext {
+  issuer: string;
+  secureCookies: boolean;
+  config: ConfigStore;
+  users: UserDirectory;
+  clients: Map<string, OAuthClient>;
+  signingKey: SigningKey;
+  store: StateStore;
+  status: StatusSink;
+  metrics: Metrics;
+  logger: Logger;
+  validate: Validator;
+  lifetimes: Lifetimes;
+  /** Extra readiness checks (watch health, Redis), name → ok. */
+  readiness: () => Promise<Record<string, boolean>>;
+  /** The deployment allows JIT (RBAC grants ManagedUser creation). */
+  jitProvisioning: boolean;
+}
+
+/** A login waiting for the IdP's answer, keyed by the AuthnRequest ID. */
+export interface PendingLogin {
+  kind: 'login' | 'test';
+  namespace: string;
+  profile: string;
+  /** Binds the response to the browser that started the login (cookie value hash). */
+  browser: string;
+  createdAt: number;
+  loginHint?: string;
+  clientId?: string;
+  redirectUri?: string;
+  state?: string;
+  nonce?: string;
+  codeChallenge?: string;
+}
+
+/** What an authorization code stands for, until /token redeems it once. */
+export interface CodeGrant {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  nonce?: string;
+  scope?: string;
+  sub: string;
+  email: string;
+  org: string;
+  roles: string[];
+  name?: string;
+  authTime: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    gh: AppContext;
+  }
+}

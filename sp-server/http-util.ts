@@ -1,0 +1,55 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const k = part.slice(0, eq).trim();
+    if (k && !(k in out)) {
+      try {
+        out[k] = decodeURIComponent(part.slice(eq + 1).trim());
+      } catch {
+        // A cookie we cannot decode is one we did not set.
+      }
+    }
+  }
+  return out;
+}
+
+export function setCookie(reply: FastifyReply, name: string, value: string, maxAgeSeconds: number, secure: boolean): void {
+  // The ACS receives a cross-site POST from the IdP: with HTTPS the cookie must be SameSite=None.
+  const attrs = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', `Max-Age=${maxAgeSeconds}`, secure ? 'SameSite=None; Secure' : 'SameSite=Lax'];
+  const prev = reply.getHeader('set-cookie');
+  const list = Array.isArray(prev) ? prev.map(String) : prev === undefined ? [] : [String(prev)];
+  reply.header('set-cookie', [...list, attrs.join('; ')]);
+}
+
+export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
+export const sha256b64url = (s: string) => createHash('sha256').update(s).digest('base64url');
+
+export const BROWSER_COOKIE = 'gh_browser';
+export const RESTART_COOKIE = 'gh_restart_profile';
+
+/** The browser's binding value, creating the cookie when the browser has none. */
+export function browserBinding(req: FastifyRequest, reply: FastifyReply, secure: boolean): string {
+  let value = parseCookies(req.headers.cookie)[BROWSER_COOKIE];
+  if (!value || value.length < 32 || value.length > 64) {
+    value = randomToken();
+  }
+  // Refreshed on every login start so it outlives the pending request.
+  setCookie(reply, BROWSER_COOKIE, value, 30 * 60, secure);
+  return sha256b64url(value);
+}
+
+export function html(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+    .header('x-content-type-options', 'nosniff')
+    .send(body);
+}

@@ -1,0 +1,27 @@
+// Starting an SP-initiated login: remember the pending request (bound to this browser) and send
+// the browser to the IdP with an AuthnRequest.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ProfileRef } from '../config/store.ts';
+import type { AppContext, PendingLogin } from '../context.ts';
+import { browserBinding } from '../http-util.ts';
+import { buildAuthnRequestRedirect } from '../saml/authn-request.ts';
+
+export async function startLogin(
+  gh: AppContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  ref: ProfileRef,
+  login: Omit<PendingLogin, 'browser' | 'createdAt' | 'namespace' | 'profile'>,
+): Promise<FastifyReply> {
+  const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn: login.kind === 'test' });
+  const pending: PendingLogin = {
+    ...login,
+    namespace: ref.org.namespace,
+    profile: ref.profile.name,
+    browser: browserBinding(req, reply, gh.secureCookies),
+    createdAt: Date.now(),
+  };
+  await gh.store.put(`authn:${id}`, JSON.stringify(pending), gh.lifetimes.pendingMs);
+  req.log.info({ requestID: id, profile: `${pending.namespace}/${pending.profile}`, kind: login.kind, client: login.clientId }, 'login started');
+  return reply.code(302).header('cache-control', 'no-store').header('location', location).send();
+}

@@ -1,0 +1,177 @@
+// sp-server process entry. Flags (the Helm chart's names; older spellings in brackets are
+// accepted too), or GATEHOUSE_SP_* environment variables:
+//   --kubeconfig PATH              (default: in-cluster service account)
+//   --namespace NS [--config-namespace]        where the operator's rendered config Secret lives
+//   --config-secret NAME           its name (default gatehouse-sp-config; key config.json)
+//   --config-file PATH             local use: the rendered config from a file instead of the Secret
+//   --public-url URL               issuer / base URL the browser and the application see
+//   --oauth-clients-file PATH [--clients-file]  OAuth clients (JSON or YAML)
+//   --signing-key-file PATH [--signing-key]     ID-token signing key (PEM or JWK); --dev generates one
+//   --redis-url URL                shared state for several replicas (password: REDIS_PASSWORD)
+//   --listen-address HOST:PORT [--listen]       (default 0.0.0.0:8080)
+//   --jit-provisioning             allow creating ManagedUsers on first login (profiles opt in too)
+//   --scim                         serve SCIM 2.0 at /scim/v2/{namespace}/
+//   --status-interval-ms N         minimum spacing of recentFailures writes per profile (default 10000)
+//   --no-kube --users-file PATH    local use without a cluster: ManagedUsers from a JSON/YAML list
+//   --log-level LEVEL              (or LOG_LEVEL)
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { Gauge } from 'prom-client';
+import { buildApp } from './app.ts';
+import { FileConfigSource, SecretConfigSource, type ConfigSource } from './config/sources.ts';
+import { ConfigStore } from './config/store.ts';
+import { KubeClient } from './kube/client.ts';
+import { createMetrics } from './metrics.ts';
+import { loadClientsFile } from './oauth/clients.ts';
+import { generateSigningKey, loadSigningKey } from './oauth/keys.ts';
+import { SCIM_PREFIX, scimPlugin } from './scim/plugin.ts';
+import { tokenVerifierFromConfig } from './scim/token.ts';
+import { MemoryStore, RedisStore, type StateStore } from './state/store.ts';
+import { KubeStatusSink, MemoryStatusSink, type StatusSink } from './status/writer.ts';
+import { KubeUserDirectory, StaticUserDirectory, loadUsersFile, type UserDirectory } from './users/directory.ts';
+
+const env = (name: string) => process.env[`GATEHOUSE_SP_${name}`];
+const { values: f } = parseArgs({
+  options: {
+    kubeconfig: { type: 'string' },
+    namespace: { type: 'string' },
+    'config-namespace': { type: 'string' },
+    'config-secret': { type: 'string' },
+    'config-file': { type: 'string' },
+    'public-url': { type: 'string' },
+    'oauth-clients-file': { type: 'string' },
+    'clients-file': { type: 'string' },
+    'signing-key-file': { type: 'string' },
+    'signing-key': { type: 'string' },
+    'redis-url': { type: 'string' },
+    'listen-address': { type: 'string' },
+    listen: { type: 'string' },
+    'jit-provisioning': { type: 'boolean', default: false },
+    scim: { type: 'boolean', default: false },
+    'status-interval-ms': { type: 'string' },
+    'no-kube': { type: 'boolean', default: false },
+    'users-file': { type: 'string' },
+    dev: { type: 'boolean', default: false },
+    'log-level': { type: 'string' },
+  },
+  strict: true,
+});
+
+const flags = {
+  kubeconfig: f.kubeconfig ?? env('KUBECONFIG') ?? process.env.KUBECONFIG,
+  configNamespace: f.namespace ?? f['config-namespace'] ?? env('CONFIG_NAMESPACE') ?? process.env.POD_NAMESPACE ?? 'gatehouse-system',
+  configSecret: f['config-secret'] ?? env('CONFIG_SECRET') ?? 'gatehouse-sp-config',
+  configFile: f['config-file'] ?? env('CONFIG_FILE'),
+  publicURL: f['public-url'] ?? env('PUBLIC_URL'),
+  clientsFile: f['oauth-clients-file'] ?? f['clients-file'] ?? env('CLIENTS_FILE'),
+  signingKey: f['signing-key-file'] ?? f['signing-key'] ?? env('SIGNING_KEY'),
+  redisURL: f['redis-url'] ?? env('REDIS_URL'),
+  listen: f['listen-address'] ?? f.listen ?? env('LISTEN') ?? '0.0.0.0:8080',
+  jit: f['jit-provisioning'] || env('JIT_PROVISIONING') === 'true',
+  scim: f.scim || env('SCIM') === 'true',
+  statusIntervalMs: Number(f['status-interval-ms'] ?? env('STATUS_INTERVAL_MS') ?? '10000'),
+  noKube: f['no-kube'],
+  usersFile: f['users-file'] ?? env('USERS_FILE'),
+  dev: f.dev || env('DEV') === 'true',
+  logLevel: f['log-level'] ?? env('LOG_LEVEL') ?? process.env.LOG_LEVEL ?? 'info',
+};
+
+const logger = pino({ level: flags.logLevel, base: { component: 'sp-server' } });
+
+async function main(): Promise<void> {
+  const publicURL = flags.publicURL;
+  if (!publicURL) throw new Error('--public-url is required');
+  if (!flags.clientsFile) throw new Error('--oauth-clients-file is required');
+  const clients = loadClientsFile(flags.clientsFile);
+  let signingKey;
+  if (flags.signingKey) signingKey = await loadSigningKey(flags.signingKey);
+  else if (flags.dev) {
+    logger.warn('dev mode: generated an ID-token signing key; tokens do not survive a restart');
+    signingKey = await generateSigningKey();
+  } else throw new Error('--signing-key-file is required (or --dev to generate one)');
+
+  const metrics = createMetrics(true);
+  const config = new ConfigStore(logger.child({ part: 'config' }), metrics);
+  const store: StateStore = flags.redisURL ? new RedisStore(flags.redisURL, undefined, process.env.REDIS_PASSWORD) : new MemoryStore();
+
+  const kube = flags.noKube ? undefined : KubeClient.fromFileOrCluster(flags.kubeconfig);
+  let source: ConfigSource;
+  if (flags.configFile) source = new FileConfigSource(flags.configFile, config, logger.child({ part: 'config' }));
+  else if (kube) source = new SecretConfigSource(kube, flags.configNamespace, flags.configSecret, config, logger.child({ part: 'config' }));
+  else throw new Error('--config-file is required with --no-kube');
+
+  let users: UserDirectory & { start?: () => void; close?: () => Promise<void> };
+  let status: StatusSink;
+  if (kube) {
+    users = new KubeUserDirectory(kube, logger.child({ part: 'managedusers' }));
+    status = new KubeStatusSink(kube, logger.child({ part: 'status' }), metrics, flags.statusIntervalMs);
+  } else {
+    users = new StaticUserDirectory(flags.usersFile ? loadUsersFile(flags.usersFile) : []);
+    status = new MemoryStatusSink();
+  }
+  source.start();
+  users.start?.();
+  new Gauge({
+    name: 'gatehouse_sp_cache_synced',
+    help: 'Whether a watched input is synced (1) or failing to list (0).',
+    labelNames: ['cache'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.set({ cache: 'config' }, source.healthy ? 1 : 0);
+      this.set({ cache: 'managedusers' }, users.healthy ? 1 : 0);
+    },
+  });
+
+  const app = await buildApp({
+    publicURL,
+    config,
+    users,
+    clients,
+    signingKey,
+    store,
+    status,
+    metrics,
+    logger,
+    jitProvisioning: flags.jit,
+    readiness: async () => ({ configSource: source.healthy || config.loaded }),
+  });
+  if (flags.scim) {
+    if (!kube) throw new Error('--scim needs the Kubernetes API');
+    await app.register(scimPlugin, {
+      prefix: SCIM_PREFIX,
+      kubeConfig: kube.kc,
+      tokenVerifier: tokenVerifierFromConfig(() => config.current ?? undefined),
+      logger: app.log,
+    });
+  }
+  const [host, port] = splitHostPort(flags.listen);
+  await app.listen({ host, port });
+  logger.info({ publicURL, listen: flags.listen, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory' }, 'sp-server listening');
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    await app.close();
+    await status.close();
+    await source.close();
+    await users.close?.();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function splitHostPort(s: string): [string, number] {
+  const i = s.lastIndexOf(':');
+  return [s.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', Number(s.slice(i + 1))];
+}
+
+main().catch((err: unknown) => {
+  logger.fatal({ err: err instanceof Error ? err.message : String(err) }, 'sp-server failed to start');
+  process.exit(1);
+});

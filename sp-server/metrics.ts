@@ -1,0 +1,58 @@
+// Prometheus metrics of one sp-server instance (own registry, so tests can build several apps).
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics(defaults = false) {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    samlRejections: new Counter({
+      name: 'gatehouse_saml_rejections_total',
+      help: 'SAML responses (and logins) refused, by stable error code.',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    logins: new Counter({
+      name: 'gatehouse_sso_logins_total',
+      help: 'Completed SSO logins, by kind (login, test).',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    unsolicited: new Counter({
+      name: 'gatehouse_saml_unsolicited_total',
+      help: 'IdP-initiated responses turned into a fresh SP-initiated login.',
+      registers: [registry],
+    }),
+    configReloads: new Counter({
+      name: 'gatehouse_sp_config_reloads_total',
+      help: 'Rendered config loads, by result (applied, invalid, unchanged).',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    configTimestamp: new Gauge({
+      name: 'gatehouse_sp_config_applied_timestamp_seconds',
+      help: 'When the config in use was applied.',
+      registers: [registry],
+    }),
+    tokens: new Counter({
+      name: 'gatehouse_oauth_token_requests_total',
+      help: 'Token endpoint requests, by result (issued or the OAuth error code).',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    statusWrites: new Counter({
+      name: 'gatehouse_sp_status_writes_total',
+      help: 'Server-side applies to SSOProfile status, by kind and result.',
+      labelNames: ['kind', 'result'] as const,
+      registers: [registry],
+    }),
+    acsDuration: new Histogram({
+      name: 'gatehouse_saml_acs_duration_seconds',
+      help: 'Time spent handling an ACS request.',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

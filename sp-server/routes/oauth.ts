@@ -1,0 +1,232 @@
+// The OAuth 2.0 / OIDC facade toward the application: authorization (email-first), token,
+// discovery, JWKS, userinfo, and the login-methods policy API.
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import { SignJWT, jwtVerify, createLocalJWKSet } from 'jose';
+import { z } from 'zod';
+import { domainOf } from '../config/store.ts';
+import type { CodeGrant } from '../context.ts';
+import { emailPage, errorPage } from '../html.ts';
+import { html, parseCookies, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
+import { startLogin } from '../login/start.ts';
+import { isConfidential, secretMatches } from '../oauth/clients.ts';
+
+const PKCE = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+const authorizeQuery = z.object({
+  client_id: z.string().max(256).optional(),
+  redirect_uri: z.string().max(2048).optional(),
+  response_type: z.string().max(64).optional(),
+  scope: z.string().max(1024).optional(),
+  state: z.string().max(2048).optional(),
+  nonce: z.string().max(1024).optional(),
+  code_challenge: z.string().max(256).optional(),
+  code_challenge_method: z.string().max(32).optional(),
+  login_hint: z.string().max(320).optional(),
+  prompt: z.string().max(64).optional(),
+});
+
+const tokenBody = z.object({
+  grant_type: z.string().max(64).optional(),
+  code: z.string().max(256).optional(),
+  redirect_uri: z.string().max(2048).optional(),
+  client_id: z.string().max(256).optional(),
+  client_secret: z.string().max(1024).optional(),
+  code_verifier: z.string().max(256).optional(),
+});
+
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+export const oauthRoutes: FastifyPluginAsync = async (app) => {
+  const gh = app.gh;
+  const jwks = createLocalJWKSet({ keys: [gh.signingKey.publicJwk] });
+
+  app.get('/api/v1/login-methods', { schema: { querystring: z.object({ email: z.string().min(3).max(320).regex(EMAIL) }) } }, async (req) => {
+    const { email } = req.query as { email: string };
+    const lower = email.toLowerCase();
+    const ref = gh.config.profileForEmail(lower);
+    const users = gh.users.byEmail(lower);
+    // A user belongs to the organization that verified the email's domain; other organizations' entries do not count.
+    const org = gh.config.organizationForDomain(domainOf(lower));
+    const user = users.find((u) => u.namespace === org?.namespace) ?? (org ? undefined : users[0]);
+    if (user && !user.active) {
+      return { email: lower, password: { allowed: false }, sso: { available: false }, reason: 'Inactive' };
+    }
+    const ssoAvailable = ref !== undefined && (user !== undefined || (ref.profile.jit.enabled && gh.jitProvisioning));
+    return {
+      email: lower,
+      // The operator decided; the server only reads its decision.
+      password: { allowed: user?.sso?.enforced !== true },
+      sso: ssoAvailable
+        ? {
+            available: true,
+            enforced: user?.sso?.enforced === true,
+            organization: ref.org.namespace,
+            profile: ref.profile.name,
+            ...(ref.profile.displayName ? { displayName: ref.profile.displayName } : {}),
+            authorizeURL: `${gh.issuer}/authorize?login_hint=${encodeURIComponent(lower)}`,
+          }
+        : { available: false },
+      ...(user?.sso?.reason ? { reason: user.sso.reason } : {}),
+    };
+  });
+
+  app.get('/authorize', { schema: { querystring: authorizeQuery } }, async (req, reply) => {
+    const q = req.query as z.infer<typeof authorizeQuery>;
+    const client = q.client_id ? gh.clients.get(q.client_id) : undefined;
+    // Never redirect to an unregistered URI: those errors are shown, not sent.
+    if (!client) return html(reply, 400, errorPage('Sign-in failed', 'The application sent an unknown client_id.', 'invalid_client'));
+    if (!q.redirect_uri || !client.redirect_uris.includes(q.redirect_uri)) {
+      return html(reply, 400, errorPage('Sign-in failed', 'The application sent a redirect_uri that is not registered for it.', 'invalid_redirect_uri'));
+    }
+    const back = (error: string, description: string) => {
+      const u = new URL(q.redirect_uri as string);
+      u.searchParams.set('error', error);
+      u.searchParams.set('error_description', description);
+      if (q.state !== undefined) u.searchParams.set('state', q.state);
+      u.searchParams.set('iss', gh.issuer);
+      return reply.code(302).header('location', u.toString()).send();
+    };
+    if (q.response_type !== 'code') return back('unsupported_response_type', 'only response_type=code is supported');
+    if (q.code_challenge_method !== 'S256') return back('invalid_request', 'PKCE with code_challenge_method=S256 is required');
+    if (!q.code_challenge || !PKCE.test(q.code_challenge)) return back('invalid_request', 'a valid code_challenge is required');
+    if (q.prompt === 'none') return back('login_required', 'interactive login required');
+    const flow = {
+      kind: 'login' as const,
+      clientId: client.client_id,
+      redirectUri: q.redirect_uri,
+      codeChallenge: q.code_challenge,
+      ...(q.state !== undefined ? { state: q.state } : {}),
+      ...(q.nonce !== undefined ? { nonce: q.nonce } : {}),
+    };
+
+    if (!q.login_hint) {
+      // After an IdP-initiated attempt, the restarted login goes straight back to that IdP.
+      const restart = parseCookies(req.headers.cookie)[RESTART_COOKIE];
+      if (restart) {
+        setCookie(reply, RESTART_COOKIE, '', 0, gh.secureCookies);
+        const [ns, name] = restart.split('/');
+        const ref = ns && name ? gh.config.profile(ns, name) : undefined;
+        if (ref) return startLogin(gh, req, reply, ref, flow);
+      }
+      const params = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string'));
+      return html(reply, 200, emailPage(params));
+    }
+    const email = q.login_hint.toLowerCase();
+    const params = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    if (!EMAIL.test(email)) return html(reply, 400, emailPage(params, 'Enter a valid work email address.'));
+    const ref = gh.config.profileForEmail(email);
+    if (!ref) return html(reply, 400, emailPage(params, 'Single sign-on is not set up for this email address. Use another sign-in method.'));
+    const user = gh.users.byEmail(email).find((u) => u.namespace === ref.org.namespace);
+    if (user && !user.active) return html(reply, 403, errorPage('Sign-in refused', 'Your account is deactivated. Ask your administrator to restore access.', 'USER_INACTIVE'));
+    return startLogin(gh, req, reply, ref, { ...flow, loginHint: email });
+  });
+
+  app.post('/token', { schema: { body: tokenBody } }, async (req, reply) => {
+    const b = req.body as z.infer<typeof tokenBody>;
+    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    const fail = (status: number, error: string, description: string) => {
+      gh.metrics.tokens.inc({ result: error });
+      req.log.info({ error, description }, 'token request refused');
+      if (status === 401) reply.header('www-authenticate', 'Basic realm="gatehouse"');
+      return reply.code(status).send({ error, error_description: description });
+    };
+    // Client authentication: client_secret_basic, client_secret_post, or none for public clients.
+    let clientId = b.client_id;
+    let secret = b.client_secret;
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Basic ')) {
+      const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon < 0) return fail(401, 'invalid_client', 'malformed Basic credentials');
+      const basicId = decodeURIComponent(decoded.slice(0, colon));
+      if (clientId !== undefined && clientId !== basicId) return fail(401, 'invalid_client', 'client_id mismatch');
+      clientId = basicId;
+      secret = decodeURIComponent(decoded.slice(colon + 1));
+    }
+    const client = clientId ? gh.clients.get(clientId) : undefined;
+    if (!client) return fail(401, 'invalid_client', 'unknown client');
+    if (isConfidential(client) ? secret === undefined || !(await secretMatches(client, secret)) : secret !== undefined) {
+      return fail(401, 'invalid_client', 'client authentication failed');
+    }
+    if (b.grant_type !== 'authorization_code') return fail(400, 'unsupported_grant_type', 'only authorization_code is supported');
+    if (!b.code) return fail(400, 'invalid_request', 'code is required');
+    // Single use: the code is consumed before anything else is checked, so a failed attempt burns it.
+    const raw = await gh.store.take(`code:${sha256b64url(b.code)}`);
+    if (!raw) return fail(400, 'invalid_grant', 'the code is unknown, expired or already used');
+    const grant = JSON.parse(raw) as CodeGrant;
+    if (grant.clientId !== client.client_id) return fail(400, 'invalid_grant', 'the code was issued to another client');
+    if (b.redirect_uri !== grant.redirectUri) return fail(400, 'invalid_grant', 'redirect_uri does not match the authorization request');
+    if (!b.code_verifier) return fail(400, 'invalid_grant', 'code_verifier is required (PKCE)');
+    if (!PKCE.test(b.code_verifier) || createHash('sha256').update(b.code_verifier).digest('base64url') !== grant.codeChallenge) {
+      return fail(400, 'invalid_grant', 'code_verifier does not match the code_challenge');
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const key = gh.signingKey;
+    const claims = { email: grant.email, email_verified: true, org: grant.org, roles: grant.roles, ...(grant.name ? { name: grant.name } : {}) };
+    const idToken = await new SignJWT({ ...claims, auth_time: grant.authTime, amr: ['ext'], ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}) })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+      .setIssuer(gh.issuer)
+      .setSubject(grant.sub)
+      .setAudience(client.client_id)
+      .setIssuedAt(now)
+      .setExpirationTime(now + gh.lifetimes.tokenSeconds)
+      .sign(key.privateKey);
+    const accessToken = await new SignJWT({ ...claims, client_id: client.client_id, scope: grant.scope ?? 'openid' })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .setIssuer(gh.issuer)
+      .setSubject(grant.sub)
+      .setAudience(`${gh.issuer}/userinfo`)
+      .setIssuedAt(now)
+      .setExpirationTime(now + gh.lifetimes.tokenSeconds)
+      .setJti(crypto.randomUUID())
+      .sign(key.privateKey);
+    gh.metrics.tokens.inc({ result: 'issued' });
+    return reply.send({ access_token: accessToken, token_type: 'Bearer', expires_in: gh.lifetimes.tokenSeconds, id_token: idToken, scope: grant.scope ?? 'openid' });
+  });
+
+  const userinfo = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
+    const deny = (desc: string) =>
+      reply.code(401).header('www-authenticate', `Bearer error="invalid_token", error_description="${desc}"`).send({ error: 'invalid_token', error_description: desc });
+    if (!token) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'invalid_token' });
+    try {
+      const { payload } = await jwtVerify(token, jwks, { issuer: gh.issuer, audience: `${gh.issuer}/userinfo`, typ: 'at+jwt', algorithms: [gh.signingKey.alg] });
+      return reply.header('cache-control', 'no-store').send({
+        sub: payload.sub,
+        email: payload.email,
+        email_verified: payload.email_verified,
+        org: payload.org,
+        roles: payload.roles,
+        ...(payload.name ? { name: payload.name } : {}),
+      });
+    } catch {
+      return deny('the access token is invalid or expired');
+    }
+  };
+  app.get('/userinfo', userinfo);
+  app.post('/userinfo', userinfo);
+
+  app.get('/.well-known/openid-configuration', async (_req, reply) =>
+    reply.header('cache-control', 'public, max-age=300').send({
+      issuer: gh.issuer,
+      authorization_endpoint: `${gh.issuer}/authorize`,
+      token_endpoint: `${gh.issuer}/token`,
+      userinfo_endpoint: `${gh.issuer}/userinfo`,
+      jwks_uri: `${gh.issuer}/jwks`,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: [gh.signingKey.alg],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      code_challenge_methods_supported: ['S256'],
+      scopes_supported: ['openid', 'email', 'profile'],
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'email', 'email_verified', 'org', 'roles', 'name'],
+      authorization_response_iss_parameter_supported: true,
+    }),
+  );
+
+  app.get('/jwks', async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [gh.signingKey.publicJwk] }));
+};

@@ -1,0 +1,231 @@
+// The SAML service provider: metadata, the Assertion Consumer Service, and the test link.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { domainOf, type ProfileRef } from '../config/store.ts';
+import type { AppContext, CodeGrant, PendingLogin } from '../context.ts';
+import { adminAdvice, errorPage, testResultPage, userMessage } from '../html.ts';
+import { BROWSER_COOKIE, html, parseCookies, randomToken, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
+import { SP_METADATA_CONTENT_TYPE, spMetadata } from '../saml/metadata.ts';
+import { startLogin } from '../login/start.ts';
+import { isSamlValidationError, quote, type SamlValidationError } from '../saml/errors.ts';
+import { peekInResponseTo, type ValidatedAssertion } from '../saml/validate.ts';
+import { storeReplayCache } from '../state/store.ts';
+import type { UserRecord } from '../users/directory.ts';
+
+const profileParams = z.object({ namespace: z.string().min(1).max(63), profile: z.string().min(1).max(253) });
+
+/** A refusal decided by the sp-server after the SAML checks (who the user is), or before them. */
+class LoginRefusal extends Error {
+  readonly code: string;
+  readonly hint: string;
+  constructor(code: string, hint: string) {
+    super(`${code}: ${hint}`);
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export const samlRoutes: FastifyPluginAsync = async (app) => {
+  const gh = app.gh;
+  const replay = storeReplayCache(gh.store);
+
+  app.get('/saml/:namespace/:profile/metadata', { schema: { params: profileParams } }, async (req, reply) => {
+    const { namespace, profile } = req.params as z.infer<typeof profileParams>;
+    const ref = gh.config.profile(namespace, profile);
+    if (!ref) return reply.code(404).type('text/plain').send('no such SSO profile\n');
+    return reply.type(`${SP_METADATA_CONTENT_TYPE}; charset=utf-8`).header('cache-control', 'no-cache').send(spMetadata(ref.profile));
+  });
+
+  app.get('/test/:token', { schema: { params: z.object({ token: z.string().min(16).max(256) }) } }, async (req, reply) => {
+    const { token } = req.params as { token: string };
+    const ref = gh.config.profileForTestToken(token);
+    if (!ref || !ref.profile.test) return html(reply, 404, errorPage('Test link not valid', 'This test link is unknown or no longer active. Copy the current link from the SSOProfile status.'));
+    const email = ref.profile.test.email.toLowerCase();
+    void gh.status.recordTest(ref.org.namespace, ref.profile.name, { result: 'Pending', email, attemptedTime: new Date().toISOString() });
+    return startLogin(gh, req, reply, ref, { kind: 'test', loginHint: email });
+  });
+
+  app.post('/saml/:namespace/:profile/acs', { schema: { params: profileParams } }, async (req, reply) => {
+    const stop = gh.metrics.acsDuration.startTimer();
+    try {
+      return await acs(gh, req, reply);
+    } finally {
+      stop();
+    }
+  });
+
+  async function acs(gh: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const { namespace, profile: name } = req.params as z.infer<typeof profileParams>;
+    const ref = gh.config.profile(namespace, name);
+    if (!ref) return html(reply, 404, errorPage('Sign-in failed', 'This single sign-on connection does not exist (any more). Go back to the application and sign in again.', 'PROFILE_NOT_FOUND'));
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
+    if (!samlResponse) return refuse(req, reply, ref, new LoginRefusal('MALFORMED_RESPONSE', 'the POST carries no SAMLResponse'), undefined);
+
+    const inResponseTo = peekInResponseTo(samlResponse);
+    if (inResponseTo === null) {
+      // Only a response that a trusted IdP signed restarts a login; anything else is refused
+      // with its own code (the validator stops at UNSOLICITED_RESPONSE after signature and issuer).
+      try {
+        await gh.validate(samlResponse, { profile: ref.profile, expectedInResponseTo: null, replay });
+      } catch (err) {
+        if (isSamlValidationError(err) && err.code === 'UNSOLICITED_RESPONSE') return unsolicited(req, reply, ref);
+        if (isSamlValidationError(err)) return refuse(req, reply, ref, err, undefined);
+        throw err;
+      }
+      return refuse(req, reply, ref, new LoginRefusal('UNSOLICITED_RESPONSE', 'a response without InResponseTo was not refused by the validator'), undefined);
+    }
+
+    const pendingKey = `authn:${inResponseTo}`;
+    const pendingRaw = await gh.store.get(pendingKey);
+    const pending = pendingRaw ? (JSON.parse(pendingRaw) as PendingLogin) : undefined;
+
+    let assertion: ValidatedAssertion;
+    try {
+      // Without a pending request the response is still validated (so a replay is reported as
+      // one), but it is refused afterwards.
+      assertion = await gh.validate(samlResponse, { profile: ref.profile, expectedInResponseTo: inResponseTo, replay });
+      if (!pending) throw new LoginRefusal('UNSOLICITED_RESPONSE', `InResponseTo ${quote(inResponseTo)} matches no pending sign-in (expired, already used, or never started here)`);
+      if (pending.namespace !== namespace || pending.profile !== name) {
+        throw new LoginRefusal('IN_RESPONSE_TO_MISMATCH', `the sign-in was started for profile ${pending.namespace}/${pending.profile}, the response came to ${namespace}/${name}`);
+      }
+      const cookie = parseCookies(req.headers.cookie)[BROWSER_COOKIE];
+      if (!cookie || sha256b64url(cookie) !== pending.browser) {
+        throw new LoginRefusal('BROWSER_MISMATCH', 'the response was posted by a browser other than the one that started the sign-in');
+      }
+      // One response per pending request, even across replicas.
+      if ((await gh.store.take(pendingKey)) === null) throw new LoginRefusal('ASSERTION_REPLAYED', 'the pending sign-in was already completed');
+    } catch (err) {
+      if (err instanceof LoginRefusal || isSamlValidationError(err)) return refuse(req, reply, ref, err, pending);
+      throw err;
+    }
+
+    try {
+      const email = assertion.nameID.trim().toLowerCase();
+      if (pending.kind === 'test' && email !== pending.loginHint) {
+        throw new LoginRefusal('TEST_USER_MISMATCH', `the IdP signed in ${quote(email)}, the test expects ${quote(pending.loginHint)}`);
+      }
+      const user = await resolveUser(gh, ref, email, assertion);
+      const roles = rolesFor(ref, user, assertion);
+      if (pending.kind === 'test') {
+        gh.metrics.logins.inc({ kind: 'test' });
+        const message = `Signed in as ${email} through ${ref.profile.idp.entityID}; roles: ${roles.join(', ') || 'none'}.`;
+        await gh.status.recordTest(namespace, name, {
+          result: 'Succeeded',
+          email,
+          message,
+          attemptedTime: new Date(pending.createdAt).toISOString(),
+          completedTime: new Date().toISOString(),
+        });
+        req.log.info({ profile: `${namespace}/${name}`, email }, 'test login succeeded');
+        return html(reply, 200, testResultPage(true, message));
+      }
+      const code = randomToken();
+      const grant: CodeGrant = {
+        clientId: pending.clientId as string,
+        redirectUri: pending.redirectUri as string,
+        codeChallenge: pending.codeChallenge as string,
+        ...(pending.nonce !== undefined ? { nonce: pending.nonce } : {}),
+        sub: user.uid || `${user.namespace}/${user.name}`,
+        email,
+        org: namespace,
+        roles,
+        ...(user.displayName ? { name: user.displayName } : {}),
+        authTime: Math.floor((assertion.authnInstant ?? new Date()).getTime() / 1000),
+      };
+      await gh.store.put(`code:${sha256b64url(code)}`, JSON.stringify(grant), gh.lifetimes.codeMs);
+      gh.metrics.logins.inc({ kind: 'login' });
+      req.log.info({ profile: `${namespace}/${name}`, email, client: grant.clientId, assertionID: assertion.assertionID }, 'login succeeded');
+      const target = new URL(grant.redirectUri);
+      target.searchParams.set('code', code);
+      if (pending.state !== undefined) target.searchParams.set('state', pending.state);
+      target.searchParams.set('iss', gh.issuer);
+      return reply.code(303).header('cache-control', 'no-store').header('location', target.toString()).send();
+    } catch (err) {
+      if (err instanceof LoginRefusal) return refuse(req, reply, ref, err, pending);
+      throw err;
+    }
+  }
+
+  /** The NameID must be a ManagedUser of this organization (or JIT creates one). */
+  async function resolveUser(gh: AppContext, ref: ProfileRef, email: string, assertion: ValidatedAssertion): Promise<UserRecord> {
+    const domain = domainOf(email);
+    const namespace = ref.org.namespace;
+    if (!ref.org.verifiedDomains.includes(domain)) {
+      const other = gh.config.organizationForDomain(domain);
+      if (other) throw new LoginRefusal('USER_OTHER_ORGANIZATION', `the IdP sent ${quote(email)}, whose domain belongs to another organization`);
+      throw new LoginRefusal('DOMAIN_NOT_VERIFIED', `the IdP sent ${quote(email)}; the domain ${quote(domain)} is not verified by this organization`);
+    }
+    const users = gh.users.byEmail(email);
+    let user = users.find((u) => u.namespace === namespace);
+    if (!user) {
+      if (!ref.profile.jit.enabled || !ref.profile.domains.includes(domain)) {
+        throw new LoginRefusal('USER_NOT_MANAGED', `the IdP sent ${quote(email)}, which is not a ManagedUser of ${namespace}`);
+      }
+      if (!gh.jitProvisioning) {
+        throw new LoginRefusal('USER_NOT_MANAGED', `the IdP sent ${quote(email)}, which is not a ManagedUser of ${namespace}; the profile enables JIT but this Gatehouse installation does not (spServer.jitProvisioning)`);
+      }
+      const displayName = firstAttr(assertion, ['displayName', 'name', 'http://schemas.microsoft.com/identity/claims/displayname']);
+      user = await gh.users.create(namespace, email, ref.profile.jit.defaultRoles, displayName);
+      gh.logger.info({ namespace, email, user: user.name }, 'ManagedUser created on first login (JIT)');
+    }
+    if (!user.active) throw new LoginRefusal('USER_INACTIVE', `the ManagedUser ${namespace}/${user.name} is deactivated (spec.active: false)`);
+    return user;
+  }
+
+  function rolesFor(ref: ProfileRef, user: UserRecord, assertion: ValidatedAssertion): string[] {
+    const roles = new Set(user.roles);
+    const mapping = ref.profile.roleMapping;
+    if (mapping) {
+      const values = new Set(assertion.attributes[mapping.attribute] ?? []);
+      for (const rule of mapping.rules) if (values.has(rule.value)) for (const r of rule.roles) roles.add(r);
+    }
+    return [...roles].sort();
+  }
+
+  async function unsolicited(req: FastifyRequest, reply: FastifyReply, ref: ProfileRef): Promise<FastifyReply> {
+    // Never a login: the browser starts over as an SP-initiated login through the application.
+    gh.metrics.unsolicited.inc();
+    gh.metrics.samlRejections.inc({ code: 'UNSOLICITED_RESPONSE' });
+    const client = [...gh.clients.values()].find((c) => c.idp_initiated_default);
+    req.log.warn({ profile: `${ref.org.namespace}/${ref.profile.name}`, code: 'UNSOLICITED_RESPONSE', restartClient: client?.client_id ?? null }, 'IdP-initiated response not accepted; restarting as SP-initiated');
+    if (!client?.initiate_login_uri) {
+      return html(reply, 400, errorPage('Start from the application', 'Sign-ins started at your identity provider are not accepted here. Open the application and choose single sign-on.', 'UNSOLICITED_RESPONSE'));
+    }
+    setCookie(reply, RESTART_COOKIE, `${ref.org.namespace}/${ref.profile.name}`, 300, gh.secureCookies);
+    const target = new URL(client.initiate_login_uri);
+    target.searchParams.set('iss', gh.issuer);
+    return reply.code(303).header('cache-control', 'no-store').header('location', target.toString()).send();
+  }
+
+  async function refuse(req: FastifyRequest, reply: FastifyReply, ref: ProfileRef, err: SamlValidationError | LoginRefusal, pending: PendingLogin | undefined): Promise<FastifyReply> {
+    const { code, hint } = err;
+    const namespace = ref.org.namespace;
+    const name = ref.profile.name;
+    gh.metrics.samlRejections.inc({ code });
+    req.log.warn({ profile: `${namespace}/${name}`, code, hint, kind: pending?.kind ?? null }, 'SAML response refused');
+    gh.status.recordFailure(namespace, name, code, hint);
+    if (pending?.kind === 'test') {
+      const message = `${hint}. ${adminAdvice(code)}`.slice(0, 1024);
+      await gh.status.recordTest(namespace, name, {
+        result: 'Failed',
+        email: pending.loginHint ?? '',
+        errorCode: code,
+        message,
+        attemptedTime: new Date(pending.createdAt).toISOString(),
+        completedTime: new Date().toISOString(),
+      });
+      return html(reply, 400, testResultPage(false, message, code));
+    }
+    const status = code === 'USER_INACTIVE' || code.startsWith('USER_') || code === 'DOMAIN_NOT_VERIFIED' ? 403 : 400;
+    return html(reply, status, errorPage('Sign-in failed', userMessage(code), code));
+  }
+};
+
+function firstAttr(a: ValidatedAssertion, names: string[]): string | undefined {
+  for (const n of names) {
+    const v = a.attributes[n]?.[0];
+    if (v) return v.slice(0, 256);
+  }
+  return undefined;
+}

@@ -1,0 +1,89 @@
+// Creates the objects the sp-server reads on a test API server, the way the operator would leave
+// them: the rendered config Secret, SSOProfiles and ManagedUsers with status.sso (status
+// subresource, field manager gatehouse-operator).
+import { KubeConfig } from '@kubernetes/client-node';
+import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
+import type { SPConfig } from '../../sp-server/config/schema.ts';
+import { KubeClient } from '../../sp-server/kube/client.ts';
+
+export function kubeClient(kubeconfigPath: string): KubeClient {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return new KubeClient(kc);
+}
+
+async function ok(p: Promise<{ status: number; text: string }>, what: string): Promise<void> {
+  const res = await p;
+  if (res.status >= 300 && res.status !== 409) throw new Error(`${what}: ${res.status} ${res.text.slice(0, 400)}`);
+}
+
+export async function createNamespace(k: KubeClient, name: string): Promise<void> {
+  await ok(k.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }), `namespace ${name}`);
+}
+
+export async function applyConfigSecret(k: KubeClient, namespace: string, name: string, config: SPConfig | string): Promise<void> {
+  const text = typeof config === 'string' ? config : JSON.stringify(config);
+  await k.apply(
+    `/api/v1/namespaces/${namespace}/secrets/${name}`,
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, labels: { 'sso.gatehouse.dev/rendered-config': 'true' } }, type: 'Opaque', data: { 'config.json': Buffer.from(text).toString('base64') } },
+    'gatehouse-operator',
+  );
+}
+
+export interface UserSpec {
+  name: string;
+  email: string;
+  roles?: string[];
+  active?: boolean;
+  enforced?: boolean;
+  profile?: string;
+}
+
+export async function applyManagedUser(k: KubeClient, namespace: string, u: UserSpec): Promise<void> {
+  const path = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/managedusers/${u.name}`;
+  await k.apply(path, { apiVersion: API_VERSION, kind: 'ManagedUser', metadata: { name: u.name, namespace }, spec: { email: u.email, roles: u.roles ?? ['member'], active: u.active ?? true } }, 'kubectl');
+  await k.apply(
+    `${path}/status`,
+    {
+      apiVersion: API_VERSION,
+      kind: 'ManagedUser',
+      metadata: { name: u.name, namespace },
+      status: { sso: { available: true, enforced: u.enforced ?? false, ...(u.profile ? { profile: u.profile } : {}), reason: u.enforced ? 'DomainEnforced' : 'NotEnforced' } },
+    },
+    'gatehouse-operator',
+  );
+}
+
+export async function applySSOProfile(k: KubeClient, namespace: string, name: string, spec: Record<string, unknown>, operatorStatus?: Record<string, unknown>): Promise<void> {
+  const path = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/ssoprofiles/${name}`;
+  await k.apply(path, { apiVersion: API_VERSION, kind: 'SSOProfile', metadata: { name, namespace }, spec }, 'kubectl');
+  if (operatorStatus) await k.apply(`${path}/status`, { apiVersion: API_VERSION, kind: 'SSOProfile', metadata: { name, namespace }, status: operatorStatus }, 'gatehouse-operator');
+}
+
+export async function getObject(k: KubeClient, path: string): Promise<Record<string, any>> {
+  const res = await k.request('GET', path);
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
+  return res.body as Record<string, any>;
+}
+
+export async function deleteNamespaceContents(k: KubeClient, namespace: string): Promise<void> {
+  for (const plural of ['managedusers', 'ssoprofiles']) await k.request('DELETE', `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`);
+  await k.request('DELETE', `/api/v1/namespaces/${namespace}/secrets`);
+  await k.request('DELETE', `/api/v1/namespaces/${namespace}`);
+}
+
+/** Polls until `fn` returns a truthy value or the deadline passes. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+}

@@ -1,0 +1,90 @@
+// An in-process sp-server on a free loopback port with memory state, a fixed user list and a
+// rendered config built from the SAML fixtures: the quickest real listening server for tests.
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { buildApp } from '../../sp-server/app.ts';
+import type { RenderedOrganization, RenderedProfile, SPConfig } from '../../sp-server/config/schema.ts';
+import { ConfigStore } from '../../sp-server/config/store.ts';
+import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
+import type { OAuthClient } from '../../sp-server/oauth/clients.ts';
+import { generateSigningKey } from '../../sp-server/oauth/keys.ts';
+import { MemoryStore, type StateStore } from '../../sp-server/state/store.ts';
+import { MemoryStatusSink, type StatusSink } from '../../sp-server/status/writer.ts';
+import { StaticUserDirectory, type UserRecord } from '../../sp-server/users/directory.ts';
+import { freePort } from '../controlplane/controlplane.ts';
+import { testProfile } from './saml-fixtures.ts';
+
+export function user(namespace: string, email: string, extra: Partial<UserRecord> = {}): UserRecord {
+  const name = email.split('@')[0] as string;
+  return {
+    metadata: { name, namespace, uid: `uid-${namespace}-${name}` },
+    namespace,
+    name,
+    uid: `uid-${namespace}-${name}`,
+    email: email.toLowerCase(),
+    active: true,
+    roles: ['member'],
+    ...extra,
+  };
+}
+
+/** The acme organization with one profile "okta" whose SP URLs point at `base`. */
+export function acmeConfig(base: string, profile: Partial<RenderedProfile> = {}, extraOrgs: RenderedOrganization[] = []): SPConfig {
+  const p = testProfile({
+    sp: {
+      ...testProfile().sp,
+      entityID: `${base}/saml/acme/okta`,
+      acsURL: `${base}/saml/acme/okta/acs`,
+      metadataURL: `${base}/saml/acme/okta/metadata`,
+    },
+    ...profile,
+  });
+  return {
+    formatVersion: 1,
+    organizations: [{ namespace: 'acme', verifiedDomains: ['acme.test'], profiles: [p] }, ...extraOrgs].sort((a, b) => a.namespace.localeCompare(b.namespace)),
+  };
+}
+
+export const APP_CLIENT: OAuthClient = {
+  client_id: 'console',
+  redirect_uris: ['http://127.0.0.1:1/callback'],
+  initiate_login_uri: 'http://127.0.0.1:1/login/sso',
+  idp_initiated_default: true,
+};
+
+export interface TestApp {
+  app: FastifyInstance;
+  base: string;
+  config: ConfigStore;
+  users: StaticUserDirectory;
+  status: MemoryStatusSink;
+  metrics: Metrics;
+  store: StateStore;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<RenderedProfile>; extraOrgs?: RenderedOrganization[]; store?: StateStore; status?: StatusSink; jitProvisioning?: boolean } = {}): Promise<TestApp> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const logger = pino({ level: process.env.SP_TEST_LOG ?? 'silent' });
+  const metrics = createMetrics();
+  const config = new ConfigStore(logger, metrics);
+  config.apply(acmeConfig(base, o.profile, o.extraOrgs));
+  const users = new StaticUserDirectory(o.users ?? [user('acme', 'alice@acme.test')]);
+  const status = new MemoryStatusSink();
+  const store = o.store ?? new MemoryStore();
+  const app = await buildApp({
+    publicURL: base,
+    config,
+    users,
+    clients: [APP_CLIENT],
+    signingKey: await generateSigningKey(),
+    store,
+    status: o.status ?? status,
+    metrics,
+    logger,
+    ...(o.jitProvisioning !== undefined ? { jitProvisioning: o.jitProvisioning } : {}),
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  return { app, base, config, users, status, metrics, store, close: () => app.close() };
+}
