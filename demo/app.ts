@@ -72,7 +72,7 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
     if (!res.ok) throw new Error(`login-methods answered ${res.status}`);
     return loginMethods.parse(await res.json());
   };
-  const startSSO = async (reply: FastifyReply, email: string) => {
+  const startSSO = async (reply: FastifyReply, email: string | undefined) => {
     const verifier = oidc.randomPKCECodeVerifier();
     const login: PendingLogin = { verifier, state: oidc.randomState(), nonce: oidc.randomNonce() };
     pending.set(login.state, login);
@@ -83,7 +83,7 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
       code_challenge_method: 'S256',
       state: login.state,
       nonce: login.nonce,
-      login_hint: email,
+      ...(email ? { login_hint: email } : {}),
     });
     return reply.redirect(url.href);
   };
@@ -140,6 +140,14 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
   app.get('/sso', async (req, reply) => {
     const { email } = z.object({ email: z.string() }).parse(req.query);
     return startSSO(reply, email);
+  });
+
+  // OpenID Connect third-party-initiated login: Gatehouse sends the browser here when a sign-in
+  // started at the IdP, so that it becomes an ordinary code + PKCE login started by the app.
+  app.get('/initiate', async (req, reply) => {
+    const { iss } = z.object({ iss: z.string() }).parse(req.query);
+    if (iss !== config.serverMetadata().issuer) return reply.code(400).type('text/html').send(page('Sign in', '<p class="err" id="error">Unknown issuer.</p>'));
+    return startSSO(reply, undefined);
   });
 
   app.get('/callback', async (req, reply) => {

@@ -27,7 +27,8 @@ Gatehouse is running (${((Date.now() - started) / 1000).toFixed(0)} s)
   Demo users (SimpleSAMLphp at ${system.idp.url}; the username is the email):
 ${users}
     mallory@acme.com is known to the IdP but not yet a ManagedUser: the Okta profile's JIT
-    provisioning creates her on her first SSO login.
+    provisioning creates her on her first SSO login. eve@globex.com belongs to no organization here
+    (or another one): acme's IdP cannot sign her in at acme.
 
   Test the Okta profile's connection (as alice@acme.com): ${testLink || '(see kubectl get ssoprofile okta -o yaml)'}
 

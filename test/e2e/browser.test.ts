@@ -168,4 +168,49 @@ describe('signing in through Gatehouse in a browser', () => {
     expect(await page.textContent('#email')).toBe(carol.email);
     expect(await page.textContent('#method')).toBe('password');
   });
+
+  it('(e) the IdP signing in a user of another organization is refused, and the admin sees why', async () => {
+    await fresh('e-other-organization-refused');
+    // globex is a second organization with its own verified domain and user eve.
+    const setup = await system.kubectl(['apply', '--server-side', '-f', '-'], [
+      'apiVersion: v1', 'kind: Namespace', 'metadata: {name: globex}', '---',
+      'apiVersion: sso.gatehouse.dev/v1alpha1', 'kind: VerifiedDomain', 'metadata: {name: globex-com, namespace: globex}', 'spec: {domain: globex.com}', '---',
+      'apiVersion: sso.gatehouse.dev/v1alpha1', 'kind: ManagedUser', 'metadata: {name: eve, namespace: globex}', 'spec: {email: eve@globex.com}',
+    ].join('\n'));
+    expect(setup.code, setup.stderr).toBe(0);
+    const record = await until('globex.com token', async () => {
+      const out = (await system.kubectl(['get', 'vd', 'globex-com', '-n', 'globex', '-o', 'jsonpath={.status.verification.recordName} {.status.verification.recordValue}'])).stdout.trim().split(' ');
+      return out[0] && out[1] ? out : undefined;
+    });
+    await system.dns.setTxt(record[0]!, [record[1]!]);
+    const verified = await system.kubectl(['wait', '--for=condition=Verified', '--timeout=60s', 'vd/globex-com', '-n', 'globex']);
+    expect(verified.code, verified.stderr).toBe(0);
+
+    // Bob's SSO (acme.com is enforced) goes to acme's IdP, where eve signs in instead.
+    await enterEmail('Bob.Builder@acme.com');
+    await signInAtIdP(user('eve@globex.com'));
+    await page.waitForLoadState('load');
+    expect(page.url().startsWith(system.spURL)).toBe(true);
+    expect(await page.textContent('body')).toContain('USER_OTHER_ORGANIZATION');
+    // The application never got a login.
+    await page.goto(system.demoURL);
+    expect(await page.locator('#signed-in').count()).toBe(0);
+    const failure = await until('recentFailures to name the refusal', async () => {
+      const p = await kubectlJSON<{ status?: { recentFailures?: { code: string; hint: string }[] } }>(['get', 'ssoprofile', 'okta', '-n', ORGANIZATION]);
+      return p.status?.recentFailures?.find((f) => f.code === 'USER_OTHER_ORGANIZATION');
+    });
+    expect(failure.hint).toContain('eve@globex.com');
+  });
+
+  it('(f) a sign-in started at the IdP becomes a fresh SP-initiated login through the application', async () => {
+    await fresh('f-idp-initiated');
+    const bob = user('Bob.Builder@acme.com');
+    await page.goto(system.idp.idpInitiatedURL(`${system.spURL}/saml/${ORGANIZATION}/okta/metadata`));
+    await signInAtIdP(bob);
+    await page.waitForURL(`${system.demoURL}/`, { timeout: 30_000 });
+    expect((await page.textContent('#email'))?.toLowerCase()).toBe(bob.email.toLowerCase());
+    expect(await page.textContent('#method')).toBe('SSO');
+    const metrics = await (await fetch(`${system.spURL}/metrics`)).text();
+    expect(metrics).toMatch(/code="UNSOLICITED_RESPONSE"[^\n]* [1-9]/);
+  });
 });

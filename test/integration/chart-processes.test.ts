@@ -99,7 +99,9 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
   it('the operator comes up, leads, renders the config Secret and reports status, unrefused', async () => {
     const c = container(objs, `${release}-gatehouse-operator`);
     const [metrics, health] = [await freePort(), await freePort()];
-    const args = localArgs(c.args, { '--metrics-address': `127.0.0.1:${metrics}`, '--health-address': `127.0.0.1:${health}` });
+    // Other tests share this control plane, each with its own operator on its own namespaces: a
+    // cluster-wide operator here would reconcile their objects with another public URL.
+    const args = [...localArgs(c.args, { '--metrics-address': `127.0.0.1:${metrics}`, '--health-address': `127.0.0.1:${health}` }), `--watch-namespaces=${org}`];
     const child = start('operator', c, args, writeImpersonatingKubeconfig(kubeconfig, ns, `${release}-gatehouse-operator`, dir));
     await eventually(async () => {
       expect(child.exitCode, logOf('operator')).toBeNull();

@@ -35,6 +35,8 @@ export const DEMO_USERS: DemoUser[] = [
   { email: 'carol@acme.com', idpPassword: 'carol-idp', appPassword: 'carol-app', groups: [] },
   // Known to the IdP but not a ManagedUser of the organization.
   { email: 'mallory@acme.com', idpPassword: 'mallory-idp', appPassword: 'mallory-app', groups: [] },
+  // A user of another organization, whom acme's IdP should never be able to sign in at acme.
+  { email: 'eve@globex.com', idpPassword: 'eve-idp', appPassword: 'eve-app', groups: [] },
 ];
 
 export interface LocalSystem {
@@ -135,7 +137,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}): 
       configNamespace: SYSTEM_NAMESPACE,
       port: spPort,
       publicURL: spURL,
-      clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: [`${demoURL}/callback`], idp_initiated_default: true, initiate_login_uri: demoURL }],
+      clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: [`${demoURL}/callback`], idp_initiated_default: true, initiate_login_uri: `${demoURL}/initiate` }],
     });
     stack.push(() => spServer.stop());
 
