@@ -11,7 +11,7 @@ run: ## Run the whole system locally: control plane, operator, sp-server, demo I
 	$(ENV) node hack/run-local.ts
 
 .PHONY: test
-test: ## Run every check and test: types, generated files, unit and integration tests.
+test: ## Run every check and test: types, generated files, unit, integration and browser tests.
 	$(ENV) bash -c 'tsc --noEmit -p tsconfig.json && node crds/generate.ts --check && vitest run'
 
 .PHONY: generate
