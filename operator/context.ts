@@ -19,11 +19,23 @@ export const REFS = {
   ManagedUser: { group: GROUP, version: VERSION, plural: 'managedusers' },
   SSOProfile: { group: GROUP, version: VERSION, plural: 'ssoprofiles' },
   Secret: { group: '', version: 'v1', plural: 'secrets' },
+  Namespace: { group: '', version: 'v1', plural: 'namespaces' },
   Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' },
   Event: { group: '', version: 'v1', plural: 'events' },
 } satisfies Record<string, ResourceRef>;
 
 export type Kind = 'VerifiedDomain' | 'ManagedUser' | 'SSOProfile';
+/** Work-queue keys: the three kinds, an organization namespace's SCIM token, and the rendered config. */
+export type QueueKind = Kind | 'Namespace' | 'Config';
+
+/** A Namespace as the operator caches it (only those labelled for SCIM). */
+export type NamespaceObject = KubeObject;
+/** A Secret as the operator caches it (only the SCIM token Secrets). */
+export interface SecretObject extends KubeObject {
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
 
 /** One kind's cache over one or several informers (one per watched namespace), indexed by namespace. */
 export class KindCache<T extends KubeObject> {
@@ -92,6 +104,10 @@ export interface Context {
   domains: KindCache<VerifiedDomain>;
   users: KindCache<ManagedUser>;
   profiles: KindCache<SSOProfile>;
+  /** Organization namespaces labelled sso.gatehouse.dev/scim=enabled (cluster-scoped: namespace ''). */
+  scimNamespaces: KindCache<NamespaceObject>;
+  /** The gatehouse-scim-token Secrets of the watched namespaces (fieldSelector by name). */
+  scimSecrets: KindCache<SecretObject>;
   /** Per-profile pieces of the rendered config, by namespace/name. */
   fragments: Map<string, Fragment>;
   /** SP key pairs and test tokens, by profile UID. */
@@ -131,4 +147,4 @@ export function stableStringify(value: unknown, indent?: number): string {
   return JSON.stringify(sort(value), null, indent);
 }
 
-export const key = (kind: Kind | 'Config', namespace = '', name = ''): string => (kind === 'Config' ? 'Config' : `${kind}/${namespace}/${name}`);
+export const key = (kind: QueueKind, namespace = '', name = ''): string => (kind === 'Config' ? 'Config' : `${kind}/${namespace}/${name}`);

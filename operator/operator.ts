@@ -8,9 +8,10 @@ import type { Logger } from 'pino';
 import type { ManagedUser, SSOProfile, VerifiedDomain } from '../crds/api/index.ts';
 import { findCondition } from './conditions.ts';
 import type { OperatorConfig } from './config.ts';
-import { KindCache, key, REFS, stableStringify, type Context, type Kind, type ReconcileResult } from './context.ts';
+import { KindCache, key, REFS, stableStringify, type Context, type NamespaceObject, type QueueKind, type ReconcileResult, type SecretObject } from './context.ts';
 import { reconcileManagedUser } from './controllers/managed-user.ts';
 import { reconcileRenderedConfig } from './controllers/rendered-config.ts';
+import { reconcileScimToken } from './controllers/scim-token.ts';
 import { reconcileSSOProfile } from './controllers/sso-profile.ts';
 import { reconcileVerifiedDomain } from './controllers/verified-domain.ts';
 import { EventRecorder } from './events.ts';
@@ -21,6 +22,7 @@ import { Informer, type InformerControl, type KubeObject } from './kube/informer
 import { LeaderElector } from './leader.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
+import { SCIM_ENABLED_LABEL, SCIM_ENABLED_VALUE, SCIM_TOKEN_SECRET_NAME } from './scim-token.ts';
 
 const CONFIG_DEBOUNCE_MS = 200;
 
@@ -102,15 +104,34 @@ export class Operator {
       domains: informers<VerifiedDomain>(REFS.VerifiedDomain),
       users: informers<ManagedUser>(REFS.ManagedUser),
       profiles: informers<SSOProfile>(REFS.SSOProfile),
+      // Only namespaces with SCIM on are cached: the label selector makes unlabelling a delete
+      // event. With --watch-namespaces, one informer per namespace by name (RBAC can then be
+      // narrowed to those names).
+      scimNamespaces: new KindCache<NamespaceObject>(
+        namespaces.map(
+          (ns) =>
+            new Informer<NamespaceObject>(client, REFS.Namespace, {
+              labelSelector: `${SCIM_ENABLED_LABEL}=${SCIM_ENABLED_VALUE}`,
+              ...(ns ? { fieldSelector: `metadata.name=${ns}` } : {}),
+              resyncMs: this.cfg.resyncPeriod,
+            }, this.log),
+        ),
+      ),
+      // Only the token Secrets, by name: the operator never caches organizations' other Secrets.
+      scimSecrets: new KindCache<SecretObject>(
+        namespaces.map(
+          (ns) => new Informer<SecretObject>(client, REFS.Secret, { namespace: ns, fieldSelector: `metadata.name=${SCIM_TOKEN_SECRET_NAME}`, resyncMs: this.cfg.resyncPeriod }, this.log),
+        ),
+      ),
       fragments: new Map(),
       spKeys: new Map(),
       dnsAttempts: new Map(),
     };
     this.wireEvents();
     await this.startServers();
-    for (const c of [this.ctx.domains, this.ctx.users, this.ctx.profiles]) for (const i of c.informers as InformerControl[]) i.start();
+    for (const i of this.informerList()) i.start();
     const healthTimer = setInterval(() => {
-      for (const c of [this.ctx.domains, this.ctx.users, this.ctx.profiles]) for (const i of c.informers as InformerControl[]) m.informerHealthy.set({ informer: i.name }, i.healthy ? 1 : 0);
+      for (const i of this.informerList()) m.informerHealthy.set({ informer: i.name }, i.healthy ? 1 : 0);
     }, 1000);
     healthTimer.unref();
 
@@ -140,10 +161,11 @@ export class Operator {
   }
 
   private async startWorkers(): Promise<void> {
-    const { domains, users, profiles, queue } = this.ctx;
-    await Promise.all([domains, users, profiles].flatMap((c) => (c.informers as InformerControl[]).map((i) => i.waitForSync())));
+    const { domains, users, profiles, scimNamespaces, queue } = this.ctx;
+    await Promise.all(this.informerList().map((i) => i.waitForSync()));
     if (this.stopped) return;
     // Objects cached before we led are not re-delivered: queue everything once.
+    for (const n of scimNamespaces.all()) queue.add(key('Namespace', n.metadata.name));
     for (const d of domains.all()) queue.add(key('VerifiedDomain', d.metadata.namespace, d.metadata.name));
     for (const p of profiles.all()) queue.add(key('SSOProfile', p.metadata.namespace, p.metadata.name));
     for (const u of users.all()) queue.add(key('ManagedUser', u.metadata.namespace, u.metadata.name));
@@ -157,7 +179,7 @@ export class Operator {
     for (;;) {
       const k = await queue.get();
       if (k === undefined) return;
-      const kind = k === 'Config' ? 'Config' : (k.slice(0, k.indexOf('/')) as Kind);
+      const kind = k === 'Config' ? 'Config' : (k.slice(0, k.indexOf('/')) as QueueKind);
       const [ns = '', name = ''] = k === 'Config' ? [] : k.slice(kind.length + 1).split('/');
       const end = this.metrics.reconcileDuration.startTimer({ kind });
       try {
@@ -165,6 +187,7 @@ export class Operator {
         if (kind === 'Config') res = await reconcileRenderedConfig(this.ctx);
         else if (kind === 'VerifiedDomain') res = await reconcileVerifiedDomain(this.ctx, ns, name);
         else if (kind === 'SSOProfile') res = await reconcileSSOProfile(this.ctx, ns, name);
+        else if (kind === 'Namespace') res = await reconcileScimToken(this.ctx, ns);
         else res = await reconcileManagedUser(this.ctx, ns, name);
         queue.forget(k);
         if (res.requeueAfterMs !== undefined) queue.addAfter(k, res.requeueAfterMs);
@@ -182,7 +205,14 @@ export class Operator {
   }
 
   private wireEvents(): void {
-    const { domains, users, profiles, queue } = this.ctx;
+    const { domains, users, profiles, scimNamespaces, scimSecrets, queue } = this.ctx;
+    // SCIM: a namespace labelled or unlabelled, a token Secret created, replaced or deleted.
+    // Each re-checks the Secret and renders the config again (resyncs too: a Secret deleted
+    // while no watch was open is recreated at the next relist).
+    scimNamespaces.on((_event, n) => queue.add(key('Namespace', n.metadata.name)));
+    scimSecrets.on((_event, s) => {
+      if (s.metadata.namespace) queue.add(key('Namespace', s.metadata.namespace));
+    });
     const enqueueUsers = (ns: string) => {
       for (const u of users.inNamespace(ns)) queue.add(key('ManagedUser', ns, u.metadata.name));
     };
@@ -234,7 +264,14 @@ export class Operator {
   }
 
   private informerList(): InformerControl[] {
-    return [this.ctx.domains, this.ctx.users, this.ctx.profiles].flatMap((c) => c.informers as InformerControl[]);
+    const { domains, users, profiles, scimNamespaces, scimSecrets } = this.ctx;
+    return [
+      ...(domains.informers as InformerControl[]),
+      ...(users.informers as InformerControl[]),
+      ...(profiles.informers as InformerControl[]),
+      ...(scimNamespaces.informers as InformerControl[]),
+      ...(scimSecrets.informers as InformerControl[]),
+    ];
   }
 
   private async startServers(): Promise<void> {

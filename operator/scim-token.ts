@@ -4,8 +4,9 @@
 // only the token's sha256 into the SP config. Rotation: replace (or delete) the Secret; the next
 // render drops the old digest and the old token stops working.
 import { createHash, randomBytes } from 'node:crypto';
+// Types only: the operator process never loads @kubernetes/client-node (its generated APIs cost
+// tens of MiB of heap); ensureScimTokenSecret is for callers that already use it.
 import type { CoreV1Api, V1Namespace, V1Secret } from '@kubernetes/client-node';
-import { ApiException } from '@kubernetes/client-node';
 
 export const SCIM_TOKEN_SECRET_NAME = 'gatehouse-scim-token';
 export const SCIM_TOKEN_KEY = 'token';
@@ -48,6 +49,12 @@ export function newScimTokenSecret(namespace: string, random: (n: number) => Buf
   };
 }
 
+/** The HTTP status of client-node's ApiException (duck-typed, see the import above). */
+function apiCode(err: unknown): number | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
 /**
  * Reads the organization's token Secret, creating it when SCIM is enabled and it is absent.
  * Returns the Secret to render from (undefined when SCIM is off or the Secret is missing).
@@ -58,14 +65,14 @@ export async function ensureScimTokenSecret(core: CoreV1Api, namespace: V1Namesp
   try {
     return await core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace: name });
   } catch (err) {
-    if (!(err instanceof ApiException && err.code === 404)) throw err;
+    if (apiCode(err) !== 404) throw err;
   }
   if (!scimEnabled(namespace)) return undefined;
   try {
     return await core.createNamespacedSecret({ namespace: name, body: newScimTokenSecret(name) });
   } catch (err) {
     // Another replica created it first: use theirs.
-    if (err instanceof ApiException && err.code === 409) return core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace: name });
+    if (apiCode(err) === 409) return core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace: name });
     throw err;
   }
 }

@@ -12,10 +12,14 @@ import {
 } from '../../sp-server/config/schema.ts';
 import { FIELD_MANAGER, REFS, stableStringify, type Context, type ReconcileResult } from '../context.ts';
 import { isNotFound, resourcePath } from '../kube/client.ts';
+import { scimOfNamespace } from './scim-token.ts';
 import { verifiedDomainsOf } from './sso-profile.ts';
 
 export function renderConfig(ctx: Context): { json: string; hash: string; leftOut: string[] } {
-  const namespaces = new Set([...ctx.domains.namespaces(), ...ctx.profiles.namespaces()]);
+  // Organizations with SCIM on appear even before they have a profile or a verified domain:
+  // the SCIM endpoint authenticates against their entry.
+  const scimNamespaces = [...ctx.scimNamespaces.all()].map((n) => n.metadata.name);
+  const namespaces = new Set([...ctx.domains.namespaces(), ...ctx.profiles.namespaces(), ...scimNamespaces]);
   const organizations: RenderedOrganization[] = [];
   const leftOut: string[] = [];
   for (const ns of [...namespaces].sort()) {
@@ -24,8 +28,9 @@ export function renderConfig(ctx: Context): { json: string; hash: string; leftOu
       .flatMap((f) => (f?.ok ? [f.profile] : []))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
     const verifiedDomains = [...verifiedDomainsOf(ctx, ns)].sort();
-    if (profiles.length === 0 && verifiedDomains.length === 0) continue;
-    const org = renderedOrganization.safeParse({ namespace: ns, verifiedDomains, profiles });
+    const scim = scimOfNamespace(ctx, ns);
+    if (profiles.length === 0 && verifiedDomains.length === 0 && !scim) continue;
+    const org = renderedOrganization.safeParse({ namespace: ns, verifiedDomains, profiles, ...(scim ? { scim } : {}) });
     if (org.success) organizations.push(org.data);
     else {
       leftOut.push(ns);
@@ -38,7 +43,7 @@ export function renderConfig(ctx: Context): { json: string; hash: string; leftOu
 }
 
 export async function reconcileRenderedConfig(ctx: Context): Promise<ReconcileResult> {
-  if (!ctx.domains.synced || !ctx.profiles.synced || !ctx.users.synced) return { requeueAfterMs: 500 };
+  if (!ctx.domains.synced || !ctx.profiles.synced || !ctx.users.synced || !ctx.scimNamespaces.synced || !ctx.scimSecrets.synced) return { requeueAfterMs: 500 };
   // Right after start, wait until every profile was reconciled once: rendering earlier would
   // drop organizations from the live config.
   for (const p of ctx.profiles.all()) {

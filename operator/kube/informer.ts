@@ -29,6 +29,8 @@ export type InformerHandler<T> = (event: InformerEvent, obj: T, old?: T) => void
 export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
+  /** e.g. `metadata.name=gatehouse-scim-token`: RBAC may grant list/watch by resource name only with it. */
+  fieldSelector?: string;
   /** Relist this often; every cached object is re-delivered as 'resync'. */
   resyncMs?: number;
   pageSize?: number;
@@ -82,7 +84,7 @@ export class Informer<T extends KubeObject> implements InformerControl {
     this.client = client;
     this.ref = ref;
     this.options = options;
-    this.name = `${ref.plural}${ref.group ? '.' + ref.group : ''}${options.namespace ? ` in ${options.namespace}` : ''}`;
+    this.name = `${ref.plural}${ref.group ? '.' + ref.group : ''}${options.namespace ? ` in ${options.namespace}` : ''}${options.fieldSelector ? ` (${options.fieldSelector})` : ''}`;
     this.log = log.child({ informer: this.name });
   }
 
@@ -171,7 +173,7 @@ export class Informer<T extends KubeObject> implements InformerControl {
     let rv = '';
     do {
       const page = await this.client.call<ListResponse<T>>('GET', resourcePath(this.ref, this.options.namespace), {
-        query: { limit: this.options.pageSize ?? 500, continue: cont, labelSelector: this.options.labelSelector },
+        query: { limit: this.options.pageSize ?? 500, continue: cont, labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector },
         signal,
         verb: 'list',
         timeoutMs: 60_000,
@@ -216,6 +218,7 @@ export class Informer<T extends KubeObject> implements InformerControl {
           allowWatchBookmarks: true,
           timeoutSeconds: this.options.watchTimeoutSeconds ?? 300,
           labelSelector: this.options.labelSelector,
+          fieldSelector: this.options.fieldSelector,
         }, both);
         for await (const line of lines) {
           const ev = JSON.parse(line) as WatchEvent<T>;

@@ -2,7 +2,9 @@
 // `kubectl --as=system:serviceaccount:…` does) and makes the calls that component makes, with
 // the verbs, subresources, patch types and selectors the real process uses; calls outside its
 // job are refused with 403. The chart is then upgraded with JIT, SCIM and per-namespace
-// Secret access to show each option grants exactly what it says.
+// Secret access to show each option grants exactly what it says. SCIM tokens: the operator
+// watches namespaces (label sso.gatehouse.dev/scim=enabled) and creates the gatehouse-scim-token
+// Secrets; the sp-server never reads them (the digests travel in the rendered config).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +68,10 @@ const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 // client-node serializes a Date with three (400 "cannot parse"); send strings.
 const microTime = () => new Date().toISOString().replace(/Z$/, '000Z');
 const secret = (name: string, namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData: { k: 'v' } });
+const SCIM_LABEL = 'sso.gatehouse.dev/scim=enabled';
+const SCIM_SECRET = 'gatehouse-scim-token';
+const mg = (namespace: string) => ({ group: GROUP, version: VERSION, namespace, plural: 'managedgroups' });
+const group = (name: string) => ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedGroup', metadata: { name }, spec: { displayName: name, members: ['alice'] } });
 
 describe('chart RBAC, impersonating the ServiceAccounts', () => {
   let operator: Clients;
@@ -81,6 +87,9 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
     for (const [name, n] of [['app-db-password', orgA], ['gatehouse-scim-token', orgA], ['gatehouse-scim-token', orgB], ['app-db-password', ns]] as const) {
       await ok(['apply', '-f', '-'], JSON.stringify(secret(name, n)));
     }
+    // SCIM on for orgA (the operator watches by this label); one ManagedGroup there.
+    await ok(['label', 'namespace', orgA, SCIM_LABEL]);
+    await ok(['apply', '-f', '-'], JSON.stringify({ ...group('sales'), metadata: { name: 'sales', namespace: orgA } }));
     operator = clientsFor(operatorSA);
     sp = clientsFor(spServerSA);
   });
@@ -188,6 +197,28 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       await operator.leases.replaceNamespacedLease({ namespace: ns, name: 'gatehouse-operator', body: held });
     });
 
+    it('watches namespaces by the SCIM label, and the SCIM token Secrets by name in every namespace', async () => {
+      const list = await operator.core.listNamespace({ labelSelector: SCIM_LABEL });
+      // Other tests on this control plane label their own namespaces too.
+      const names = list.items.map((n) => n.metadata?.name);
+      expect(names).toContain(orgA);
+      expect(names).not.toContain(orgB);
+      expect(await firstWatchEvent(operator.kc, '/api/v1/namespaces', { labelSelector: SCIM_LABEL })).toBe('ADDED');
+      await operator.core.readNamespace({ name: orgA });
+      // The operator's informer: cluster-wide list+watch of Secrets, by name.
+      const secrets = await operator.core.listSecretForAllNamespaces({ fieldSelector: `metadata.name=${SCIM_SECRET}` });
+      expect(secrets.items.map((x) => x.metadata?.namespace).filter((n) => n === orgA || n === orgB || n === ns).sort()).toEqual([orgA, orgB]);
+      expect(secrets.items.every((x) => x.metadata?.name === SCIM_SECRET)).toBe(true);
+      expect(await firstWatchEvent(operator.kc, '/api/v1/secrets', { fieldSelector: `metadata.name=${SCIM_SECRET}` })).toBe('ADDED');
+    });
+
+    it('creates the SCIM token Secret when absent, and reads and updates it', async () => {
+      await ok(['delete', 'secret', '-n', orgB, SCIM_SECRET]);
+      await operator.core.createNamespacedSecret({ namespace: orgB, body: { metadata: { name: SCIM_SECRET, namespace: orgB }, stringData: { token: 't'.repeat(43) } } });
+      const created = await operator.core.readNamespacedSecret({ namespace: orgB, name: SCIM_SECRET });
+      await operator.core.replaceNamespacedSecret({ namespace: orgB, name: SCIM_SECRET, body: created });
+    });
+
     it('records Events next to the objects (core and events.k8s.io)', async () => {
       const involved = { apiVersion: `${GROUP}/${VERSION}`, kind: 'SSOProfile', name: 'okta', namespace: orgA };
       await operator.core.createNamespacedEvent({ namespace: orgA, body: { metadata: { name: 'okta.core', namespace: orgA }, involvedObject: involved, reason: 'Reconciled', message: 'm', type: 'Normal', count: 1, source: { component: 'gatehouse-operator' } } });
@@ -199,6 +230,9 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
     it('is refused what it does not do', async () => {
       const refused: [string, () => Promise<unknown>][] = [
         ['delete a namespace', () => operator.core.deleteNamespace({ name: orgB })],
+        ['label a namespace (turn SCIM on)', () => operator.core.patchNamespace({ name: orgB, body: { metadata: { labels: { 'sso.gatehouse.dev/scim': 'enabled' } } } }, mergePatch)],
+        ['create a namespace', () => operator.core.createNamespace({ body: { metadata: { name: 'rbac-org-new' } } })],
+        ['read ManagedGroups (it does not use them)', () => operator.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'managedgroups' })],
         ['delete an SSOProfile', () => operator.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'ssoprofiles', name: 'okta' })],
         ['create a ManagedUser', () => operator.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'managedusers', body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedUser', metadata: { name: 'mallory' }, spec: { email: 'mallory@acme.com' } } })],
         ['list pods', () => operator.core.listPodForAllNamespaces()],
@@ -216,6 +250,13 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       expect(list.items.length).toBeGreaterThan(0);
       expect(await firstWatchEvent(sp.kc, `/apis/${GROUP}/${VERSION}/managedusers`)).toBe('ADDED');
       await sp.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'managedusers', name: 'alice' });
+    });
+
+    it('reads and watches ManagedGroups (group names for role mapping at login)', async () => {
+      const list = (await sp.custom.listNamespacedCustomObject(mg(orgA))) as { items: { metadata: { name: string } }[] };
+      expect(list.items.map((g) => g.metadata.name)).toEqual(['sales']);
+      await sp.custom.getNamespacedCustomObject({ ...mg(orgA), name: 'sales' });
+      expect(await firstWatchEvent(sp.kc, `/apis/${GROUP}/${VERSION}/managedgroups`)).toBe('ADDED');
     });
 
     it('reads and watches the config Secret by name (fieldSelector)', async () => {
@@ -252,6 +293,11 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
         ['write ManagedUser status', () => sp.custom.patchNamespacedCustomObjectStatus({ ...mu, name: 'alice', body: { status: { observedGeneration: 9 } } }, mergePatch)],
         ['write SSOProfile spec', () => sp.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'ssoprofiles', name: 'okta', body: { spec: { signAuthnRequests: false } } }, mergePatch)],
         ['read SSOProfiles', () => sp.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'ssoprofiles' })],
+        ['create a ManagedGroup (SCIM off)', () => sp.custom.createNamespacedCustomObject({ ...mg(orgA), body: group('mallory') })],
+        ['change a ManagedGroup (SCIM off)', () => sp.custom.patchNamespacedCustomObject({ ...mg(orgA), name: 'sales', body: { spec: { members: [] } } }, mergePatch)],
+        ['delete a ManagedGroup (SCIM off)', () => sp.custom.deleteNamespacedCustomObject({ ...mg(orgA), name: 'sales' })],
+        ['read VerifiedDomains (SCIM off)', () => sp.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains' })],
+        ['read namespaces', () => sp.core.listNamespace()],
         ['record Events', () => sp.core.createNamespacedEvent({ namespace: orgA, body: { metadata: { name: 'x' }, involvedObject: {} } })],
       ];
       for (const [what, call] of refused) expect([what, await statusOf(call())]).toEqual([what, 403]);
@@ -270,11 +316,25 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       expect(await statusOf(sp.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-scim-token' }))).toBe(403);
     });
 
-    it('scim.enabled: ManagedUser writes and the gatehouse-scim-token Secrets, no other Secret', async () => {
+    it('scim.enabled: ManagedUser and ManagedGroup writes, VerifiedDomain reads, still no Secret', async () => {
       await install('spServer.jitProvisioning=true', 'scim.enabled=true');
       const mu = { group: GROUP, version: VERSION, namespace: orgA, plural: 'managedusers' };
-      await eventually(() => sp.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-scim-token' }));
-      await sp.core.readNamespacedSecret({ namespace: orgB, name: 'gatehouse-scim-token' });
+      // Groups: the verbs the SCIM plugin uses (create, conditional replace, merge patch, delete).
+      await eventually(() => sp.custom.createNamespacedCustomObject({ ...mg(orgA), body: group('scim-group') }));
+      const g = (await sp.custom.getNamespacedCustomObject({ ...mg(orgA), name: 'scim-group' })) as { spec: { members: string[] } };
+      g.spec.members = [];
+      await sp.custom.replaceNamespacedCustomObject({ ...mg(orgA), name: 'scim-group', body: g });
+      await sp.custom.patchNamespacedCustomObject({ ...mg(orgA), name: 'scim-group', body: { spec: { externalId: 'x-1' } } }, mergePatch);
+      await sp.custom.deleteNamespacedCustomObject({ ...mg(orgA), name: 'scim-group' });
+      // Domains: userName must be in a Verified one.
+      const vds = (await sp.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains' })) as { items: unknown[] };
+      expect(vds.items.length).toBeGreaterThan(0);
+      await sp.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains', name: 'acme-com' });
+      expect(await firstWatchEvent(sp.kc, `/apis/${GROUP}/${VERSION}/verifieddomains`)).toBe('ADDED');
+      expect(await statusOf(sp.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains', name: 'acme-com', body: { metadata: { labels: { x: 'y' } } } }, mergePatch))).toBe(403);
+      expect(await statusOf(sp.custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains', name: 'acme-com', body: { status: { observedGeneration: 9 } } }, mergePatch))).toBe(403);
+      // Tokens reach it as digests in the rendered config: the Secrets themselves stay closed.
+      expect(await statusOf(sp.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-scim-token' }))).toBe(403);
       expect(await statusOf(sp.core.readNamespacedSecret({ namespace: orgA, name: 'app-db-password' }))).toBe(403);
       expect(await statusOf(sp.core.listNamespacedSecret({ namespace: orgA }))).toBe(403);
       await sp.custom.patchNamespacedCustomObject({ ...mu, name: 'jit-user', body: { spec: { active: false } } }, mergePatch);
@@ -297,8 +357,17 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       expect(await statusOf(operator.core.readNamespacedSecret({ namespace: ns, name: 'app-db-password' }))).toBe(403);
       expect(await statusOf(operator.core.deleteNamespacedSecret({ namespace: ns, name: configSecret }))).toBe(403);
       expect(await statusOf(operator.core.listNamespacedSecret({ namespace: ns }))).toBe(403);
-      await sp.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-scim-token' });
-      await eventually(async () => expect(await statusOf(sp.core.readNamespacedSecret({ namespace: orgB, name: 'gatehouse-scim-token' }))).toBe(403));
+      // Namespaces only by name, only the listed ones (the operator's per-namespace informer).
+      const listed = await operator.core.listNamespace({ fieldSelector: `metadata.name=${orgA}`, labelSelector: SCIM_LABEL });
+      expect(listed.items.map((n) => n.metadata?.name)).toEqual([orgA]);
+      expect(await firstWatchEvent(operator.kc, '/api/v1/namespaces', { fieldSelector: `metadata.name=${orgA}`, labelSelector: SCIM_LABEL })).toBe('ADDED');
+      await operator.core.readNamespace({ name: orgA });
+      expect(await statusOf(operator.core.readNamespace({ name: orgB }))).toBe(403);
+      expect(await statusOf(operator.core.listNamespace({ labelSelector: SCIM_LABEL }))).toBe(403);
+      // Token Secrets by name in the listed organization, not cluster-wide.
+      await operator.core.listNamespacedSecret({ namespace: orgA, fieldSelector: `metadata.name=${SCIM_SECRET}` });
+      expect(await statusOf(operator.core.listSecretForAllNamespaces({ fieldSelector: `metadata.name=${SCIM_SECRET}` }))).toBe(403);
+      expect(await statusOf(sp.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-scim-token' }))).toBe(403);
     });
   });
 });

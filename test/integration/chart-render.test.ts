@@ -118,6 +118,7 @@ describe('helm template, default values', () => {
     const objs = await render();
     expect(rules(find(objs, 'ClusterRole', 'gatehouse-sp-server'))).toEqual([
       { apiGroups: ['sso.gatehouse.dev'], resources: ['managedusers'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['sso.gatehouse.dev'], resources: ['managedgroups'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['sso.gatehouse.dev'], resources: ['ssoprofiles/status'], verbs: ['patch'] },
     ]);
     expect(rules(find(objs, 'Role', 'gatehouse-sp-server'))).toEqual([
@@ -154,14 +155,24 @@ describe('helm template, options', () => {
     expect(args(objs, 'gatehouse-sp-server')).not.toContain('--scim');
   });
 
-  it('SCIM adds ManagedUser writes and get on the gatehouse-scim-token Secrets', async () => {
+  it('SCIM adds ManagedUser and ManagedGroup writes and VerifiedDomain reads, no Secret access', async () => {
     const objs = await render({ scim: { enabled: true } });
-    expect(rules(find(objs, 'ClusterRole', 'gatehouse-sp-server'))[0]?.verbs).toEqual(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete']);
-    expect(rules(find(objs, 'ClusterRole', 'gatehouse-sp-server-scim'))).toEqual([
-      { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-scim-token'], verbs: ['get'] },
+    const all = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'];
+    expect(rules(find(objs, 'ClusterRole', 'gatehouse-sp-server'))).toEqual([
+      { apiGroups: ['sso.gatehouse.dev'], resources: ['managedusers'], verbs: all },
+      { apiGroups: ['sso.gatehouse.dev'], resources: ['managedgroups'], verbs: all },
+      { apiGroups: ['sso.gatehouse.dev'], resources: ['verifieddomains'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['sso.gatehouse.dev'], resources: ['ssoprofiles/status'], verbs: ['patch'] },
     ]);
-    find(objs, 'ClusterRoleBinding', 'gatehouse-sp-server-scim');
+    // The token digests travel in the rendered config: no organization Secret for the sp-server.
+    expect(objs.filter((o) => o.metadata.name.startsWith('gatehouse-sp-server-scim'))).toEqual([]);
     expect(args(objs, 'gatehouse-sp-server')).toContain('--scim');
+  });
+
+  it('the operator watches namespaces (the SCIM label) cluster-wide by default', async () => {
+    const objs = await render();
+    expect(rules(find(objs, 'ClusterRole', 'gatehouse-operator'))).toContainEqual({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] });
+    expect(args(objs, 'gatehouse-operator').some((a) => a.startsWith('--watch-namespaces'))).toBe(false);
   });
 
   it('organization namespaces listed: RoleBindings there instead of cluster-wide Secret access', async () => {
@@ -170,10 +181,11 @@ describe('helm template, options', () => {
     const bindings = objs.filter((o) => o.kind === 'RoleBinding' && o.metadata.namespace !== 'gatehouse-system');
     expect(bindings.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
       'acme/gatehouse-operator-organization',
-      'acme/gatehouse-sp-server-scim',
       'globex/gatehouse-operator-organization',
-      'globex/gatehouse-sp-server-scim',
     ]);
+    // The operator watches exactly those organizations, and may read only those namespaces.
+    expect(args(objs, 'gatehouse-operator')).toContain('--watch-namespaces=acme,globex');
+    expect(rules(find(objs, 'ClusterRole', 'gatehouse-operator'))).toContainEqual({ apiGroups: [''], resources: ['namespaces'], resourceNames: ['acme', 'globex'], verbs: ['get', 'list', 'watch'] });
   });
 
   it('ingress on the host of publicURL, with TLS', async () => {

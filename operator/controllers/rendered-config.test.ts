@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { ManagedUser, SSOProfile, VerifiedDomain } from '../../crds/api/index.ts';
+import { spConfig } from '../../sp-server/config/schema.ts';
+import { KindCache, type Context, type NamespaceObject, type SecretObject } from '../context.ts';
+import type { Informer, InformerHandler, KubeObject } from '../kube/informer.ts';
+import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME } from '../scim-token.ts';
+import { renderConfig } from './rendered-config.ts';
+
+/** A KindCache fed by hand: one stand-in informer whose handlers receive 'add' events. */
+function cache<T extends KubeObject>(objects: T[]): KindCache<T> {
+  const handlers: InformerHandler<T>[] = [];
+  const fake = { on: (h: InformerHandler<T>) => handlers.push(h), hasSynced: true } as unknown as Informer<T>;
+  const c = new KindCache<T>([fake]);
+  for (const o of objects) for (const h of handlers) h('add', o);
+  return c;
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const token = (t: string): SecretObject => ({ metadata: { name: SCIM_TOKEN_SECRET_NAME, namespace: '' }, data: { token: Buffer.from(t).toString('base64') } });
+const scimNs = (name: string): NamespaceObject => ({ metadata: { name, labels: { [SCIM_ENABLED_LABEL]: 'enabled' } } });
+
+function ctxWith(namespaces: NamespaceObject[], secrets: SecretObject[], domains: VerifiedDomain[] = []): Context {
+  return {
+    log: pino({ level: 'silent' }),
+    domains: cache(domains),
+    users: cache<ManagedUser>([]),
+    profiles: cache<SSOProfile>([]),
+    scimNamespaces: cache(namespaces),
+    scimSecrets: cache(secrets),
+    fragments: new Map(),
+  } as unknown as Context;
+}
+
+const verifiedDomain = (namespace: string, domain: string): VerifiedDomain =>
+  ({ metadata: { name: domain.replaceAll('.', '-'), namespace }, spec: { domain }, status: { conditions: [{ type: 'Verified', status: 'True', reason: 'Verified', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] } }) as unknown as VerifiedDomain;
+
+describe('renderConfig with SCIM', () => {
+  it('renders SCIM-only organizations with the digest of their token, sorted, nothing for unlabelled ones', () => {
+    const a = 'a'.repeat(43);
+    const b = 'b'.repeat(43);
+    const ctx = ctxWith(
+      [scimNs('zeta'), scimNs('alpha'), scimNs('pending')],
+      [
+        { ...token(a), metadata: { name: SCIM_TOKEN_SECRET_NAME, namespace: 'zeta' } },
+        { ...token(b), metadata: { name: SCIM_TOKEN_SECRET_NAME, namespace: 'alpha' } },
+        // A token Secret in a namespace without the label is not rendered.
+        { ...token('c'.repeat(43)), metadata: { name: SCIM_TOKEN_SECRET_NAME, namespace: 'unlabelled' } },
+      ],
+      [verifiedDomain('zeta', 'zeta.example'), verifiedDomain('domains-only', 'd.example')],
+    );
+    const { json } = renderConfig(ctx);
+    const doc = spConfig.parse(JSON.parse(json));
+    expect(doc.organizations).toEqual([
+      { namespace: 'alpha', verifiedDomains: [], profiles: [], scim: { tokenSHA256: [sha256(b)] } },
+      { namespace: 'domains-only', verifiedDomains: ['d.example'], profiles: [] },
+      // Labelled, Secret not created yet: the entry exists and accepts no token.
+      { namespace: 'pending', verifiedDomains: [], profiles: [], scim: { tokenSHA256: [] } },
+      { namespace: 'zeta', verifiedDomains: ['zeta.example'], profiles: [], scim: { tokenSHA256: [sha256(a)] } },
+    ]);
+    expect(json).not.toContain(a);
+    expect(json).not.toContain(b);
+  });
+
+  it('gives equal bytes for equal input whatever the cache order', () => {
+    const secrets = ['x', 'y'].map((ns) => ({ ...token(ns.repeat(40)), metadata: { name: SCIM_TOKEN_SECRET_NAME, namespace: ns } }));
+    const one = renderConfig(ctxWith([scimNs('x'), scimNs('y')], secrets));
+    const two = renderConfig(ctxWith([scimNs('y'), scimNs('x')], [...secrets].reverse()));
+    expect(two.json).toBe(one.json);
+    expect(two.hash).toBe(one.hash);
+  });
+});
