@@ -96,7 +96,14 @@ export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opt
 
   // SCIM speaks JSON only: text/plain (parsed by fastify by default) is a 415 here.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/scim+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  const parseJSON = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string' }, (req, body, done) => {
+    // Entra ID's provisioning sends DELETE with a JSON content type and no body; a body-less GET
+    // or DELETE carries nothing to parse. Writes still need a body (invalidSyntax otherwise).
+    if (body === '' && (req.method === 'DELETE' || req.method === 'GET')) return done(null, undefined);
+    return parseJSON(req, typeof body === 'string' ? body : body.toString('utf8'), done);
+  });
 
   const baseURL = (req: FastifyRequest<{ Params: Params }>) => `${req.protocol}://${req.host}${prefix}/${req.params.namespace}`;
   const ifMatch = (req: FastifyRequest) => (typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined);
