@@ -56,6 +56,8 @@ export class ControlPlane implements ControlPlaneInfo {
   readonly workDir: string;
   readonly binDir: string;
   private readonly processes: ChildProcess[] = [];
+  private apiServerArgs: string[] = [];
+  private adminToken = '';
   private readonly ownsWorkDir: boolean;
   private stopping = false;
 
@@ -84,7 +86,7 @@ export class ControlPlane implements ControlPlaneInfo {
   }
 
   private spawnLogged(name: string, args: string[]): ChildProcess {
-    const log = createWriteStream(join(this.workDir, `${name}.log`));
+    const log = createWriteStream(join(this.workDir, `${name}.log`), { flags: 'a' });
     const child = spawn(join(this.binDir, name), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
@@ -117,7 +119,8 @@ export class ControlPlane implements ControlPlaneInfo {
     const adminToken = randomBytes(24).toString('hex');
     writeFileSync(join(dir, 'tokens.csv'), `${adminToken},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
 
-    this.spawnLogged('kube-apiserver', [
+    this.adminToken = adminToken;
+    this.apiServerArgs = [
       `--etcd-servers=${etcdURL}`,
       `--secure-port=${apiPort}`,
       '--bind-address=127.0.0.1',
@@ -134,7 +137,8 @@ export class ControlPlane implements ControlPlaneInfo {
       '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=false',
       '--v=1',
-    ]);
+    ];
+    this.spawnLogged('kube-apiserver', this.apiServerArgs);
 
     await this.waitReady(adminToken, timeoutMs);
     const ca = readFileSync(join(dir, 'certs', 'apiserver.crt'));
@@ -172,6 +176,24 @@ export class ControlPlane implements ControlPlaneInfo {
     } catch {
       return '(no log)';
     }
+  }
+
+  /**
+   * Stops kube-apiserver and starts it again on the same port with the same etcd, the way an
+   * upgrade or a crash does to every client's watches. Resolves once /readyz answers again.
+   */
+  async restartApiServer(): Promise<void> {
+    const old = this.processes.find((p) => p.spawnfile.endsWith('kube-apiserver') && p.exitCode === null && p.signalCode === null);
+    if (old) {
+      const exited = new Promise<void>((r) => old.once('exit', () => r()));
+      this.stopping = true;
+      old.kill('SIGTERM');
+      await exited;
+      this.stopping = false;
+      this.processes.splice(this.processes.indexOf(old), 1);
+    }
+    this.spawnLogged('kube-apiserver', this.apiServerArgs);
+    await this.waitReady(this.adminToken, 90_000);
   }
 
   kubeConfig(): KubeConfig {
