@@ -64,6 +64,15 @@ describe('SP-initiated login with PKCE', () => {
     expect(claims.amr).toEqual(['ext']);
     const info = await oidc.fetchUserInfo(app.config, tokens.access_token, claims.sub);
     expect(info).toMatchObject({ email: 'alice@acme.test', org: 'acme', roles: ['admin'] });
+    // Deprovisioned after the login: userinfo refuses the still-unexpired access token.
+    const alice = t.users.users.find((u) => u.email === 'alice@acme.test')!;
+    alice.active = false;
+    try {
+      const res = await fetch(`${t.base}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      expect(res.status).toBe(401);
+    } finally {
+      alice.active = true;
+    }
 
     // The same assertion again: refused as a replay.
     const again = await browserPostForm(acs(t), { SAMLResponse: saml.base64 }, jar);

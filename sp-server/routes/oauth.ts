@@ -193,6 +193,9 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
     if (!token) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'invalid_token' });
     try {
       const { payload } = await jwtVerify(token, jwks, { issuer: gh.issuer, audience: `${gh.issuer}/userinfo`, typ: 'at+jwt', algorithms: [gh.signingKey.alg] });
+      // A user deprovisioned since the token was issued gets nothing more.
+      const user = typeof payload.email === 'string' ? gh.users.byEmail(payload.email).find((u) => u.namespace === payload.org) : undefined;
+      if (!user || !user.active) return deny('the user is no longer active');
       return reply.header('cache-control', 'no-store').send({
         sub: payload.sub,
         email: payload.email,
