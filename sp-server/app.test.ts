@@ -131,6 +131,16 @@ describe('SP-initiated login with PKCE', () => {
     expect(new URL((await browserGet(none, new CookieJar())).headers.get('location') as string).searchParams.get('error')).toBe('invalid_request');
   });
 
+  it('asks the IdP to authenticate again for prompt=login', async () => {
+    const started = await buildAuthorize(app, 'alice@acme.test');
+    const url = new URL(started.authorizeURL);
+    url.searchParams.set('prompt', 'login');
+    const forced = readAuthnRequest((await browserGet(url, new CookieJar())).headers.get('location') as string).xml;
+    expect(forced).toContain('ForceAuthn="true"');
+    const normal = readAuthnRequest((await browserGet(started.authorizeURL, new CookieJar())).headers.get('location') as string).xml;
+    expect(normal).not.toContain('ForceAuthn');
+  });
+
   it('shows an email-first page without login_hint', async () => {
     const started = await buildAuthorize(app);
     const res = await browserGet(started.authorizeURL, new CookieJar());

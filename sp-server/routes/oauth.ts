@@ -24,6 +24,7 @@ const authorizeQuery = z.object({
   code_challenge_method: z.string().max(32).optional(),
   login_hint: z.string().max(320).optional(),
   prompt: z.string().max(64).optional(),
+  max_age: z.string().max(16).optional(),
 });
 
 const tokenBody = z.object({
@@ -98,6 +99,7 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
       codeChallenge: q.code_challenge,
       ...(q.state !== undefined ? { state: q.state } : {}),
       ...(q.nonce !== undefined ? { nonce: q.nonce } : {}),
+      ...(q.prompt?.split(' ').includes('login') || q.max_age === '0' ? { forceAuthn: true } : {}),
     };
 
     if (!q.login_hint) {
