@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig, parseDuration } from './config.ts';
+
+describe('operator configuration', () => {
+  it('parses Go-style durations and refuses junk', () => {
+    expect(parseDuration('720h')).toBe(720 * 3_600_000);
+    expect(parseDuration('1h30m')).toBe(90 * 60_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(() => parseDuration('10 minutes')).toThrow(/invalid duration/);
+  });
+
+  it('reads flags, with environment fallbacks and defaults', () => {
+    const c = loadConfig(
+      ['--namespace=gatehouse', '--sp-public-url', 'https://sso.example.com/', '--leader-elect', '--dns-servers=127.0.0.1:5353,10.0.0.1:53'],
+      { GATEHOUSE_CERTIFICATE_EXPIRY_WARNING: '48h' },
+    );
+    expect(c.namespace).toBe('gatehouse');
+    expect(c.spPublicUrl).toBe('https://sso.example.com');
+    expect(c.leaderElect).toBe(true);
+    expect(c.dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.1:53']);
+    expect(c.certificateExpiryWarning).toBe(48 * 3_600_000);
+    expect(c.configSecret).toBe('gatehouse-sp-config');
+    expect(c.leaseDuration).toBe(15_000);
+    expect(c.allowPrivateMetadataUrls).toBe(false);
+  });
+
+  it('refuses unknown flags and missing required settings', () => {
+    expect(() => loadConfig(['--nope=1'], {})).toThrow(/unknown flag --nope/);
+    expect(() => loadConfig(['--namespace=x'], {})).toThrow(/spPublicUrl/);
+  });
+});

@@ -1,0 +1,134 @@
+// What every reconciler gets: the caches, the API client, the queue and the settings.
+import type { Resolver } from 'node:dns/promises';
+import type { Logger } from 'pino';
+import type { ManagedUser, SSOProfile, VerifiedDomain } from '../crds/api/index.ts';
+import { API_VERSION, GROUP, VERSION } from '../crds/api/index.ts';
+import type { RenderedProfile } from '../sp-server/config/schema.ts';
+import type { OperatorConfig } from './config.ts';
+import type { EventRecorder } from './events.ts';
+import type { MetadataCache } from './idp/fetcher.ts';
+import { resourcePath, type KubeClient, type ResourceRef } from './kube/client.ts';
+import { Informer, type InformerHandler, type KubeObject } from './kube/informer.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import type { SPKeyPair } from './sp-keys.ts';
+
+export const FIELD_MANAGER = 'gatehouse-operator';
+
+export const REFS = {
+  VerifiedDomain: { group: GROUP, version: VERSION, plural: 'verifieddomains' },
+  ManagedUser: { group: GROUP, version: VERSION, plural: 'managedusers' },
+  SSOProfile: { group: GROUP, version: VERSION, plural: 'ssoprofiles' },
+  Secret: { group: '', version: 'v1', plural: 'secrets' },
+  Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' },
+  Event: { group: '', version: 'v1', plural: 'events' },
+} satisfies Record<string, ResourceRef>;
+
+export type Kind = 'VerifiedDomain' | 'ManagedUser' | 'SSOProfile';
+
+/** One kind's cache over one or several informers (one per watched namespace), indexed by namespace. */
+export class KindCache<T extends KubeObject> {
+  readonly informers: Informer<T>[];
+  private readonly byNamespace = new Map<string, Map<string, T>>();
+
+  constructor(informers: Informer<T>[]) {
+    this.informers = informers;
+    for (const inf of informers) {
+      inf.on((event, obj) => {
+        const ns = obj.metadata.namespace ?? '';
+        if (event === 'delete') {
+          const m = this.byNamespace.get(ns);
+          m?.delete(obj.metadata.name);
+          if (m?.size === 0) this.byNamespace.delete(ns);
+        } else {
+          let m = this.byNamespace.get(ns);
+          if (!m) this.byNamespace.set(ns, (m = new Map()));
+          m.set(obj.metadata.name, obj);
+        }
+      });
+    }
+  }
+
+  on(handler: InformerHandler<T>): void {
+    for (const inf of this.informers) inf.on(handler);
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.byNamespace.get(namespace)?.get(name);
+  }
+
+  inNamespace(namespace: string): IterableIterator<T> | T[] {
+    return this.byNamespace.get(namespace)?.values() ?? [];
+  }
+
+  namespaces(): string[] {
+    return [...this.byNamespace.keys()];
+  }
+
+  *all(): Generator<T> {
+    for (const m of this.byNamespace.values()) yield* m.values();
+  }
+
+  get synced(): boolean {
+    return this.informers.every((i) => i.hasSynced);
+  }
+}
+
+export type Fragment = { ok: true; profile: RenderedProfile } | { ok: false; reason: string };
+
+export interface Enqueuer {
+  add(key: string): void;
+  addAfter(key: string, delayMs: number): void;
+}
+
+export interface Context {
+  config: OperatorConfig;
+  client: KubeClient;
+  log: Logger;
+  metrics: OperatorMetrics;
+  queue: Enqueuer;
+  events: EventRecorder;
+  resolver: Resolver;
+  metadata: MetadataCache;
+  domains: KindCache<VerifiedDomain>;
+  users: KindCache<ManagedUser>;
+  profiles: KindCache<SSOProfile>;
+  /** Per-profile pieces of the rendered config, by namespace/name. */
+  fragments: Map<string, Fragment>;
+  /** SP key pairs and test tokens, by profile UID. */
+  spKeys: Map<string, { pair: SPKeyPair; testToken?: string; testEmail?: string }>;
+  /** In-memory DNS re-check attempt counts, by VerifiedDomain UID. */
+  dnsAttempts: Map<string, number>;
+}
+
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+/** Server-side apply of the status subresource, owning exactly the fields in `status`. */
+export async function applyStatus(ctx: Context, kind: Kind, namespace: string, name: string, status: unknown): Promise<void> {
+  await ctx.client.apply(resourcePath(REFS[kind], namespace, name), { apiVersion: API_VERSION, kind, metadata: { name, namespace }, status }, FIELD_MANAGER, {
+    subresource: 'status',
+    force: true,
+    // The watch delivers the result; parsing it here would only make garbage.
+    discardBody: true,
+  });
+}
+
+/** JSON with sorted keys: equal input gives equal bytes. */
+export function stableStringify(value: unknown, indent?: number): string {
+  const sort = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(sort);
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const k of Object.keys(v as object).sort()) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x !== undefined) out[k] = sort(x);
+      }
+      return out;
+    }
+    return v;
+  };
+  return JSON.stringify(sort(value), null, indent);
+}
+
+export const key = (kind: Kind | 'Config', namespace = '', name = ''): string => (kind === 'Config' ? 'Config' : `${kind}/${namespace}/${name}`);

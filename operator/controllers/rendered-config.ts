@@ -1,0 +1,77 @@
+// The rendered SP config: one Secret in Gatehouse's namespace with every organization's valid
+// profiles, deterministic bytes and their sha256. Never written with an invalid document.
+import { createHash } from 'node:crypto';
+import {
+  renderedOrganization,
+  SP_CONFIG_FORMAT_VERSION,
+  SP_CONFIG_HASH_ANNOTATION,
+  SP_CONFIG_LABEL,
+  SP_CONFIG_SECRET_KEY,
+  spConfig,
+  type RenderedOrganization,
+} from '../../sp-server/config/schema.ts';
+import { FIELD_MANAGER, REFS, stableStringify, type Context, type ReconcileResult } from '../context.ts';
+import { isNotFound, resourcePath } from '../kube/client.ts';
+import { verifiedDomainsOf } from './sso-profile.ts';
+
+export function renderConfig(ctx: Context): { json: string; hash: string; leftOut: string[] } {
+  const namespaces = new Set([...ctx.domains.namespaces(), ...ctx.profiles.namespaces()]);
+  const organizations: RenderedOrganization[] = [];
+  const leftOut: string[] = [];
+  for (const ns of [...namespaces].sort()) {
+    const profiles = [...ctx.profiles.inNamespace(ns)]
+      .map((p) => ctx.fragments.get(`${ns}/${p.metadata.name}`))
+      .flatMap((f) => (f?.ok ? [f.profile] : []))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const verifiedDomains = [...verifiedDomainsOf(ctx, ns)].sort();
+    if (profiles.length === 0 && verifiedDomains.length === 0) continue;
+    const org = renderedOrganization.safeParse({ namespace: ns, verifiedDomains, profiles });
+    if (org.success) organizations.push(org.data);
+    else {
+      leftOut.push(ns);
+      ctx.log.error({ namespace: ns, issues: org.error.issues.slice(0, 5) }, 'organization left out of the SP config: invalid');
+    }
+  }
+  const doc = spConfig.parse({ formatVersion: SP_CONFIG_FORMAT_VERSION, organizations });
+  const json = stableStringify(doc, 2) + '\n';
+  return { json, hash: createHash('sha256').update(json).digest('hex'), leftOut };
+}
+
+export async function reconcileRenderedConfig(ctx: Context): Promise<ReconcileResult> {
+  if (!ctx.domains.synced || !ctx.profiles.synced || !ctx.users.synced) return { requeueAfterMs: 500 };
+  // Right after start, wait until every profile was reconciled once: rendering earlier would
+  // drop organizations from the live config.
+  for (const p of ctx.profiles.all()) {
+    if (!ctx.fragments.has(`${p.metadata.namespace}/${p.metadata.name}`)) return { requeueAfterMs: 500 };
+  }
+  const { json, hash } = renderConfig(ctx);
+  const ns = ctx.config.namespace;
+  const path = resourcePath(REFS.Secret, ns, ctx.config.configSecret);
+  let existing: { metadata: { resourceVersion?: string; annotations?: Record<string, string> } } | undefined;
+  try {
+    existing = await ctx.client.call('GET', path);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  if (existing?.metadata.annotations?.[SP_CONFIG_HASH_ANNOTATION] === hash) {
+    return {};
+  }
+  const body = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: ctx.config.configSecret,
+      namespace: ns,
+      labels: { [SP_CONFIG_LABEL]: 'true', 'app.kubernetes.io/managed-by': FIELD_MANAGER },
+      annotations: { [SP_CONFIG_HASH_ANNOTATION]: hash },
+      ...(existing?.metadata.resourceVersion ? { resourceVersion: existing.metadata.resourceVersion } : {}),
+    },
+    data: { [SP_CONFIG_SECRET_KEY]: Buffer.from(json).toString('base64') },
+  };
+  if (existing) await ctx.client.call('PUT', path, { body });
+  else await ctx.client.call('POST', resourcePath(REFS.Secret, ns), { body });
+  ctx.metrics.configRenders.inc();
+  ctx.log.info({ hash, bytes: json.length }, 'rendered SP config written');
+  return {};
+}

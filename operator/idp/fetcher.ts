@@ -1,0 +1,208 @@
+// Fetches IdP metadata URLs: bounded time and size, conditional requests, a refusal to talk to
+// loopback, link-local or private addresses (SSRF) unless explicitly allowed, the last good copy
+// kept when a refresh fails, and periodic refresh that re-drives reconciliation on change.
+import { lookup as dnsLookup } from 'node:dns';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import type { Logger } from 'pino';
+
+const blocked = new BlockList();
+for (const [net, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) blocked.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]] as const) blocked.addSubnet(net, prefix, 'ipv6');
+
+/** True for addresses a metadata fetch must not reach unless private URLs are allowed. */
+export function isPrivateAddress(address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return blocked.check(mapped[1] as string, 'ipv4');
+  const family = isIP(address);
+  if (family === 0) return true;
+  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+export class MetadataFetchError extends Error {
+  readonly code: 'Refused' | 'Timeout' | 'TooLarge' | 'HTTPError' | 'NetworkError';
+  constructor(code: MetadataFetchError['code'], message: string) {
+    super(message);
+    this.name = 'MetadataFetchError';
+    this.code = code;
+  }
+}
+
+export interface FetchOptions {
+  timeoutMs: number;
+  maxBytes: number;
+  allowPrivate: boolean;
+  etag?: string;
+  lastModified?: string;
+}
+
+export type FetchResult = { notModified: true } | { notModified: false; body: string; etag?: string; lastModified?: string };
+
+export async function fetchMetadata(url: string, o: FetchOptions): Promise<FetchResult> {
+  const u = new URL(url);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new MetadataFetchError('Refused', `metadata URL scheme ${u.protocol} is not http(s)`);
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (!o.allowPrivate && isIP(host) && isPrivateAddress(host)) {
+    throw new MetadataFetchError('Refused', `metadata URL host ${host} is a loopback, link-local or private address`);
+  }
+  // The address is checked at connect time, after resolution, so DNS cannot point elsewhere later.
+  const lookup: LookupFunction = (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = addresses as unknown as { address: string; family: number }[];
+      const bad = list.find((a) => isPrivateAddress(a.address));
+      if (!o.allowPrivate && bad) {
+        return callback(new MetadataFetchError('Refused', `metadata URL host ${hostname} resolves to ${bad.address}, a loopback, link-local or private address`), '', 0);
+      }
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
+      const first = list[0];
+      if (!first) return callback(new Error(`no address for ${hostname}`), '', 0);
+      callback(null, first.address, first.family);
+    });
+  };
+  const headers: Record<string, string> = { accept: 'application/samlmetadata+xml, application/xml, text/xml', 'user-agent': 'gatehouse-operator' };
+  if (o.etag) headers['if-none-match'] = o.etag;
+  if (o.lastModified) headers['if-modified-since'] = o.lastModified;
+  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<FetchResult>((resolve, reject) => {
+    const req = send(u, { method: 'GET', headers, lookup, timeout: o.timeoutMs }, (res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      if (status === 304) {
+        res.resume();
+        return resolve({ notModified: true });
+      }
+      if (status !== 200) {
+        res.resume();
+        return reject(new MetadataFetchError('HTTPError', `metadata URL answered HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`));
+      }
+      const declared = Number(res.headers['content-length'] ?? '0');
+      if (declared > o.maxBytes) {
+        res.destroy();
+        return reject(new MetadataFetchError('TooLarge', `metadata is larger than ${o.maxBytes} bytes`));
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > o.maxBytes) {
+          res.destroy();
+          reject(new MetadataFetchError('TooLarge', `metadata is larger than ${o.maxBytes} bytes`));
+        } else chunks.push(c);
+      });
+      res.on('end', () => {
+        const etag = typeof res.headers.etag === 'string' ? res.headers.etag : undefined;
+        const lastModified = typeof res.headers['last-modified'] === 'string' ? res.headers['last-modified'] : undefined;
+        resolve({ notModified: false, body: Buffer.concat(chunks).toString('utf8'), etag, lastModified });
+      });
+      res.on('error', (err) => reject(new MetadataFetchError('NetworkError', err.message)));
+    });
+    const hardTimeout = setTimeout(() => req.destroy(new MetadataFetchError('Timeout', `metadata fetch took longer than ${o.timeoutMs} ms`)), o.timeoutMs);
+    req.on('timeout', () => req.destroy(new MetadataFetchError('Timeout', `metadata fetch took longer than ${o.timeoutMs} ms`)));
+    req.on('error', (err) => reject(err instanceof MetadataFetchError ? err : new MetadataFetchError('NetworkError', err.message)));
+    req.on('close', () => clearTimeout(hardTimeout));
+    req.end();
+  });
+}
+
+export interface MetadataState {
+  url: string;
+  /** The last good document; kept when a refresh fails. */
+  xml?: string;
+  fetchedAt?: Date;
+  etag?: string;
+  lastModified?: string;
+  lastError?: string;
+  lastErrorAt?: Date;
+  inFlight: boolean;
+}
+
+interface Entry extends MetadataState {
+  refreshMs: number;
+  failures: number;
+  timer?: NodeJS.Timeout;
+}
+
+/** Keeps one metadata document per profile key and refreshes it in the background. */
+export class MetadataCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly options: Omit<FetchOptions, 'etag' | 'lastModified'>;
+  private readonly onChange: (key: string) => void;
+  private readonly onResult: (result: string) => void;
+  private readonly log: Logger;
+
+  constructor(options: Omit<FetchOptions, 'etag' | 'lastModified'>, onChange: (key: string) => void, onResult: (result: string) => void, log: Logger) {
+    this.options = options;
+    this.onChange = onChange;
+    this.onResult = onResult;
+    this.log = log;
+  }
+
+  /** The current state for the key, starting or re-targeting the fetch loop as needed. */
+  get(key: string, url: string, refreshMs: number): MetadataState {
+    let e = this.entries.get(key);
+    if (e && e.url !== url) {
+      this.forget(key);
+      e = undefined;
+    }
+    if (!e) {
+      e = { url, refreshMs, failures: 0, inFlight: false };
+      this.entries.set(key, e);
+      void this.refresh(key, e);
+    }
+    e.refreshMs = refreshMs;
+    return e;
+  }
+
+  forget(key: string): void {
+    const e = this.entries.get(key);
+    if (e?.timer) clearTimeout(e.timer);
+    this.entries.delete(key);
+  }
+
+  stop(): void {
+    for (const key of [...this.entries.keys()]) this.forget(key);
+  }
+
+  private async refresh(key: string, e: Entry): Promise<void> {
+    e.inFlight = true;
+    let changed = false;
+    try {
+      const res = await fetchMetadata(e.url, { ...this.options, etag: e.etag, lastModified: e.lastModified });
+      if (this.entries.get(key) !== e) return;
+      if (res.notModified) {
+        this.onResult('not_modified');
+      } else {
+        changed = res.body !== e.xml;
+        e.xml = res.body;
+        e.etag = res.etag;
+        e.lastModified = res.lastModified;
+        this.onResult('updated');
+      }
+      e.fetchedAt = new Date();
+      changed ||= e.lastError !== undefined;
+      e.lastError = undefined;
+      e.failures = 0;
+    } catch (err) {
+      if (this.entries.get(key) !== e) return;
+      const msg = err instanceof Error ? err.message : String(err);
+      this.onResult(err instanceof MetadataFetchError && err.code === 'Refused' ? 'refused' : 'error');
+      changed = e.lastError !== msg;
+      e.lastError = msg;
+      e.lastErrorAt = new Date();
+      e.failures++;
+      this.log.warn({ profile: key, url: e.url, err: msg }, 'IdP metadata fetch failed');
+    } finally {
+      e.inFlight = false;
+    }
+    if (this.entries.get(key) !== e) return;
+    // Failures retry sooner than the refresh interval, backing off up to it.
+    const delay = e.failures > 0 ? Math.min(e.refreshMs, 1000 * 2 ** Math.min(e.failures, 10)) : e.refreshMs;
+    e.timer = setTimeout(() => void this.refresh(key, e), delay);
+    e.timer.unref();
+    if (changed || e.failures === 1) this.onChange(key);
+  }
+}

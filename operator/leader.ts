@@ -1,0 +1,164 @@
+// Leader election on a coordination.k8s.io/v1 Lease with optimistic concurrency, following
+// client-go's rules: a lease is free when its holder has not renewed it for leaseDuration as
+// observed on our own clock; the leader gives up when it cannot renew within renewDeadline.
+import type { Logger } from 'pino';
+import { REFS } from './context.ts';
+import { isConflict, isNotFound, resourcePath, type KubeClient } from './kube/client.ts';
+
+interface Lease {
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string | null;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+export interface LeaderOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseMs: number;
+  renewDeadlineMs: number;
+  retryMs: number;
+}
+
+const microTime = (d = new Date()) => d.toISOString().replace(/Z$/, '000Z');
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+  });
+
+export class LeaderElector {
+  private readonly client: KubeClient;
+  private readonly o: LeaderOptions;
+  private readonly log: Logger;
+  private readonly abort = new AbortController();
+  private observed: { record: string; at: number } | undefined;
+  private current: Lease | undefined;
+  isLeader = false;
+
+  constructor(client: KubeClient, options: LeaderOptions, log: Logger) {
+    this.client = client;
+    this.o = options;
+    this.log = log.child({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
+  }
+
+  private get path(): string {
+    return resourcePath(REFS.Lease, this.o.namespace, this.o.name);
+  }
+
+  /** Resolves once leadership is acquired (or never, if stopped first). */
+  async acquire(): Promise<boolean> {
+    while (!this.abort.signal.aborted) {
+      try {
+        if (await this.tryAcquireOrRenew()) {
+          this.isLeader = true;
+          this.log.info('became leader');
+          return true;
+        }
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'lease acquire attempt failed');
+      }
+      await sleep(this.o.retryMs * (1 + Math.random() * 0.2), this.abort.signal);
+    }
+    return false;
+  }
+
+  /** Renews until stopped (resolves false) or leadership is lost (resolves true). */
+  async holdUntilLost(): Promise<boolean> {
+    let lastRenew = Date.now();
+    while (!this.abort.signal.aborted) {
+      await sleep(this.o.retryMs, this.abort.signal);
+      if (this.abort.signal.aborted) break;
+      try {
+        if (await this.tryAcquireOrRenew()) lastRenew = Date.now();
+        else {
+          this.isLeader = false;
+          this.log.error('lease taken by another replica');
+          return true;
+        }
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'lease renewal failed');
+      }
+      if (Date.now() - lastRenew > this.o.renewDeadlineMs) {
+        this.isLeader = false;
+        this.log.error('could not renew the lease within the renew deadline');
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const now = new Date();
+    const seconds = Math.max(1, Math.ceil(this.o.leaseMs / 1000));
+    let lease: Lease | undefined;
+    try {
+      lease = await this.client.call<Lease>('GET', this.path, { timeoutMs: this.o.renewDeadlineMs });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (!lease) {
+      try {
+        this.current = await this.client.call<Lease>('POST', resourcePath(REFS.Lease, this.o.namespace), {
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: this.o.name, namespace: this.o.namespace },
+            spec: { holderIdentity: this.o.identity, leaseDurationSeconds: seconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
+          },
+          timeoutMs: this.o.renewDeadlineMs,
+        });
+        return true;
+      } catch (err) {
+        if (isConflict(err)) return false;
+        throw err;
+      }
+    }
+    const spec = lease.spec ?? {};
+    const record = `${spec.holderIdentity ?? ''}|${spec.renewTime ?? ''}`;
+    if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
+    const holder = spec.holderIdentity ?? '';
+    const mine = holder === this.o.identity;
+    const expired = Date.now() - this.observed.at > (spec.leaseDurationSeconds ?? seconds) * 1000;
+    if (holder && !mine && !expired) return false;
+    const body: Lease = {
+      ...lease,
+      spec: {
+        ...spec,
+        holderIdentity: this.o.identity,
+        leaseDurationSeconds: seconds,
+        renewTime: microTime(now),
+        acquireTime: mine ? spec.acquireTime : microTime(now),
+        leaseTransitions: mine ? (spec.leaseTransitions ?? 0) : (spec.leaseTransitions ?? 0) + 1,
+      },
+    };
+    try {
+      this.current = await this.client.call<Lease>('PUT', this.path, { body, timeoutMs: this.o.renewDeadlineMs });
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Stops campaigning; a leader hands the lease over at once instead of letting it expire. */
+  async release(): Promise<void> {
+    this.abort.abort();
+    if (!this.isLeader || !this.current) return;
+    this.isLeader = false;
+    try {
+      await this.client.call('PUT', this.path, {
+        body: { ...this.current, spec: { ...this.current.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() } },
+        timeoutMs: 2000,
+      });
+      this.log.info('lease released');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not release the lease');
+    }
+  }
+}

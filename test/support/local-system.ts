@@ -1,0 +1,158 @@
+// The whole of Gatehouse on one machine, the way `make run` shows it and the browser tests use
+// it: a real control plane with the CRDs, a DNS server holding the demo domains' TXT records,
+// the operator and the sp-server as processes, SimpleSAMLphp as the organization's IdP, the demo
+// application (an OIDC client), and the example organization from examples/ — its Okta profile
+// pointed at the local SimpleSAMLphp.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildDemoApp } from '../../demo/app.ts';
+import { ControlPlane, freePort } from '../controlplane/controlplane.ts';
+import { kubectl } from '../controlplane/kubectl.ts';
+import { DnsServer } from './dns-server.ts';
+import { OperatorProcess } from './operator-process.ts';
+import { SimpleSamlPhp, type IdpUser } from './simplesamlphp.ts';
+import { SpServerProcess } from './sp-server-process.ts';
+
+const root = join(import.meta.dirname, '..', '..');
+export const SYSTEM_NAMESPACE = 'gatehouse-system';
+export const ORGANIZATION = 'acme';
+export const DEMO_CLIENT_ID = 'acme-console';
+
+export interface DemoUser {
+  email: string;
+  /** Password at the IdP (SimpleSAMLphp); the username there is the email. */
+  idpPassword: string;
+  /** Password of the demo application's own login, used where SSO is not enforced. */
+  appPassword: string;
+  groups: string[];
+}
+
+/** The example organization's people (examples/20-managed-users.yaml) plus one stranger. */
+export const DEMO_USERS: DemoUser[] = [
+  { email: 'alice@acme.com', idpPassword: 'alice-idp', appPassword: 'alice-app', groups: ['Gatehouse-Admins'] },
+  { email: 'Bob.Builder@acme.com', idpPassword: 'bob-idp', appPassword: 'bob-app', groups: ['Finance'] },
+  { email: 'carol@acme.com', idpPassword: 'carol-idp', appPassword: 'carol-app', groups: [] },
+  // Known to the IdP but not a ManagedUser of the organization.
+  { email: 'mallory@acme.com', idpPassword: 'mallory-idp', appPassword: 'mallory-app', groups: [] },
+];
+
+export interface LocalSystem {
+  controlPlane: ControlPlane;
+  kubeconfig: string;
+  dns: DnsServer;
+  operator: OperatorProcess;
+  spServer: SpServerProcess;
+  idp: SimpleSamlPhp;
+  demoURL: string;
+  spURL: string;
+  kubectl(args: string[], stdin?: string): ReturnType<typeof kubectl>;
+  stop(): Promise<void>;
+}
+
+async function must(what: string, res: Promise<{ code: number; stdout: string; stderr: string }>): Promise<string> {
+  const r = await res;
+  if (r.code !== 0) throw new Error(`${what}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export async function startLocalSystem(log: (line: string) => void = () => {}): Promise<LocalSystem> {
+  const stack: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stack.reverse()) await fn().catch(() => {});
+    stack.length = 0;
+  };
+  try {
+    log('starting the control plane (etcd + kube-apiserver)');
+    const controlPlane = await ControlPlane.start();
+    stack.push(() => controlPlane.stop());
+    const kc = controlPlane.kubeconfigPath;
+    const k = (args: string[], stdin?: string) => kubectl(kc, args, stdin);
+
+    for (const file of readdirSync(join(root, 'crds', 'bases')).filter((f) => f.endsWith('.yaml'))) {
+      await must(`install ${file}`, k(['apply', '--server-side', '-f', join(root, 'crds', 'bases', file)]));
+    }
+    await must('CRDs Established', k(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']));
+    await must('system namespace', k(['create', 'namespace', SYSTEM_NAMESPACE]));
+
+    const dns = await DnsServer.start();
+    stack.push(() => dns.stop());
+
+    const spPort = await freePort();
+    const spURL = `http://127.0.0.1:${spPort}`;
+    const demoPort = await freePort();
+    const demoURL = `http://127.0.0.1:${demoPort}`;
+
+    log('starting SimpleSAMLphp (the organization\'s IdP)');
+    const idp = await SimpleSamlPhp.start({
+      users: DEMO_USERS.map<IdpUser>((u) => ({ username: u.email, password: u.idpPassword, email: u.email, groups: u.groups, displayName: u.email.split('@')[0] ?? u.email })),
+      serviceProviders: [{ entityID: `${spURL}/saml/${ORGANIZATION}/okta/metadata`, acsURL: `${spURL}/saml/${ORGANIZATION}/okta/acs` }],
+    });
+    stack.push(() => idp.stop());
+
+    log('starting the operator');
+    const operator = await OperatorProcess.start({ kubeconfig: kc, namespace: SYSTEM_NAMESPACE, spPublicUrl: spURL, dnsServers: [dns.address] });
+    stack.push(() => operator.stop());
+
+    log('applying the example organization from examples/');
+    for (const file of readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.yaml')).sort()) {
+      await must(`apply ${file}`, k(['apply', '--server-side', '-f', join(root, 'examples', file)]));
+    }
+    // The example's Okta profile, pointed at the local IdP: its real metadata document.
+    const metadata = await (await fetch(idp.entityID)).text();
+    await must(
+      'point the okta profile at SimpleSAMLphp',
+      k(['patch', 'ssoprofile', 'okta', '-n', ORGANIZATION, '--type=merge', '-p', JSON.stringify({ spec: { idp: { metadata: { xml: metadata } } } })]),
+    );
+
+    log('publishing the domains\' TXT records and waiting for verification');
+    const records = new Map<string, string>();
+    for (const name of ['acme-com', 'acme-co-uk']) {
+      const record = await poll(`${name} verification token`, async () => {
+        const out = await k(['get', 'verifieddomain', name, '-n', ORGANIZATION, '-o', 'jsonpath={.status.verification.recordName} {.status.verification.recordValue}']);
+        const [recordName, value] = out.stdout.trim().split(' ');
+        return recordName && value ? { recordName, value } : undefined;
+      });
+      records.set(record.recordName, record.value);
+    }
+    for (const [name, value] of records) await dns.setTxt(name, [value]);
+    await must('domains verified', k(['wait', '--for=condition=Verified', '--timeout=120s', 'verifieddomain', '--all', '-n', ORGANIZATION]));
+    await must('okta profile ready', k(['wait', '--for=condition=IdPConfigValid', '--timeout=120s', 'ssoprofile/okta', '-n', ORGANIZATION]));
+
+    log('starting the sp-server');
+    const spServer = await SpServerProcess.start({
+      kubeconfig: kc,
+      configNamespace: SYSTEM_NAMESPACE,
+      port: spPort,
+      publicURL: spURL,
+      clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: [`${demoURL}/callback`], idp_initiated_default: true, initiate_login_uri: demoURL }],
+    });
+    stack.push(() => spServer.stop());
+
+    log('starting the demo application');
+    const app: FastifyInstance = await buildDemoApp({
+      issuer: spURL,
+      clientId: DEMO_CLIENT_ID,
+      port: demoPort,
+      publicURL: demoURL,
+      passwords: Object.fromEntries(DEMO_USERS.map((u) => [u.email, u.appPassword])),
+    });
+    await app.listen({ host: '127.0.0.1', port: demoPort });
+    stack.push(() => app.close());
+
+    return { controlPlane, kubeconfig: kc, dns, operator, spServer, idp, demoURL, spURL, kubectl: k, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
