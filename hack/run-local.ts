@@ -1,49 +1,39 @@
-// `make run`: the whole system on this machine. Today: the control plane with the CRDs and the
-// example organization. The operator, sp-server and demo IdP join as they land; each part that
-// is not there yet says so instead of pretending.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { ControlPlane } from '../test/controlplane/controlplane.ts';
-import { kubectl } from '../test/controlplane/kubectl.ts';
+// `make run`: the whole system on this machine — control plane, CRDs, operator, sp-server,
+// SimpleSAMLphp as the demo IdP, a DNS server with the demo domains' TXT records, the demo
+// application, and the example organization from examples/. Prints where to log in; Ctrl-C
+// stops everything.
+import { DEMO_USERS, ORGANIZATION, startLocalSystem } from '../test/support/local-system.ts';
 
-const root = join(import.meta.dirname, '..');
-
-async function applyDir(kubeconfig: string, dir: string): Promise<void> {
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
-    const res = await kubectl(kubeconfig, ['apply', '--server-side', '-f', join(dir, file)]);
-    if (res.code !== 0) throw new Error(`kubectl apply ${file}: ${res.stderr}`);
-  }
-}
-
-const cp = await ControlPlane.start();
+const started = Date.now();
+const system = await startLocalSystem((line) => console.log(`… ${line}`));
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping…');
-  await cp.stop();
+  await system.stop();
   process.exit(0);
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
-try {
-  await applyDir(cp.kubeconfigPath, join(root, 'crds', 'bases'));
-  await kubectl(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-  await applyDir(cp.kubeconfigPath, join(root, 'examples'));
-} catch (err) {
-  console.error(err);
-  await stop();
-}
-
+const testLink = (await system.kubectl(['get', 'ssoprofile', 'okta', '-n', ORGANIZATION, '-o', 'jsonpath={.status.test.url}'])).stdout;
+const users = DEMO_USERS.map((u) => `    ${u.email.padEnd(24)} IdP password ${u.idpPassword.padEnd(12)} app password ${u.appPassword}`).join('\n');
 console.log(`
-Gatehouse (local)
-  control plane   ${cp.server}
-  kubeconfig      export KUBECONFIG=${cp.kubeconfigPath}
-  example org     kubectl get vd,mu,ssop -n acme
-  operator        not yet
-  sp-server       not yet
-  demo IdP        not yet
-  login URL       not yet (needs the sp-server and the demo IdP)
+Gatehouse is running (${((Date.now() - started) / 1000).toFixed(0)} s)
+
+  Open the demo application:  ${system.demoURL}
+
+  Demo users (SimpleSAMLphp at ${system.idp.url}; the username is the email):
+${users}
+    mallory@acme.com is known to the IdP but not yet a ManagedUser: the Okta profile's JIT
+    provisioning creates her on her first SSO login.
+
+  Test the Okta profile's connection (as alice@acme.com): ${testLink || '(see kubectl get ssoprofile okta -o yaml)'}
+
+  kubectl:   export KUBECONFIG=${system.kubeconfig} PATH=${process.env.GATEHOUSE_BIN ?? '$GATEHOUSE_BIN'}:$PATH
+             kubectl get vd,mu,ssop -n ${ORGANIZATION}
+  sp-server: ${system.spURL}  (/.well-known/openid-configuration, /metrics)
+  operator:  ${system.operator.healthURL}/readyz, ${system.operator.metricsURL}/metrics
 
 Ctrl-C stops everything.`);

@@ -13,7 +13,6 @@ import { CHART_DIR, eventually, find, helm, parseManifests, writeImpersonatingKu
 
 const kubeconfig = inject('kubeconfig');
 const root = join(import.meta.dirname, '..', '..');
-const haveEntryPoints = existsSync(join(root, 'operator', 'main.ts')) && existsSync(join(root, 'sp-server', 'main.ts'));
 const ns = 'chart-procs';
 const org = 'procs-org';
 const release = 'gh-procs';
@@ -47,7 +46,7 @@ async function httpStatus(url: string): Promise<number> {
   }
 }
 
-describe.skipIf(!haveEntryPoints)('operator and sp-server with the chart\'s arguments and RBAC', () => {
+describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
   let dir = '';
   const children: ChildProcess[] = [];
   let objs: Rendered[] = [];

@@ -102,7 +102,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}): 
 
     log('starting the operator');
     const operator = await OperatorProcess.start({ kubeconfig: kc, namespace: SYSTEM_NAMESPACE, spPublicUrl: spURL, dnsServers: [dns.address] });
-    stack.push(() => operator.stop());
+    stack.push(async () => void (await operator.stop()));
 
     log('applying the example organization from examples/');
     for (const file of readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.yaml')).sort()) {
