@@ -64,6 +64,15 @@ describe('SP-initiated login with PKCE', () => {
     expect(claims.amr).toEqual(['ext']);
     const info = await oidc.fetchUserInfo(app.config, tokens.access_token, claims.sub);
     expect(info).toMatchObject({ email: 'alice@acme.test', org: 'acme', roles: ['admin'] });
+    // Deprovisioned after the login: userinfo refuses the still-unexpired access token.
+    const alice = t.users.users.find((u) => u.email === 'alice@acme.test')!;
+    alice.active = false;
+    try {
+      const res = await fetch(`${t.base}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+      expect(res.status).toBe(401);
+    } finally {
+      alice.active = true;
+    }
 
     // The same assertion again: refused as a replay.
     const again = await browserPostForm(acs(t), { SAMLResponse: saml.base64 }, jar);
@@ -120,6 +129,16 @@ describe('SP-initiated login with PKCE', () => {
     const none = new URL(started.authorizeURL);
     none.searchParams.delete('code_challenge');
     expect(new URL((await browserGet(none, new CookieJar())).headers.get('location') as string).searchParams.get('error')).toBe('invalid_request');
+  });
+
+  it('asks the IdP to authenticate again for prompt=login', async () => {
+    const started = await buildAuthorize(app, 'alice@acme.test');
+    const url = new URL(started.authorizeURL);
+    url.searchParams.set('prompt', 'login');
+    const forced = readAuthnRequest((await browserGet(url, new CookieJar())).headers.get('location') as string).xml;
+    expect(forced).toContain('ForceAuthn="true"');
+    const normal = readAuthnRequest((await browserGet(started.authorizeURL, new CookieJar())).headers.get('location') as string).xml;
+    expect(normal).not.toContain('ForceAuthn');
   });
 
   it('shows an email-first page without login_hint', async () => {

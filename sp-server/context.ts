@@ -53,6 +53,8 @@ export interface PendingLogin {
   state?: string;
   nonce?: string;
   codeChallenge?: string;
+  /** The IdP must authenticate again (test link, prompt=login, max_age=0). */
+  forceAuthn?: boolean;
 }
 
 /** What an authorization code stands for, until /token redeems it once. */

@@ -24,6 +24,7 @@ const authorizeQuery = z.object({
   code_challenge_method: z.string().max(32).optional(),
   login_hint: z.string().max(320).optional(),
   prompt: z.string().max(64).optional(),
+  max_age: z.string().max(16).optional(),
 });
 
 const tokenBody = z.object({
@@ -98,6 +99,7 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
       codeChallenge: q.code_challenge,
       ...(q.state !== undefined ? { state: q.state } : {}),
       ...(q.nonce !== undefined ? { nonce: q.nonce } : {}),
+      ...(q.prompt?.split(' ').includes('login') || q.max_age === '0' ? { forceAuthn: true } : {}),
     };
 
     if (!q.login_hint) {
@@ -193,6 +195,9 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
     if (!token) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'invalid_token' });
     try {
       const { payload } = await jwtVerify(token, jwks, { issuer: gh.issuer, audience: `${gh.issuer}/userinfo`, typ: 'at+jwt', algorithms: [gh.signingKey.alg] });
+      // A user deprovisioned since the token was issued gets nothing more.
+      const user = typeof payload.email === 'string' ? gh.users.byEmail(payload.email).find((u) => u.namespace === payload.org) : undefined;
+      if (!user || !user.active) return deny('the user is no longer active');
       return reply.header('cache-control', 'no-store').send({
         sub: payload.sub,
         email: payload.email,
