@@ -1,6 +1,7 @@
 // The sp-server as a fastify application: SAML service provider toward the customers' IdPs and
 // an OAuth 2.0 / OIDC provider toward the application. main.ts wires it to Kubernetes, Redis
 // and files; tests build it directly.
+import type { GroupSource } from './scim/groups.ts';
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -38,6 +39,8 @@ export interface AppOptions {
   readiness?: () => Promise<Record<string, boolean>>;
   /** Whether this server may create ManagedUsers (JIT); profiles opt in as well. Default true. */
   jitProvisioning?: boolean;
+  /** Where to find ManagedGroups for role mapping; none: the assertion's groups only. */
+  groups?: GroupSource;
 }
 
 const contextPlugin = fp(
@@ -65,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     lifetimes: { pendingMs: 10 * 60_000, codeMs: 60_000, tokenSeconds: 600, ...options.lifetimes },
     readiness: options.readiness ?? (async () => ({})),
     jitProvisioning: options.jitProvisioning ?? true,
+    ...(options.groups ? { groups: options.groups } : {}),
   };
 
   const app: FastifyInstance = Fastify({

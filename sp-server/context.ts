@@ -1,4 +1,5 @@
 // Everything the routes share, built once by buildApp and decorated onto the fastify instance.
+import type { GroupSource } from './scim/groups.ts';
 import type { Logger } from 'pino';
 import type { ConfigStore } from './config/store.ts';
 import type { Metrics } from './metrics.ts';
@@ -37,6 +38,8 @@ export interface AppContext {
   readiness: () => Promise<Record<string, boolean>>;
   /** The deployment allows JIT (RBAC grants ManagedUser creation). */
   jitProvisioning: boolean;
+  /** ManagedGroups (SCIM-provisioned) whose names feed role mapping next to the IdP's groups. */
+  groups?: GroupSource;
 }
 
 /** A login waiting for the IdP's answer, keyed by the AuthnRequest ID. */

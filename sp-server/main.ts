@@ -26,6 +26,7 @@ import { loadClientsFile } from './oauth/clients.ts';
 import { generateSigningKey, loadSigningKey } from './oauth/keys.ts';
 import { SCIM_PREFIX, scimPlugin } from './scim/plugin.ts';
 import { tokenVerifierFromConfig } from './scim/token.ts';
+import { kubeGroupSource } from './scim/groups.ts';
 import { MemoryStore, RedisStore, type StateStore } from './state/store.ts';
 import { KubeStatusSink, MemoryStatusSink, type StatusSink } from './status/writer.ts';
 import { KubeUserDirectory, StaticUserDirectory, loadUsersFile, type UserDirectory } from './users/directory.ts';
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
     metrics,
     logger,
     jitProvisioning: flags.jit,
+    ...(kube ? { groups: kubeGroupSource(kube.kc) } : {}),
     readiness: async () => ({ configSource: source.healthy || config.loaded }),
   });
   if (flags.scim) {

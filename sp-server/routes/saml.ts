@@ -1,4 +1,5 @@
 // The SAML service provider: metadata, the Assertion Consumer Service, and the test link.
+import { groupsOfUser } from '../scim/groups.ts';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { domainOf, type ProfileRef } from '../config/store.ts';
@@ -106,7 +107,7 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
         throw new LoginRefusal('TEST_USER_MISMATCH', `the IdP signed in ${quote(email)}, the test expects ${quote(pending.loginHint)}`);
       }
       const user = await resolveUser(gh, ref, email, assertion);
-      const roles = rolesFor(ref, user, assertion);
+      const roles = await rolesFor(ref, user, assertion);
       if (pending.kind === 'test') {
         gh.metrics.logins.inc({ kind: 'test' });
         const message = `Signed in as ${email} through ${ref.profile.idp.entityID}; roles: ${roles.join(', ') || 'none'}.`;
@@ -173,14 +174,27 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
     return user;
   }
 
-  function rolesFor(ref: ProfileRef, user: UserRecord, assertion: ValidatedAssertion): string[] {
+  async function rolesFor(ref: ProfileRef, user: UserRecord, assertion: ValidatedAssertion): Promise<string[]> {
     const roles = new Set(user.roles);
     const mapping = ref.profile.roleMapping;
     if (mapping) {
       const values = new Set(assertion.attributes[mapping.attribute] ?? []);
+      for (const group of await managedGroupsOf(ref, user)) values.add(group);
       for (const rule of mapping.rules) if (values.has(rule.value)) for (const r of rule.roles) roles.add(r);
     }
     return [...roles].sort();
+  }
+
+  /** Names of the organization's ManagedGroups (SCIM Groups) listing the user. */
+  async function managedGroupsOf(ref: ProfileRef, user: UserRecord): Promise<string[]> {
+    if (!gh.groups) return [];
+    try {
+      return await groupsOfUser(gh.groups, ref.org.namespace, user.name);
+    } catch (err) {
+      // Roles from the assertion still apply; a login does not fail because groups are unreadable.
+      gh.logger.warn({ err, namespace: ref.org.namespace, user: user.name }, 'ManagedGroups unreadable; role mapping uses the assertion only');
+      return [];
+    }
   }
 
   async function unsolicited(req: FastifyRequest, reply: FastifyReply, ref: ProfileRef): Promise<FastifyReply> {

@@ -40,7 +40,7 @@ describe('SCIM-provisioned users and the login path', () => {
   const acs = () => `${sp.url}/saml/${org}/okta/acs`;
 
   /** One SP-initiated login with a response signed by the organization's IdP. */
-  async function samlLogin(): Promise<Response> {
+  async function samlLogin(): Promise<Response & { claims?: Record<string, unknown> }> {
     const jar = new CookieJar();
     const started = await buildAuthorize(app, email);
     const res = await browserGet(started.authorizeURL, jar);
@@ -52,6 +52,7 @@ describe('SCIM-provisioned users and the login path', () => {
     if (post.status === 303) {
       const { claims } = await redeem(app, post.headers.get('location') as string, started);
       expect(claims.email).toBe(email.toLowerCase());
+      return Object.assign(post, { claims: { ...claims } });
     }
     return post;
   }
@@ -69,7 +70,11 @@ describe('SCIM-provisioned users and the login path', () => {
     await create(client, 'ssoprofiles', org, {
       kind: 'SSOProfile',
       metadata: { name: 'okta' },
-      spec: { domains: [domain], idp: { entityID: TEST_IDP_ENTITY_ID, ssoURL: 'https://idp.acme.test/sso', certificates: [testIdpKeys().certificatePem] } },
+      spec: {
+        domains: [domain],
+        idp: { entityID: TEST_IDP_ENTITY_ID, ssoURL: 'https://idp.acme.test/sso', certificates: [testIdpKeys().certificatePem] },
+        roleMapping: { attribute: 'groups', rules: [{ value: 'Finance', roles: ['billing:read'] }] },
+      },
     });
     token = await waitFor('the SCIM token Secret', async () => {
       const s = await client.call<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${org}/secrets/${SCIM_TOKEN_SECRET_NAME}`).catch(() => undefined);
@@ -98,6 +103,16 @@ describe('SCIM-provisioned users and the login path', () => {
     userID = ((await created.json()) as { id: string }).id;
     await waitFor('the sp-server to see the new user', async () => ((await loginMethods()).sso.available ? true : undefined), 15_000);
     expect((await samlLogin()).status).toBe(303);
+  });
+
+  it('a SCIM group the user joins feeds role mapping in the ID token', async () => {
+    expect((await samlLogin()).claims?.roles).toEqual([]);
+    const group = await scim('/Groups', {
+      method: 'POST',
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Finance', members: [{ value: userID }] }),
+    });
+    expect(group.status, await group.clone().text()).toBe(201);
+    expect((await samlLogin()).claims?.roles).toEqual(['billing:read']);
   });
 
   it('deactivated through SCIM (Entra\'s "False"), the user cannot log in at all', async () => {
