@@ -1,19 +1,15 @@
 // Helm and chart helpers for the chart tests: the helm binary built by
 // hack/build-controlplane.sh, rendering the chart into objects, and clients that impersonate
 // the chart's ServiceAccounts.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { run, type RunResult } from '../controlplane/run.ts';
 
 export const CHART_DIR = join(import.meta.dirname, '..', '..', 'charts', 'gatehouse');
 
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { RunResult };
 
 export function helmBin(): string {
   const dir = process.env.HELM_BIN;
@@ -26,16 +22,7 @@ export function helmBin(): string {
 export async function helm(args: string[], opts: { kubeconfig?: string; stdin?: string } = {}): Promise<RunResult> {
   const env = { ...process.env, HELM_CACHE_HOME: '/tmp/gatehouse-helm/cache', HELM_CONFIG_HOME: '/tmp/gatehouse-helm/config', HELM_DATA_HOME: '/tmp/gatehouse-helm/data' };
   const full = opts.kubeconfig ? [`--kubeconfig=${opts.kubeconfig}`, ...args] : args;
-  return new Promise((resolve, reject) => {
-    const child = spawn(helmBin(), full, { stdio: ['pipe', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
-  });
+  return run(helmBin(), full, { env, ...(opts.stdin === undefined ? {} : { stdin: opts.stdin }) });
 }
 
 /** A rendered Kubernetes object, loosely typed: tests look into it by path. */
