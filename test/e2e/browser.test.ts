@@ -4,6 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../support/browser.ts';
+import { waitFor } from '../support/kube.ts';
 import { DEMO_USERS, ORGANIZATION, startLocalSystem, type DemoUser, type LocalSystem } from '../support/local-system.ts';
 
 let system: LocalSystem;
@@ -33,20 +34,6 @@ interface ProfileView {
 }
 const profile = () => kubectlJSON<ProfileView>(['get', 'ssoprofile', 'okta', '-n', ORGANIZATION]);
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 /** On SimpleSAMLphp's login form: sign in as the user. */
 async function signInAtIdP(u: DemoUser): Promise<void> {
@@ -70,7 +57,7 @@ beforeAll(async () => {
   // themselves, as an admin would, after the connection has been tested.
   const off = await system.kubectl(['patch', 'ssoprofile', 'okta', '-n', ORGANIZATION, '--type=json', '-p', '[{"op":"remove","path":"/spec/enforcement"}]']);
   expect(off.code, off.stderr).toBe(0);
-  await until('enforcement NotRequested', async () => ((await profile()).status?.enforcement?.phase === 'NotRequested' ? true : undefined));
+  await waitFor('enforcement NotRequested', async () => ((await profile()).status?.enforcement?.phase === 'NotRequested' ? true : undefined), 60_000);
 }, 240_000);
 
 afterAll(async () => {
@@ -116,12 +103,12 @@ describe('signing in through Gatehouse in a browser', () => {
     await page.goto(link!);
     await signInAtIdP(alice);
     await page.waitForLoadState('load');
-    const tested = await until('status.test.result Succeeded', async () => {
+    const tested = await waitFor('status.test.result Succeeded', async () => {
       const p = await profile();
       return p.status?.test?.result === 'Succeeded' ? p : undefined;
-    });
+    }, 60_000);
     expect(tested.status?.test?.email?.toLowerCase()).toBe(alice.email);
-    await until('Tested=True', async () => ((await profile()).status?.conditions?.find((c) => c.type === 'Tested')?.status === 'True' ? true : undefined));
+    await waitFor('Tested=True', async () => ((await profile()).status?.conditions?.find((c) => c.type === 'Tested')?.status === 'True' ? true : undefined), 60_000);
     expect(await page.textContent('body')).toMatch(/succeeded|success/i);
   });
 
@@ -178,10 +165,10 @@ describe('signing in through Gatehouse in a browser', () => {
       'apiVersion: sso.gatehouse.dev/v1alpha1', 'kind: ManagedUser', 'metadata: {name: eve, namespace: globex}', 'spec: {email: eve@globex.com}',
     ].join('\n'));
     expect(setup.code, setup.stderr).toBe(0);
-    const record = await until('globex.com token', async () => {
+    const record = await waitFor('globex.com token', async () => {
       const out = (await system.kubectl(['get', 'vd', 'globex-com', '-n', 'globex', '-o', 'jsonpath={.status.verification.recordName} {.status.verification.recordValue}'])).stdout.trim().split(' ');
       return out[0] && out[1] ? out : undefined;
-    });
+    }, 60_000);
     await system.dns.setTxt(record[0]!, [record[1]!]);
     const verified = await system.kubectl(['wait', '--for=condition=Verified', '--timeout=60s', 'vd/globex-com', '-n', 'globex']);
     expect(verified.code, verified.stderr).toBe(0);
@@ -197,10 +184,10 @@ describe('signing in through Gatehouse in a browser', () => {
     await app.goto(system.demoURL);
     expect(await app.locator('#signed-in').count()).toBe(0);
     await app.close();
-    const failure = await until('recentFailures to name the refusal', async () => {
+    const failure = await waitFor('recentFailures to name the refusal', async () => {
       const p = await kubectlJSON<{ status?: { recentFailures?: { code: string; hint: string }[] } }>(['get', 'ssoprofile', 'okta', '-n', ORGANIZATION]);
       return p.status?.recentFailures?.find((f) => f.code === 'USER_OTHER_ORGANIZATION');
-    });
+    }, 60_000);
     expect(failure.hint).toContain('eve@globex.com');
   });
 

@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
 import type { SPConfig } from '../../sp-server/config/schema.ts';
 import { KubeClient } from '../../sp-server/kube/client.ts';
+import { waitFor } from './kube.ts';
 
 export function kubeClient(kubeconfigPath: string): KubeClient {
   const kc = new KubeConfig();
@@ -74,16 +75,5 @@ export async function deleteNamespaceContents(k: KubeClient, namespace: string):
 
 /** Polls until `fn` returns a truthy value or the deadline passes. */
 export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      lastErr = err;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+  return waitFor(what, async () => (await fn()) || undefined, timeoutMs, undefined, 50);
 }

@@ -10,6 +10,7 @@ import { buildDemoApp } from '../../demo/app.ts';
 import { ControlPlane, freePort } from '../controlplane/controlplane.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from './dns-server.ts';
+import { waitFor } from './kube.ts';
 import { OperatorProcess } from './operator-process.ts';
 import { SimpleSamlPhp, type IdpUser } from './simplesamlphp.ts';
 import { SpServerProcess } from './sp-server-process.ts';
@@ -58,15 +59,6 @@ async function must(what: string, res: Promise<{ code: number; stdout: string; s
   return r.stdout;
 }
 
-async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 export async function startLocalSystem(log: (line: string) => void = () => {}): Promise<LocalSystem> {
   const stack: Array<() => Promise<void>> = [];
@@ -120,11 +112,11 @@ export async function startLocalSystem(log: (line: string) => void = () => {}): 
     log('publishing the domains\' TXT records and waiting for verification');
     const records = new Map<string, string>();
     for (const name of ['acme-com', 'acme-co-uk']) {
-      const record = await poll(`${name} verification token`, async () => {
+      const record = await waitFor(`${name} verification token`, async () => {
         const out = await k(['get', 'verifieddomain', name, '-n', ORGANIZATION, '-o', 'jsonpath={.status.verification.recordName} {.status.verification.recordValue}']);
         const [recordName, value] = out.stdout.trim().split(' ');
         return recordName && value ? { recordName, value } : undefined;
-      });
+      }, 60_000);
       records.set(record.recordName, record.value);
     }
     for (const [name, value] of records) await dns.setTxt(name, [value]);
