@@ -2,16 +2,13 @@
 // one must not go away under other tests), the operator running against it, kube-apiserver
 // stopped and started again on the same port and etcd. Objects created after the restart are
 // reconciled without restarting the operator, and its readiness recovers.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../operator/kube/client.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
-import { kubectl } from '../controlplane/kubectl.ts';
+import { installCRDs } from '../controlplane/kubectl.ts';
 import { create, createNamespace, getDomain, testClient, waitFor } from '../support/kube.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 
-const root = join(import.meta.dirname, '..', '..');
 const ns = 'restart-org';
 
 describe('operator across a kube-apiserver restart', () => {
@@ -24,11 +21,7 @@ describe('operator across a kube-apiserver restart', () => {
 
   beforeAll(async () => {
     cp = await ControlPlane.start();
-    for (const f of readdirSync(join(root, 'crds', 'bases'))) {
-      const res = await kubectl(cp.kubeconfigPath, ['apply', '--server-side', '-f', join(root, 'crds', 'bases', f)]);
-      if (res.code !== 0) throw new Error(res.stderr);
-    }
-    await kubectl(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+    await installCRDs(cp.kubeconfigPath);
     client = await testClient(cp.kubeconfigPath);
     await createNamespace(client, 'gatehouse-system');
     await createNamespace(client, ns);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildDemoApp } from '../../demo/app.ts';
 import { ControlPlane, freePort } from '../controlplane/controlplane.ts';
-import { kubectl } from '../controlplane/kubectl.ts';
+import { installCRDs, kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from './dns-server.ts';
 import { waitFor } from './kube.ts';
 import { OperatorProcess } from './operator-process.ts';
@@ -73,10 +73,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}): 
     const kc = controlPlane.kubeconfigPath;
     const k = (args: string[], stdin?: string) => kubectl(kc, args, stdin);
 
-    for (const file of readdirSync(join(root, 'crds', 'bases')).filter((f) => f.endsWith('.yaml'))) {
-      await must(`install ${file}`, k(['apply', '--server-side', '-f', join(root, 'crds', 'bases', file)]));
-    }
-    await must('CRDs Established', k(['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']));
+    await installCRDs(kc);
     await must('system namespace', k(['create', 'namespace', SYSTEM_NAMESPACE]));
 
     const dns = await DnsServer.start();
