@@ -20,6 +20,7 @@ ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY crds ./crds
+COPY kube ./kube
 COPY operator ./operator
 COPY sp-server ./sp-server
 # A numeric user, so that Kubernetes can verify runAsNonRoot; the chart runs as 10001:10001.

@@ -2,7 +2,7 @@
 // (flags or GATEHOUSE_* environment variables; see operator/config.ts).
 import { pino } from 'pino';
 import { loadConfig } from './config.ts';
-import { loadCredentials } from './kube/kubeconfig.ts';
+import { loadCredentials } from '../kube/kubeconfig.ts';
 import { Operator } from './operator.ts';
 
 const bootLog = pino({ base: { component: 'gatehouse-operator' } });

@@ -7,8 +7,8 @@ import type { RenderedProfile } from '../sp-server/config/schema.ts';
 import type { OperatorConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import type { MetadataCache } from './idp/fetcher.ts';
-import { resourcePath, type KubeClient, type ResourceRef } from './kube/client.ts';
-import { Informer, type InformerHandler, type KubeObject } from './kube/informer.ts';
+import { resourcePath, type KubeClient, type ResourceRef } from '../kube/client.ts';
+import { Informer, type InformerHandler, type KubeObject } from '../kube/informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { SPKeyPair } from './sp-keys.ts';
 

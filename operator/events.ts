@@ -1,8 +1,8 @@
 // Kubernetes Events for state changes, best effort: a failed Event never fails a reconcile.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { resourcePath, type KubeClient } from './kube/client.ts';
-import type { KubeObject } from './kube/informer.ts';
+import { resourcePath, type KubeClient } from '../kube/client.ts';
+import type { KubeObject } from '../kube/informer.ts';
 
 export class EventRecorder {
   private readonly client: KubeClient;

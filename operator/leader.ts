@@ -3,7 +3,7 @@
 // observed on our own clock; the leader gives up when it cannot renew within renewDeadline.
 import type { Logger } from 'pino';
 import { REFS } from './context.ts';
-import { isConflict, isNotFound, resourcePath, type KubeClient } from './kube/client.ts';
+import { isConflict, isNotFound, resourcePath, type KubeClient } from '../kube/client.ts';
 
 interface Lease {
   metadata: { name: string; namespace: string; resourceVersion?: string };

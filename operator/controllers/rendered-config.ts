@@ -11,7 +11,7 @@ import {
   type RenderedOrganization,
 } from '../../sp-server/config/schema.ts';
 import { FIELD_MANAGER, REFS, stableStringify, type Context, type ReconcileResult } from '../context.ts';
-import { isNotFound, resourcePath } from '../kube/client.ts';
+import { isNotFound, resourcePath } from '../../kube/client.ts';
 import { scimOfNamespace } from './scim-token.ts';
 import { verifiedDomainsOf } from './sso-profile.ts';
 

@@ -4,7 +4,7 @@
 // deleted one is created again with a new token, and the config is rendered again either way.
 import { newScimTokenSecret, renderScim, SCIM_TOKEN_SECRET_NAME } from '../scim-token.ts';
 import { REFS, type Context, type ReconcileResult } from '../context.ts';
-import { isConflict, KubeApiError, resourcePath } from '../kube/client.ts';
+import { isConflict, KubeApiError, resourcePath } from '../../kube/client.ts';
 
 const CONFIG_DEBOUNCE_MS = 200;
 

@@ -8,7 +8,7 @@ import { parseDuration } from '../config.ts';
 import { applyStatus, FIELD_MANAGER, REFS, stableStringify, type Context, type ReconcileResult } from '../context.ts';
 import { byAge, decide, emailDomain, timestamp, type ProfileView } from '../decisions.ts';
 import { IdPConfigError, judgeCertificates, parseCertificate, parseIdPMetadata, splitPem, type CertificateInfo, type IdPDescriptor } from '../idp/metadata.ts';
-import { isNotFound, resourcePath } from '../kube/client.ts';
+import { isNotFound, resourcePath } from '../../kube/client.ts';
 import { generateSPKeyPair, type SPKeyPair } from '../sp-keys.ts';
 
 const ENFORCING: readonly EnforcementPhase[] = ['InProgress', 'Enforced'];

@@ -3,7 +3,7 @@
 // stopped and started again on the same port and etcd. Objects created after the restart are
 // reconciled without restarting the operator, and its readiness recovers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
 import { installCRDs } from '../controlplane/kubectl.ts';
 import { create, createNamespace, getDomain, testClient, waitFor } from '../support/kube.ts';

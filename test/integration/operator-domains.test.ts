@@ -2,7 +2,7 @@
 // operator running as its own process.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { VerifiedDomain } from '../../crds/api/index.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { condition, create, createNamespace, deleteNamespace, getDomain, testClient, waitFor } from '../support/kube.ts';

@@ -2,7 +2,7 @@
 // thousand users, change things while it is down, start it again, and the end state is exact.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ManagedUser } from '../../crds/api/index.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { metadataXml } from '../support/idp-fixtures.ts';
 import { create, createNamespace, crPath, deleteNamespace, getProfile, listUsers, pool, testClient, waitFor } from '../support/kube.ts';

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { create, createNamespace, deleteNamespace, getDomain, testClient, waitFor } from '../support/kube.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 

@@ -1,7 +1,7 @@
 // Leader election: two operator processes, one Lease; only the leader reconciles; when the
 // leader dies the other takes over within the lease duration.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { resourcePath, type KubeClient } from '../../operator/kube/client.ts';
+import { resourcePath, type KubeClient } from '../../kube/client.ts';
 import { create, createNamespace, deleteNamespace, getDomain, testClient, waitFor } from '../support/kube.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 

@@ -3,7 +3,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { idpKeyPair, metadataXml } from '../support/idp-fixtures.ts';
 import { condition, create, createNamespace, deleteNamespace, getProfile, testClient, waitFor } from '../support/kube.ts';

@@ -4,7 +4,7 @@
 // as Entra ID sends it), the same user's SAML login is refused and the login-methods API turns
 // both password and SSO off; reactivated, the login works again; deleted, it is gone.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../../operator/scim-token.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { create, createNamespace, deleteNamespace, testClient, waitFor } from '../support/kube.ts';

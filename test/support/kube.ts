@@ -1,7 +1,7 @@
 // Test-side Kubernetes helpers: an API client, namespaces, typed reads and polling with a deadline.
 import { API_VERSION, GROUP, VERSION, type ManagedUser, type SSOProfile, type VerifiedDomain } from '../../crds/api/index.ts';
-import { KubeClient, resourcePath } from '../../operator/kube/client.ts';
-import { loadCredentials } from '../../operator/kube/kubeconfig.ts';
+import { KubeClient, resourcePath } from '../../kube/client.ts';
+import { loadCredentials } from '../../kube/kubeconfig.ts';
 
 export async function testClient(kubeconfig: string): Promise<KubeClient> {
   return KubeClient.create(await loadCredentials(kubeconfig), { userAgent: 'gatehouse-tests', connections: 16 });

@@ -2,7 +2,7 @@
 // profiles and users created through the API, test results written as the sp-server writes them.
 import type { SSOProfile, VerifiedDomain } from '../../crds/api/index.ts';
 import { API_VERSION } from '../../crds/api/index.ts';
-import type { KubeClient } from '../../operator/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import type { DnsServer } from './dns-server.ts';
 import { condition, create, crPath, getDomain, waitFor } from './kube.ts';
 

@@ -33,8 +33,8 @@ describe('Dockerfile', () => {
 
   it('copies everything the entry points import from the tree', () => {
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]);
-    expect(copied).toEqual(expect.arrayContaining(['crds', 'operator', 'sp-server']));
+    expect(copied).toEqual(expect.arrayContaining(['crds', 'kube', 'operator', 'sp-server']));
     const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');
-    for (const dir of ['crds', 'operator', 'sp-server', 'package.json', 'package-lock.json']) expect(ignore).toMatch(new RegExp(`^!${dir}$`, 'm'));
+    for (const dir of ['crds', 'kube', 'operator', 'sp-server', 'package.json', 'package-lock.json']) expect(ignore).toMatch(new RegExp(`^!${dir}$`, 'm'));
   });
 });

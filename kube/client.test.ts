@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyStatus, FIELD_MANAGER, type Context } from '../context.ts';
+import { applyStatus, FIELD_MANAGER, type Context } from '../operator/context.ts';
 import { KubeClient } from './client.ts';
 import { Informer, type KubeObject } from './informer.ts';
 
