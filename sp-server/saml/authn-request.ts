@@ -3,8 +3,8 @@
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import type { RenderedProfile } from '../config/schema.ts';
-import { SIGNATURE_ALGORITHM_URIS } from './validate.ts';
-import { BINDING_HTTP_POST, escapeXml, NAMEID_FORMAT_URIS, samlTime } from './xml.ts';
+import { BINDING_HTTP_POST, NAMEID_FORMAT_URIS, SIGNATURE_ALGORITHM_URIS } from './uris.ts';
+import { escapeXml, samlTime } from './xml.ts';
 
 export interface AuthnRequestOptions {
   /** Opaque value the IdP returns with the response; Gatehouse keeps it short (≤ 80 bytes, SAML bindings §3.4.3). */

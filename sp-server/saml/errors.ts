@@ -75,6 +75,11 @@ export class SamlValidationError extends Error {
   }
 }
 
+/** Refuses the response being validated: every check in the validator ends this way. */
+export function fail(code: SamlErrorCode, hint: string, cause?: unknown): never {
+  throw new SamlValidationError(code, hint, cause === undefined ? undefined : { cause });
+}
+
 export function isSamlValidationError(err: unknown): err is SamlValidationError {
   return err instanceof SamlValidationError;
 }

@@ -1,7 +1,8 @@
 // SP metadata for one profile, to paste or point the IdP at. Deterministic for equal input, so
 // the document (and its ETag) changes only when the profile does.
 import type { RenderedProfile } from '../config/schema.ts';
-import { BINDING_HTTP_POST, escapeXml, NAMEID_FORMAT_URIS, pemBody } from './xml.ts';
+import { BINDING_HTTP_POST, NAMEID_FORMAT_URIS } from './uris.ts';
+import { escapeXml, pemBody } from './xml.ts';
 
 const ENCRYPTION_METHODS = [
   'http://www.w3.org/2009/xmlenc11#aes256-gcm',

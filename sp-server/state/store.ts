@@ -2,7 +2,7 @@
 // replay cache) behind one interface: process memory for a single replica, Redis when several
 // replicas share a login that starts on one and finishes on another.
 import { Redis } from 'ioredis';
-import type { ReplayCache } from '../saml/validate.ts';
+import type { ReplayCache } from '../saml/replay.ts';
 
 export interface StateStore {
   /** Stores a value until `ttlMs` from now, replacing any earlier one. */

@@ -11,7 +11,7 @@ import { SignedXml } from 'xml-crypto';
 import xmlenc from 'xml-encryption';
 import type { SignatureAlgorithm } from '../../crds/api/index.ts';
 import type { RenderedProfile } from '../../sp-server/config/schema.ts';
-import { DIGEST_ALGORITHM_URIS, NS, SIGNATURE_ALGORITHM_URIS } from '../../sp-server/saml/validate.ts';
+import { DIGEST_ALGORITHM_URIS, NS, SIGNATURE_ALGORITHM_URIS } from '../../sp-server/saml/uris.ts';
 
 export interface TestKeyPair {
   privateKeyPem: string;
