@@ -1,5 +1,9 @@
+// HTTP details the browser-facing routes share: cookies, the browser binding, random tokens, and
+// HTML replies with their security headers.
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { refusalPage } from './html.ts';
+import { REFUSALS, type RefusalCode } from './refusals.ts';
 
 export function parseCookies(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -52,4 +56,9 @@ export function html(reply: FastifyReply, status: number, body: string): Fastify
     .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
     .header('x-content-type-options', 'nosniff')
     .send(body);
+}
+
+/** Answers a refused login with the refusal table's status and the user's page for the code. */
+export function refusalReply(reply: FastifyReply, code: RefusalCode, title?: string): FastifyReply {
+  return html(reply, REFUSALS[code].httpStatus, refusalPage(code, title));
 }

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { domainOf } from '../config/store.ts';
 import type { CodeGrant } from '../context.ts';
 import { emailPage, errorPage } from '../html.ts';
-import { html, parseCookies, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
+import { html, parseCookies, refusalReply, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
 import { startLogin } from '../login/start.ts';
 import { isConfidential, secretMatches } from '../oauth/clients.ts';
 
@@ -120,7 +120,7 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
     const ref = gh.config.profileForEmail(email);
     if (!ref) return html(reply, 400, emailPage(params, 'Single sign-on is not set up for this email address. Use another sign-in method.'));
     const user = gh.users.byEmail(email).find((u) => u.namespace === ref.org.namespace);
-    if (user && !user.active) return html(reply, 403, errorPage('Sign-in refused', 'Your account is deactivated. Ask your administrator to restore access.', 'USER_INACTIVE'));
+    if (user && !user.active) return refusalReply(reply, 'USER_INACTIVE', 'Sign-in refused');
     return startLogin(gh, req, reply, ref, { ...flow, loginHint: email });
   });
 

@@ -4,10 +4,11 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { domainOf, type ProfileRef } from '../config/store.ts';
 import type { AppContext, CodeGrant, PendingLogin } from '../context.ts';
-import { adminAdvice, errorPage, testResultPage, userMessage } from '../html.ts';
-import { BROWSER_COOKIE, html, parseCookies, randomToken, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
+import { errorPage, testResultPage } from '../html.ts';
+import { BROWSER_COOKIE, html, parseCookies, randomToken, refusalReply, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
 import { SP_METADATA_CONTENT_TYPE, spMetadata } from '../saml/metadata.ts';
 import { startLogin } from '../login/start.ts';
+import { REFUSALS, type RefusalCode } from '../refusals.ts';
 import { isSamlValidationError, quote, type SamlValidationError } from '../saml/errors.ts';
 import { peekInResponseTo, type ValidatedAssertion } from '../saml/validate.ts';
 import { storeReplayCache } from '../state/store.ts';
@@ -17,9 +18,9 @@ const profileParams = z.object({ namespace: z.string().min(1).max(63), profile: 
 
 /** A refusal decided by the sp-server after the SAML checks (who the user is), or before them. */
 class LoginRefusal extends Error {
-  readonly code: string;
+  readonly code: RefusalCode;
   readonly hint: string;
-  constructor(code: string, hint: string) {
+  constructor(code: RefusalCode, hint: string) {
     super(`${code}: ${hint}`);
     this.code = code;
     this.hint = hint;
@@ -58,7 +59,7 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
   async function acs(gh: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { namespace, profile: name } = req.params as z.infer<typeof profileParams>;
     const ref = gh.config.profile(namespace, name);
-    if (!ref) return html(reply, 404, errorPage('Sign-in failed', 'This single sign-on connection does not exist (any more). Go back to the application and sign in again.', 'PROFILE_NOT_FOUND'));
+    if (!ref) return refusalReply(reply, 'PROFILE_NOT_FOUND');
     const body = (req.body ?? {}) as Record<string, unknown>;
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
     if (!samlResponse) return refuse(req, reply, ref, new LoginRefusal('MALFORMED_RESPONSE', 'the POST carries no SAMLResponse'), undefined);
@@ -200,7 +201,7 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
   async function unsolicited(req: FastifyRequest, reply: FastifyReply, ref: ProfileRef): Promise<FastifyReply> {
     // Never a login: the browser starts over as an SP-initiated login through the application.
     gh.metrics.unsolicited.inc();
-    gh.metrics.samlRejections.inc({ code: 'UNSOLICITED_RESPONSE' });
+    gh.metrics.samlRejections.inc({ code: REFUSALS.UNSOLICITED_RESPONSE.metricLabel });
     const client = [...gh.clients.values()].find((c) => c.idp_initiated_default);
     req.log.warn({ profile: `${ref.org.namespace}/${ref.profile.name}`, code: 'UNSOLICITED_RESPONSE', restartClient: client?.client_id ?? null }, 'IdP-initiated response not accepted; restarting as SP-initiated');
     if (!client?.initiate_login_uri) {
@@ -214,13 +215,14 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
 
   async function refuse(req: FastifyRequest, reply: FastifyReply, ref: ProfileRef, err: SamlValidationError | LoginRefusal, pending: PendingLogin | undefined): Promise<FastifyReply> {
     const { code, hint } = err;
+    const refusal = REFUSALS[code];
     const namespace = ref.org.namespace;
     const name = ref.profile.name;
-    gh.metrics.samlRejections.inc({ code });
+    gh.metrics.samlRejections.inc({ code: refusal.metricLabel });
     req.log.warn({ profile: `${namespace}/${name}`, code, hint, kind: pending?.kind ?? null }, 'SAML response refused');
     gh.status.recordFailure(namespace, name, code, hint);
     if (pending?.kind === 'test') {
-      const message = `${hint}. ${adminAdvice(code)}`.slice(0, 1024);
+      const message = `${hint}. ${refusal.adminAdvice}`.slice(0, 1024);
       await gh.status.recordTest(namespace, name, {
         result: 'Failed',
         email: pending.loginHint ?? '',
@@ -231,8 +233,7 @@ export const samlRoutes: FastifyPluginAsync = async (app) => {
       });
       return html(reply, 400, testResultPage(false, message, code));
     }
-    const status = code === 'USER_INACTIVE' || code.startsWith('USER_') || code === 'DOMAIN_NOT_VERIFIED' ? 403 : 400;
-    return html(reply, status, errorPage('Sign-in failed', userMessage(code), code));
+    return refusalReply(reply, code);
   }
 };
 

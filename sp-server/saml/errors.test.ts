@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { quote, SAML_ERROR_CODES, SAML_USER_MESSAGES, SamlValidationError } from './errors.ts';
+import { REFUSALS } from '../refusals.ts';
+import { quote, SAML_ERROR_CODES, SamlValidationError } from './errors.ts';
 
 describe('SAML error codes', () => {
   it('are unique, metric-label safe, and each has a user message', () => {
     expect(new Set(SAML_ERROR_CODES).size).toBe(SAML_ERROR_CODES.length);
     for (const code of SAML_ERROR_CODES) {
       expect(code).toMatch(/^[A-Z][A-Z0-9_]*$/);
-      expect(SAML_USER_MESSAGES[code]).toMatch(/\.$/);
+      expect(REFUSALS[code].userMessage).toMatch(/\.$/);
     }
-    expect(Object.keys(SAML_USER_MESSAGES).sort()).toEqual([...SAML_ERROR_CODES].sort());
+    expect(Object.keys(REFUSALS)).toEqual(expect.arrayContaining([...SAML_ERROR_CODES]));
   });
 
   it('carry the code and the hint', () => {

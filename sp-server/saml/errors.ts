@@ -1,6 +1,7 @@
 // Stable error codes for every way Gatehouse refuses a SAML response. They appear in logs, in the
-// `reason` label of the rejection metric, on the user's error page and in SSOProfile status, so
-// a code is never renamed or reused for another meaning; new codes are appended.
+// `code` label of the rejection metric, on the user's error page and in SSOProfile status, so
+// a code is never renamed or reused for another meaning; new codes are appended. What each code
+// tells the user and the administrator is in the refusal table (sp-server/refusals.ts).
 export const SAML_ERROR_CODES = [
   /** Not base64, not well-formed XML, not a SAML 2.0 Response, or a required element is absent. */
   'MALFORMED_RESPONSE',
@@ -91,36 +92,3 @@ export function quote(value: string | null | undefined, max = 120): string {
   const clean = value.replace(/[\u0000-\u001f\u007f]/g, ' ');
   return JSON.stringify(clean.length > max ? `${clean.slice(0, max)}…` : clean);
 }
-
-/**
- * What the user's error page says for each code: what went wrong in words a user can act on (or
- * forward to their administrator), without internals. The administrator's detail is in `hint`.
- */
-export const SAML_USER_MESSAGES: Record<SamlErrorCode, string> = {
-  MALFORMED_RESPONSE: 'Your identity provider sent a sign-in response that could not be read.',
-  DTD_FORBIDDEN: 'Your identity provider sent a sign-in response in a form that is not accepted.',
-  STATUS_NOT_SUCCESS: 'Your identity provider did not complete the sign-in.',
-  ASSERTION_MISSING: 'Your identity provider sent a sign-in response without a user.',
-  MULTIPLE_ASSERTIONS: 'Your identity provider sent a sign-in response that is not accepted.',
-  SIGNATURE_MISSING: 'The sign-in response was not signed by your identity provider. Ask your administrator to check the single sign-on setup.',
-  SIGNATURE_INVALID: 'The sign-in response could not be verified.',
-  UNTRUSTED_CERTIFICATE: 'The sign-in response was signed with a certificate your organization has not registered. Ask your administrator to update the single sign-on setup.',
-  ALGORITHM_NOT_ALLOWED: 'The sign-in response uses a signature method your organization does not accept. Ask your administrator to check the single sign-on setup.',
-  SIGNATURE_WRAPPING: 'The sign-in response could not be verified.',
-  ISSUER_MISMATCH: 'The sign-in response came from an identity provider that is not set up for your organization.',
-  AUDIENCE_MISMATCH: 'The sign-in response was meant for another application. Ask your administrator to check the single sign-on setup.',
-  DESTINATION_MISMATCH: 'The sign-in response was sent to the wrong address. Ask your administrator to check the single sign-on setup.',
-  DESTINATION_MISSING: 'The sign-in response does not say where it was meant to go. Ask your administrator to check the single sign-on setup.',
-  RECIPIENT_MISMATCH: 'The sign-in response was sent to the wrong address. Ask your administrator to check the single sign-on setup.',
-  SUBJECT_CONFIRMATION_MISSING: 'Your identity provider sent a sign-in response that is not accepted.',
-  IN_RESPONSE_TO_MISMATCH: 'This sign-in does not belong to the one started in this browser. Please start again.',
-  UNSOLICITED_RESPONSE: 'This sign-in was not started here or has expired. Please start again.',
-  NOT_YET_VALID: 'The sign-in response is not valid yet; a clock may be wrong. Please try again in a minute.',
-  EXPIRED: 'The sign-in response has expired. Please start again.',
-  SUBJECT_CONFIRMATION_EXPIRED: 'The sign-in response has expired. Please start again.',
-  CONDITIONS_MISSING: 'Your identity provider sent a sign-in response that is not accepted.',
-  ASSERTION_REPLAYED: 'This sign-in response has already been used. Please start again.',
-  ENCRYPTED_ASSERTION_UNSIGNED: 'The sign-in response was not signed by your identity provider. Ask your administrator to check the single sign-on setup.',
-  DECRYPTION_FAILED: 'The sign-in response could not be decrypted. Ask your administrator to check the single sign-on setup.',
-  NAMEID_MISSING: 'Your identity provider did not say who you are. Ask your administrator to check the single sign-on setup.',
-};

@@ -1,0 +1,156 @@
+// Every way the sp-server refuses a login, as one typed table: what the user reads, what the
+// administrator should change, the HTTP status of the user's page, and the metric label. A code
+// missing from the table (or a row for an unknown code) does not compile.
+import { SAML_ERROR_CODES, type SamlErrorCode } from './saml/errors.ts';
+
+/**
+ * Refusals the sp-server decides itself, before or after the SAML checks: which profile, which
+ * browser, who the signed-in user is. Like the validator's codes they are stable: they appear on
+ * the user's page, in logs, in SSOProfile status and in metrics, so they are never renamed.
+ */
+export const LOGIN_REFUSAL_CODES = [
+  /** The ACS URL names an SSOProfile that does not exist (any more). */
+  'PROFILE_NOT_FOUND',
+  /** The response was posted by another browser than the one that started the login. */
+  'BROWSER_MISMATCH',
+  /** The test link's login signed in someone other than spec.test.email. */
+  'TEST_USER_MISMATCH',
+  /** The email's domain belongs to another organization. */
+  'USER_OTHER_ORGANIZATION',
+  /** The email's domain is not verified by this organization. */
+  'DOMAIN_NOT_VERIFIED',
+  /** No ManagedUser for the email, and JIT does not create one. */
+  'USER_NOT_MANAGED',
+  /** The ManagedUser is deactivated (spec.active: false). */
+  'USER_INACTIVE',
+] as const;
+
+export type LoginRefusalCode = (typeof LOGIN_REFUSAL_CODES)[number];
+export type RefusalCode = SamlErrorCode | LoginRefusalCode;
+export const REFUSAL_CODES: readonly RefusalCode[] = [...SAML_ERROR_CODES, ...LOGIN_REFUSAL_CODES];
+
+/** The HTTP statuses a refusal page may carry. */
+export const REFUSAL_HTTP_STATUSES = [400, 403, 404] as const;
+
+export interface RefusalText {
+  /**
+   * The user's error page: what went wrong in words a user can act on (or forward to their
+   * administrator), without internals. The administrator's detail is in the refusal's hint.
+   */
+  userMessage: string;
+  /** What an administrator should change; the test link's result shows it after the hint. */
+  adminAdvice: string;
+  /** The status of the user's error page (the test link's result page is always 400). */
+  httpStatus: (typeof REFUSAL_HTTP_STATUSES)[number];
+}
+
+export interface Refusal extends RefusalText {
+  /**
+   * The `code` label of gatehouse_saml_rejections_total. It is the code itself: codes are
+   * label-safe and never renamed, so dashboards and alerts keep working across releases.
+   */
+  metricLabel: RefusalCode;
+}
+
+const ASK_ADMIN = 'Ask your administrator to check the single sign-on setup.';
+const NOT_ACCEPTED = 'Your identity provider sent a sign-in response that is not accepted.';
+const NOT_VERIFIED = 'The sign-in response could not be verified.';
+const START_AGAIN_EXPIRED = 'The sign-in response has expired. Please start again.';
+const NOT_SET_UP_HERE = 'Your identity provider signed you in, but this account is not set up for single sign-on here. Ask your administrator.';
+const NOT_ACCEPTED_SEE_STATUS = 'Your identity provider\'s sign-in response could not be accepted. Your administrator can see the details in the SSO connection\'s status.';
+const COMPARE_SP_SETTINGS = 'Compare the IdP\'s settings with status.sp (entity ID, ACS URL) and the signing certificate.';
+const SET_ACS_URL = 'Set the IdP\'s ACS / Reply URL to status.sp.acsURL.';
+const FIX_CLOCK = 'Fix the IdP server\'s clock or raise spec.allowedClockSkew.';
+
+const TEXTS = {
+  MALFORMED_RESPONSE: { userMessage: 'Your identity provider sent a sign-in response that could not be read.', adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  DTD_FORBIDDEN: { userMessage: 'Your identity provider sent a sign-in response in a form that is not accepted.', adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  STATUS_NOT_SUCCESS: {
+    userMessage: 'Your identity provider did not complete the sign-in.',
+    adminAdvice: 'The IdP refused the login: check that the user is assigned to the application at the IdP.',
+    httpStatus: 400,
+  },
+  ASSERTION_MISSING: { userMessage: 'Your identity provider sent a sign-in response without a user.', adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  MULTIPLE_ASSERTIONS: { userMessage: NOT_ACCEPTED, adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  SIGNATURE_MISSING: {
+    userMessage: `The sign-in response was not signed by your identity provider. ${ASK_ADMIN}`,
+    adminAdvice: 'Configure the IdP to sign the assertion (or the response).',
+    httpStatus: 400,
+  },
+  SIGNATURE_INVALID: {
+    userMessage: NOT_VERIFIED,
+    adminAdvice: 'The signature does not verify: check that nothing rewrites the response between the IdP and Gatehouse.',
+    httpStatus: 400,
+  },
+  UNTRUSTED_CERTIFICATE: {
+    userMessage: 'The sign-in response was signed with a certificate your organization has not registered. Ask your administrator to update the single sign-on setup.',
+    adminAdvice: 'Add the IdP\'s current signing certificate to spec.idp.certificates (keep the old one during rotation).',
+    httpStatus: 400,
+  },
+  ALGORITHM_NOT_ALLOWED: {
+    userMessage: `The sign-in response uses a signature method your organization does not accept. ${ASK_ADMIN}`,
+    adminAdvice: 'Switch the IdP to RSA-SHA256, or list the algorithm in spec.signatureAlgorithms.',
+    httpStatus: 400,
+  },
+  SIGNATURE_WRAPPING: { userMessage: NOT_VERIFIED, adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  ISSUER_MISMATCH: {
+    userMessage: 'The sign-in response came from an identity provider that is not set up for your organization.',
+    adminAdvice: 'Set spec.idp.entityID to the IdP\'s entity ID, or load the IdP metadata again.',
+    httpStatus: 400,
+  },
+  AUDIENCE_MISMATCH: {
+    userMessage: `The sign-in response was meant for another application. ${ASK_ADMIN}`,
+    adminAdvice: 'Set the IdP\'s Audience / SP Entity ID to status.sp.entityID.',
+    httpStatus: 400,
+  },
+  DESTINATION_MISMATCH: { userMessage: `The sign-in response was sent to the wrong address. ${ASK_ADMIN}`, adminAdvice: SET_ACS_URL, httpStatus: 400 },
+  DESTINATION_MISSING: { userMessage: `The sign-in response does not say where it was meant to go. ${ASK_ADMIN}`, adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  RECIPIENT_MISMATCH: { userMessage: `The sign-in response was sent to the wrong address. ${ASK_ADMIN}`, adminAdvice: SET_ACS_URL, httpStatus: 400 },
+  SUBJECT_CONFIRMATION_MISSING: { userMessage: NOT_ACCEPTED, adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  IN_RESPONSE_TO_MISMATCH: { userMessage: 'This sign-in does not belong to the one started in this browser. Please start again.', adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  UNSOLICITED_RESPONSE: { userMessage: 'This sign-in was not started here or has expired. Please start again.', adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  NOT_YET_VALID: { userMessage: 'The sign-in response is not valid yet; a clock may be wrong. Please try again in a minute.', adminAdvice: FIX_CLOCK, httpStatus: 400 },
+  EXPIRED: { userMessage: START_AGAIN_EXPIRED, adminAdvice: FIX_CLOCK, httpStatus: 400 },
+  SUBJECT_CONFIRMATION_EXPIRED: { userMessage: START_AGAIN_EXPIRED, adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  CONDITIONS_MISSING: { userMessage: NOT_ACCEPTED, adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  ASSERTION_REPLAYED: { userMessage: 'This sign-in response has already been used. Please start again.', adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  ENCRYPTED_ASSERTION_UNSIGNED: { userMessage: `The sign-in response was not signed by your identity provider. ${ASK_ADMIN}`, adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  DECRYPTION_FAILED: {
+    userMessage: `The sign-in response could not be decrypted. ${ASK_ADMIN}`,
+    adminAdvice: 'Encrypt assertions for the SP certificate in the SP metadata (status.sp.metadataURL).',
+    httpStatus: 400,
+  },
+  NAMEID_MISSING: {
+    userMessage: `Your identity provider did not say who you are. ${ASK_ADMIN}`,
+    adminAdvice: 'Configure the IdP to send the user\'s email as NameID.',
+    httpStatus: 400,
+  },
+
+  PROFILE_NOT_FOUND: {
+    userMessage: 'This single sign-on connection does not exist (any more). Go back to the application and sign in again.',
+    adminAdvice: 'The IdP posts to the ACS URL of an SSOProfile that does not exist: set the IdP\'s ACS / Reply URL to the profile\'s status.sp.acsURL.',
+    httpStatus: 404,
+  },
+  BROWSER_MISMATCH: { userMessage: 'This sign-in was started in another browser. Please start again here.', adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
+  TEST_USER_MISMATCH: {
+    userMessage: NOT_ACCEPTED_SEE_STATUS,
+    adminAdvice: 'Sign in at the IdP as spec.test.email (sign out of other accounts first).',
+    httpStatus: 400,
+  },
+  USER_OTHER_ORGANIZATION: {
+    userMessage: NOT_SET_UP_HERE,
+    adminAdvice: 'The IdP sent an email that belongs to another organization: check the NameID mapping at the IdP.',
+    httpStatus: 403,
+  },
+  DOMAIN_NOT_VERIFIED: { userMessage: NOT_SET_UP_HERE, adminAdvice: 'Verify the email\'s domain (VerifiedDomain) and list it in spec.domains.', httpStatus: 403 },
+  USER_NOT_MANAGED: {
+    userMessage: NOT_SET_UP_HERE,
+    adminAdvice: 'Create a ManagedUser for this email, enable spec.provisioning.jit, or make the IdP send the email as NameID.',
+    httpStatus: 403,
+  },
+  USER_INACTIVE: { userMessage: 'Your account is deactivated. Ask your administrator to restore access.', adminAdvice: 'The ManagedUser has spec.active: false.', httpStatus: 403 },
+} as const satisfies Record<RefusalCode, RefusalText>;
+
+export const REFUSALS: Readonly<Record<RefusalCode, Refusal>> = Object.fromEntries(
+  REFUSAL_CODES.map((code) => [code, { ...TEXTS[code], metricLabel: code }]),
+) as Record<RefusalCode, Refusal>;
