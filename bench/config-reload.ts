@@ -25,7 +25,7 @@ async function main(): Promise<void> {
       if (res.code !== 0) throw new Error(`installing ${file}: ${res.stderr}`);
     }
     await kubectl(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-    const k = kubeClient(cp.kubeconfigPath);
+    const k = await kubeClient(cp.kubeconfigPath);
     await createNamespace(k, 'gatehouse');
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;

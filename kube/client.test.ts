@@ -1,53 +1,31 @@
 // What goes over the wire: the status write is a server-side apply on /status with our field
-// manager and force, and the informer survives errors and 410 Gone by relisting.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { pino } from 'pino';
+// manager and force; 429 and 503 are retried honouring Retry-After, other errors are not; a
+// POST is not re-sent once it may have reached the server.
+import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyStatus, FIELD_MANAGER, type Context } from '../operator/context.ts';
-import { KubeClient } from './client.ts';
-import { Informer, type KubeObject } from './informer.ts';
+import { fakeApiServer, type FakeApiServer, type SeenRequest } from '../test/support/fake-api-server.ts';
+import { KubeApiError } from './client.ts';
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-let server: Server | undefined;
-afterEach(() => {
-  server?.closeAllConnections();
-  server?.close();
-  server = undefined;
+let api: FakeApiServer | undefined;
+afterEach(async () => {
+  await api?.close();
+  api = undefined;
 });
 
-async function fakeApi(handler: (req: Seen, res: ServerResponse) => void): Promise<{ client: KubeClient; seen: Seen[] }> {
-  const seen: Seen[] = [];
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8').on('data', (d: string) => (body += d));
-    req.on('end', () => {
-      const s = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
-      seen.push(s);
-      handler(s, res);
-    });
-  });
-  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const client = await KubeClient.create({
-    server: `http://127.0.0.1:${port}`,
-    insecureSkipTLSVerify: false,
-    headers: async () => ({ authorization: 'Bearer secret-token' }),
-  });
-  return { client, seen };
+async function fakeApi(handler: (req: SeenRequest, res: ServerResponse) => void): Promise<FakeApiServer> {
+  api = await fakeApiServer(handler);
+  return api;
 }
+
+const json = (res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}) =>
+  res.writeHead(code, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
 describe('status writes', () => {
   it('are server-side apply patches on /status with field manager gatehouse-operator and force', async () => {
     const { client, seen } = await fakeApi((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
     await applyStatus({ client } as Context, 'ManagedUser', 'acme', 'alice', { sso: { enforced: true } });
-    const req = seen[0] as Seen;
+    const req = seen[0] as SeenRequest;
     expect(req.method).toBe('PATCH');
     const url = new URL(req.url, 'http://x');
     expect(url.pathname).toBe('/apis/sso.gatehouse.dev/v1alpha1/namespaces/acme/managedusers/alice/status');
@@ -61,43 +39,46 @@ describe('status writes', () => {
       metadata: { name: 'alice', namespace: 'acme' },
       status: { sso: { enforced: true } },
     });
-    await client.close();
   });
 });
 
-describe('Informer supervision', () => {
-  it('relists after a failed list and after 410 Gone, and reports deletions found by the relist', async () => {
-    let lists = 0;
-    const obj = (name: string, rv: string) => ({ metadata: { name, namespace: 'n', resourceVersion: rv } });
-    const { client } = await fakeApi((req, res) => {
-      const url = new URL(req.url, 'http://x');
-      if (url.searchParams.get('watch')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        if (lists === 2) {
-          res.write(JSON.stringify({ type: 'ADDED', object: obj('c', '11') }) + '\n');
-          res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } }) + '\n');
-        } else {
-          setTimeout(() => res.end(), 5000).unref();
-        }
-        return;
-      }
-      lists++;
-      if (lists === 1) return res.writeHead(500).end('{"kind":"Status","reason":"InternalError","message":"boom"}');
-      const items = lists === 2 ? [obj('a', '1'), obj('b', '2')] : [obj('a', '1'), obj('c', '12')];
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ metadata: { resourceVersion: String(10 + lists) }, items }));
+
+describe('retries', () => {
+  it('retries 429 after the Retry-After the server gave, then succeeds', async () => {
+    const { client, seen } = await fakeApi((_req, res) =>
+      seen.length === 1 ? json(res, 429, { kind: 'Status', reason: 'TooManyRequests' }, { 'retry-after': '1' }) : json(res, 200, { ok: true }),
+    );
+    const started = Date.now();
+    expect(await client.call('GET', '/api/v1/namespaces')).toEqual({ ok: true });
+    expect(seen).toHaveLength(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(850);
+  });
+
+  it('retries 503 with backoff and gives up after the retry budget with the API error', async () => {
+    const { client, seen } = await fakeApi((_req, res) => json(res, 503, { kind: 'Status', reason: 'ServiceUnavailable', message: 'etcd' }));
+    const err = await client.call('GET', '/api/v1/namespaces', { retries: 2 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect((err as KubeApiError).code).toBe(503);
+    expect((err as KubeApiError).reason).toBe('ServiceUnavailable');
+    expect(seen).toHaveLength(3);
+  });
+
+  it('does not retry other errors', async () => {
+    const { client, seen } = await fakeApi((_req, res) => json(res, 409, { kind: 'Status', reason: 'AlreadyExists' }));
+    await expect(client.call('POST', '/api/v1/namespaces', { body: {} })).rejects.toMatchObject({ code: 409, reason: 'AlreadyExists' });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('re-sends a GET whose connection was cut, but never a POST', async () => {
+    let cut = 0;
+    const { client, seen } = await fakeApi((req, res) => {
+      if (cut++ % 2 === 0) return res.socket?.destroy();
+      json(res, 200, { method: req.method });
     });
-    const events: string[] = [];
-    const inf = new Informer<KubeObject>(client, { group: 'g', version: 'v1', plural: 'things' }, {}, pino({ level: 'silent' }));
-    inf.on((e, o) => events.push(`${e}:${o.metadata.name}`));
-    inf.start();
-    const deadline = Date.now() + 10_000;
-    while (lists < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(lists).toBe(3);
-    expect(inf.hasSynced).toBe(true);
-    expect([...inf.list()].map((o) => o.metadata.name).sort()).toEqual(['a', 'c']);
-    expect(events).toEqual(['add:a', 'add:b', 'add:c', 'delete:b', 'resync:a', 'update:c']);
-    await inf.stop();
-    await client.close();
+    expect(await client.call('GET', '/api/v1/namespaces')).toEqual({ method: 'GET' });
+    expect(seen).toHaveLength(2);
+    await expect(client.call('POST', '/api/v1/namespaces', { body: {} })).rejects.toThrow();
+    expect(seen).toHaveLength(3);
   });
 });
+

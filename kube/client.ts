@@ -1,20 +1,25 @@
-// A thin Kubernetes REST client on undici: one connection pool per API server, the kubeconfig's
-// credentials, and one hook that sees every request (for the request-count metric). The
-// generated client-node APIs hide the Content-Type of patches and cannot stream watches without
-// buffering, and the operator needs exact control of both.
+// The one Kubernetes REST client of Gatehouse (operator, sp-server, SCIM, tests, benchmarks), on
+// undici: one connection pool per API server, the kubeconfig's credentials, bounded retries of
+// what the API server asks to be retried, and one hook that sees every request (for the
+// request-count metric). The generated client-node APIs hide the Content-Type of patches, build
+// a connection pool per request and cannot stream watches without buffering.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Credentials } from './kubeconfig.ts';
 
+/** Every non-2xx answer of the API server: the HTTP code and the Status reason. */
 export class KubeApiError extends Error {
   readonly code: number;
   readonly reason: string;
   readonly body: unknown;
-  constructor(code: number, reason: string, message: string, body: unknown) {
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: number, reason: string, message: string, body: unknown, retryAfterSeconds?: number) {
     super(message);
     this.name = 'KubeApiError';
     this.code = code;
     this.reason = reason;
     this.body = body;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -44,6 +49,39 @@ interface CallOptions {
   timeoutMs?: number;
   /** Skip reading the answer's body into memory (the caller does not need it). */
   discardBody?: boolean;
+  /** Retries after 429/503 and connection failures (default 5; 0 for callers with their own deadline). */
+  retries?: number;
+}
+
+const DEFAULT_RETRIES = 5;
+const MAX_BACKOFF_MS = 5_000;
+const MAX_RETRY_AFTER_S = 10;
+// Failures where the request may never have reached the API server, or the connection died
+// before an answer. Only requests that are safe to send twice are retried after the latter.
+const NOT_SENT = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const CUT_OFF = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ETIMEDOUT']);
+
+function errorCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function retryAfter(header: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (v === undefined) return undefined;
+  const seconds = Number(v);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, (at - Date.now()) / 1000);
+}
+
+/** Full-jitter exponential backoff, or the server's Retry-After (bounded) when it gave one. */
+export function retryDelayMs(attempt: number, retryAfterSeconds?: number): number {
+  if (retryAfterSeconds !== undefined) return Math.min(retryAfterSeconds, MAX_RETRY_AFTER_S) * 1000 * (0.9 + Math.random() * 0.2);
+  return Math.random() * Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt);
 }
 
 const HEADER_REFRESH_MS = 60_000;
@@ -65,7 +103,7 @@ export class KubeClient {
 
   static async create(creds: Credentials, options: ClientOptions = {}): Promise<KubeClient> {
     const dispatcher = new Agent({
-      connect: { ca: creds.ca, cert: creds.cert, key: creds.key, rejectUnauthorized: !creds.insecureSkipTLSVerify },
+      connect: { ca: creds.ca, cert: creds.cert, key: creds.key, servername: creds.servername, rejectUnauthorized: !creds.insecureSkipTLSVerify },
       connections: options.connections ?? 32,
       keepAliveTimeout: 30_000,
       // Watches stay open for minutes; the API server closes them itself (timeoutSeconds).
@@ -108,8 +146,35 @@ export class KubeClient {
     }
   }
 
-  /** A JSON request; non-2xx answers throw KubeApiError with the Status reason. */
+  /**
+   * A JSON request; non-2xx answers throw KubeApiError with the Status reason. 429 and 503 (API
+   * priority and fairness, a watch cache still initialising, an API server restarting) and lost
+   * connections are retried with backoff, honouring Retry-After; a POST is not re-sent once it
+   * may have reached the server.
+   */
   async call<T = unknown>(method: Dispatcher.HttpMethod, path: string, o: CallOptions = {}): Promise<T> {
+    const retries = o.retries ?? DEFAULT_RETRIES;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.callOnce<T>(method, path, o);
+      } catch (err) {
+        if (attempt >= retries || o.signal?.aborted) throw err;
+        let delay: number;
+        if (err instanceof KubeApiError) {
+          if (err.code !== 429 && err.code !== 503) throw err;
+          delay = retryDelayMs(attempt, err.retryAfterSeconds);
+        } else {
+          const code = errorCode(err);
+          if (!code || !(NOT_SENT.has(code) || (CUT_OFF.has(code) && method !== 'POST'))) throw err;
+          delay = retryDelayMs(attempt);
+        }
+        await sleep(delay, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
+        if (o.signal?.aborted) throw err;
+      }
+    }
+  }
+
+  private async callOnce<T>(method: Dispatcher.HttpMethod, path: string, o: CallOptions): Promise<T> {
     const res = await this.send(method, path, { timeoutMs: 30_000, ...o });
     if (o.discardBody && res.statusCode >= 200 && res.statusCode < 300) {
       await res.body.dump({ limit: Infinity });
@@ -124,7 +189,7 @@ export class KubeClient {
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const status = parsed as { reason?: string; message?: string } | undefined;
-      throw new KubeApiError(res.statusCode, status?.reason ?? 'Unknown', `${method} ${path}: ${res.statusCode} ${status?.message ?? text.slice(0, 300)}`, parsed);
+      throw new KubeApiError(res.statusCode, status?.reason ?? 'Unknown', `${method} ${path}: ${res.statusCode} ${status?.message ?? text.slice(0, 300)}`, parsed, retryAfter(res.headers['retry-after']));
     }
     return parsed as T;
   }
@@ -160,10 +225,11 @@ export class KubeClient {
    * Server-side apply. `subresource` 'status' targets /status, the only way to write status of a
    * kind with the status subresource. The body is JSON, which is valid YAML for apply-patch+yaml.
    */
-  async apply<T = unknown>(path: string, body: unknown, fieldManager: string, options: { subresource?: string; force?: boolean; discardBody?: boolean } = {}): Promise<T> {
+  async apply<T = unknown>(path: string, body: unknown, fieldManager: string, options: { subresource?: string; force?: boolean; discardBody?: boolean; retries?: number } = {}): Promise<T> {
     const target = options.subresource ? `${path}/${options.subresource}` : path;
     return this.call<T>('PATCH', target, {
       discardBody: options.discardBody,
+      ...(options.retries !== undefined ? { retries: options.retries } : {}),
       body,
       contentType: 'application/apply-patch+yaml',
       query: { fieldManager, force: options.force ?? true },
@@ -189,5 +255,6 @@ export function resourcePath(ref: ResourceRef, namespace?: string, name?: string
   return `${base}${ns}/${ref.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
-export const isNotFound = (err: unknown): boolean => err instanceof KubeApiError && err.code === 404;
-export const isConflict = (err: unknown): boolean => err instanceof KubeApiError && err.code === 409;
+export const isApiError = (err: unknown, code: number): boolean => err instanceof KubeApiError && err.code === code;
+export const isNotFound = (err: unknown): boolean => isApiError(err, 404);
+export const isConflict = (err: unknown): boolean => isApiError(err, 409);

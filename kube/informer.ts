@@ -1,7 +1,9 @@
-// A supervised list+watch cache. client-node's informer stops silently on most watch errors;
-// this one never stops until told to: every failure relists after a jittered backoff, a 410 Gone
-// relists at once, and a periodic relist re-delivers every object so reconciliation stays
-// level-triggered even if an event was lost.
+// The one supervised list+watch cache of Gatehouse (operator caches, the sp-server's users and
+// config Secret). client-node's informer stops silently on most watch errors; this one never
+// stops until told to: a broken watch resumes from the last resourceVersion after a jittered
+// backoff (a relist of a large collection is the expensive path), a 410 Gone or a failed list
+// relists, and a periodic relist re-delivers every object so reconciliation stays level-triggered
+// even if an event was lost.
 import type { Logger } from 'pino';
 import { KubeApiError, resourcePath, type KubeClient, type ResourceRef } from './client.ts';
 
@@ -62,7 +64,8 @@ export interface InformerControl {
   readonly hasSynced: boolean;
   start(): void;
   stop(): Promise<void>;
-  waitForSync(): Promise<void>;
+  /** Resolves true once the first list has completed, or false after `timeoutMs`. */
+  waitForSync(timeoutMs?: number): Promise<boolean>;
 }
 
 export class Informer<T extends KubeObject> implements InformerControl {
@@ -79,6 +82,9 @@ export class Informer<T extends KubeObject> implements InformerControl {
   private failures = 0;
   private lastHealthy = Date.now();
   private syncWaiters: (() => void)[] = [];
+  private lastErrorMessage: string | undefined;
+  /** Watches resumed and lists retried after a failure, since start. */
+  restarts = 0;
 
   constructor(client: KubeClient, ref: ResourceRef, options: InformerOptions, log: Logger) {
     this.client = client;
@@ -113,6 +119,11 @@ export class Informer<T extends KubeObject> implements InformerControl {
     return this.synced && (this.failures === 0 || Date.now() - this.lastHealthy < 60_000);
   }
 
+  /** The latest list or watch failure, cleared by the next successful list. */
+  get lastError(): string | undefined {
+    return this.lastErrorMessage;
+  }
+
   start(): void {
     this.running ??= this.run();
   }
@@ -122,9 +133,22 @@ export class Informer<T extends KubeObject> implements InformerControl {
     await this.running;
   }
 
-  waitForSync(): Promise<void> {
-    if (this.synced) return Promise.resolve();
-    return new Promise((r) => this.syncWaiters.push(r));
+  waitForSync(timeoutMs?: number): Promise<boolean> {
+    if (this.synced) return Promise.resolve(true);
+    const synced = new Promise<boolean>((r) => this.syncWaiters.push(() => r(true)));
+    if (timeoutMs === undefined) return synced;
+    return Promise.race([synced, new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref())]);
+  }
+
+  /**
+   * Puts an object this process just wrote, ahead of its watch event (which replaces it), so a
+   * read right after a create sees it.
+   */
+  upsert(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    this.items.set(key, this.slim(obj));
+    this.emit(old ? 'update' : 'add', obj, old);
   }
 
   private emit(event: InformerEvent, obj: T, old?: T): void {
@@ -155,16 +179,26 @@ export class Informer<T extends KubeObject> implements InformerControl {
         const rv = await this.relist(signal);
         this.failures = 0;
         this.lastHealthy = Date.now();
+        this.lastErrorMessage = undefined;
         await this.watch(rv, signal);
       } catch (err) {
         if (signal.aborted) break;
-        this.failures++;
-        const base = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 8));
-        const delay = base / 2 + Math.random() * (base / 2);
-        this.log.warn({ err: err instanceof Error ? err.message : String(err), failures: this.failures, retryInMs: Math.round(delay) }, 'list/watch failed; relisting after backoff');
+        const delay = this.noteFailure(err);
+        this.log.warn({ err: this.lastErrorMessage, failures: this.failures, retryInMs: Math.round(delay) }, 'list failed; relisting after backoff');
         await sleep(delay, signal);
       }
     }
+  }
+
+  /** Counts a failure and returns the jittered backoff before the next try. */
+  private noteFailure(err: unknown): number {
+    this.failures++;
+    this.restarts++;
+    this.lastErrorMessage = err instanceof Error ? err.message : String(err);
+    // A collection that cannot be listed at all (403, 404: RBAC or a missing CRD) is not synced.
+    if (err instanceof KubeApiError && err.code < 500 && err.code !== 429 && err.code !== 410) this.synced = false;
+    const base = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 8));
+    return base / 2 + Math.random() * (base / 2);
   }
 
   private async relist(signal: AbortSignal): Promise<string> {
@@ -212,6 +246,7 @@ export class Informer<T extends KubeObject> implements InformerControl {
       const watchAbort = new AbortController();
       const timer = setTimeout(() => watchAbort.abort(), Math.max(1000, relistAt - Date.now()));
       const both = AbortSignal.any([signal, watchAbort.signal]);
+      const began = Date.now();
       try {
         const lines = this.client.watchLines(resourcePath(this.ref, this.options.namespace), {
           resourceVersion: rv,
@@ -241,15 +276,24 @@ export class Informer<T extends KubeObject> implements InformerControl {
           this.lastHealthy = Date.now();
         }
       } catch (err) {
-        if (watchAbort.signal.aborted && !signal.aborted) return; // time to relist
+        if (signal.aborted) return;
+        if (watchAbort.signal.aborted) return; // time to relist
         if (err instanceof KubeApiError && err.code === 410) {
           this.log.info('watch expired (410 Gone); relisting');
           return;
         }
-        throw err;
+        // Anything else (a reset connection, an API server restarting): resume from the last
+        // resourceVersion; if that is too old the server answers 410 and the loop relists.
+        const delay = this.noteFailure(err);
+        this.log.warn({ err: this.lastErrorMessage, failures: this.failures, retryInMs: Math.round(delay) }, 'watch failed; resuming');
+        await sleep(delay, signal);
+        continue;
       } finally {
         clearTimeout(timer);
       }
+      this.failures = 0;
+      // A server that closes watches at once must not turn this loop into a busy one.
+      if (Date.now() - began < 250) await sleep(250, signal);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,5 +41,21 @@ describe('loadCredentials', () => {
     expect(await c.headers()).toEqual({ authorization: 'Bearer t1' });
     writeFileSync(join(dir, 'token'), 't2\n');
     expect(await c.headers()).toEqual({ authorization: 'Bearer t2' });
+  });
+
+  it('runs an exec credential plugin the way kubectl does (cloud IAM, OIDC login helpers)', async () => {
+    const plugin = join(dir, 'credential-plugin.sh');
+    writeFileSync(plugin, '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-plugin"}}\'\n');
+    chmodSync(plugin, 0o755);
+    const file = join(dir, 'config3');
+    writeFileSync(file, [
+      'current-context: x',
+      'clusters: [{name: c, cluster: {server: "https://s:6443", tls-server-name: api.internal}}]',
+      `users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ${plugin}, interactiveMode: Never}}}]`,
+      'contexts: [{name: x, context: {cluster: c, user: u}}]',
+    ].join('\n'));
+    const c = await loadCredentials(file, {});
+    expect(c.servername).toBe('api.internal');
+    expect(await c.headers()).toEqual({ authorization: 'Bearer from-plugin' });
   });
 });

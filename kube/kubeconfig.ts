@@ -1,10 +1,12 @@
-// API server credentials from a kubeconfig file or the in-cluster service account, without
-// loading @kubernetes/client-node: its generated API surface costs ~35 MiB of heap, a third of
-// the operator's working set with 10,000 users. Kubeconfigs that need exec or auth-provider
-// plugins fall back to client-node, loaded only then.
+// API-server credentials for every component, loaded by @kubernetes/client-node's KubeConfig so
+// that every kubeconfig kubectl accepts works: exec credential plugins, OIDC and other auth
+// providers, in-cluster service accounts with rotating tokens, merged KUBECONFIG lists. The
+// calls themselves go through kube/client.ts (undici); only the loading is client-node's.
 import { existsSync, readFileSync } from 'node:fs';
+import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { z } from 'zod';
 
@@ -13,86 +15,88 @@ export interface Credentials {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
+  /** SNI / certificate name when it differs from the server's host (kubeconfig tls-server-name). */
+  servername?: string;
   insecureSkipTLSVerify: boolean;
   /** Authentication headers, re-read when they can change (rotating token files, plugins). */
   headers(): Promise<Record<string, string>>;
 }
 
-const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-const kubeconfigSchema = z.object({
-  'current-context': z.string().optional(),
-  clusters: z.array(z.object({ name: z.string(), cluster: z.looseObject({ server: z.string() }) })).default([]),
-  users: z.array(z.object({ name: z.string(), user: z.looseObject({}).nullish() })).default([]),
-  contexts: z.array(z.object({ name: z.string(), context: z.looseObject({ cluster: z.string(), user: z.string().optional() }) })).default([]),
-});
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
+/**
+ * Loads, in kubectl's order: the explicit file, then $KUBECONFIG (a list, merged), then the
+ * in-cluster service account, then ~/.kube/config.
+ */
 export async function loadCredentials(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Credentials> {
-  const file = path ?? env.KUBECONFIG?.split(':')[0];
-  if (file) return fromKubeconfig(file);
-  if (env.KUBERNETES_SERVICE_HOST && existsSync(join(SA_DIR, 'token'))) return inCluster(env);
-  return fromKubeconfig(join(homedir(), '.kube', 'config'));
-}
-
-function inCluster(env: NodeJS.ProcessEnv): Credentials {
-  const host = env.KUBERNETES_SERVICE_HOST as string;
-  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
-  return {
-    server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    ca: readFileSync(join(SA_DIR, 'ca.crt')),
-    insecureSkipTLSVerify: false,
-    // Projected service-account tokens rotate: read the file each time (the client caches a minute).
-    headers: async () => ({ authorization: `Bearer ${readFileSync(join(SA_DIR, 'token'), 'utf8').trim()}` }),
-  };
-}
-
-async function fromKubeconfig(file: string): Promise<Credentials> {
-  const doc = kubeconfigSchema.parse(parse(readFileSync(file, 'utf8')));
-  const ctxName = doc['current-context'];
-  const ctx = doc.contexts.find((c) => c.name === ctxName) ?? doc.contexts[0];
-  if (!ctx) throw new Error(`kubeconfig ${file} has no context`);
-  const cluster = doc.clusters.find((c) => c.name === ctx.context.cluster)?.cluster;
-  if (!cluster) throw new Error(`kubeconfig ${file}: cluster ${ctx.context.cluster} not found`);
-  const user = (doc.users.find((u) => u.name === ctx.context.user)?.user ?? {}) as Record<string, unknown>;
-  const base = dirname(file);
-  const readRef = (data: unknown, ref: unknown): Buffer | undefined => {
-    if (str(data)) return Buffer.from(data as string, 'base64');
-    if (str(ref)) return readFileSync(isAbsolute(ref as string) ? (ref as string) : join(base, ref as string));
-    return undefined;
-  };
-  const creds = {
-    server: cluster.server,
-    ca: readRef(cluster['certificate-authority-data'], cluster['certificate-authority']),
-    cert: readRef(user['client-certificate-data'], user['client-certificate']),
-    key: readRef(user['client-key-data'], user['client-key']),
-    insecureSkipTLSVerify: cluster['insecure-skip-tls-verify'] === true,
-  };
-  if (user.exec !== undefined || user['auth-provider'] !== undefined) {
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kc = new KubeConfig();
-    kc.loadFromFile(file);
-    if (ctxName) kc.setCurrentContext(ctxName);
-    return {
-      ...creds,
-      headers: async () => {
-        const opts: { headers?: Record<string, unknown> } = {};
-        await kc.applyToHTTPSOptions(opts);
-        return Object.fromEntries(Object.entries(opts.headers ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string').map(([k, v]) => [k.toLowerCase(), v]));
-      },
-    };
+  const kc = new KubeConfig();
+  const files = path ? [path] : (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  if (files.length > 0) {
+    kc.loadFromFile(files[0] as string);
+    for (const more of files.slice(1)) {
+      const next = new KubeConfig();
+      next.loadFromFile(more);
+      kc.mergeConfig(next);
+    }
+  } else if (env.KUBERNETES_SERVICE_HOST && existsSync(SA_TOKEN)) {
+    kc.loadFromCluster();
+  } else {
+    kc.loadFromFile(join(homedir(), '.kube', 'config'));
   }
-  const token = str(user.token);
-  const tokenFile = str(user.tokenFile);
-  const username = str(user.username);
+  return fromKubeConfig(kc, files[0]);
+}
+
+/** Credentials of a KubeConfig built in memory (tests that impersonate a ServiceAccount). */
+export async function fromKubeConfig(kc: KubeConfig, file?: string): Promise<Credentials> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`kubeconfig${file ? ` ${file}` : ''} has no current cluster`);
+  const user = kc.getCurrentUser();
+  const tls = await requestOptions(kc);
+  const tokenFile = file ? kubectlTokenFile(file, kc.getCurrentContext()) : undefined;
   return {
-    ...creds,
-    headers: async (): Promise<Record<string, string>> => {
-      if (token) return { authorization: `Bearer ${token}` };
-      if (tokenFile) return { authorization: `Bearer ${readFileSync(isAbsolute(tokenFile) ? tokenFile : join(base, tokenFile), 'utf8').trim()}` };
-      if (username) return { authorization: `Basic ${Buffer.from(`${username}:${str(user.password) ?? ''}`).toString('base64')}` };
-      return {};
+    server: cluster.server,
+    ...optionalBuffer('ca', tls.ca),
+    ...optionalBuffer('cert', tls.cert),
+    ...optionalBuffer('key', tls.key),
+    ...(tls.servername ? { servername: tls.servername } : {}),
+    insecureSkipTLSVerify: cluster.skipTLSVerify === true,
+    headers: async () => {
+      // kubectl's `tokenFile` is a file kubelet or a sidecar rewrites; client-node only knows
+      // `token-file`, read once, so this one field is read here, on every refresh.
+      if (tokenFile) return { authorization: `Bearer ${readFileSync(tokenFile, 'utf8').trim()}` };
+      // Exec plugins and auth providers run (and cache) here, as they would for kubectl.
+      const opts = await requestOptions(kc);
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') out[k.toLowerCase()] = v.trim();
+      if (!out.authorization && user?.username) out.authorization = `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`;
+      return out;
     },
   };
+}
+
+type TLSOptions = { ca?: unknown; cert?: unknown; key?: unknown; servername?: string; headers?: Record<string, unknown> };
+
+async function requestOptions(kc: KubeConfig): Promise<TLSOptions> {
+  const opts: RequestOptions = { headers: {} };
+  await kc.applyToHTTPSOptions(opts);
+  return opts as TLSOptions;
+}
+
+function optionalBuffer<K extends string>(name: K, v: unknown): Partial<Record<K, Buffer>> {
+  if (typeof v === 'string' || Buffer.isBuffer(v)) return { [name]: Buffer.from(v) } as Partial<Record<K, Buffer>>;
+  return {};
+}
+
+const kubectlFields = z.object({
+  contexts: z.array(z.object({ name: z.string(), context: z.looseObject({ user: z.string().optional() }) })).default([]),
+  users: z.array(z.object({ name: z.string(), user: z.looseObject({ tokenFile: z.string().optional() }).nullish() })).default([]),
+});
+
+function kubectlTokenFile(file: string, context: string): string | undefined {
+  const doc = kubectlFields.safeParse(parse(readFileSync(file, 'utf8')));
+  if (!doc.success) return undefined;
+  const userName = doc.data.contexts.find((c) => c.name === context)?.context.user;
+  const tokenFile = doc.data.users.find((u) => u.name === userName)?.user?.tokenFile;
+  if (!tokenFile) return undefined;
+  return isAbsolute(tokenFile) ? tokenFile : join(dirname(file), tokenFile);
 }

@@ -1,6 +1,7 @@
 // Leader election on a coordination.k8s.io/v1 Lease with optimistic concurrency, following
 // client-go's rules: a lease is free when its holder has not renewed it for leaseDuration as
 // observed on our own clock; the leader gives up when it cannot renew within renewDeadline.
+// The retry period is the only retry: a call retried inside would outlive the renew deadline.
 import type { Logger } from 'pino';
 import { REFS } from './context.ts';
 import { isConflict, isNotFound, resourcePath, type KubeClient } from '../kube/client.ts';
@@ -98,7 +99,7 @@ export class LeaderElector {
     const seconds = Math.max(1, Math.ceil(this.o.leaseMs / 1000));
     let lease: Lease | undefined;
     try {
-      lease = await this.client.call<Lease>('GET', this.path, { timeoutMs: this.o.renewDeadlineMs });
+      lease = await this.client.call<Lease>('GET', this.path, { timeoutMs: this.o.renewDeadlineMs, retries: 0 });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -112,6 +113,7 @@ export class LeaderElector {
             spec: { holderIdentity: this.o.identity, leaseDurationSeconds: seconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
           },
           timeoutMs: this.o.renewDeadlineMs,
+          retries: 0,
         });
         return true;
       } catch (err) {
@@ -138,7 +140,7 @@ export class LeaderElector {
       },
     };
     try {
-      this.current = await this.client.call<Lease>('PUT', this.path, { body, timeoutMs: this.o.renewDeadlineMs });
+      this.current = await this.client.call<Lease>('PUT', this.path, { body, timeoutMs: this.o.renewDeadlineMs, retries: 0 });
       return true;
     } catch (err) {
       if (isConflict(err)) return false;
@@ -155,6 +157,7 @@ export class LeaderElector {
       await this.client.call('PUT', this.path, {
         body: { ...this.current, spec: { ...this.current.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() } },
         timeoutMs: 2000,
+        retries: 0,
       });
       this.log.info('lease released');
     } catch (err) {

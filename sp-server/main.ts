@@ -20,7 +20,8 @@ import { Gauge } from 'prom-client';
 import { buildApp } from './app.ts';
 import { FileConfigSource, SecretConfigSource, type ConfigSource } from './config/sources.ts';
 import { ConfigStore } from './config/store.ts';
-import { KubeClient } from './kube/client.ts';
+import { KubeClient } from '../kube/client.ts';
+import { loadCredentials } from '../kube/kubeconfig.ts';
 import { createMetrics } from './metrics.ts';
 import { loadClientsFile } from './oauth/clients.ts';
 import { generateSigningKey, loadSigningKey } from './oauth/keys.ts';
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
   const config = new ConfigStore(logger.child({ part: 'config' }), metrics);
   const store: StateStore = flags.redisURL ? new RedisStore(flags.redisURL, undefined, process.env.REDIS_PASSWORD) : new MemoryStore();
 
-  const kube = flags.noKube ? undefined : KubeClient.fromFileOrCluster(flags.kubeconfig);
+  const kube = flags.noKube ? undefined : await KubeClient.create(await loadCredentials(flags.kubeconfig), { userAgent: 'gatehouse-sp-server' });
   let source: ConfigSource;
   if (flags.configFile) source = new FileConfigSource(flags.configFile, config, logger.child({ part: 'config' }));
   else if (kube) source = new SecretConfigSource(kube, flags.configNamespace, flags.configSecret, config, logger.child({ part: 'config' }));
@@ -134,14 +135,14 @@ async function main(): Promise<void> {
     metrics,
     logger,
     jitProvisioning: flags.jit,
-    ...(kube ? { groups: kubeGroupSource(kube.kc) } : {}),
+    ...(kube ? { groups: kubeGroupSource(kube) } : {}),
     readiness: async () => ({ configSource: source.healthy || config.loaded }),
   });
   if (flags.scim) {
     if (!kube) throw new Error('--scim needs the Kubernetes API');
     await app.register(scimPlugin, {
       prefix: SCIM_PREFIX,
-      kubeConfig: kube.kc,
+      kube,
       tokenVerifier: tokenVerifierFromConfig(() => config.current ?? undefined),
       logger: app.log,
     });
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
     await status.close();
     await source.close();
     await users.close?.();
+    await kube?.close();
     await store.close();
     process.exit(0);
   };

@@ -1,8 +1,9 @@
 // Where the rendered config comes from: the operator's Secret (watched) or a file (local use).
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { KubeClient } from '../kube/client.ts';
-import { Reflector, type KubeObject } from '../kube/reflector.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { Informer, type KubeObject } from '../../kube/informer.ts';
+import { RESOURCES } from '../../kube/resources.ts';
 import type { ConfigStore } from './store.ts';
 import { SP_CONFIG_SECRET_KEY } from './schema.ts';
 
@@ -14,42 +15,36 @@ export interface ConfigSource {
 }
 
 export class SecretConfigSource implements ConfigSource {
-  private readonly reflector: Reflector<KubeObject>;
+  private readonly informer: Informer<KubeObject & { data?: Record<string, string> }>;
 
   constructor(client: KubeClient, namespace: string, name: string, store: ConfigStore, logger: Logger) {
     let lastRV = '';
-    this.reflector = new Reflector<KubeObject>({
-      client,
-      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
-      query: `fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`,
-      logger,
-      relistMs: 5 * 60_000,
-      onChange: () => {
-        const secret = this.reflector.values().next().value;
-        if (!secret) return;
-        if (secret.metadata.resourceVersion === lastRV) return;
-        lastRV = secret.metadata.resourceVersion ?? '';
-        const data = (secret as { data?: Record<string, string> }).data?.[SP_CONFIG_SECRET_KEY];
-        if (data === undefined) {
-          logger.error({ secret: `${namespace}/${name}` }, `config Secret has no ${SP_CONFIG_SECRET_KEY}; keeping the last good config`);
-          return;
-        }
-        store.applyText(Buffer.from(data, 'base64').toString('utf8'), `secret ${namespace}/${name}@${lastRV}`);
-      },
+    // A field selector on the name: the chart grants list/watch on this one Secret only.
+    this.informer = new Informer(client, RESOURCES.Secret, { namespace, fieldSelector: `metadata.name=${name}`, resyncMs: 5 * 60_000 }, logger);
+    this.informer.on((event, secret) => {
+      // A deleted Secret leaves the running config in place: the last good one keeps serving.
+      if (event === 'delete' || secret.metadata.resourceVersion === lastRV) return;
+      lastRV = secret.metadata.resourceVersion ?? '';
+      const data = secret.data?.[SP_CONFIG_SECRET_KEY];
+      if (data === undefined) {
+        logger.error({ secret: `${namespace}/${name}` }, `config Secret has no ${SP_CONFIG_SECRET_KEY}; keeping the last good config`);
+        return;
+      }
+      store.applyText(Buffer.from(data, 'base64').toString('utf8'), `secret ${namespace}/${name}@${lastRV}`);
     });
   }
 
   start(): void {
-    this.reflector.start();
+    this.informer.start();
   }
   get healthy(): boolean {
-    return this.reflector.healthy;
+    return this.informer.healthy;
   }
   waitForSync(ms: number): Promise<boolean> {
-    return this.reflector.waitForSync(ms);
+    return this.informer.waitForSync(ms);
   }
   close(): Promise<void> {
-    return this.reflector.close();
+    return this.informer.stop();
   }
 }
 

@@ -1,7 +1,7 @@
 // Group names for role mapping at login: the displayNames of the ManagedGroups (provisioned by
 // SCIM) that list the user. The sp-server feeds them to SSOProfile.spec.roleMapping next to the
 // groups the IdP sent in the assertion.
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../../kube/client.ts';
 import { KubeStore } from './store.ts';
 
 export interface GroupSource {
@@ -9,16 +9,9 @@ export interface GroupSource {
   groups(namespace: string): Promise<Array<{ displayName: string; members: readonly string[] }>>;
 }
 
-const stores = new WeakMap<KubeConfig, KubeStore>();
-
-/** One store (one connection pool) per KubeConfig, however often logins ask. */
-export function kubeGroupSource(kubeConfig: KubeConfig): GroupSource {
-  let store = stores.get(kubeConfig);
-  if (!store) {
-    store = new KubeStore(kubeConfig);
-    stores.set(kubeConfig, store);
-  }
-  const s = store;
+/** The namespace's ManagedGroups, read through the API server at each login. */
+export function kubeGroupSource(client: KubeClient): GroupSource {
+  const s = new KubeStore(client);
   return {
     async groups(namespace) {
       return (await s.list('managedgroups', namespace)).map((g) => ({
@@ -30,9 +23,8 @@ export function kubeGroupSource(kubeConfig: KubeConfig): GroupSource {
 }
 
 /** displayNames of the namespace's groups that have the ManagedUser (by metadata.name) as a member, sorted. */
-export async function groupsOfUser(source: GroupSource | KubeConfig, namespace: string, managedUserName: string): Promise<string[]> {
-  const src = 'groups' in source && typeof source.groups === 'function' ? (source as GroupSource) : kubeGroupSource(source as KubeConfig);
-  const groups = await src.groups(namespace);
+export async function groupsOfUser(source: GroupSource, namespace: string, managedUserName: string): Promise<string[]> {
+  const groups = await source.groups(namespace);
   return groups
     .filter((g) => g.displayName && g.members.includes(managedUserName))
     .map((g) => g.displayName)

@@ -2,11 +2,11 @@
 // /scim/v2/{namespace}/. An encapsulated fastify plugin: its content-type parser, error
 // handler, auth hook and 404 handler apply to its own routes only.
 //
-//   app.register(scimPlugin, { prefix: SCIM_PREFIX, kubeConfig, tokenVerifier, logger })
-import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+//   app.register(scimPlugin, { prefix: SCIM_PREFIX, kube, tokenVerifier, logger })
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter } from 'prom-client';
 import { z } from 'zod';
+import { KubeApiError, type KubeClient } from '../../kube/client.ts';
 import { MAX_RESULTS, resourceTypes, schemaDefinitions, serviceProviderConfig } from './discovery.ts';
 import { badRequest, ScimError } from './errors.ts';
 import { parseFilter, type Filter } from './filter.ts';
@@ -22,7 +22,8 @@ export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 export type TokenVerifier = (namespace: string, bearerToken: string) => Promise<boolean>;
 
 export interface ScimPluginOptions {
-  kubeConfig: KubeConfig;
+  /** The sp-server's API-server client (the caller owns and closes it). */
+  kube: KubeClient;
   tokenVerifier: TokenVerifier;
   logger: FastifyBaseLogger;
 }
@@ -88,9 +89,7 @@ interface Params {
 }
 
 export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opts) => {
-  const store = new KubeStore(opts.kubeConfig);
-  const service = new ScimService(store);
-  app.addHook('onClose', () => store.close());
+  const service = new ScimService(new KubeStore(opts.kube));
   const log = opts.logger;
   const prefix = app.prefix;
 
@@ -118,7 +117,7 @@ export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opt
     let scim: ScimError;
     if (err instanceof ScimError) {
       scim = err;
-    } else if (err instanceof ApiException) {
+    } else if (err instanceof KubeApiError) {
       const message = z.object({ message: z.string() }).safeParse(typeof err.body === 'string' ? safeJson(err.body) : err.body);
       if (err.code === 422) scim = badRequest('invalidValue', message.success ? message.data.message : 'the API server rejected the resource');
       else if (err.code === 404) scim = new ScimError(404, 'not found');

@@ -30,7 +30,8 @@ import {
   type ScimGroupInput,
   type ScimUserInput,
 } from './schemas.ts';
-import { isApiError, type K8sObject, type KubeStore, type Plural } from './store.ts';
+import { isApiError } from '../../kube/client.ts';
+import type { K8sObject, KubeStore, Plural } from './store.ts';
 
 export type Json = Record<string, unknown>;
 

@@ -1,8 +1,9 @@
-// Reads and writes the organization's custom resources: SCIM keeps no state of its own.
-import { ApiException, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+// Reads and writes the organization's custom resources: SCIM keeps no state of its own. Calls go
+// through the shared kube/ client, which retries what the API server asks to be retried (429
+// while its watch cache initialises, 503 under API priority and fairness pressure).
 import { z } from 'zod';
-import { GROUP, VERSION } from '../../crds/api/index.ts';
-import { pooledKubeConfig, type PooledKubeConfig } from './kube-pool.ts';
+import { isNotFound, type KubeClient } from '../../kube/client.ts';
+import { pathOf } from '../../kube/resources.ts';
 
 export const objectMeta = z.object({
   name: z.string(),
@@ -25,57 +26,32 @@ export const k8sObject = z.looseObject({
 });
 export type K8sObject = z.infer<typeof k8sObject>;
 
-export type Plural = 'managedusers' | 'managedgroups' | 'verifieddomains';
+const KIND_OF = { managedusers: 'ManagedUser', managedgroups: 'ManagedGroup', verifieddomains: 'VerifiedDomain' } as const;
+export type Plural = keyof typeof KIND_OF;
 
 const LIST_PAGE = 500;
 
-export function isApiError(err: unknown, code: number): boolean {
-  return err instanceof ApiException && err.code === code;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const RETRIES = 6;
-
-/**
- * The API server answers 429 (with Retry-After) while its watch cache (re)initializes, e.g. just
- * after a restart or a CRD install, and under API Priority and Fairness pressure: wait and retry
- * a bounded number of times instead of failing the IdP's request.
- */
-async function withRetry<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (!(err instanceof ApiException) || (err.code !== 429 && err.code !== 503) || attempt >= RETRIES) throw err;
-      const retryAfter = Number(err.headers?.['retry-after'] ?? '1');
-      await sleep(Math.min(2000, Math.max(100, (Number.isFinite(retryAfter) ? retryAfter : 1) * 1000 * (0.5 + Math.random() / 2))));
-    }
-  }
-}
+const listPage = z.object({
+  items: z.array(k8sObject),
+  metadata: z.object({ continue: z.string().optional(), remainingItemCount: z.number().int().optional() }).optional(),
+});
 
 export class KubeStore {
-  private readonly api: CustomObjectsApi;
-  private readonly pool: PooledKubeConfig;
+  private readonly client: KubeClient;
 
-  constructor(kubeConfig: KubeConfig) {
-    this.pool = pooledKubeConfig(kubeConfig);
-    this.api = this.pool.kubeConfig.makeApiClient(CustomObjectsApi);
+  constructor(client: KubeClient) {
+    this.client = client;
   }
 
-  /** Closes the API-server connections this store opened. */
-  close(): Promise<void> {
-    return this.pool.close();
-  }
-
-  private base(plural: Plural, namespace: string) {
-    return { group: GROUP, version: VERSION, plural, namespace };
+  private path(plural: Plural, namespace: string, name?: string): string {
+    return pathOf(KIND_OF[plural], namespace, name);
   }
 
   async get(plural: Plural, namespace: string, name: string): Promise<K8sObject | undefined> {
     try {
-      return k8sObject.parse(await withRetry(() => this.api.getNamespacedCustomObject({ ...this.base(plural, namespace), name })));
+      return k8sObject.parse(await this.client.call('GET', this.path(plural, namespace, name)));
     } catch (err) {
-      if (isApiError(err, 404)) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -90,17 +66,12 @@ export class KubeStore {
     const out: K8sObject[] = [];
     let cont: string | undefined;
     do {
-      const page = z
-        .object({ items: z.array(k8sObject), metadata: z.object({ continue: z.string().optional() }).optional() })
-        .parse(
-          await withRetry(() =>
-            this.api.listNamespacedCustomObject({
-              ...this.base(plural, namespace),
-              ...(labelSelector ? { labelSelector } : { limit: LIST_PAGE }),
-              ...(cont ? { _continue: cont } : {}),
-            }),
-          ),
-        );
+      const page = listPage.parse(
+        await this.client.call('GET', this.path(plural, namespace), {
+          query: labelSelector ? { labelSelector } : { limit: LIST_PAGE, continue: cont },
+          verb: 'list',
+        }),
+      );
       out.push(...page.items);
       cont = page.metadata?.continue || undefined;
     } while (cont);
@@ -109,19 +80,10 @@ export class KubeStore {
 
   /**
    * One chunk of the unfiltered collection, from the start or from a continue token (a
-   * consistent snapshot). `total` is the size of the collection when the server says so.
+   * consistent snapshot). `remaining` is the number of objects after it when the server says so.
    */
   async listChunk(plural: Plural, namespace: string, limit: number, cont?: string): Promise<{ items: K8sObject[]; continue?: string; remaining?: number }> {
-    const page = z
-      .object({
-        items: z.array(k8sObject),
-        metadata: z.object({ continue: z.string().optional(), remainingItemCount: z.number().int().optional() }).optional(),
-      })
-      .parse(
-        await withRetry(() =>
-          this.api.listNamespacedCustomObject({ ...this.base(plural, namespace), limit, ...(cont ? { _continue: cont } : {}) }),
-        ),
-      );
+    const page = listPage.parse(await this.client.call('GET', this.path(plural, namespace), { query: { limit, continue: cont }, verb: 'list' }));
     return {
       items: page.items,
       ...(page.metadata?.continue ? { continue: page.metadata.continue } : {}),
@@ -130,27 +92,21 @@ export class KubeStore {
   }
 
   async create(plural: Plural, namespace: string, body: object): Promise<K8sObject> {
-    return k8sObject.parse(await withRetry(() => this.api.createNamespacedCustomObject({ ...this.base(plural, namespace), body })));
+    return k8sObject.parse(await this.client.call('POST', this.path(plural, namespace), { body }));
   }
 
   /** Replaces the object; body.metadata.resourceVersion makes it conditional (409 when stale). */
   async replace(plural: Plural, namespace: string, name: string, body: object): Promise<K8sObject> {
-    return k8sObject.parse(await withRetry(() => this.api.replaceNamespacedCustomObject({ ...this.base(plural, namespace), name, body })));
+    return k8sObject.parse(await this.client.call('PUT', this.path(plural, namespace, name), { body }));
   }
 
   /** Deletes the object, only at that resourceVersion when one is given. False when it did not exist. */
   async delete(plural: Plural, namespace: string, name: string, resourceVersion?: string): Promise<boolean> {
     try {
-      await withRetry(() =>
-        this.api.deleteNamespacedCustomObject({
-          ...this.base(plural, namespace),
-          name,
-          ...(resourceVersion ? { body: { preconditions: { resourceVersion } } } : {}),
-        }),
-      );
+      await this.client.call('DELETE', this.path(plural, namespace, name), resourceVersion ? { body: { preconditions: { resourceVersion } } } : {});
       return true;
     } catch (err) {
-      if (isApiError(err, 404)) return false;
+      if (isNotFound(err)) return false;
       throw err;
     }
   }

@@ -4,8 +4,9 @@
 // gatehouse-operator) are never touched. Both fields are sent in every apply: SSA removes fields
 // a manager owned and then omits.
 import type { Logger } from 'pino';
-import { API_VERSION, GROUP, VERSION, ssoProfileKind, type SSOProfileStatus } from '../../crds/api/index.ts';
-import type { KubeClient } from '../kube/client.ts';
+import { API_VERSION, ssoProfileKind, type SSOProfileStatus } from '../../crds/api/index.ts';
+import { isNotFound, type KubeClient } from '../../kube/client.ts';
+import { pathOf } from '../../kube/resources.ts';
 import type { Metrics } from '../metrics.ts';
 
 export const FIELD_MANAGER = 'gatehouse-sp-server';
@@ -69,7 +70,7 @@ export class KubeStatusSink implements StatusSink {
   }
 
   private path(namespace: string, name: string): string {
-    return `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${ssoProfileKind.plural}/${encodeURIComponent(name)}`;
+    return pathOf('SSOProfile', namespace, name);
   }
 
   /**
@@ -77,10 +78,13 @@ export class KubeStatusSink implements StatusSink {
    * (patch on /status): an empty merge patch changes nothing and returns the object.
    */
   private async current(namespace: string, name: string): Promise<SSOProfileStatus | undefined> {
-    const res = await this.client.request('PATCH', `${this.path(namespace, name)}/status`, {}, 'application/merge-patch+json');
-    if (res.status === 404) return undefined;
-    if (res.status !== 200) throw new Error(`reading SSOProfile ${namespace}/${name} status: ${res.status} ${res.text.slice(0, 200)}`);
-    return (res.body as { status?: SSOProfileStatus }).status ?? {};
+    try {
+      const res = await this.client.call<{ status?: SSOProfileStatus }>('PATCH', `${this.path(namespace, name)}/status`, { body: {}, contentType: 'application/merge-patch+json' });
+      return res.status ?? {};
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   private readonly chains = new Map<string, Promise<void>>();

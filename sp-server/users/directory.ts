@@ -5,11 +5,13 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { API_VERSION, GROUP, VERSION, managedUserKind } from '../../crds/api/index.ts';
-import { KubeError, type KubeClient } from '../kube/client.ts';
-import { Reflector, type KubeObject } from '../kube/reflector.ts';
+import { API_VERSION, managedUserKind } from '../../crds/api/index.ts';
+import { isConflict, type KubeClient } from '../../kube/client.ts';
+import { Informer, objectKey, type KubeObject } from '../../kube/informer.ts';
+import { pathOf, RESOURCES } from '../../kube/resources.ts';
 
-export interface UserRecord extends KubeObject {
+export interface UserRecord {
+  metadata: { name: string; namespace: string; uid: string; resourceVersion?: string };
   namespace: string;
   name: string;
   uid: string;
@@ -62,48 +64,49 @@ export function toUserRecord(obj: unknown): UserRecord | undefined {
   };
 }
 
-const COLLECTION = `/apis/${GROUP}/${VERSION}/${managedUserKind.plural}`;
-
 export class KubeUserDirectory implements UserDirectory {
-  private readonly reflector: Reflector<UserRecord>;
+  private readonly informer: Informer<KubeObject>;
+  /** email → (namespace/name → record): the one lookup a login makes. */
   private readonly index = new Map<string, Map<string, UserRecord>>();
+  private readonly byKey = new Map<string, UserRecord>();
   private readonly client: KubeClient;
 
   constructor(client: KubeClient, logger: Logger) {
     this.client = client;
-    this.reflector = new Reflector<UserRecord>({
-      client,
-      path: COLLECTION,
-      logger,
-      accept: toUserRecord,
-      onReset: () => this.index.clear(),
-      onSet: (key, value, prev) => {
-        if (prev) this.unindex(key, prev);
-        let m = this.index.get(value.email);
-        if (!m) this.index.set(value.email, (m = new Map()));
-        m.set(key, value);
-      },
-      onDelete: (key, prev) => this.unindex(key, prev),
+    this.informer = new Informer<KubeObject>(client, RESOURCES.ManagedUser, {}, logger);
+    this.informer.on((event, obj) => {
+      const key = objectKey(obj);
+      this.unindex(key);
+      if (event === 'delete') return;
+      const rec = toUserRecord(obj);
+      if (!rec) return;
+      this.byKey.set(key, rec);
+      let m = this.index.get(rec.email);
+      if (!m) this.index.set(rec.email, (m = new Map()));
+      m.set(key, rec);
     });
   }
 
-  private unindex(key: string, rec: UserRecord): void {
-    const m = this.index.get(rec.email);
+  private unindex(key: string): void {
+    const prev = this.byKey.get(key);
+    if (!prev) return;
+    this.byKey.delete(key);
+    const m = this.index.get(prev.email);
     m?.delete(key);
-    if (m && m.size === 0) this.index.delete(rec.email);
+    if (m && m.size === 0) this.index.delete(prev.email);
   }
 
   start(): void {
-    this.reflector.start();
+    this.informer.start();
   }
   waitForSync(ms: number): Promise<boolean> {
-    return this.reflector.waitForSync(ms);
+    return this.informer.waitForSync(ms);
   }
   close(): Promise<void> {
-    return this.reflector.close();
+    return this.informer.stop();
   }
   get healthy(): boolean {
-    return this.reflector.healthy;
+    return this.informer.healthy;
   }
 
   byEmail(email: string): UserRecord[] {
@@ -124,14 +127,17 @@ export class KubeUserDirectory implements UserDirectory {
       },
       spec: { email: email.toLowerCase(), roles, ...(displayName ? { displayName } : {}) },
     };
-    const collection = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${managedUserKind.plural}`;
-    let res = await this.client.request('POST', `${collection}?fieldManager=gatehouse-sp-server`, body);
-    if (res.status === 409) res = await this.client.request('GET', `${collection}/${name}`);
-    if (res.status >= 300) throw new KubeError(res.status, `creating ManagedUser: ${res.status} ${res.text.slice(0, 300)}`);
-    const rec = toUserRecord(res.body);
+    let stored: KubeObject;
+    try {
+      stored = await this.client.call<KubeObject>('POST', pathOf('ManagedUser', namespace), { body, query: { fieldManager: 'gatehouse-sp-server' } });
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      stored = await this.client.call<KubeObject>('GET', pathOf('ManagedUser', namespace, name));
+    }
+    const rec = toUserRecord(stored);
     if (!rec) throw new Error('created ManagedUser could not be read back');
     if (rec.email !== email.toLowerCase()) throw new Error(`ManagedUser ${namespace}/${name} exists for another email`);
-    this.reflector.upsert(res.body as KubeObject);
+    this.informer.upsert(stored);
     return rec;
   }
 }

@@ -68,9 +68,7 @@ describe('operator: SCIM token per organization', () => {
     client = await testClient(kubeconfig);
     for (const ns of [system, org, other]) await createNamespace(client, ns);
     op = await OperatorProcess.start({ kubeconfig, namespace: system, watchNamespaces: [org, other], args: ['--domain-recheck-interval=1h'] });
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    await app.register(scimPlugin, { prefix: SCIM_PREFIX, kubeConfig: kc, tokenVerifier: tokenVerifierFromConfig(() => current), logger: pino({ level: 'silent' }) });
+    await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: client, tokenVerifier: tokenVerifierFromConfig(() => current), logger: pino({ level: 'silent' }) });
     await app.ready();
   });
 

@@ -1,7 +1,7 @@
 // The provisioning lifecycle as Microsoft Entra ID and Okta drive it, against the real API
 // server: every SCIM write must show up in the ManagedUser / ManagedGroup resources.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { groupsOfUser } from '../../sp-server/scim/groups.ts';
+import { groupsOfUser, kubeGroupSource } from '../../sp-server/scim/groups.ts';
 import { CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, ScimHarness, type Org } from '../support/scim.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -122,21 +122,21 @@ describe('Microsoft Entra ID dialect', () => {
     expect(byName.body.Resources?.[0]).not.toHaveProperty('members');
     const membership = await h.request(org, 'GET', `/Groups?filter=${encodeURIComponent(`id eq "${gid}" and members[value eq "${id}"]`)}`);
     expect(membership.body.totalResults).toBe(1);
-    expect(await groupsOfUser(h.kc, org.namespace, id)).toEqual(['Sales Team']);
+    expect(await groupsOfUser(kubeGroupSource(h.kube), org.namespace, id)).toEqual(['Sales Team']);
 
     const rename = await h.request(org, 'PATCH', `/Groups/${gid}`, {
       schemas: [PATCH_OP],
       Operations: [{ op: 'Replace', path: 'displayName', value: 'Sales EMEA' }],
     });
     expect(rename.status).toBe(200);
-    expect(await groupsOfUser(h.kc, org.namespace, id)).toEqual(['Sales EMEA']);
+    expect(await groupsOfUser(kubeGroupSource(h.kube), org.namespace, id)).toEqual(['Sales EMEA']);
 
     const removeMember = await h.request(org, 'PATCH', `/Groups/${gid}`, {
       schemas: [PATCH_OP],
       Operations: [{ op: 'Remove', path: `members[value eq "${id}"]` }],
     });
     expect(removeMember.status).toBe(200);
-    expect(await groupsOfUser(h.kc, org.namespace, id)).toEqual([]);
+    expect(await groupsOfUser(kubeGroupSource(h.kube), org.namespace, id)).toEqual([]);
     await h.request(org, 'PATCH', `/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: 'Add', path: 'members', value: [{ value: id }] }] });
 
     // DELETE removes the ManagedUser and its group memberships.

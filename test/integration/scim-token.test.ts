@@ -10,12 +10,15 @@ import { ensureScimTokenSecret, renderScim, SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRE
 import type { SPConfig } from '../../sp-server/config/schema.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { testClient } from '../support/kube.ts';
 
 const kubeconfig = inject('kubeconfig');
 const kc = new KubeConfig();
 kc.loadFromFile(kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const app = Fastify();
+let kube: KubeClient;
 let config: SPConfig = { formatVersion: 1, organizations: [] };
 const suffix = randomBytes(3).toString('hex');
 const enabled: V1Namespace = { metadata: { name: `scim-on-${suffix}`, labels: { [SCIM_ENABLED_LABEL]: 'enabled' } } };
@@ -36,11 +39,13 @@ const get = (ns: string, token: string) =>
 
 beforeAll(async () => {
   for (const ns of [enabled, disabled]) await core.createNamespace({ body: ns });
-  await app.register(scimPlugin, { prefix: SCIM_PREFIX, kubeConfig: kc, tokenVerifier: tokenVerifierFromConfig(() => config), logger: pino({ level: 'silent' }) });
+  kube = await testClient(kubeconfig);
+  await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube, tokenVerifier: tokenVerifierFromConfig(() => config), logger: pino({ level: 'silent' }) });
   await app.ready();
 });
 afterAll(async () => {
   await app.close();
+  await kube.close();
   for (const ns of [enabled, disabled]) await core.deleteNamespace({ name: ns.metadata!.name! });
 });
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SPConfig } from '../../sp-server/config/schema.ts';
-import type { KubeClient } from '../../sp-server/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { freePort } from '../controlplane/controlplane.ts';
 import { applyManagedUser, createNamespace, deleteNamespaceContents, kubeClient } from '../support/gatehouse-objects.ts';
 import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, readAuthnRequest, redeem, type AppClient } from '../support/login-driver.ts';
@@ -28,7 +28,7 @@ describe('two sp-server replicas on one Redis', () => {
   let issuer: string;
 
   beforeAll(async () => {
-    k = kubeClient(kubeconfig);
+    k = await kubeClient(kubeconfig);
     await createNamespace(k, ORG);
     await applyManagedUser(k, ORG, { name: 'alice', email: 'alice@acme.test' });
     redis = await RedisServer.start();

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SPConfig } from '../../sp-server/config/schema.ts';
-import type { KubeClient } from '../../sp-server/kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { freePort } from '../controlplane/controlplane.ts';
 import { applyConfigSecret, applyManagedUser, createNamespace, deleteNamespaceContents, kubeClient } from '../support/gatehouse-objects.ts';
 import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, redeem, type AppClient } from '../support/login-driver.ts';
@@ -30,7 +30,7 @@ describe('login through SimpleSAMLphp', () => {
   const acsURL = () => `${spEntityID()}/acs`;
 
   beforeAll(async () => {
-    k = kubeClient(kubeconfig);
+    k = await kubeClient(kubeconfig);
     for (const ns of [ORG, OTHER, STRICT, CFG_NS]) await createNamespace(k, ns);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;

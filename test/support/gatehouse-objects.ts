@@ -1,25 +1,17 @@
 // Creates the objects the sp-server reads on a test API server, the way the operator would leave
 // them: the rendered config Secret, SSOProfiles and ManagedUsers with status.sso (status
 // subresource, field manager gatehouse-operator).
-import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
+import { isConflict, type KubeClient } from '../../kube/client.ts';
 import type { SPConfig } from '../../sp-server/config/schema.ts';
-import { KubeClient } from '../../sp-server/kube/client.ts';
-import { waitFor } from './kube.ts';
+import { testClient, waitFor } from './kube.ts';
 
-export function kubeClient(kubeconfigPath: string): KubeClient {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  return new KubeClient(kc);
-}
-
-async function ok(p: Promise<{ status: number; text: string }>, what: string): Promise<void> {
-  const res = await p;
-  if (res.status >= 300 && res.status !== 409) throw new Error(`${what}: ${res.status} ${res.text.slice(0, 400)}`);
-}
+export const kubeClient = testClient;
 
 export async function createNamespace(k: KubeClient, name: string): Promise<void> {
-  await ok(k.request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }), `namespace ${name}`);
+  await k.call('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }).catch((err: unknown) => {
+    if (!isConflict(err)) throw err;
+  });
 }
 
 export async function applyConfigSecret(k: KubeClient, namespace: string, name: string, config: SPConfig | string): Promise<void> {
@@ -62,15 +54,14 @@ export async function applySSOProfile(k: KubeClient, namespace: string, name: st
 }
 
 export async function getObject(k: KubeClient, path: string): Promise<Record<string, any>> {
-  const res = await k.request('GET', path);
-  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
-  return res.body as Record<string, any>;
+  return k.call<Record<string, any>>('GET', path);
 }
 
 export async function deleteNamespaceContents(k: KubeClient, namespace: string): Promise<void> {
-  for (const plural of ['managedusers', 'ssoprofiles']) await k.request('DELETE', `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`);
-  await k.request('DELETE', `/api/v1/namespaces/${namespace}/secrets`);
-  await k.request('DELETE', `/api/v1/namespaces/${namespace}`);
+  const del = (path: string) => k.call('DELETE', path).catch(() => undefined);
+  for (const plural of ['managedusers', 'ssoprofiles']) await del(`/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${plural}`);
+  await del(`/api/v1/namespaces/${namespace}/secrets`);
+  await del(`/api/v1/namespaces/${namespace}`);
 }
 
 /** Polls until `fn` returns a truthy value or the deadline passes. */

@@ -8,6 +8,8 @@ import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
 import type { SPConfig } from '../../sp-server/config/schema.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import { testClient } from './kube.ts';
 
 export interface Org {
   namespace: string;
@@ -22,7 +24,11 @@ export class ScimHarness {
   private readonly config: SPConfig = { formatVersion: 1, organizations: [] };
   baseURL = '';
 
-  private constructor(kubeconfigPath: string) {
+  /** The shared client the SCIM plugin uses, as the sp-server gives it. */
+  readonly kube: KubeClient;
+
+  private constructor(kubeconfigPath: string, kube: KubeClient) {
+    this.kube = kube;
     this.kc = new KubeConfig();
     this.kc.loadFromFile(kubeconfigPath);
     this.custom = this.kc.makeApiClient(CustomObjectsApi);
@@ -31,14 +37,14 @@ export class ScimHarness {
     this.app = Fastify({ loggerInstance: logger });
     void this.app.register(scimPlugin, {
       prefix: SCIM_PREFIX,
-      kubeConfig: this.kc,
+      kube,
       tokenVerifier: tokenVerifierFromConfig(() => this.config),
       logger,
     });
   }
 
   static async start(kubeconfigPath: string): Promise<ScimHarness> {
-    const h = new ScimHarness(kubeconfigPath);
+    const h = new ScimHarness(kubeconfigPath, await testClient(kubeconfigPath));
     await h.app.listen({ host: '127.0.0.1', port: 0 });
     const addr = h.app.server.address();
     if (addr === null || typeof addr === 'string') throw new Error('no address');
@@ -48,6 +54,7 @@ export class ScimHarness {
 
   async stop(): Promise<void> {
     await this.app.close();
+    await this.kube.close();
   }
 
   /** A namespace with the given domains Verified (status set as the operator would) and a SCIM token. */
