@@ -1,23 +1,26 @@
-// The sp-server as a fastify application: SAML service provider toward the customers' IdPs and
-// an OAuth 2.0 / OIDC provider toward the application. main.ts wires it to Kubernetes, Redis
-// and files; tests build it directly.
-import type { GroupSource } from './scim/groups.ts';
+// The sp-server as a fastify application: one encapsulated plugin per surface — OAuth/OIDC and
+// the login-methods API toward the application, SAML toward the customers' IdPs, SCIM toward
+// their directories, and ops — sharing one context and one metrics registry. main.ts wires it to
+// Kubernetes, Redis and files; tests build it directly.
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import fp from 'fastify-plugin';
-import { serializerCompiler, validatorCompiler, hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import pino, { type Logger } from 'pino';
+import type { KubeClient } from '../kube/client.ts';
 import type { ConfigStore } from './config/store.ts';
 import type { AppContext, Lifetimes, Validator } from './context.ts';
-import { errorPage } from './html.ts';
-import { html } from './http-util.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
+import { htmlErrorHandler } from './error-handlers.ts';
+import { createMetrics, watchCacheHealth, type Metrics, type WatchedCache } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
 import type { SigningKey } from './oauth/keys.ts';
-import { oauthRoutes } from './routes/oauth.ts';
-import { opsRoutes } from './routes/ops.ts';
-import { samlRoutes } from './routes/saml.ts';
+import { loginMethodsSurface } from './routes/login-methods.ts';
+import { oauthSurface } from './routes/oauth.ts';
+import { opsSurface } from './routes/ops.ts';
+import { samlSurface } from './routes/saml.ts';
 import { validateSamlResponse } from './saml/validate.ts';
+import { kubeGroupSource, type GroupSource } from './scim/groups.ts';
+import { SCIM_PREFIX, scimPlugin } from './scim/plugin.ts';
+import { tokenVerifierFromConfig } from './scim/token.ts';
 import type { StateStore } from './state/store.ts';
 import { MemoryStatusSink, type StatusSink } from './status/writer.ts';
 import type { UserDirectory } from './users/directory.ts';
@@ -31,29 +34,32 @@ export interface AppOptions {
   signingKey: SigningKey;
   store: StateStore;
   status?: StatusSink;
+  /** The one registry every surface's metrics go to; default: a fresh one without process metrics. */
   metrics?: Metrics;
   logger?: Logger;
   /** Replaces the SAML validator (unit tests of the routing around it). */
   validate?: Validator;
   lifetimes?: Partial<Lifetimes>;
   readiness?: () => Promise<Record<string, boolean>>;
+  /** Watched inputs reported by gatehouse_sp_cache_synced, by name. */
+  caches?: Record<string, WatchedCache>;
   /** Whether this server may create ManagedUsers (JIT); profiles opt in as well. Default true. */
   jitProvisioning?: boolean;
-  /** Where to find ManagedGroups for role mapping; none: the assertion's groups only. */
+  /** The API server; ManagedGroups for role mapping are read through it, and SCIM writes through it. */
+  kube?: KubeClient;
+  /** Where to find ManagedGroups for role mapping; default: through `kube`, without it the assertion's groups only. */
   groups?: GroupSource;
+  /** Serve SCIM 2.0 at /scim/v2/{namespace}/ (needs `kube`), with the tokens of the rendered config. */
+  scim?: boolean;
 }
-
-const contextPlugin = fp(
-  async (app: FastifyInstance, ctx: { gh: AppContext }) => {
-    app.decorate('gh', ctx.gh);
-  },
-  { name: 'gatehouse-context' },
-);
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const issuer = options.publicURL.replace(/\/+$/, '');
-  const gh: AppContext = {
+  const groups = options.groups ?? (options.kube ? kubeGroupSource(options.kube) : undefined);
+  const metrics = options.metrics ?? createMetrics();
+  if (options.caches) watchCacheHealth(metrics, options.caches);
+  const ctx: AppContext = {
     issuer,
     secureCookies: issuer.startsWith('https://'),
     config: options.config,
@@ -62,13 +68,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     signingKey: options.signingKey,
     store: options.store,
     status: options.status ?? new MemoryStatusSink(),
-    metrics: options.metrics ?? createMetrics(),
+    metrics,
     logger,
     validate: options.validate ?? validateSamlResponse,
     lifetimes: { pendingMs: 10 * 60_000, codeMs: 60_000, tokenSeconds: 600, ...options.lifetimes },
     readiness: options.readiness ?? (async () => ({})),
     jitProvisioning: options.jitProvisioning ?? true,
-    ...(options.groups ? { groups: options.groups } : {}),
+    ...(groups ? { groups } : {}),
   };
 
   const app: FastifyInstance = Fastify({
@@ -81,25 +87,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(formbody);
-  await app.register(contextPlugin, { gh });
+  // Browsers get a page; the JSON surfaces (login-methods, token, userinfo, SCIM) set their own.
+  app.setErrorHandler(htmlErrorHandler);
 
-  app.setErrorHandler((err, req, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      if (req.url.startsWith('/api/') || req.url.startsWith('/token')) {
-        return reply.code(400).send({ error: 'invalid_request', error_description: 'invalid parameters' });
-      }
-      return html(reply, 400, errorPage('Bad request', 'The request is missing something or is malformed.'));
-    }
-    const status = (err as { statusCode?: number }).statusCode ?? 500;
-    if (status >= 500) req.log.error({ err }, 'request failed');
-    if (req.url.startsWith('/api/') || req.url.startsWith('/token') || req.url.startsWith('/userinfo')) {
-      return reply.code(status).send({ error: status >= 500 ? 'server_error' : 'invalid_request' });
-    }
-    return html(reply, status, errorPage(status >= 500 ? 'Something went wrong' : 'Bad request', status >= 500 ? 'Please try again in a moment.' : 'The request could not be processed.'));
-  });
-
-  await app.register(oauthRoutes);
-  await app.register(samlRoutes);
-  await app.register(opsRoutes);
+  await app.register(oauthSurface, { ctx });
+  await app.register(loginMethodsSurface, { ctx });
+  await app.register(samlSurface, { ctx });
+  if (options.scim) {
+    if (!options.kube) throw new Error('SCIM needs the Kubernetes API');
+    const tokenVerifier = tokenVerifierFromConfig(() => options.config.current ?? undefined);
+    await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: options.kube, tokenVerifier, logger: app.log, metrics });
+  }
+  await app.register(opsSurface, { ctx });
   return app;
 }

@@ -1,4 +1,4 @@
-// Everything the routes share, built once by buildApp and decorated onto the fastify instance.
+// Everything the surfaces share, built once by buildApp and passed to each surface plugin.
 import type { GroupSource } from './scim/groups.ts';
 import type { Logger } from 'pino';
 import type { ConfigStore } from './config/store.ts';
@@ -42,6 +42,11 @@ export interface AppContext {
   groups?: GroupSource;
 }
 
+/** The options buildApp registers every surface plugin with. */
+export interface SurfaceOptions {
+  ctx: AppContext;
+}
+
 /** A login waiting for the IdP's answer, keyed by the AuthnRequest ID. */
 export interface PendingLogin {
   kind: 'login' | 'test';
@@ -73,10 +78,4 @@ export interface CodeGrant {
   roles: string[];
   name?: string;
   authTime: number;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    gh: AppContext;
-  }
 }

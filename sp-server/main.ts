@@ -16,7 +16,6 @@
 //   --log-level LEVEL              (or LOG_LEVEL)
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { Gauge } from 'prom-client';
 import { buildApp } from './app.ts';
 import { FileConfigSource, SecretConfigSource, type ConfigSource } from './config/sources.ts';
 import { ConfigStore } from './config/store.ts';
@@ -25,9 +24,6 @@ import { loadCredentials } from '../kube/kubeconfig.ts';
 import { createMetrics } from './metrics.ts';
 import { loadClientsFile } from './oauth/clients.ts';
 import { generateSigningKey, loadSigningKey } from './oauth/keys.ts';
-import { SCIM_PREFIX, scimPlugin } from './scim/plugin.ts';
-import { tokenVerifierFromConfig } from './scim/token.ts';
-import { kubeGroupSource } from './scim/groups.ts';
 import { MemoryStore, RedisStore, type StateStore } from './state/store.ts';
 import { KubeStatusSink, MemoryStatusSink, type StatusSink } from './status/writer.ts';
 import { KubeUserDirectory, StaticUserDirectory, loadUsersFile, type UserDirectory } from './users/directory.ts';
@@ -111,18 +107,9 @@ async function main(): Promise<void> {
     users = new StaticUserDirectory(flags.usersFile ? loadUsersFile(flags.usersFile) : []);
     status = new MemoryStatusSink();
   }
+  if (flags.scim && !kube) throw new Error('--scim needs the Kubernetes API');
   source.start();
   users.start?.();
-  new Gauge({
-    name: 'gatehouse_sp_cache_synced',
-    help: 'Whether a watched input is synced (1) or failing to list (0).',
-    labelNames: ['cache'] as const,
-    registers: [metrics.registry],
-    collect() {
-      this.set({ cache: 'config' }, source.healthy ? 1 : 0);
-      this.set({ cache: 'managedusers' }, users.healthy ? 1 : 0);
-    },
-  });
 
   const app = await buildApp({
     publicURL,
@@ -135,18 +122,11 @@ async function main(): Promise<void> {
     metrics,
     logger,
     jitProvisioning: flags.jit,
-    ...(kube ? { groups: kubeGroupSource(kube) } : {}),
+    ...(kube ? { kube } : {}),
+    scim: flags.scim,
     readiness: async () => ({ configSource: source.healthy || config.loaded }),
+    caches: { config: source, managedusers: users },
   });
-  if (flags.scim) {
-    if (!kube) throw new Error('--scim needs the Kubernetes API');
-    await app.register(scimPlugin, {
-      prefix: SCIM_PREFIX,
-      kube,
-      tokenVerifier: tokenVerifierFromConfig(() => config.current ?? undefined),
-      logger: app.log,
-    });
-  }
   const [host, port] = splitHostPort(flags.listen);
   await app.listen({ host, port });
   logger.info({ publicURL, listen: flags.listen, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory' }, 'sp-server listening');

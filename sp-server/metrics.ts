@@ -1,4 +1,5 @@
-// Prometheus metrics of one sp-server instance (own registry, so tests can build several apps).
+// Prometheus metrics of one sp-server instance, every surface's in one registry (its own, not
+// prom-client's global one, so tests can build several apps in one process).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export function createMetrics(defaults = false) {
@@ -46,6 +47,12 @@ export function createMetrics(defaults = false) {
       labelNames: ['kind', 'result'] as const,
       registers: [registry],
     }),
+    scimRequests: new Counter({
+      name: 'gatehouse_scim_requests_total',
+      help: 'SCIM requests by resource, method and HTTP status.',
+      labelNames: ['resource', 'method', 'status'] as const,
+      registers: [registry],
+    }),
     acsDuration: new Histogram({
       name: 'gatehouse_saml_acs_duration_seconds',
       help: 'Time spent handling an ACS request.',
@@ -56,3 +63,21 @@ export function createMetrics(defaults = false) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Something listed and watched from the API server, which may be synced or failing. */
+export interface WatchedCache {
+  readonly healthy: boolean;
+}
+
+/** gatehouse_sp_cache_synced: one series per watched input, read at scrape time. */
+export function watchCacheHealth(metrics: Metrics, caches: Record<string, WatchedCache>): void {
+  new Gauge({
+    name: 'gatehouse_sp_cache_synced',
+    help: 'Whether a watched input is synced (1) or failing to list (0).',
+    labelNames: ['cache'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const [cache, watched] of Object.entries(caches)) this.set({ cache }, watched.healthy ? 1 : 0);
+    },
+  });
+}

@@ -117,3 +117,6 @@ export function domainOf(email: string): string {
   const at = email.lastIndexOf('@');
   return at < 0 ? '' : email.slice(at + 1).toLowerCase();
 }
+
+/** What the login paths accept as an email address: one @, a dot in the domain, no spaces. */
+export const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;

@@ -1,15 +1,17 @@
-// The OAuth 2.0 / OIDC facade toward the application: authorization (email-first), token,
-// discovery, JWKS, userinfo, and the login-methods policy API.
+// The OAuth 2.0 / OIDC facade toward the application: authorization (email-first, a browser
+// page), and the JSON endpoints token, userinfo, discovery and JWKS.
 import { createHash } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify, createLocalJWKSet } from 'jose';
 import { z } from 'zod';
-import { domainOf } from '../config/store.ts';
-import type { CodeGrant } from '../context.ts';
+import { EMAIL } from '../config/store.ts';
+import type { CodeGrant, SurfaceOptions } from '../context.ts';
+import { jsonErrorHandler } from '../error-handlers.ts';
 import { emailPage, errorPage } from '../html.ts';
 import { html, parseCookies, refusalReply, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
 import { startLogin } from '../login/start.ts';
 import { isConfidential, secretMatches } from '../oauth/clients.ts';
+import { OAUTH_PATHS, oauthURL } from '../urls.ts';
 
 const PKCE = /^[A-Za-z0-9\-._~]{43,128}$/;
 
@@ -36,43 +38,10 @@ const tokenBody = z.object({
   code_verifier: z.string().max(256).optional(),
 });
 
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-
-export const oauthRoutes: FastifyPluginAsync = async (app) => {
-  const gh = app.gh;
+export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx: gh }) => {
   const jwks = createLocalJWKSet({ keys: [gh.signingKey.publicJwk] });
 
-  app.get('/api/v1/login-methods', { schema: { querystring: z.object({ email: z.string().min(3).max(320).regex(EMAIL) }) } }, async (req) => {
-    const { email } = req.query as { email: string };
-    const lower = email.toLowerCase();
-    const ref = gh.config.profileForEmail(lower);
-    const users = gh.users.byEmail(lower);
-    // A user belongs to the organization that verified the email's domain; other organizations' entries do not count.
-    const org = gh.config.organizationForDomain(domainOf(lower));
-    const user = users.find((u) => u.namespace === org?.namespace) ?? (org ? undefined : users[0]);
-    if (user && !user.active) {
-      return { email: lower, password: { allowed: false }, sso: { available: false }, reason: 'Inactive' };
-    }
-    const ssoAvailable = ref !== undefined && (user !== undefined || (ref.profile.jit.enabled && gh.jitProvisioning));
-    return {
-      email: lower,
-      // The operator decided; the server only reads its decision.
-      password: { allowed: user?.sso?.enforced !== true },
-      sso: ssoAvailable
-        ? {
-            available: true,
-            enforced: user?.sso?.enforced === true,
-            organization: ref.org.namespace,
-            profile: ref.profile.name,
-            ...(ref.profile.displayName ? { displayName: ref.profile.displayName } : {}),
-            authorizeURL: `${gh.issuer}/authorize?login_hint=${encodeURIComponent(lower)}`,
-          }
-        : { available: false },
-      ...(user?.sso?.reason ? { reason: user.sso.reason } : {}),
-    };
-  });
-
-  app.get('/authorize', { schema: { querystring: authorizeQuery } }, async (req, reply) => {
+  app.get(OAUTH_PATHS.authorize, { schema: { querystring: authorizeQuery } }, async (req, reply) => {
     const q = req.query as z.infer<typeof authorizeQuery>;
     const client = q.client_id ? gh.clients.get(q.client_id) : undefined;
     // Never redirect to an unregistered URI: those errors are shown, not sent.
@@ -124,7 +93,15 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
     return startLogin(gh, req, reply, ref, { ...flow, loginHint: email });
   });
 
-  app.post('/token', { schema: { body: tokenBody } }, async (req, reply) => {
+  // Token and userinfo answer every failure in JSON, as OAuth clients expect (RFC 6749 §5.2).
+  await app.register(async (api) => {
+    api.setErrorHandler(jsonErrorHandler);
+    api.post(OAUTH_PATHS.token, { schema: { body: tokenBody } }, tokenEndpoint);
+    api.get(OAUTH_PATHS.userinfo, userinfoEndpoint);
+    api.post(OAUTH_PATHS.userinfo, userinfoEndpoint);
+  });
+
+  async function tokenEndpoint(req: FastifyRequest, reply: FastifyReply) {
     const b = req.body as z.infer<typeof tokenBody>;
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     const fail = (status: number, error: string, description: string) => {
@@ -178,23 +155,23 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
       .setIssuer(gh.issuer)
       .setSubject(grant.sub)
-      .setAudience(`${gh.issuer}/userinfo`)
+      .setAudience(oauthURL(gh.issuer, 'userinfo'))
       .setIssuedAt(now)
       .setExpirationTime(now + gh.lifetimes.tokenSeconds)
       .setJti(crypto.randomUUID())
       .sign(key.privateKey);
     gh.metrics.tokens.inc({ result: 'issued' });
     return reply.send({ access_token: accessToken, token_type: 'Bearer', expires_in: gh.lifetimes.tokenSeconds, id_token: idToken, scope: grant.scope ?? 'openid' });
-  });
+  }
 
-  const userinfo = async (req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
+  async function userinfoEndpoint(req: FastifyRequest, reply: FastifyReply) {
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined;
     const deny = (desc: string) =>
       reply.code(401).header('www-authenticate', `Bearer error="invalid_token", error_description="${desc}"`).send({ error: 'invalid_token', error_description: desc });
     if (!token) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'invalid_token' });
     try {
-      const { payload } = await jwtVerify(token, jwks, { issuer: gh.issuer, audience: `${gh.issuer}/userinfo`, typ: 'at+jwt', algorithms: [gh.signingKey.alg] });
+      const { payload } = await jwtVerify(token, jwks, { issuer: gh.issuer, audience: oauthURL(gh.issuer, 'userinfo'), typ: 'at+jwt', algorithms: [gh.signingKey.alg] });
       // A user deprovisioned since the token was issued gets nothing more.
       const user = typeof payload.email === 'string' ? gh.users.byEmail(payload.email).find((u) => u.namespace === payload.org) : undefined;
       if (!user || !user.active) return deny('the user is no longer active');
@@ -209,17 +186,15 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
     } catch {
       return deny('the access token is invalid or expired');
     }
-  };
-  app.get('/userinfo', userinfo);
-  app.post('/userinfo', userinfo);
+  }
 
-  app.get('/.well-known/openid-configuration', async (_req, reply) =>
+  app.get(OAUTH_PATHS.discovery, async (_req, reply) =>
     reply.header('cache-control', 'public, max-age=300').send({
       issuer: gh.issuer,
-      authorization_endpoint: `${gh.issuer}/authorize`,
-      token_endpoint: `${gh.issuer}/token`,
-      userinfo_endpoint: `${gh.issuer}/userinfo`,
-      jwks_uri: `${gh.issuer}/jwks`,
+      authorization_endpoint: oauthURL(gh.issuer, 'authorize'),
+      token_endpoint: oauthURL(gh.issuer, 'token'),
+      userinfo_endpoint: oauthURL(gh.issuer, 'userinfo'),
+      jwks_uri: oauthURL(gh.issuer, 'jwks'),
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code'],
@@ -233,5 +208,5 @@ export const oauthRoutes: FastifyPluginAsync = async (app) => {
     }),
   );
 
-  app.get('/jwks', async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [gh.signingKey.publicJwk] }));
+  app.get(OAUTH_PATHS.jwks, async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [gh.signingKey.publicJwk] }));
 };

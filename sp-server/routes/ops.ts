@@ -1,10 +1,9 @@
 // Probes and metrics. Readiness needs a good config and healthy caches and state store; a
 // refused config update does not make the server unready (the last good config keeps serving).
 import type { FastifyPluginAsync } from 'fastify';
-import { Registry, register } from 'prom-client';
+import type { SurfaceOptions } from '../context.ts';
 
-export const opsRoutes: FastifyPluginAsync = async (app) => {
-  const gh = app.gh;
+export const opsSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx: gh }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, boolean> = {
@@ -16,14 +15,9 @@ export const opsRoutes: FastifyPluginAsync = async (app) => {
     const ok = Object.values(checks).every(Boolean);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks, configHash: gh.config.version.slice(0, 12) || null });
   });
-  // This server's registry plus prom-client's global one, where plugins (SCIM) register theirs.
+  // Every surface's metrics (SCIM's too) and, in the server process, the default process metrics.
   app.get('/metrics', async (_req, reply) => {
-    let registry = gh.metrics.registry;
-    try {
-      registry = Registry.merge([gh.metrics.registry, register]);
-    } catch {
-      // A name registered in both: serve this server's own metrics rather than none.
-    }
+    const registry = gh.metrics.registry;
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 };

@@ -3,7 +3,7 @@ import { groupsOfUser } from '../scim/groups.ts';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { domainOf, type ProfileRef } from '../config/store.ts';
-import type { AppContext, CodeGrant, PendingLogin } from '../context.ts';
+import type { AppContext, CodeGrant, PendingLogin, SurfaceOptions } from '../context.ts';
 import { errorPage, testResultPage } from '../html.ts';
 import { BROWSER_COOKIE, html, parseCookies, randomToken, refusalReply, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
 import { SP_METADATA_CONTENT_TYPE, spMetadata } from '../saml/metadata.ts';
@@ -27,8 +27,7 @@ class LoginRefusal extends Error {
   }
 }
 
-export const samlRoutes: FastifyPluginAsync = async (app) => {
-  const gh = app.gh;
+export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx: gh }) => {
   const replay = storeReplayCache(gh.store);
 
   app.get('/saml/:namespace/:profile/metadata', { schema: { params: profileParams } }, async (req, reply) => {

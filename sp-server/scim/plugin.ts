@@ -2,11 +2,11 @@
 // /scim/v2/{namespace}/. An encapsulated fastify plugin: its content-type parser, error
 // handler, auth hook and 404 handler apply to its own routes only.
 //
-//   app.register(scimPlugin, { prefix: SCIM_PREFIX, kube, tokenVerifier, logger })
+//   app.register(scimPlugin, { prefix: SCIM_PREFIX, kube, tokenVerifier, logger, metrics })
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { Counter } from 'prom-client';
 import { z } from 'zod';
 import { KubeApiError, type KubeClient } from '../../kube/client.ts';
+import type { Metrics } from '../metrics.ts';
 import { MAX_RESULTS, resourceTypes, schemaDefinitions, serviceProviderConfig } from './discovery.ts';
 import { badRequest, ScimError } from './errors.ts';
 import { parseFilter, type Filter } from './filter.ts';
@@ -26,13 +26,9 @@ export interface ScimPluginOptions {
   kube: KubeClient;
   tokenVerifier: TokenVerifier;
   logger: FastifyBaseLogger;
+  /** The server's metrics; SCIM counts its requests there. */
+  metrics: Pick<Metrics, 'scimRequests'>;
 }
-
-const requests = new Counter({
-  name: 'gatehouse_scim_requests_total',
-  help: 'SCIM requests by resource, method and HTTP status.',
-  labelNames: ['resource', 'method', 'status'] as const,
-});
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -157,7 +153,7 @@ export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opt
 
   app.addHook('onResponse', async (req, reply) => {
     const resource = /\/(Users|Groups|ServiceProviderConfig|ResourceTypes|Schemas)\b/.exec(req.url)?.[1] ?? 'other';
-    requests.inc({ resource, method: req.method, status: String(reply.statusCode) });
+    opts.metrics.scimRequests.inc({ resource, method: req.method, status: String(reply.statusCode) });
   });
 
   // Users --------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isNotFound, type KubeClient } from '../../kube/client.ts';
 import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../../operator/scim-token.ts';
 import { SP_CONFIG_HASH_ANNOTATION, SP_CONFIG_SECRET_KEY, spConfig, type SPConfig } from '../../sp-server/config/schema.ts';
+import { createMetrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
 import { createNamespace, deleteNamespace, testClient, waitFor } from '../support/kube.ts';
@@ -68,7 +69,7 @@ describe('operator: SCIM token per organization', () => {
     client = await testClient(kubeconfig);
     for (const ns of [system, org, other]) await createNamespace(client, ns);
     op = await OperatorProcess.start({ kubeconfig, namespace: system, watchNamespaces: [org, other], args: ['--domain-recheck-interval=1h'] });
-    await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: client, tokenVerifier: tokenVerifierFromConfig(() => current), logger: pino({ level: 'silent' }) });
+    await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: client, tokenVerifier: tokenVerifierFromConfig(() => current), logger: pino({ level: 'silent' }), metrics: createMetrics() });
     await app.ready();
   });
 

@@ -1,5 +1,4 @@
 // Malformed requests get SCIM error bodies with the right status and scimType, and never write.
-import { register } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CORE_USER, ERROR, PATCH_OP, ScimHarness, type Org } from '../support/scim.ts';
 
@@ -86,7 +85,7 @@ describe('SCIM errors', () => {
 
   it('counts requests by resource and status in gatehouse_scim_requests_total', async () => {
     await h.request(org, 'GET', '/Users/no-such-user');
-    const text = await register.getSingleMetricAsString('gatehouse_scim_requests_total');
+    const text = await h.metrics.registry.getSingleMetricAsString('gatehouse_scim_requests_total');
     expect(text).toMatch(/gatehouse_scim_requests_total\{resource="Users",method="GET",status="404"\} [1-9]/);
   });
 

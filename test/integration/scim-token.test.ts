@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureScimTokenSecret, renderScim, SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../../operator/scim-token.ts';
 import type { SPConfig } from '../../sp-server/config/schema.ts';
+import { createMetrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
 import type { KubeClient } from '../../kube/client.ts';
@@ -40,7 +41,7 @@ const get = (ns: string, token: string) =>
 beforeAll(async () => {
   for (const ns of [enabled, disabled]) await core.createNamespace({ body: ns });
   kube = await testClient(kubeconfig);
-  await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube, tokenVerifier: tokenVerifierFromConfig(() => config), logger: pino({ level: 'silent' }) });
+  await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube, tokenVerifier: tokenVerifierFromConfig(() => config), logger: pino({ level: 'silent' }), metrics: createMetrics() });
   await app.ready();
 });
 afterAll(async () => {

@@ -6,6 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
 import type { SPConfig } from '../../sp-server/config/schema.ts';
+import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
 import type { KubeClient } from '../../kube/client.ts';
@@ -26,6 +27,8 @@ export class ScimHarness {
 
   /** The shared client the SCIM plugin uses, as the sp-server gives it. */
   readonly kube: KubeClient;
+  /** The registry the SCIM plugin counts its requests in, as the sp-server's /metrics serves it. */
+  readonly metrics: Metrics = createMetrics();
 
   private constructor(kubeconfigPath: string, kube: KubeClient) {
     this.kube = kube;
@@ -40,6 +43,7 @@ export class ScimHarness {
       kube,
       tokenVerifier: tokenVerifierFromConfig(() => this.config),
       logger,
+      metrics: this.metrics,
     });
   }
 

@@ -1,0 +1,20 @@
+// The sp-server's public paths that leave their own surface: the OAuth surface serves them and
+// advertises them in discovery, and the login-methods API hands the authorize URL to the
+// application. Surfaces share these builders instead of spelling each other's URLs.
+export const OAUTH_PATHS = {
+  authorize: '/authorize',
+  token: '/token',
+  userinfo: '/userinfo',
+  jwks: '/jwks',
+  discovery: '/.well-known/openid-configuration',
+} as const;
+
+/** Where the application sends the browser to sign in `email` with SSO. */
+export function authorizeURL(issuer: string, email: string): string {
+  return `${issuer}${OAUTH_PATHS.authorize}?login_hint=${encodeURIComponent(email)}`;
+}
+
+/** An absolute URL of one of the OAuth surface's endpoints. */
+export function oauthURL(issuer: string, endpoint: keyof typeof OAUTH_PATHS): string {
+  return `${issuer}${OAUTH_PATHS[endpoint]}`;
+}
