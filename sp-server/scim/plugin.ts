@@ -209,36 +209,36 @@ export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opt
   app.get<{ Params: Params }>('/:namespace/Groups', async (req, reply) => {
     const q = parseQuery(req.query);
     const withMembers = !(q.excludedAttributes ?? '').toLowerCase().split(',').map((s) => s.trim()).includes('members');
-    const all = await service.listGroups(req.params.namespace, parseOptionalFilter(q.filter), baseURL(req), withMembers);
+    const all = await service.groups.listGroups(req.params.namespace, parseOptionalFilter(q.filter), baseURL(req), withMembers);
     return send(reply, 200, listResponse(all, q.startIndex, q.count, q.attributes, q.excludedAttributes));
   });
 
   app.post<{ Params: Params }>('/:namespace/Groups', async (req, reply) => {
-    const obj = await service.createGroup(req.params.namespace, req.body);
-    const rep = service.groupToScim(obj, baseURL(req));
+    const obj = await service.groups.createGroup(req.params.namespace, req.body);
+    const rep = service.groups.groupToScim(obj, baseURL(req));
     reply.header('Location', (rep.meta as { location: string }).location);
     return send(reply, 201, rep, etagOf(obj));
   });
 
   app.get<{ Params: Params & { id: string } }>('/:namespace/Groups/:id', async (req, reply) => {
     const q = parseQuery(req.query);
-    const obj = await service.getGroup(req.params.namespace, req.params.id);
-    return send(reply, 200, project(service.groupToScim(obj, baseURL(req)), q.attributes, q.excludedAttributes), etagOf(obj));
+    const obj = await service.groups.getGroup(req.params.namespace, req.params.id);
+    return send(reply, 200, project(service.groups.groupToScim(obj, baseURL(req)), q.attributes, q.excludedAttributes), etagOf(obj));
   });
 
   app.put<{ Params: Params & { id: string } }>('/:namespace/Groups/:id', async (req, reply) => {
-    const obj = await service.replaceGroup(req.params.namespace, req.params.id, req.body, ifMatch(req));
-    return send(reply, 200, service.groupToScim(obj, baseURL(req)), etagOf(obj));
+    const obj = await service.groups.replaceGroup(req.params.namespace, req.params.id, req.body, ifMatch(req));
+    return send(reply, 200, service.groups.groupToScim(obj, baseURL(req)), etagOf(obj));
   });
 
   app.patch<{ Params: Params & { id: string } }>('/:namespace/Groups/:id', async (req, reply) => {
     const patch = parsePatchRequest(req.body);
-    const obj = await service.patchGroup(req.params.namespace, req.params.id, patch.Operations, ifMatch(req));
-    return send(reply, 200, service.groupToScim(obj, baseURL(req)), etagOf(obj));
+    const obj = await service.groups.patchGroup(req.params.namespace, req.params.id, patch.Operations, ifMatch(req));
+    return send(reply, 200, service.groups.groupToScim(obj, baseURL(req)), etagOf(obj));
   });
 
   app.delete<{ Params: Params & { id: string } }>('/:namespace/Groups/:id', async (req, reply) => {
-    await service.deleteGroup(req.params.namespace, req.params.id, ifMatch(req));
+    await service.groups.deleteGroup(req.params.namespace, req.params.id, ifMatch(req));
     return reply.code(204).send();
   });
 

@@ -1,20 +1,17 @@
-// SCIM operations on Users and Groups, as reads and writes of ManagedUser and ManagedGroup
-// resources. Writes are conditional on the resourceVersion that was read (optimistic
-// concurrency): on a conflict the request is re-read and re-applied, so two PATCHes that race
-// both land; with If-Match the client asked for one version and gets 412 instead.
+// SCIM operations on Users, as reads and writes of ManagedUser resources (Groups are
+// group-service.ts). Writes are conditional on the resourceVersion that was read (resource.ts).
 import { randomBytes } from 'node:crypto';
+import { isApiError } from '../../kube/client.ts';
 import { API_VERSION } from '../../crds/api/index.ts';
 import { badRequest, ScimError } from './errors.ts';
-import { equalityValues, matches, type AttrPath, type Filter } from './filter.ts';
+import { equalityValues, matches, type Filter } from './filter.ts';
 import {
   ATTRIBUTES_ANNOTATION,
-  DISPLAY_NAME_LABEL,
   EXTERNAL_ID_ANNOTATION,
   EXTERNAL_ID_LABEL,
   INDEXED_LABEL,
   LAST_MODIFIED_ANNOTATION,
   emailLabelKey,
-  slugForGroup,
   userNameForEmail,
   valueHash,
   withoutIndexLabels,
@@ -22,60 +19,29 @@ import {
 import { applyPatch, type PatchOperation } from './patch.ts';
 import {
   ENTERPRISE_SCHEMA,
-  GROUP_SCHEMA,
   USER_SCHEMA,
   emailDomain,
-  parseGroupInput,
   parseUserInput,
-  type ScimGroupInput,
   type ScimUserInput,
 } from './schemas.ts';
-import { isApiError } from '../../kube/client.ts';
-import type { K8sObject, KubeStore, Plural } from './store.ts';
+import type { K8sObject, KubeStore } from './store.ts';
+import { ScimGroups } from './group-service.ts';
+import {
+  checkIfMatch,
+  conditionalUpdate,
+  dedupe,
+  DNS_SUBDOMAIN,
+  dropUndefined,
+  etagOf,
+  isRecord,
+  MAX_ATTRIBUTES_BYTES,
+  ownAnnotationsRemoved,
+  pathIs,
+  timestamp,
+  type Json,
+} from './resource.ts';
 
-export type Json = Record<string, unknown>;
-
-const MAX_ATTEMPTS = 12;
-const MAX_ATTRIBUTES_BYTES = 64 * 1024;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export function etagOf(obj: K8sObject): string {
-  return `W/"${obj.metadata.resourceVersion}"`;
-}
-
-/** If-Match: `*`, or a list of (weak or strong) entity tags. */
-function checkIfMatch(ifMatch: string | undefined, obj: K8sObject): void {
-  if (!ifMatch || ifMatch.trim() === '*') return;
-  const tags = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  if (!tags.includes(`"${obj.metadata.resourceVersion}"`)) {
-    throw new ScimError(412, 'the resource changed since the version given in If-Match', 'invalidVers');
-  }
-}
-
-function timestamp(v: string | Date | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  return typeof v === 'string' ? v : v.toISOString();
-}
-
-const isRecord = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-function dropUndefined<T extends Json>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return o;
-}
-
-function ownAnnotationsRemoved(a: Record<string, string> | undefined): Record<string, string> {
-  const out = { ...(a ?? {}) };
-  delete out[EXTERNAL_ID_ANNOTATION];
-  delete out[ATTRIBUTES_ANNOTATION];
-  delete out[LAST_MODIFIED_ANNOTATION];
-  return out;
-}
-
-const pathIs = (attr: string, sub?: string) => (p: AttrPath) =>
-  !p.urn && p.attr.toLowerCase() === attr.toLowerCase() && (p.sub?.toLowerCase() ?? undefined) === sub?.toLowerCase();
+export { etagOf, type Json } from './resource.ts';
 
 export interface ListResult {
   total: number;
@@ -91,8 +57,11 @@ export class ScimService {
   /** `namespace/offset` → continue token of the unfiltered user list, for sequential paging. */
   private readonly cursors = new Map<string, { token: string; expires: number }>();
 
+  readonly groups: ScimGroups;
+
   constructor(store: KubeStore) {
     this.store = store;
+    this.groups = new ScimGroups(store);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -244,32 +213,10 @@ export class ScimService {
     }
   }
 
-  /** Read, transform, write conditionally; re-read and re-apply on a conflict. */
-  private async mutate<T>(
-    plural: Plural,
-    namespace: string,
-    id: string,
-    ifMatch: string | undefined,
-    build: (current: K8sObject) => Promise<{ body: Json; result: T }>,
-  ): Promise<{ obj: K8sObject; result: T }> {
-    for (let attempt = 0; ; attempt++) {
-      const current = plural === 'managedusers' ? await this.getUser(namespace, id) : await this.getGroup(namespace, id);
-      checkIfMatch(ifMatch, current);
-      const { body, result } = await build(current);
-      try {
-        return { obj: await this.store.replace(plural, namespace, id, body), result };
-      } catch (err) {
-        if (!isApiError(err, 409)) throw err;
-        if (ifMatch && ifMatch.trim() !== '*') throw new ScimError(412, 'the resource changed since the version given in If-Match', 'invalidVers');
-        if (attempt + 1 >= MAX_ATTEMPTS) throw new ScimError(409, 'the resource is being changed concurrently; retry');
-        await sleep(Math.random() * 10 * (attempt + 1));
-      }
-    }
-  }
 
   async replaceUser(namespace: string, id: string, body: unknown, ifMatch?: string): Promise<K8sObject> {
     const input = parseUserInput(body);
-    const { obj } = await this.mutate('managedusers', namespace, id, ifMatch, async (current) => ({
+    const { obj } = await conditionalUpdate(this.store, 'managedusers', namespace, id, ifMatch, () => this.getUser(namespace, id), async (current) => ({
       body: await this.buildUser(namespace, id, input, current),
       result: undefined,
     }));
@@ -277,7 +224,7 @@ export class ScimService {
   }
 
   async patchUser(namespace: string, id: string, operations: PatchOperation[], ifMatch?: string): Promise<K8sObject> {
-    const { obj } = await this.mutate('managedusers', namespace, id, ifMatch, async (current) => {
+    const { obj } = await conditionalUpdate(this.store, 'managedusers', namespace, id, ifMatch, () => this.getUser(namespace, id), async (current) => {
       const rep = this.userToScim(current, '');
       const patched = applyPatch(rep, operations, { coreSchemas: [USER_SCHEMA], readOnly: ['id', 'meta', 'groups'] });
       const input = parseUserInput(patched);
@@ -301,7 +248,7 @@ export class ScimService {
     for (const group of await this.store.list('managedgroups', namespace)) {
       const members = Array.isArray(group.spec?.members) ? group.spec.members : [];
       if (!members.includes(id)) continue;
-      await this.mutate('managedgroups', namespace, group.metadata.name, undefined, async (g) => ({
+      await conditionalUpdate(this.store, 'managedgroups', namespace, group.metadata.name, undefined, () => this.groups.getGroup(namespace, group.metadata.name), async (g) => ({
         body: { ...g, spec: { ...g.spec, members: (Array.isArray(g.spec?.members) ? g.spec.members : []).filter((m) => m !== id) } },
         result: undefined,
       }));
@@ -368,142 +315,4 @@ export class ScimService {
     const reps = candidates.map((o) => this.userToScim(o, baseURL));
     return filter ? reps.filter((r) => matches(r, filter)) : reps;
   }
-
-  // -------------------------------------------------------------------------------------------
-  // Groups
-
-  groupToScim(obj: K8sObject, baseURL: string, withRefs = true): Json {
-    const spec = obj.spec ?? {};
-    const members = Array.isArray(spec.members) ? spec.members.filter((m): m is string => typeof m === 'string') : [];
-    const created = timestamp(obj.metadata.creationTimestamp);
-    return dropUndefined({
-      schemas: [GROUP_SCHEMA],
-      id: obj.metadata.name,
-      externalId: typeof spec.externalId === 'string' ? spec.externalId : undefined,
-      displayName: typeof spec.displayName === 'string' ? spec.displayName : '',
-      members: members.map((m) => (withRefs ? { value: m, $ref: `${baseURL}/Users/${m}`, type: 'User' } : { value: m })),
-      meta: {
-        resourceType: 'Group',
-        created,
-        lastModified: obj.metadata.annotations?.[LAST_MODIFIED_ANNOTATION] ?? created,
-        location: `${baseURL}/Groups/${obj.metadata.name}`,
-        version: etagOf(obj),
-      },
-    });
-  }
-
-  async getGroup(namespace: string, id: string): Promise<K8sObject> {
-    const obj = DNS_SUBDOMAIN.test(id) ? await this.store.get('managedgroups', namespace, id) : undefined;
-    if (!obj) throw new ScimError(404, `Group ${id} not found`);
-    return obj;
-  }
-
-  private async buildGroup(namespace: string, name: string, input: ScimGroupInput, previous: K8sObject | undefined): Promise<Json> {
-    const before = new Set(Array.isArray(previous?.spec?.members) ? previous.spec.members : []);
-    const members = [...new Set((input.members ?? []).map((m) => m.value))];
-    const added = members.filter((m) => !before.has(m));
-    for (const m of added) if (!DNS_SUBDOMAIN.test(m)) throw badRequest('invalidValue', `member '${m}' is not a user of this organization`);
-    const previousName = typeof previous?.spec?.displayName === 'string' ? previous.spec.displayName.toLowerCase() : undefined;
-    const [missing, sameName] = await Promise.all([
-      this.missingUsers(namespace, added),
-      previousName === input.displayName.toLowerCase()
-        ? Promise.resolve([])
-        : this.store.list('managedgroups', namespace, `${DISPLAY_NAME_LABEL}=${valueHash(input.displayName, false)}`),
-    ]);
-    if (missing.length > 0) throw badRequest('invalidValue', `members are not users of this organization: ${missing.slice(0, 10).join(', ')}`);
-    if (sameName.some((g) => g.metadata.name !== name)) {
-      throw new ScimError(409, `a group with displayName '${input.displayName}' already exists`, 'uniqueness');
-    }
-    const labels: Record<string, string> = {
-      ...withoutIndexLabels(previous?.metadata.labels),
-      [INDEXED_LABEL]: 'true',
-      [DISPLAY_NAME_LABEL]: valueHash(input.displayName, false),
-    };
-    if (input.externalId) labels[EXTERNAL_ID_LABEL] = valueHash(input.externalId, true);
-    return {
-      apiVersion: API_VERSION,
-      kind: 'ManagedGroup',
-      metadata: {
-        name,
-        namespace,
-        labels,
-        annotations: { ...ownAnnotationsRemoved(previous?.metadata.annotations), [LAST_MODIFIED_ANNOTATION]: new Date().toISOString() },
-        ...(previous ? { resourceVersion: previous.metadata.resourceVersion } : {}),
-      },
-      spec: dropUndefined({ displayName: input.displayName, externalId: input.externalId ?? undefined, members }),
-    };
-  }
-
-  private async missingUsers(namespace: string, names: string[]): Promise<string[]> {
-    const missing: string[] = [];
-    for (let i = 0; i < names.length; i += 32) {
-      const chunk = names.slice(i, i + 32);
-      const found = await Promise.all(chunk.map((n) => this.store.get('managedusers', namespace, n)));
-      chunk.forEach((n, j) => {
-        if (!found[j]) missing.push(n);
-      });
-    }
-    return missing;
-  }
-
-  async createGroup(namespace: string, body: unknown): Promise<K8sObject> {
-    const input = parseGroupInput(body);
-    const name = `${slugForGroup(input.displayName)}-${randomBytes(4).toString('hex')}`;
-    return this.store.create('managedgroups', namespace, await this.buildGroup(namespace, name, input, undefined));
-  }
-
-  async replaceGroup(namespace: string, id: string, body: unknown, ifMatch?: string): Promise<K8sObject> {
-    const input = parseGroupInput(body);
-    const { obj } = await this.mutate('managedgroups', namespace, id, ifMatch, async (current) => ({
-      body: await this.buildGroup(namespace, id, input, current),
-      result: undefined,
-    }));
-    return obj;
-  }
-
-  async patchGroup(namespace: string, id: string, operations: PatchOperation[], ifMatch?: string): Promise<K8sObject> {
-    const { obj } = await this.mutate('managedgroups', namespace, id, ifMatch, async (current) => {
-      const patched = applyPatch(this.groupToScim(current, '', false), operations, { coreSchemas: [GROUP_SCHEMA], readOnly: ['id', 'meta'] });
-      return { body: await this.buildGroup(namespace, id, parseGroupInput(patched), current), result: undefined };
-    });
-    return obj;
-  }
-
-  async deleteGroup(namespace: string, id: string, ifMatch?: string): Promise<void> {
-    const current = await this.getGroup(namespace, id);
-    checkIfMatch(ifMatch, current);
-    if (!(await this.store.delete('managedgroups', namespace, id, ifMatch ? current.metadata.resourceVersion : undefined))) {
-      throw new ScimError(404, `Group ${id} not found`);
-    }
-  }
-
-  async listGroups(namespace: string, filter: Filter | undefined, baseURL: string, withMembers: boolean): Promise<Json[]> {
-    const byName = filter && equalityValues(filter, pathIs('displayName'));
-    const byId = filter && equalityValues(filter, pathIs('id'));
-    let candidates: K8sObject[];
-    if (byId) {
-      candidates = (await Promise.all(byId.map((id) => (DNS_SUBDOMAIN.test(id) ? this.store.get('managedgroups', namespace, id) : undefined)))).filter(
-        (o): o is K8sObject => o !== undefined,
-      );
-    } else if (byName) {
-      candidates = dedupe(
-        (
-          await Promise.all([
-            ...byName.map((n) => this.store.list('managedgroups', namespace, `${DISPLAY_NAME_LABEL}=${valueHash(n, false)}`)),
-            this.store.list('managedgroups', namespace, `!${INDEXED_LABEL}`),
-          ])
-        ).flat(),
-      );
-    } else {
-      candidates = await this.store.list('managedgroups', namespace);
-    }
-    const reps = candidates.map((o) => this.groupToScim(o, baseURL, withMembers));
-    return filter ? reps.filter((r) => matches(r, filter)) : reps;
-  }
-}
-
-function dedupe(objs: K8sObject[]): K8sObject[] {
-  const seen = new Map<string, K8sObject>();
-  for (const o of objs) seen.set(o.metadata.name, o);
-  return [...seen.values()].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
 }
