@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { KubeClient } from '../kube/client.ts';
 import { Reflector, type KubeObject } from '../kube/reflector.ts';
 import type { ConfigStore } from './store.ts';
-import { SP_CONFIG_SECRET_KEY } from './schema.ts';
+import { SP_CONFIG_SECRET_KEY } from '../../crds/api/index.ts';
 
 export interface ConfigSource {
   start(): void;

@@ -2,7 +2,7 @@
 // signed over the query string when the profile asks for it.
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import type { RenderedProfile } from '../config/schema.ts';
+import type { RenderedProfile } from '../../crds/api/index.ts';
 import { SIGNATURE_ALGORITHM_URIS } from './validate.ts';
 import { BINDING_HTTP_POST, escapeXml, NAMEID_FORMAT_URIS, samlTime } from './xml.ts';
 

@@ -9,8 +9,7 @@ import { createHash, timingSafeEqual, verify as cryptoVerify, X509Certificate, t
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import xmlenc from 'xml-encryption';
-import type { SignatureAlgorithm } from '../../crds/api/index.ts';
-import type { RenderedProfile } from '../config/schema.ts';
+import type { RenderedProfile, SignatureAlgorithm } from '../../crds/api/index.ts';
 import { quote, SamlValidationError, type SamlErrorCode } from './errors.ts';
 
 export interface ReplayCache {

@@ -1,5 +1,5 @@
 // Small helpers shared by the SAML documents Gatehouse writes.
-import type { RenderedProfile } from '../config/schema.ts';
+import type { RenderedProfile } from '../../crds/api/index.ts';
 
 /** Escapes text and attribute values (double-quoted) for XML. */
 export function escapeXml(value: string): string {

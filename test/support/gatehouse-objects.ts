@@ -3,7 +3,7 @@
 // subresource, field manager gatehouse-operator).
 import { KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
-import type { SPConfig } from '../../sp-server/config/schema.ts';
+import type { SPConfig } from '../../crds/api/index.ts';
 import { KubeClient } from '../../sp-server/kube/client.ts';
 import { waitFor } from './kube.ts';
 
