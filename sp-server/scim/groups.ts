@@ -2,11 +2,15 @@
 // SCIM) that list the user. The sp-server feeds them to SSOProfile.spec.roleMapping next to the
 // groups the IdP sent in the assertion.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { managedGroupSpec, type ManagedGroupSpec } from '../../crds/api/index.ts';
 import { KubeStore } from './store.ts';
 
+/** What role mapping needs of a ManagedGroup, typed by the CRD. */
+export type GroupMembership = Required<Pick<ManagedGroupSpec, 'displayName' | 'members'>>;
+
 export interface GroupSource {
-  /** Every ManagedGroup of the namespace as { displayName, members }. */
-  groups(namespace: string): Promise<Array<{ displayName: string; members: readonly string[] }>>;
+  /** Every ManagedGroup of the namespace. */
+  groups(namespace: string): Promise<GroupMembership[]>;
 }
 
 const stores = new WeakMap<KubeConfig, KubeStore>();
@@ -21,10 +25,10 @@ export function kubeGroupSource(kubeConfig: KubeConfig): GroupSource {
   const s = store;
   return {
     async groups(namespace) {
-      return (await s.list('managedgroups', namespace)).map((g) => ({
-        displayName: typeof g.spec?.displayName === 'string' ? g.spec.displayName : '',
-        members: Array.isArray(g.spec?.members) ? g.spec.members.filter((m): m is string => typeof m === 'string') : [],
-      }));
+      return (await s.list('managedgroups', namespace)).flatMap((g) => {
+        const spec = managedGroupSpec.safeParse(g.spec);
+        return spec.success ? [{ displayName: spec.data.displayName, members: spec.data.members ?? [] }] : [];
+      });
     },
   };
 }
