@@ -15,7 +15,7 @@ test: ## Run every check and test: types, generated files, unit, integration and
 	$(ENV) bash -c 'tsc --noEmit -p tsconfig.json && node crds/generate.ts --check && vitest run'
 
 .PHONY: generate
-generate: ## Regenerate the CRD YAML (crds/bases, chart templates) from the zod schemas.
+generate: ## Regenerate the CRD YAML (crds/bases, chart templates) and the chart's values.schema.json from the zod schemas.
 	$(ENV) node crds/generate.ts
 
 .PHONY: typecheck

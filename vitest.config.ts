@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['crds/**/*.test.ts', 'kube/**/*.test.ts', 'operator/**/*.test.ts', 'sp-server/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          include: ['charts/**/*.test.ts', 'crds/**/*.test.ts', 'kube/**/*.test.ts', 'operator/**/*.test.ts', 'sp-server/**/*.test.ts', 'test/unit/**/*.test.ts'],
         },
       },
       {

@@ -11,7 +11,7 @@ import { ControlPlane, freePort } from '../test/controlplane/controlplane.ts';
 import { applyConfigSecret, createNamespace, kubeClient } from '../test/support/gatehouse-objects.ts';
 import { testProfile } from '../test/support/saml-fixtures.ts';
 import { SpServerProcess } from '../test/support/sp-server-process.ts';
-import type { SPConfig } from '../sp-server/config/schema.ts';
+import type { SPConfig } from '../crds/api/index.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });
 

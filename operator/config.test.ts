@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseDuration } from './config.ts';
+import { loadConfig } from './config.ts';
 
 describe('operator configuration', () => {
-  it('parses Go-style durations and refuses junk', () => {
-    expect(parseDuration('720h')).toBe(720 * 3_600_000);
-    expect(parseDuration('1h30m')).toBe(90 * 60_000);
-    expect(parseDuration('500ms')).toBe(500);
-    expect(() => parseDuration('10 minutes')).toThrow(/invalid duration/);
-  });
-
   it('reads flags, with environment fallbacks and defaults', () => {
     const c = loadConfig(
       ['--namespace=gatehouse', '--sp-public-url', 'https://sso.example.com/', '--leader-elect', '--dns-servers=127.0.0.1:5353,10.0.0.1:53'],

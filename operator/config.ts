@@ -1,21 +1,7 @@
 // Operator settings from flags (`--name=value` or `--name value`) with GATEHOUSE_* environment
 // fallbacks (`--dns-servers` ↔ GATEHOUSE_DNS_SERVERS), validated with zod.
 import { z } from 'zod';
-
-/** Parses a Go-style duration (`90s`, `1h30m`, `500ms`) into milliseconds. */
-export function parseDuration(text: string): number {
-  const re = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g;
-  let total = 0;
-  let consumed = 0;
-  for (const m of text.matchAll(re)) {
-    const n = Number(m[1]);
-    const unit = m[2];
-    total += n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
-    consumed += m[0].length;
-  }
-  if (consumed === 0 || consumed !== text.length) throw new Error(`invalid duration ${JSON.stringify(text)} (use e.g. 90s, 15m, 720h)`);
-  return total;
-}
+import { parseDuration } from '../crds/api/index.ts';
 
 const duration = z.string().transform((s, ctx) => {
   try {

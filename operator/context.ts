@@ -1,9 +1,8 @@
 // What every reconciler gets: the caches, the API client, the queue and the settings.
 import type { Resolver } from 'node:dns/promises';
 import type { Logger } from 'pino';
-import type { ManagedUser, SSOProfile, VerifiedDomain } from '../crds/api/index.ts';
+import type { ManagedUser, RenderedProfile, SSOProfile, VerifiedDomain } from '../crds/api/index.ts';
 import { API_VERSION, GROUP, VERSION } from '../crds/api/index.ts';
-import type { RenderedProfile } from '../sp-server/config/schema.ts';
 import type { OperatorConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import type { MetadataCache } from './idp/fetcher.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { renderedOrganization } from '../sp-server/config/schema.ts';
+import { renderedOrganization } from '../crds/api/index.ts';
 import { newScimTokenSecret, renderScim, SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from './scim-token.ts';
 
 const enabled = { metadata: { name: 'acme', labels: { [SCIM_ENABLED_LABEL]: 'enabled' } } };

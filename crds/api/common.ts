@@ -68,9 +68,6 @@ export const conditions = z.array(condition).max(32).meta({
 
 export const httpsOrHttpUrl = z.string().max(2048).regex(/^https?:\/\/[^\s]+$/);
 
-/** A Go-style duration limited to what a human writes: `90s`, `2m`, `1h30m`. */
-export const duration = z.string().max(32).regex(/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/);
-
 /** The fields every kind shares in its status. */
 export const commonStatus = {
   observedGeneration: z.int().min(0).optional(),

@@ -40,19 +40,20 @@ export const managedUserSpec = z
   })
   .meta({ description: 'A user of this organization.' });
 
+/** The operator's decision about a user's SSO; the sp-server acts on it at login. */
+export const ssoDecision = z.object({
+  available: z.boolean().meta({ description: 'An SSOProfile of the organization serves this user\'s domain.' }),
+  enforced: z.boolean().meta({ description: 'Password login is refused; the user must sign in through SSO.' }),
+  profile: z.string().max(253).optional().meta({ description: 'The SSOProfile that serves this user.' }),
+  reason: z.enum(SSO_DECISION_REASONS),
+  message: z.string().max(1024).optional(),
+  since: z.iso.datetime({ offset: true }).optional().meta({ description: 'When enforced last changed.' }),
+});
+
 export const managedUserStatus = z
   .object({
     ...commonStatus,
-    sso: z
-      .object({
-        available: z.boolean().meta({ description: 'An SSOProfile of the organization serves this user\'s domain.' }),
-        enforced: z.boolean().meta({ description: 'Password login is refused; the user must sign in through SSO.' }),
-        profile: z.string().max(253).optional().meta({ description: 'The SSOProfile that serves this user.' }),
-        reason: z.enum(SSO_DECISION_REASONS),
-        message: z.string().max(1024).optional(),
-        since: z.iso.datetime({ offset: true }).optional().meta({ description: 'When enforced last changed.' }),
-      })
-      .optional(),
+    sso: ssoDecision.optional(),
   })
   .meta({ description: 'The operator\'s decision about this user.' });
 

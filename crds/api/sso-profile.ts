@@ -1,9 +1,10 @@
 // SSOProfile: one SAML 2.0 IdP connection of an organization.
 import { z } from 'zod';
-import { commonStatus, dnsName, duration, email, httpsOrHttpUrl, roleName } from './common.ts';
+import { commonStatus, dnsName, email, httpsOrHttpUrl, roleName } from './common.ts';
+import { MAX_ALLOWED_CLOCK_SKEW, SSO_PROFILE_DEFAULTS } from './defaults.ts';
+import { duration } from './duration.ts';
 
 export const SIGNATURE_ALGORITHMS = ['rsa-sha256', 'rsa-sha384', 'rsa-sha512', 'ecdsa-sha256', 'ecdsa-sha384', 'ecdsa-sha512', 'rsa-sha1'] as const;
-export const DEFAULT_SIGNATURE_ALGORITHMS = ['rsa-sha256', 'rsa-sha384', 'rsa-sha512', 'ecdsa-sha256', 'ecdsa-sha384', 'ecdsa-sha512'] as const;
 export const ENFORCEMENT_PHASES = ['NotRequested', 'Blocked', 'InProgress', 'Enforced'] as const;
 export const TEST_RESULTS = ['Pending', 'Succeeded', 'Failed'] as const;
 export const NAMEID_FORMATS = ['emailAddress', 'unspecified', 'persistent'] as const;
@@ -23,7 +24,7 @@ export const idpSpec = z
       .object({
         xml: z.string().max(262144).optional().meta({ description: 'The IdP metadata XML, inline.' }),
         url: httpsOrHttpUrl.optional().meta({ description: 'Where to fetch the IdP metadata; refreshed periodically.' }),
-        refreshInterval: duration.default('1h').meta({ description: 'How often a metadata URL is fetched again.' }),
+        refreshInterval: duration.default(SSO_PROFILE_DEFAULTS.metadataRefreshInterval).meta({ description: 'How often a metadata URL is fetched again.' }),
       })
       .optional()
       .meta({
@@ -60,22 +61,24 @@ export const ssoProfileSpec = z
     domains: domainList
       .min(1)
       .meta({ description: 'Verified domains (VerifiedDomain.spec.domain) whose users this profile serves.' }),
-    nameIDFormat: z.enum(NAMEID_FORMATS).default('emailAddress'),
-    signAuthnRequests: z.boolean().default(false).meta({ description: 'Sign AuthnRequests with the SP key the operator keeps.' }),
+    nameIDFormat: z.enum(NAMEID_FORMATS).default(SSO_PROFILE_DEFAULTS.nameIDFormat),
+    signAuthnRequests: z.boolean().default(SSO_PROFILE_DEFAULTS.signAuthnRequests).meta({ description: 'Sign AuthnRequests with the SP key the operator keeps.' }),
     signatureAlgorithms: z
       .array(z.enum(SIGNATURE_ALGORITHMS))
       .min(1)
       .max(SIGNATURE_ALGORITHMS.length)
-      .default([...DEFAULT_SIGNATURE_ALGORITHMS])
+      .default([...SSO_PROFILE_DEFAULTS.signatureAlgorithms])
       .meta({
         'x-kubernetes-list-type': 'set',
         description: 'Accepted IdP signature algorithms. rsa-sha1 is refused unless listed here.',
       }),
     allowedClockSkew: duration
-      .default('90s')
+      .default(SSO_PROFILE_DEFAULTS.allowedClockSkew)
       .meta({
-        description: 'Tolerance for the IdP\'s clock on NotBefore/NotOnOrAfter. At most 5m.',
-        'x-kubernetes-validations': [{ rule: "duration(self) <= duration('5m')", message: 'allowedClockSkew must be at most 5m' }],
+        description: `Tolerance for the IdP's clock on NotBefore/NotOnOrAfter. At most ${MAX_ALLOWED_CLOCK_SKEW}.`,
+        'x-kubernetes-validations': [
+          { rule: `duration(self) <= duration('${MAX_ALLOWED_CLOCK_SKEW}')`, message: `allowedClockSkew must be at most ${MAX_ALLOWED_CLOCK_SKEW}` },
+        ],
       }),
     test: z
       .object({ email: email.meta({ description: 'The managed user who tests the connection.' }) })
@@ -95,7 +98,7 @@ export const ssoProfileSpec = z
       .object({
         jit: z
           .object({
-            enabled: z.boolean().default(false),
+            enabled: z.boolean().default(SSO_PROFILE_DEFAULTS.jitEnabled),
             defaultRoles: z.array(roleName).max(16).optional().meta({ 'x-kubernetes-list-type': 'set' }),
           })
           .optional()

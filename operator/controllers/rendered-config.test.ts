@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { ManagedUser, SSOProfile, VerifiedDomain } from '../../crds/api/index.ts';
-import { spConfig } from '../../sp-server/config/schema.ts';
+import { spConfig, type ManagedUser, type SSOProfile, type VerifiedDomain } from '../../crds/api/index.ts';
 import { KindCache, type Context, type NamespaceObject, type SecretObject } from '../context.ts';
 import type { Informer, InformerHandler, KubeObject } from '../../kube/informer.ts';
 import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME } from '../scim-token.ts';

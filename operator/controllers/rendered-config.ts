@@ -9,7 +9,7 @@ import {
   SP_CONFIG_SECRET_KEY,
   spConfig,
   type RenderedOrganization,
-} from '../../sp-server/config/schema.ts';
+} from '../../crds/api/index.ts';
 import { FIELD_MANAGER, REFS, stableStringify, type Context, type ReconcileResult } from '../context.ts';
 import { isNotFound, resourcePath } from '../../kube/client.ts';
 import { scimOfNamespace } from './scim-token.ts';

@@ -2,9 +2,8 @@
 // the test link, and drive enforcement as a status-tracked, resumable reconciliation.
 import { randomBytes } from 'node:crypto';
 import type { EnforcementPhase, ManagedUser, SSOProfile, SSOProfileStatus } from '../../crds/api/index.ts';
-import { renderedProfile, type RenderedProfile } from '../../sp-server/config/schema.ts';
+import { parseDuration, renderedProfile, renderProfile, SSO_PROFILE_DEFAULTS, type RenderedProfile } from '../../crds/api/index.ts';
 import { findCondition, isTrue, mergeConditions, type DesiredCondition } from '../conditions.ts';
-import { parseDuration } from '../config.ts';
 import { applyStatus, FIELD_MANAGER, REFS, stableStringify, type Context, type ReconcileResult } from '../context.ts';
 import { byAge, decide, emailDomain, timestamp, type ProfileView } from '../decisions.ts';
 import { IdPConfigError, judgeCertificates, parseCertificate, parseIdPMetadata, splitPem, type CertificateInfo, type IdPDescriptor } from '../idp/metadata.ts';
@@ -62,7 +61,7 @@ function resolveIdP(ctx: Context, p: SSOProfile): IdPResult {
   try {
     if (spec.metadata?.xml !== undefined) return { ok: true, idp: parseIdPMetadata(spec.metadata.xml) };
     if (spec.metadata?.url !== undefined) {
-      const st = ctx.metadata.get(`${p.metadata.namespace}/${p.metadata.name}`, spec.metadata.url, parseDuration(spec.metadata.refreshInterval ?? '1h'));
+      const st = ctx.metadata.get(`${p.metadata.namespace}/${p.metadata.name}`, spec.metadata.url, parseDuration(spec.metadata.refreshInterval ?? SSO_PROFILE_DEFAULTS.metadataRefreshInterval));
       if (st.xml === undefined) {
         if (st.lastError) return { ok: false, reason: 'MetadataFetchFailed', message: `fetching ${spec.metadata.url} failed: ${st.lastError}` };
         return { ok: false, reason: 'MetadataPending', message: `fetching ${spec.metadata.url}`, pending: true };
@@ -146,10 +145,6 @@ async function ensureSPKey(ctx: Context, p: SSOProfile): Promise<{ pair: SPKeyPa
   else await ctx.client.call('POST', resourcePath(REFS.Secret, ns), { body });
   ctx.spKeys.set(uid, { pair, testToken, testEmail: wantEmail });
   return { pair, testToken };
-}
-
-function toSeconds(d: string): number {
-  return Math.round(parseDuration(d) / 1000);
 }
 
 export async function reconcileSSOProfile(ctx: Context, namespace: string, name: string): Promise<ReconcileResult> {
@@ -275,20 +270,13 @@ export async function reconcileSSOProfile(ctx: Context, namespace: string, name:
   // 7. The piece of the rendered SP config.
   let fragment: RenderedProfile | undefined;
   if (certValid && idp.ok && keys.pair) {
-    const candidate: RenderedProfile = {
+    const candidate: RenderedProfile = renderProfile(p.spec, {
       name,
-      displayName: p.spec.displayName,
       sp: { ...sp, key: keys.pair },
       idp: { entityID: idp.idp.entityID, ssoURL: idp.idp.ssoURL, certificates: idp.idp.certificates.filter((_, i) => { const c = certInfos[i]; return !!c && c.notAfter > now; }) },
       domains: served,
-      nameIDFormat: p.spec.nameIDFormat ?? 'emailAddress',
-      signAuthnRequests: p.spec.signAuthnRequests ?? false,
-      signatureAlgorithms: [...(p.spec.signatureAlgorithms ?? ['rsa-sha256'])].sort(),
-      allowedClockSkewSeconds: toSeconds(p.spec.allowedClockSkew ?? '90s'),
-      jit: { enabled: p.spec.provisioning?.jit?.enabled ?? false, defaultRoles: [...(p.spec.provisioning?.jit?.defaultRoles ?? [])].sort() },
-      roleMapping: p.spec.roleMapping,
       test: keys.testToken && p.spec.test ? { token: keys.testToken, email: p.spec.test.email.toLowerCase() } : undefined,
-    };
+    });
     const parsed = renderedProfile.safeParse(JSON.parse(JSON.stringify(candidate)));
     if (parsed.success) fragment = parsed.data;
     else conds.push({ type: 'ConfigRendered', status: 'False', reason: 'InvalidConfig', message: `left out of the SP config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 1000)}` });

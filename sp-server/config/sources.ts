@@ -5,7 +5,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import { Informer, type KubeObject } from '../../kube/informer.ts';
 import { RESOURCES } from '../../kube/resources.ts';
 import type { ConfigStore } from './store.ts';
-import { SP_CONFIG_SECRET_KEY } from './schema.ts';
+import { SP_CONFIG_SECRET_KEY } from '../../crds/api/index.ts';
 
 export interface ConfigSource {
   start(): void;

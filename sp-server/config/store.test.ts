@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testProfile } from '../../test/support/saml-fixtures.ts';
 import { createMetrics } from '../metrics.ts';
-import type { SPConfig } from './schema.ts';
+import type { SPConfig } from '../../crds/api/index.ts';
 import { FileConfigSource } from './sources.ts';
 import { ConfigStore } from './store.ts';
 

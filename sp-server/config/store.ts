@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import { spConfig, type RenderedOrganization, type RenderedProfile, type SPConfig } from './schema.ts';
+import { spConfig, type RenderedOrganization, type RenderedProfile, type SPConfig } from '../../crds/api/index.ts';
 
 export interface ProfileRef {
   org: RenderedOrganization;

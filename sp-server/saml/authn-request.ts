@@ -2,7 +2,7 @@
 // signed over the query string when the profile asks for it.
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import type { RenderedProfile } from '../config/schema.ts';
+import type { RenderedProfile } from '../../crds/api/index.ts';
 import { BINDING_HTTP_POST, NAMEID_FORMAT_URIS, SIGNATURE_ALGORITHM_URIS } from './uris.ts';
 import { escapeXml, samlTime } from './xml.ts';
 

@@ -2,7 +2,7 @@
 // giving every failure the same code and hint so the ACS is no decryption oracle.
 import type { Document, Element } from '@xmldom/xmldom';
 import xmlenc from 'xml-encryption';
-import type { RenderedProfile } from '../config/schema.ts';
+import type { RenderedProfile } from '../../crds/api/index.ts';
 import { attr, children, oneChild, parseXml } from './dom.ts';
 import { fail, quote } from './errors.ts';
 import { DECRYPTION_ALGORITHM_URIS, NS } from './uris.ts';

@@ -1,6 +1,6 @@
 // SP metadata for one profile, to paste or point the IdP at. Deterministic for equal input, so
 // the document (and its ETag) changes only when the profile does.
-import type { RenderedProfile } from '../config/schema.ts';
+import type { RenderedProfile } from '../../crds/api/index.ts';
 import { BINDING_HTTP_POST, NAMEID_FORMAT_URIS } from './uris.ts';
 import { escapeXml, pemBody } from './xml.ts';
 

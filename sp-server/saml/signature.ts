@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
-import type { RenderedProfile } from '../config/schema.ts';
+import type { RenderedProfile } from '../../crds/api/index.ts';
 import { attr, children, childrenNamed, ELEMENT_NODE, oneChild, text, type DocumentIndex } from './dom.ts';
 import { fail, quote } from './errors.ts';
 import { DIGEST_ALGORITHM_URIS, DIGEST_BY_URI, ENVELOPED, EXC_C14N, NS, SIGNATURE_ALGORITHM_URIS, SIGNATURE_BY_URI } from './uris.ts';

@@ -1,7 +1,6 @@
 // The URIs SAML, XML-DSig and XML-Enc name things by, and the tables from the SSOProfile API's
 // names to them: one place for the validator, the documents Gatehouse writes and the test IdP.
-import type { SignatureAlgorithm } from '../../crds/api/index.ts';
-import type { RenderedProfile } from '../config/schema.ts';
+import type { RenderedProfile, SignatureAlgorithm } from '../../crds/api/index.ts';
 
 export const NS = {
   samlp: 'urn:oasis:names:tc:SAML:2.0:protocol',

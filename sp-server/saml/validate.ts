@@ -6,7 +6,7 @@
 // assertion that is its only child) or the assertion itself. Nothing is read from anywhere else.
 // The pieces: dom.ts (parsing), signature.ts, decrypt.ts, replay.ts; uris.ts names the URIs.
 import type { Element } from '@xmldom/xmldom';
-import type { RenderedProfile } from '../config/schema.ts';
+import type { RenderedProfile } from '../../crds/api/index.ts';
 import { attr, childrenNamed, decodeBase64, indexDocument, MAX_RESPONSE_BASE64, oneChild, parseTime, parseXml, text } from './dom.ts';
 import { decryptAssertion } from './decrypt.ts';
 import { fail, quote, SamlValidationError } from './errors.ts';

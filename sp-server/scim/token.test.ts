@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { SPConfig } from '../config/schema.ts';
+import type { SPConfig } from '../../crds/api/index.ts';
 import { tokenMatches, tokenVerifierFromConfig } from './token.ts';
 
 const hex = (t: string) => createHash('sha256').update(t).digest('hex');

@@ -2,7 +2,7 @@
 // organization's token; the presented token is hashed and compared in constant time against
 // every digest of *that* organization, so a token of one organization never opens another.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { SPConfig } from '../config/schema.ts';
+import type { SPConfig } from '../../crds/api/index.ts';
 import type { TokenVerifier } from './plugin.ts';
 
 export function sha256(token: string): Buffer {

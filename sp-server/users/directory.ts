@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { API_VERSION, managedUserKind } from '../../crds/api/index.ts';
+import { API_VERSION, managedUserKind, managedUserSpec, ssoDecision } from '../../crds/api/index.ts';
 import { isConflict, type KubeClient } from '../../kube/client.ts';
 import { Informer, objectKey, type KubeObject } from '../../kube/informer.ts';
 import { pathOf, RESOURCES } from '../../kube/resources.ts';
@@ -19,8 +19,13 @@ export interface UserRecord {
   displayName?: string;
   active: boolean;
   roles: string[];
-  sso?: { available: boolean; enforced: boolean; profile?: string; reason: string };
+  sso?: LoginDecision;
 }
+
+// The part of the operator's decision logins act on; its message and timestamp are not kept in
+// memory for every user.
+const loginDecision = ssoDecision.pick({ available: true, enforced: true, profile: true, reason: true });
+export type LoginDecision = z.infer<typeof loginDecision>;
 
 export interface UserDirectory {
   /** Every ManagedUser with this email (normally one; several organizations may list the same address). */
@@ -30,25 +35,15 @@ export interface UserDirectory {
   readonly healthy: boolean;
 }
 
-const managedUserWire = z.object({
+/** A ManagedUser as the API server lists it, read with the CRD's own spec and status schemas. */
+const managedUserObject = z.object({
   metadata: z.object({ name: z.string(), namespace: z.string(), uid: z.string().default(''), resourceVersion: z.string().optional() }),
-  spec: z.object({
-    email: z.string(),
-    displayName: z.string().optional(),
-    roles: z.array(z.string()).optional(),
-    active: z.boolean().optional(),
-  }),
-  status: z
-    .object({
-      sso: z
-        .object({ available: z.boolean(), enforced: z.boolean(), profile: z.string().optional(), reason: z.string() })
-        .optional(),
-    })
-    .optional(),
+  spec: managedUserSpec,
+  status: z.object({ sso: loginDecision.optional() }).optional(),
 });
 
 export function toUserRecord(obj: unknown): UserRecord | undefined {
-  const r = managedUserWire.safeParse(obj);
+  const r = managedUserObject.safeParse(obj);
   if (!r.success) return undefined;
   const { metadata, spec, status } = r.data;
   return {
@@ -58,7 +53,7 @@ export function toUserRecord(obj: unknown): UserRecord | undefined {
     uid: metadata.uid,
     email: spec.email.toLowerCase(),
     ...(spec.displayName !== undefined ? { displayName: spec.displayName } : {}),
-    active: spec.active !== false,
+    active: spec.active,
     roles: spec.roles ?? [],
     ...(status?.sso ? { sso: status.sso } : {}),
   };

@@ -4,7 +4,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SSOProfile } from '../../crds/api/index.ts';
 import { resourcePath, type KubeClient } from '../../kube/client.ts';
-import { SP_CONFIG_HASH_ANNOTATION, SP_CONFIG_LABEL, spConfig, type SPConfig } from '../../sp-server/config/schema.ts';
+import { SP_CONFIG_HASH_ANNOTATION, SP_CONFIG_LABEL, spConfig, type SPConfig } from '../../crds/api/index.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { idpKeyPair, metadataXml } from '../support/idp-fixtures.ts';

@@ -2,7 +2,7 @@
 // real API server, openid-client as the application.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { SPConfig } from '../../sp-server/config/schema.ts';
+import type { SPConfig } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { freePort } from '../controlplane/controlplane.ts';
 import { applyConfigSecret, applyManagedUser, createNamespace, deleteNamespaceContents, kubeClient } from '../support/gatehouse-objects.ts';

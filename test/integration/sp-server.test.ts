@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GROUP, VERSION } from '../../crds/api/index.ts';
-import type { RenderedProfile, SPConfig } from '../../sp-server/config/schema.ts';
+import type { RenderedProfile, SPConfig } from '../../crds/api/index.ts';
 import { KubeApiError, type KubeClient } from '../../kube/client.ts';
 import { freePort } from '../controlplane/controlplane.ts';
 import { applyConfigSecret, applyManagedUser, applySSOProfile, createNamespace, deleteNamespaceContents, eventually, getObject, kubeClient } from '../support/gatehouse-objects.ts';

@@ -3,7 +3,7 @@
 // subresource, field manager gatehouse-operator).
 import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
 import { isConflict, type KubeClient } from '../../kube/client.ts';
-import type { SPConfig } from '../../sp-server/config/schema.ts';
+import type { SPConfig } from '../../crds/api/index.ts';
 import { testClient, waitFor } from './kube.ts';
 
 export const kubeClient = testClient;

@@ -9,8 +9,7 @@ import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/x
 import forge from 'node-forge';
 import { SignedXml } from 'xml-crypto';
 import xmlenc from 'xml-encryption';
-import type { SignatureAlgorithm } from '../../crds/api/index.ts';
-import type { RenderedProfile } from '../../sp-server/config/schema.ts';
+import type { RenderedProfile, SignatureAlgorithm } from '../../crds/api/index.ts';
 import { DIGEST_ALGORITHM_URIS, NS, SIGNATURE_ALGORITHM_URIS } from '../../sp-server/saml/uris.ts';
 
 export interface TestKeyPair {

@@ -5,7 +5,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
-import type { SPConfig } from '../../sp-server/config/schema.ts';
+import type { SPConfig } from '../../crds/api/index.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../sp-server/app.ts';
-import type { RenderedOrganization, RenderedProfile, SPConfig } from '../../sp-server/config/schema.ts';
+import type { RenderedOrganization, RenderedProfile, SPConfig } from '../../crds/api/index.ts';
 import { ConfigStore } from '../../sp-server/config/store.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
 import type { OAuthClient } from '../../sp-server/oauth/clients.ts';

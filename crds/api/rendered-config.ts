@@ -2,9 +2,13 @@
 // Secret in Gatehouse's own namespace, and the sp-server, which loads it and hot-reloads it.
 // It holds what the sp-server needs per organization and profile, so the server never reads
 // Secrets in organizations' namespaces. Per-user decisions are not here: they stay in
-// ManagedUser status (a 100k-user organization would not fit in one object).
+// ManagedUser status (a 100k-user organization would not fit in one object). It is part of the
+// API: a profile's spec fields reach it through the one table below.
 import { z } from 'zod';
-import { DNS_NAME_PATTERN, NAMEID_FORMATS, SIGNATURE_ALGORITHMS } from '../../crds/api/index.ts';
+import { DNS_NAME_PATTERN } from './common.ts';
+import { MAX_ALLOWED_CLOCK_SKEW_SECONDS, SSO_PROFILE_DEFAULTS } from './defaults.ts';
+import { durationSeconds } from './duration.ts';
+import { NAMEID_FORMATS, SIGNATURE_ALGORITHMS, type ssoProfileSpec } from './sso-profile.ts';
 
 export const SP_CONFIG_FORMAT_VERSION = 1;
 /** The key under which the Secret's data holds the JSON document. */
@@ -42,7 +46,7 @@ export const renderedProfile = z.object({
   nameIDFormat: z.enum(NAMEID_FORMATS),
   signAuthnRequests: z.boolean(),
   signatureAlgorithms: z.array(z.enum(SIGNATURE_ALGORITHMS)).min(1),
-  allowedClockSkewSeconds: z.number().min(0).max(300),
+  allowedClockSkewSeconds: z.number().min(0).max(MAX_ALLOWED_CLOCK_SKEW_SECONDS),
   jit: z.object({ enabled: z.boolean(), defaultRoles: z.array(z.string()) }),
   roleMapping: z
     .object({ attribute: z.string(), rules: z.array(z.object({ value: z.string(), roles: z.array(z.string()) })) })
@@ -74,3 +78,33 @@ export type KeyPair = z.infer<typeof keyPair>;
 export type RenderedProfile = z.infer<typeof renderedProfile>;
 export type RenderedOrganization = z.infer<typeof renderedOrganization>;
 export type SPConfig = z.infer<typeof spConfig>;
+
+/** A spec as the operator may hold it: the API server's defaults are not guaranteed to be applied. */
+export type SSOProfileSpecInput = z.input<typeof ssoProfileSpec>;
+
+/** What the operator resolves or owns itself (IdP metadata, served domains, SP key, test token). */
+export type ResolvedProfileFields = 'name' | 'sp' | 'idp' | 'domains' | 'test';
+type SpecCarriedField = Exclude<keyof RenderedProfile, ResolvedProfileFields>;
+
+/**
+ * How each spec field reaches the rendered profile, with the CRD's defaults. `-?` makes every
+ * contract field a required row, so a field the operator does not resolve cannot be forgotten.
+ */
+const CARRIED_FROM_SPEC: { [K in SpecCarriedField]-?: (spec: SSOProfileSpecInput) => RenderedProfile[K] } = {
+  displayName: (spec) => spec.displayName,
+  nameIDFormat: (spec) => spec.nameIDFormat ?? SSO_PROFILE_DEFAULTS.nameIDFormat,
+  signAuthnRequests: (spec) => spec.signAuthnRequests ?? SSO_PROFILE_DEFAULTS.signAuthnRequests,
+  signatureAlgorithms: (spec) => [...(spec.signatureAlgorithms ?? SSO_PROFILE_DEFAULTS.signatureAlgorithms)].sort(),
+  allowedClockSkewSeconds: (spec) => durationSeconds(spec.allowedClockSkew ?? SSO_PROFILE_DEFAULTS.allowedClockSkew),
+  jit: (spec) => ({
+    enabled: spec.provisioning?.jit?.enabled ?? SSO_PROFILE_DEFAULTS.jitEnabled,
+    defaultRoles: [...(spec.provisioning?.jit?.defaultRoles ?? [])].sort(),
+  }),
+  roleMapping: (spec) => spec.roleMapping,
+};
+
+/** One profile's entry of the rendered config: the spec's fields plus what the operator resolved. */
+export function renderProfile(spec: SSOProfileSpecInput, resolved: Pick<RenderedProfile, ResolvedProfileFields>): RenderedProfile {
+  const carried = Object.fromEntries(Object.entries(CARRIED_FROM_SPEC).map(([field, carry]) => [field, carry(spec)]));
+  return { ...resolved, ...carried } as RenderedProfile;
+}

@@ -1,0 +1,221 @@
+// The Helm chart's values, as one zod schema: `node crds/generate.ts` writes it to
+// charts/gatehouse/values.schema.json, which Helm checks on install, upgrade, template and lint.
+// It lives beside the chart (not inside, so the chart does not ship TypeScript) and not in
+// crds/api: the values are how an admin installs Gatehouse, not the sso.gatehouse.dev API.
+import { z } from 'zod';
+import { DURATION_PATTERN } from '../crds/api/duration.ts';
+
+export const VALUES_SCHEMA_PATH = 'charts/gatehouse/values.schema.json';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/** Anything Kubernetes defines (tolerations, affinity, peers): Helm passes it through as is. */
+const kubeObject = z.looseObject({});
+const stringMap = z.record(z.string(), z.string());
+const port = z.int().min(1).max(65535);
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+const quantities = z.record(z.string(), z.union([z.string(), z.number()]));
+
+/** The pod-level settings the operator and the sp-server both take. */
+const podSettings = {
+  podAnnotations: stringMap.optional(),
+  podLabels: stringMap.optional(),
+  extraArgs: z.array(z.string().regex(/^--[a-z0-9-]+(=.*)?$/)).optional(),
+  extraEnv: z
+    .array(z.strictObject({ name: z.string().min(1), value: z.string().optional(), valueFrom: kubeObject.optional() }))
+    .optional(),
+  nodeSelector: stringMap.optional(),
+  tolerations: z.array(kubeObject).optional(),
+  affinity: kubeObject.optional(),
+  topologySpreadConstraints: z.array(kubeObject).optional(),
+  priorityClassName: z.string().optional(),
+  podDisruptionBudget: z
+    .strictObject({ minAvailable: z.union([z.int().min(0), z.string().regex(/^[0-9]+%$/)]).optional() })
+    .optional(),
+  resources: z
+    .strictObject({ requests: quantities.optional(), limits: quantities.optional() })
+    .optional()
+    .meta({ description: 'corev1.ResourceRequirements' }),
+  serviceAccount: z
+    .strictObject({
+      name: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/).max(253).optional(),
+      annotations: stringMap.optional(),
+    })
+    .optional(),
+};
+
+const operator = z
+  .strictObject({
+    replicas: z.int().min(0).max(10).optional(),
+    leaderElection: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+    logLevel: z.enum(LOG_LEVELS).optional(),
+    dnsServers: z.array(z.string().regex(/^([0-9.]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?$/).meta({ description: 'IP[:port]' })).optional(),
+    allowPrivateMetadataURLs: z.boolean().optional(),
+    // The CRDs' duration pattern: the operator parses both with the same parser.
+    certificateExpiryWarning: z.string().regex(new RegExp(DURATION_PATTERN)).optional().meta({ description: 'Go duration, e.g. 720h' }),
+    metricsPort: port.optional(),
+    healthPort: port.optional(),
+    ...podSettings,
+  })
+  .meta({
+    allOf: [
+      {
+        if: { properties: { replicas: { minimum: 2 } }, required: ['replicas'] },
+        then: { properties: { leaderElection: { properties: { enabled: { const: true, description: 'more than one operator replica needs leader election' } } } } },
+      },
+    ],
+  });
+
+const oauthClient = z
+  .strictObject({
+    clientId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+    redirectUris: z
+      .array(
+        z
+          .string()
+          .regex(/^(https:\/\/|http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:[0-9]+)?\/|[a-z][a-z0-9+.-]*\.[a-z0-9+.-]+:\/)[^#\s]*$/)
+          .meta({ description: 'absolute redirect URI: https, http only on loopback, or a private-use scheme (com.example.app:/cb); no fragment' }),
+      )
+      .min(1)
+      .meta({ uniqueItems: true }),
+    public: z.boolean(),
+    clientSecretHash: z.string().min(16).optional().meta({ description: 'hash of the client secret, never the secret' }),
+    idpInitiatedDefault: z.boolean().optional(),
+  })
+  .meta({
+    allOf: [
+      { if: { properties: { public: { const: false } } }, then: { required: ['clientSecretHash'] } },
+      { if: { properties: { public: { const: true } } }, then: { not: { required: ['clientSecretHash'] } } },
+    ],
+  });
+
+const spServer = z.strictObject({
+  replicas: z.int().min(0).max(100).optional(),
+  logLevel: z.enum(LOG_LEVELS).optional(),
+  port: z.int().min(1024).max(65535).optional(),
+  jitProvisioning: z.boolean().optional(),
+  signingKey: z.strictObject({ existingSecret: z.string().optional(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/) }).optional(),
+  oauthClients: z
+    .array(oauthClient)
+    .optional()
+    // At most one client receives IdP-initiated logins.
+    .meta({ maxContains: 1, contains: { properties: { idpInitiatedDefault: { const: true } }, required: ['idpInitiatedDefault'] }, minContains: 0 }),
+  service: z
+    .strictObject({ type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).optional(), port: port.optional(), annotations: stringMap.optional() })
+    .optional(),
+  ...podSettings,
+});
+
+export const chartValues = z
+  .strictObject({
+    global: kubeObject.optional(),
+    crds: z.strictObject({ enabled: z.boolean(), keep: z.boolean() }),
+    nameOverride: z.string().max(40).optional(),
+    fullnameOverride: z.string().max(40).optional(),
+    commonLabels: stringMap.optional(),
+    image: z.strictObject({
+      repository: z.string().min(1),
+      tag: z.string().optional(),
+      digest: z.string().regex(/^(sha256:[a-f0-9]{64})?$/).optional(),
+      pullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']),
+    }),
+    imagePullSecrets: z.array(z.strictObject({ name: z.string().min(1) })).optional(),
+    publicURL: z
+      .string()
+      .regex(/^https?:\/\/[^/?#\s]+(\/[^?#\s]*[^/?#\s])?$/)
+      .meta({ description: 'http(s) URL without a trailing slash, query or fragment' }),
+    podSecurityContext: z.strictObject({ runAsUser: z.int().min(1).optional(), runAsGroup: z.int().min(1).optional() }).optional(),
+    rbac: z
+      .strictObject({
+        organizationNamespaces: z
+          .strictObject({
+            scope: z.enum(['Cluster', 'Namespaces']),
+            namespaces: z.array(dnsLabel.max(63)).optional().meta({ uniqueItems: true }),
+          })
+          .optional(),
+      })
+      .optional(),
+    operator,
+    spServer,
+    scim: z.strictObject({ enabled: z.boolean().optional() }).optional(),
+    redis: z.strictObject({
+      url: z
+        .string()
+        .regex(/^(rediss?:\/\/[^@\s]+)?$/)
+        .optional()
+        .meta({ description: 'redis:// or rediss:// URL without credentials (use existingSecret)' }),
+      existingSecret: z.string().optional(),
+      existingSecretPasswordKey: z.string().min(1).optional(),
+    }),
+    ingress: z
+      .strictObject({
+        enabled: z.boolean().optional(),
+        className: z.string().optional(),
+        annotations: stringMap.optional(),
+        host: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/).optional(),
+        tls: z.strictObject({ enabled: z.boolean().optional(), secretName: z.string().optional() }).optional(),
+      })
+      .optional(),
+    metrics: z.strictObject({ podAnnotations: z.boolean().optional() }).optional(),
+    networkPolicy: z
+      .strictObject({
+        enabled: z.boolean().optional(),
+        spServerFrom: z.array(kubeObject).optional(),
+        metricsFrom: z.array(kubeObject).optional(),
+        apiServerPorts: z.array(port).min(1).optional(),
+        metadataPorts: z.array(port).optional(),
+        redisPort: port.optional(),
+      })
+      .optional(),
+  })
+  .meta({
+    title: 'Gatehouse chart values',
+    // Rules across values, in JSON Schema because Helm is what enforces them.
+    allOf: [
+      {
+        description: 'several sp-server replicas share login state in redis',
+        if: { properties: { spServer: { properties: { replicas: { minimum: 2 } }, required: ['replicas'] } } },
+        then: { properties: { redis: { properties: { url: { minLength: 1 } }, required: ['url'] } } },
+      },
+      {
+        description: 'the Ingress serves publicURL: it must be https',
+        if: { properties: { ingress: { properties: { tls: { properties: { enabled: { const: true } } } }, required: ['tls'] } }, required: ['ingress'] },
+        then: { properties: { publicURL: { pattern: '^https://' } } },
+      },
+      {
+        description: 'rbac.organizationNamespaces.scope Namespaces needs the namespaces',
+        if: { properties: { rbac: { properties: { organizationNamespaces: { properties: { scope: { const: 'Namespaces' } } } } } } },
+        then: { properties: { rbac: { properties: { organizationNamespaces: { properties: { namespaces: { minItems: 1 } }, required: ['namespaces'] } } } } },
+      },
+    ],
+  });
+
+export type ChartValues = z.infer<typeof chartValues>;
+
+type JSONSchema = { [key: string]: unknown };
+
+const isRecord = (value: unknown): value is JSONSchema => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Drops what zod adds that says nothing to Helm, so the file reads like a hand-written schema. */
+function tidy(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(tidy);
+  if (!isRecord(node)) return node;
+  const out: JSONSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    // zod bounds z.int() by the safe-integer range; the chart never needed that bound.
+    if ((key === 'minimum' || key === 'maximum') && typeof value === 'number' && Math.abs(value) >= Number.MAX_SAFE_INTEGER) continue;
+    // JSON object keys are strings anyway.
+    if (key === 'propertyNames' && isRecord(value) && value.type === 'string' && Object.keys(value).length === 1) continue;
+    // A loose object with no known keys is simply an object.
+    if ((key === 'properties' || key === 'additionalProperties') && isRecord(value) && Object.keys(value).length === 0) continue;
+    // RegExp.source escapes `/`; the escape means the same to every regex dialect, and is noise.
+    out[key] = key === 'pattern' && typeof value === 'string' ? value.replaceAll('\\/', '/') : tidy(value);
+  }
+  return out;
+}
+
+/** The chart's values.schema.json, byte for byte. */
+export function renderValuesSchema(): string {
+  const schema = z.toJSONSchema(chartValues, { target: 'draft-2020-12', io: 'input', unrepresentable: 'throw' });
+  return JSON.stringify(tidy(schema), null, 2) + '\n';
+}
