@@ -13,7 +13,8 @@ import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../..
 import { SP_CONFIG_HASH_ANNOTATION, SP_CONFIG_SECRET_KEY, spConfig, type SPConfig } from '../../sp-server/config/schema.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
-import { createNamespace, deleteNamespace, testClient, waitFor } from '../support/kube.ts';
+import { createNamespace, deleteNamespace, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 
 const kubeconfig = inject('kubeconfig');

@@ -2,6 +2,7 @@
 // server: every SCIM write must show up in the ManagedUser / ManagedGroup resources.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { groupsOfUser } from '../../sp-server/scim/groups.ts';
+import { create } from '../support/kube.ts';
 import { CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, ScimHarness, type Org } from '../support/scim.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -233,17 +234,10 @@ describe('Okta dialect', () => {
   });
 
   it('sees users created with kubectl, and keeps their roles and SSO override on SCIM writes', async () => {
-    await h.custom.createNamespacedCustomObject({
-      group: 'sso.gatehouse.dev',
-      version: 'v1alpha1',
-      namespace: org.namespace,
-      plural: 'managedusers',
-      body: {
-        apiVersion: 'sso.gatehouse.dev/v1alpha1',
-        kind: 'ManagedUser',
-        metadata: { name: 'legacy' },
-        spec: { email: 'Legacy.User@initech.example', roles: ['admin'], sso: 'Disabled' },
-      },
+    await create(h.client, 'managedusers', org.namespace, {
+      kind: 'ManagedUser',
+      metadata: { name: 'legacy' },
+      spec: { email: 'Legacy.User@initech.example', roles: ['admin'], sso: 'Disabled' },
     });
     const found = await h.request(org, 'GET', `/Users?filter=${encodeURIComponent('userName eq "legacy.user@initech.example"')}`);
     expect(found.body.totalResults).toBe(1);
