@@ -2,7 +2,6 @@
 // that enables SCIM, only its digest is rendered, and the SCIM endpoint accepts exactly that
 // token; replacing the Secret (rotation) retires the old token once the config is re-rendered.
 import { randomBytes } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -12,6 +11,7 @@ import type { SPConfig } from '../../sp-server/config/schema.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
 import { createNamespace, deleteNamespace, getIfExists, secretPath, statusOf, testClient } from '../support/kube.ts';
+import { scimKubeConfig } from '../support/scim.ts';
 
 type Namespace = { metadata: { name: string; labels?: Record<string, string> } };
 type Secret = { data?: Record<string, string>; stringData?: Record<string, string> };
@@ -53,10 +53,7 @@ const get = (ns: string, token: string) =>
 beforeAll(async () => {
   client = await testClient(kubeconfig);
   for (const ns of [enabled, disabled]) await createNamespace(client, ns.metadata.name, ns.metadata.labels);
-  // The SCIM plugin still takes client-node's KubeConfig.
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  await app.register(scimPlugin, { prefix: SCIM_PREFIX, kubeConfig: kc, tokenVerifier: tokenVerifierFromConfig(() => config), logger: pino({ level: 'silent' }) });
+  await app.register(scimPlugin, { prefix: SCIM_PREFIX, kubeConfig: scimKubeConfig(kubeconfig), tokenVerifier: tokenVerifierFromConfig(() => config), logger: pino({ level: 'silent' }) });
   await app.ready();
 });
 afterAll(async () => {

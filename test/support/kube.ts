@@ -80,6 +80,20 @@ export async function listUsers(c: KubeClient, ns: string): Promise<ManagedUser[
   return out;
 }
 
+/**
+ * Opens a watch and resolves with the first event's type once the API server streams one;
+ * rejects with the KubeApiError when the watch is refused.
+ */
+export async function firstWatchEvent(c: KubeClient, path: string, query: Record<string, string> = {}): Promise<string> {
+  const stop = new AbortController();
+  try {
+    for await (const line of c.watchLines(path, { ...query, timeoutSeconds: 10 }, stop.signal)) return (JSON.parse(line) as { type: string }).type;
+    throw new Error(`watch ${path} ended without an event`);
+  } finally {
+    stop.abort();
+  }
+}
+
 export const condition = (obj: { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } }, type: string) =>
   obj.status?.conditions?.find((c) => c.type === type);
 

@@ -15,11 +15,18 @@ export interface Org {
   token: string;
 }
 
+/**
+ * What the SCIM plugin and groupsOfUser take today: client-node's KubeConfig. The one place the
+ * tests build one; when the plugin takes the shared client, this goes.
+ */
+export function scimKubeConfig(kubeconfigPath: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return kc;
+}
+
 export class ScimHarness {
-  /**
-   * Only for the SCIM plugin and groupsOfUser, which still take client-node's KubeConfig; the
-   * harness itself talks to the API server through `client`.
-   */
+  /** Only for the SCIM plugin and groupsOfUser (see scimKubeConfig); the harness itself uses `client`. */
   readonly kc: KubeConfig;
   readonly client: KubeClient;
   readonly app: FastifyInstance;
@@ -27,8 +34,7 @@ export class ScimHarness {
   baseURL = '';
 
   private constructor(kubeconfigPath: string, client: KubeClient) {
-    this.kc = new KubeConfig();
-    this.kc.loadFromFile(kubeconfigPath);
+    this.kc = scimKubeConfig(kubeconfigPath);
     this.client = client;
     const logger: FastifyBaseLogger = pino({ level: process.env.SCIM_TEST_LOG ?? 'silent' });
     this.app = Fastify({ loggerInstance: logger });
