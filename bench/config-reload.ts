@@ -8,16 +8,18 @@ import { join } from 'node:path';
 import { kubectl } from '../test/controlplane/kubectl.ts';
 import { parseArgs } from 'node:util';
 import { ControlPlane, freePort } from '../test/controlplane/controlplane.ts';
-import { applyConfigSecret, createNamespace, kubeClient } from '../test/support/gatehouse-objects.ts';
+import { applyConfigSecret, createNamespace, testClient } from '../test/support/kube.ts';
 import { testProfile } from '../test/support/saml-fixtures.ts';
 import { SpServerProcess } from '../test/support/sp-server-process.ts';
 import type { SPConfig } from '../crds/api/index.ts';
+import type { KubeClient } from '../kube/client.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20' } } });
 
 async function main(): Promise<void> {
   const cp = await ControlPlane.start();
   let sp: SpServerProcess | undefined;
+  let k: KubeClient | undefined;
   try {
     const crdDir = join(import.meta.dirname, '..', 'crds', 'bases');
     for (const file of readdirSync(crdDir).filter((f) => f.endsWith('.yaml'))) {
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
       if (res.code !== 0) throw new Error(`installing ${file}: ${res.stderr}`);
     }
     await kubectl(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
-    const k = await kubeClient(cp.kubeconfigPath);
+    k = await testClient(cp.kubeconfigPath);
     await createNamespace(k, 'gatehouse');
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
     console.log(`config Secret update → applied by the sp-server, ${samples.length} rounds: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${samples.at(-1)!.toFixed(1)} ms (goal: < 2000 ms)`);
   } finally {
     await sp?.stop();
+    await k?.close();
     await cp.stop();
   }
 }

@@ -9,7 +9,8 @@ import { ControlPlane } from '../test/controlplane/controlplane.ts';
 import { kubectl } from '../test/controlplane/kubectl.ts';
 import { DnsServer } from '../test/support/dns-server.ts';
 import { metadataXml } from '../test/support/idp-fixtures.ts';
-import { create, createNamespace, crPath, getProfile, listUsers, pool, testClient, waitFor } from '../test/support/kube.ts';
+import { create, createNamespace, crPath, getProfile, listUsers, pool, testClient } from '../test/support/kube.ts';
+import { waitFor } from '../test/support/wait.ts';
 import { OperatorProcess } from '../test/support/operator-process.ts';
 import { recordTestResult, verifyDomain } from '../test/support/organization.ts';
 

@@ -5,8 +5,8 @@
 // render drops the old digest and the old token stops working.
 import { createHash, randomBytes } from 'node:crypto';
 // Types only: the operator process never loads @kubernetes/client-node (its generated APIs cost
-// tens of MiB of heap); ensureScimTokenSecret is for callers that already use it.
-import type { CoreV1Api, V1Namespace, V1Secret } from '@kubernetes/client-node';
+// tens of MiB of heap).
+import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
 
 export const SCIM_TOKEN_SECRET_NAME = 'gatehouse-scim-token';
 export const SCIM_TOKEN_KEY = 'token';
@@ -47,32 +47,4 @@ export function newScimTokenSecret(namespace: string, random: (n: number) => Buf
     },
     data: { [SCIM_TOKEN_KEY]: Buffer.from(random(32).toString('base64url')).toString('base64') },
   };
-}
-
-/** The HTTP status of client-node's ApiException (duck-typed, see the import above). */
-function apiCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/**
- * Reads the organization's token Secret, creating it when SCIM is enabled and it is absent.
- * Returns the Secret to render from (undefined when SCIM is off or the Secret is missing).
- */
-export async function ensureScimTokenSecret(core: CoreV1Api, namespace: V1Namespace): Promise<V1Secret | undefined> {
-  const name = namespace.metadata?.name;
-  if (!name) return undefined;
-  try {
-    return await core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace: name });
-  } catch (err) {
-    if (apiCode(err) !== 404) throw err;
-  }
-  if (!scimEnabled(namespace)) return undefined;
-  try {
-    return await core.createNamespacedSecret({ namespace: name, body: newScimTokenSecret(name) });
-  } catch (err) {
-    // Another replica created it first: use theirs.
-    if (apiCode(err) === 409) return core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace: name });
-    throw err;
-  }
 }

@@ -1,13 +1,12 @@
 // A real Kubernetes control plane for tests and the local demo: etcd and kube-apiserver (no
 // kubelet, no controller-manager), on free loopback ports, with an admin kubeconfig.
 // Binaries come from hack/build-controlplane.sh (GATEHOUSE_BIN).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { ManagedProcess } from '../support/managed-process.ts';
 
 export interface ControlPlaneOptions {
   /** Folder with etcd, kube-apiserver and kubectl. Defaults to $GATEHOUSE_BIN. */
@@ -39,8 +38,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function controlPlaneBinDir(explicit?: string): string {
   const dir = explicit ?? process.env.GATEHOUSE_BIN;
   if (!dir) throw new Error('GATEHOUSE_BIN is not set: run through `make test` or hack/env.sh, which build the control plane first');
@@ -55,11 +52,11 @@ export class ControlPlane implements ControlPlaneInfo {
   readonly kubeconfigPath: string;
   readonly workDir: string;
   readonly binDir: string;
-  private readonly processes: ChildProcess[] = [];
+  private etcd: ManagedProcess | undefined;
+  private apiServer: ManagedProcess | undefined;
   private apiServerArgs: string[] = [];
   private adminToken = '';
   private readonly ownsWorkDir: boolean;
-  private stopping = false;
 
   private constructor(server: string, workDir: string, binDir: string, ownsWorkDir: boolean) {
     this.server = server;
@@ -85,22 +82,15 @@ export class ControlPlane implements ControlPlaneInfo {
     return cp;
   }
 
-  private spawnLogged(name: string, args: string[]): ChildProcess {
-    const log = createWriteStream(join(this.workDir, `${name}.log`), { flags: 'a' });
-    const child = spawn(join(this.binDir, name), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    child.on('exit', (code, signal) => {
-      if (!this.stopping) log.write(`\n${name} exited unexpectedly: code=${code} signal=${signal}\n`);
-    });
-    this.processes.push(child);
-    return child;
+  /** etcd or kube-apiserver, its output also in WORKDIR/NAME.log for whoever debugs a run. */
+  private spawn(name: 'etcd' | 'kube-apiserver', args: string[]): ManagedProcess {
+    return ManagedProcess.spawn({ name, command: join(this.binDir, name), args, logFile: join(this.workDir, `${name}.log`), stopGraceMs: 10_000 });
   }
 
   private async boot(etcdClient: number, etcdPeer: number, apiPort: number, timeoutMs: number): Promise<void> {
     const dir = this.workDir;
     const etcdURL = `http://127.0.0.1:${etcdClient}`;
-    this.spawnLogged('etcd', [
+    this.etcd = this.spawn('etcd', [
       `--data-dir=${join(dir, 'etcd')}`,
       `--listen-client-urls=${etcdURL}`,
       `--advertise-client-urls=${etcdURL}`,
@@ -138,44 +128,24 @@ export class ControlPlane implements ControlPlaneInfo {
       '--allow-privileged=false',
       '--v=1',
     ];
-    this.spawnLogged('kube-apiserver', this.apiServerArgs);
+    this.apiServer = this.spawn('kube-apiserver', this.apiServerArgs);
 
-    await this.waitReady(adminToken, timeoutMs);
+    await this.waitReady(timeoutMs);
     const ca = readFileSync(join(dir, 'certs', 'apiserver.crt'));
     writeFileSync(this.kubeconfigPath, kubeconfigYaml(this.server, ca.toString('base64'), adminToken), { mode: 0o600 });
   }
 
-  private async waitReady(token: string, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = 'not started';
-    while (Date.now() < deadline) {
-      for (const child of this.processes) {
-        if (child.exitCode !== null) {
-          const name = child.spawnfile.split('/').pop() ?? child.spawnfile;
-          throw new Error(`${name} exited during start (code ${child.exitCode}):\n${this.logTail(name)}`);
-        }
-      }
-      const certPath = join(this.workDir, 'certs', 'apiserver.crt');
-      if (existsSync(certPath)) {
-        try {
-          const res = await fetchWithCA(`${this.server}/readyz`, token, readFileSync(certPath));
-          if (res.status === 200) return;
-          last = `readyz ${res.status}: ${res.body.slice(0, 200)}`;
-        } catch (err) {
-          last = String(err);
-        }
-      }
-      await sleep(250);
-    }
-    throw new Error(`kube-apiserver not ready after ${timeoutMs} ms (${last}):\n${this.logTail('kube-apiserver')}`);
-  }
-
-  private logTail(name: string, lines = 15): string {
-    try {
-      return readFileSync(join(this.workDir, `${name}.log`), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const apiServer = this.apiServer as ManagedProcess;
+    const certPath = join(this.workDir, 'certs', 'apiserver.crt');
+    await apiServer.waitReady(async () => {
+      // Without etcd the apiserver never gets ready: say so at once, with etcd's last words.
+      this.etcd?.assertRunning();
+      if (!existsSync(certPath)) return false;
+      const res = await fetchWithCA(`${this.server}/readyz`, this.adminToken, readFileSync(certPath));
+      if (res.status !== 200) throw new Error(`readyz ${res.status}: ${res.body.slice(0, 200)}`);
+      return true;
+    }, timeoutMs, 250);
   }
 
   /**
@@ -183,43 +153,20 @@ export class ControlPlane implements ControlPlaneInfo {
    * upgrade or a crash does to every client's watches. Resolves once /readyz answers again.
    */
   async restartApiServer(): Promise<void> {
-    const old = this.processes.find((p) => p.spawnfile.endsWith('kube-apiserver') && p.exitCode === null && p.signalCode === null);
-    if (old) {
-      const exited = new Promise<void>((r) => old.once('exit', () => r()));
-      this.stopping = true;
-      old.kill('SIGTERM');
-      await exited;
-      this.stopping = false;
-      this.processes.splice(this.processes.indexOf(old), 1);
-    }
-    this.spawnLogged('kube-apiserver', this.apiServerArgs);
-    await this.waitReady(this.adminToken, 90_000);
-  }
-
-  kubeConfig(): KubeConfig {
-    const kc = new KubeConfig();
-    kc.loadFromFile(this.kubeconfigPath);
-    return kc;
+    await this.apiServer?.stop();
+    this.apiServer = this.spawn('kube-apiserver', this.apiServerArgs);
+    await this.waitReady(90_000);
   }
 
   private killNow(): void {
-    this.stopping = true;
-    for (const child of this.processes) if (child.exitCode === null) child.kill('SIGKILL');
+    this.apiServer?.killNow();
+    this.etcd?.killNow();
   }
 
   /** Stops kube-apiserver, then etcd, and removes the folder it created. Safe to call twice. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    for (const child of [...this.processes].reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timedOut = await Promise.race([exited.then(() => false), sleep(10_000).then(() => true)]);
-      if (timedOut) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-    }
+    await this.apiServer?.stop();
+    await this.etcd?.stop();
     if (this.ownsWorkDir) rmSync(this.workDir, { recursive: true, force: true });
   }
 }

@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../support/browser.ts';
-import { waitFor } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { DEMO_USERS, ORGANIZATION, startLocalSystem, type DemoUser, type LocalSystem } from '../support/local-system.ts';
 
 let system: LocalSystem;

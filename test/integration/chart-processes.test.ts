@@ -2,14 +2,15 @@
 // renders for their Deployments, the files its Secrets mount, and a kubeconfig impersonating
 // the chart's ServiceAccounts: they must come up, do their job, and never be refused by the
 // API server. Skipped until the entry points exist in the tree.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../controlplane/controlplane.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
-import { CHART_DIR, eventually, find, helm, parseManifests, writeImpersonatingKubeconfig, type Rendered } from '../support/helm.ts';
+import { CHART_DIR, find, helm, parseManifests, writeImpersonatingKubeconfig, type Rendered } from '../support/helm.ts';
+import { ManagedProcess } from '../support/managed-process.ts';
+import { waitFor } from '../support/wait.ts';
 
 const kubeconfig = inject('kubeconfig');
 const root = join(import.meta.dirname, '..', '..');
@@ -48,21 +49,19 @@ async function httpStatus(url: string): Promise<number> {
 
 describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
   let dir = '';
-  const children: ChildProcess[] = [];
+  const children = new Map<string, ManagedProcess>();
   let objs: Rendered[] = [];
   let spPort = 0;
 
-  function start(name: string, c: Container, args: string[], saKubeconfig: string): ChildProcess {
-    const log = createWriteStream(join(dir, `${name}.log`));
+  function start(name: string, c: Container, args: string[], saKubeconfig: string): ManagedProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: saKubeconfig, POD_NAME: `${name}-local-0` };
     for (const e of c.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
-    const child = spawn(process.execPath, [...c.command.slice(1), ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    children.push(child);
+    // The whole log is searched for refusals: keep all of it.
+    const child = ManagedProcess.spawn({ name, command: process.execPath, args: [...c.command.slice(1), ...args], cwd: root, env, outputLimitBytes: 16 * 1024 * 1024, stopGraceMs: 10_000 });
+    children.set(name, child);
     return child;
   }
-  const logOf = (name: string) => (existsSync(join(dir, `${name}.log`)) ? readFileSync(join(dir, `${name}.log`), 'utf8') : '');
+  const logOf = (name: string) => children.get(name)?.output() ?? '';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-procs-'));
@@ -84,13 +83,7 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
   });
 
   afterAll(async () => {
-    for (const child of children) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    }
+    for (const child of children.values()) await child.stop();
     await helm(['uninstall', release, '-n', ns], { kubeconfig });
     for (const n of [ns, org]) await kubectl(kubeconfig, ['delete', 'namespace', n, '--wait=false']);
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -103,16 +96,14 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
     // cluster-wide operator here would reconcile their objects with another public URL.
     const args = [...localArgs(c.args, { '--metrics-address': `127.0.0.1:${metrics}`, '--health-address': `127.0.0.1:${health}` }), `--watch-namespaces=${org}`];
     const child = start('operator', c, args, writeImpersonatingKubeconfig(kubeconfig, ns, `${release}-gatehouse-operator`, dir));
-    await eventually(async () => {
-      expect(child.exitCode, logOf('operator')).toBeNull();
-      expect(await httpStatus(`http://127.0.0.1:${health}/readyz`)).toBe(200);
-    }, 60_000);
-    await eventually(() => ok(['get', 'secret', '-n', ns, `${release}-gatehouse-sp-config`]), 60_000);
+    await child.waitReady(async () => (await httpStatus(`http://127.0.0.1:${health}/readyz`)) === 200, 60_000);
+    await waitFor('the rendered config Secret', () => ok(['get', 'secret', '-n', ns, `${release}-gatehouse-sp-config`]), 60_000);
     expect(await ok(['get', 'leases', '-n', ns, '-o', 'name'])).not.toBe('');
-    await eventually(async () => {
+    await waitFor('VerifiedDomain status from the operator', async () => {
       const vd = JSON.parse(await ok(['get', 'vd', '-n', org, 'acme-com', '-o', 'json'])) as { metadata: { generation: number }; status?: { observedGeneration?: number; conditions?: { type: string }[] } };
       expect(vd.status?.observedGeneration).toBe(vd.metadata.generation);
       expect(vd.status?.conditions?.map((x) => x.type)).toContain('Ready');
+      return true;
     }, 60_000);
     expect(await httpStatus(`http://127.0.0.1:${metrics}/metrics`)).toBe(200);
     expect(logOf('operator')).not.toMatch(/forbidden/i);
@@ -131,10 +122,7 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
       '--signing-key-file': join(dir, 'private.pem'),
     });
     const child = start('sp-server', c, args, writeImpersonatingKubeconfig(kubeconfig, ns, `${release}-gatehouse-sp-server`, dir));
-    await eventually(async () => {
-      expect(child.exitCode, logOf('sp-server')).toBeNull();
-      expect(await httpStatus(`http://127.0.0.1:${spPort}/readyz`)).toBe(200);
-    }, 60_000);
+    await child.waitReady(async () => (await httpStatus(`http://127.0.0.1:${spPort}/readyz`)) === 200, 60_000);
     const discovery = (await (await fetch(`http://127.0.0.1:${spPort}/.well-known/openid-configuration`)).json()) as { issuer: string };
     expect(discovery.issuer.startsWith(`http://127.0.0.1:${spPort}`)).toBe(true);
     expect(await httpStatus(`http://127.0.0.1:${spPort}/metrics`)).toBe(200);

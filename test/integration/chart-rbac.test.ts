@@ -8,21 +8,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AuthenticationV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  KubeConfig,
-  PatchStrategy,
-  RbacAuthorizationV1Api,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GROUP, VERSION } from '../../crds/api/index.ts';
+import { resourcePath, type KubeClient } from '../../kube/client.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
-import { CHART_DIR, eventually, firstWatchEvent, helm, impersonating, statusOf, writeImpersonatingKubeconfig } from '../support/helm.ts';
+import { CHART_DIR, helm, writeImpersonatingKubeconfig } from '../support/helm.ts';
+import { firstWatchEvent, MERGE_PATCH, statusOf, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 
 const kubeconfig = inject('kubeconfig');
 const root = join(import.meta.dirname, '..', '..');
@@ -34,8 +26,6 @@ const operatorSA = `${release}-gatehouse-operator`;
 const spServerSA = `${release}-gatehouse-sp-server`;
 const configSecret = `${release}-gatehouse-sp-config`;
 const signingKeySecret = `${release}-gatehouse-oidc-signing-key`;
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const PLURALS = ['verifieddomains', 'managedusers', 'ssoprofiles'] as const;
 const OBJECTS = { verifieddomains: ['VerifiedDomain', 'acme-com'], managedusers: ['ManagedUser', 'alice'], ssoprofiles: ['SSOProfile', 'okta'] } as const;
 
@@ -50,32 +40,33 @@ async function install(...set: string[]): Promise<void> {
   if (res.code !== 0) throw new Error(`helm: ${res.stderr}`);
 }
 
-interface Clients {
-  kc: KubeConfig;
-  custom: CustomObjectsApi;
-  core: CoreV1Api;
-  leases: CoordinationV1Api;
-  events: EventsV1Api;
-}
+/** The admin acting as one of the chart's ServiceAccounts (as `kubectl --as` does). */
+const clientFor = (sa: string) => testClient(kubeconfig, { impersonate: `system:serviceaccount:${ns}:${sa}` });
 
-function clientsFor(sa: string): Clients {
-  const kc = impersonating(kubeconfig, ns, sa);
-  return { kc, custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), leases: kc.makeApiClient(CoordinationV1Api), events: kc.makeApiClient(EventsV1Api) };
-}
+// REST paths of what the components touch.
+const cr = (plural: string, namespace?: string, name?: string) => resourcePath({ group: GROUP, version: VERSION, plural }, namespace, name);
+const core = (plural: string, namespace?: string, name?: string) => resourcePath({ group: '', version: 'v1', plural }, namespace, name);
+const leases = (namespace: string, name?: string) => resourcePath({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases' }, namespace, name);
+const eventsV1 = (namespace: string, name?: string) => resourcePath({ group: 'events.k8s.io', version: 'v1', plural: 'events' }, namespace, name);
+const get = <T = Obj>(c: KubeClient, path: string, query?: Record<string, string>) => c.call<T>('GET', path, query ? { query } : {});
+const post = <T = Obj>(c: KubeClient, path: string, body: unknown) => c.call<T>('POST', path, { body });
+const put = (c: KubeClient, path: string, body: unknown) => c.call('PUT', path, { body });
+const merge = (c: KubeClient, path: string, body: unknown) => c.call('PATCH', path, { body, contentType: MERGE_PATCH });
+const del = (c: KubeClient, path: string) => c.call('DELETE', path);
+type Obj = { metadata: { name: string; namespace?: string; uid: string; finalizers?: string[] }; [k: string]: unknown };
+type List<T = Obj> = { items: T[] };
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-// Lease and events.k8s.io times are MicroTime: the API server wants six fractional digits, and
-// client-node serializes a Date with three (400 "cannot parse"); send strings.
+// Lease and events.k8s.io times are MicroTime: the API server wants six fractional digits.
 const microTime = () => new Date().toISOString().replace(/Z$/, '000Z');
 const secret = (name: string, namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData: { k: 'v' } });
 const SCIM_LABEL = 'sso.gatehouse.dev/scim=enabled';
 const SCIM_SECRET = 'gatehouse-scim-token';
-const mg = (namespace: string) => ({ group: GROUP, version: VERSION, namespace, plural: 'managedgroups' });
 const group = (name: string) => ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedGroup', metadata: { name }, spec: { displayName: name, members: ['alice'] } });
 
 describe('chart RBAC, impersonating the ServiceAccounts', () => {
-  let operator: Clients;
-  let sp: Clients;
+  let operator: KubeClient;
+  let sp: KubeClient;
 
   beforeAll(async () => {
     for (const n of [ns, orgA, orgB]) await ok(['create', 'namespace', n]);
@@ -90,31 +81,39 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
     // SCIM on for orgA (the operator watches by this label); one ManagedGroup there.
     await ok(['label', 'namespace', orgA, SCIM_LABEL]);
     await ok(['apply', '-f', '-'], JSON.stringify({ ...group('sales'), metadata: { name: 'sales', namespace: orgA } }));
-    operator = clientsFor(operatorSA);
-    sp = clientsFor(spServerSA);
+    operator = await clientFor(operatorSA);
+    sp = await clientFor(spServerSA);
   });
 
   afterAll(async () => {
+    await operator?.close();
+    await sp?.close();
     await helm(['uninstall', release, '-n', ns], { kubeconfig });
     for (const n of [ns, orgA, orgB]) await kubectl(kubeconfig, ['delete', 'namespace', n, '--wait=false']);
   });
 
+  const whoAmI = (c: KubeClient) =>
+    post<{ status?: { userInfo?: { username?: string; groups?: string[] } } }>(c, '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+
   it('the API server sees the ServiceAccounts, not the admin', async () => {
     for (const [c, sa] of [[operator, operatorSA], [sp, spServerSA]] as const) {
-      const review = await c.kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+      const review = await whoAmI(c);
       expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${ns}:${sa}`);
       expect(review.status?.userInfo?.groups).toContain(`system:serviceaccounts:${ns}`);
     }
   });
 
-  it('a kubeconfig file for local processes impersonates the same way (client-node and kubectl)', async () => {
+  it('a kubeconfig file for local processes impersonates the same way (the kube/ loader and kubectl)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-kc-'));
     try {
       const file = writeImpersonatingKubeconfig(kubeconfig, ns, spServerSA, dir);
-      const kc = new KubeConfig();
-      kc.loadFromFile(file);
-      const review = await kc.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
-      expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${ns}:${spServerSA}`);
+      const c = await testClient(file);
+      try {
+        const review = await whoAmI(c);
+        expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${ns}:${spServerSA}`);
+      } finally {
+        await c.close();
+      }
       const denied = await kubectl(file, ['get', 'secret', '-n', orgA, 'app-db-password']);
       expect(denied.code).not.toBe(0);
       expect(denied.stderr).toMatch(/Forbidden/);
@@ -128,42 +127,38 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
   describe('operator', () => {
     it('lists and watches the three kinds in all namespaces', async () => {
       for (const plural of PLURALS) {
-        const list = (await operator.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: unknown[] };
+        const list = await get<List>(operator, cr(plural));
         expect(list.items.length).toBeGreaterThan(0);
-        expect(await firstWatchEvent(operator.kc, `/apis/${GROUP}/${VERSION}/${plural}`)).toBe('ADDED');
+        expect(await firstWatchEvent(operator, cr(plural))).toBe('ADDED');
       }
     });
 
     it('adds and removes its finalizer (merge patch and update of the object)', async () => {
       for (const plural of PLURALS) {
-        const name = OBJECTS[plural][1];
-        const key = { group: GROUP, version: VERSION, namespace: orgA, plural, name };
-        await operator.custom.patchNamespacedCustomObject({ ...key, body: { metadata: { finalizers: ['sso.gatehouse.dev/finalizer'] } } }, mergePatch);
-        const obj = (await operator.custom.getNamespacedCustomObject(key)) as { metadata: { finalizers?: string[] } };
+        const path = cr(plural, orgA, OBJECTS[plural][1]);
+        await merge(operator, path, { metadata: { finalizers: ['sso.gatehouse.dev/finalizer'] } });
+        const obj = await get(operator, path);
         expect(obj.metadata.finalizers).toEqual(['sso.gatehouse.dev/finalizer']);
         obj.metadata.finalizers = [];
-        await operator.custom.replaceNamespacedCustomObject({ ...key, body: obj });
+        await put(operator, path, obj);
       }
     });
 
     it('writes status by server-side apply and by update', async () => {
       for (const plural of PLURALS) {
         const [kind, name] = OBJECTS[plural];
-        const key = { group: GROUP, version: VERSION, namespace: orgA, plural, name };
+        const path = cr(plural, orgA, name);
         const condition = { type: 'Ready', status: 'Unknown', reason: 'Reconciling', message: 'first visit', lastTransitionTime: now(), observedGeneration: 1 };
-        await operator.custom.patchNamespacedCustomObjectStatus(
-          { ...key, fieldManager: 'gatehouse-operator', force: true, body: { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name, namespace: orgA }, status: { observedGeneration: 1, conditions: [condition] } } },
-          applyPatch,
-        );
-        const obj = (await operator.custom.getNamespacedCustomObjectStatus(key)) as { status: { conditions: { type: string; status: string }[] } };
+        await operator.apply(path, { apiVersion: `${GROUP}/${VERSION}`, kind, metadata: { name, namespace: orgA }, status: { observedGeneration: 1, conditions: [condition] } }, 'gatehouse-operator', { subresource: 'status', force: true });
+        const obj = await get<Obj & { status: { conditions: { type: string; status: string; [field: string]: unknown }[] } }>(operator, `${path}/status`);
         expect(obj.status.conditions[0]).toMatchObject({ type: 'Ready', status: 'Unknown' });
-        obj.status.conditions = [{ ...condition, status: 'False', reason: 'Waiting' } as never];
-        await operator.custom.replaceNamespacedCustomObjectStatus({ ...key, body: obj });
+        obj.status.conditions = [{ ...condition, status: 'False', reason: 'Waiting' }];
+        await put(operator, `${path}/status`, obj);
       }
     });
 
     it('owns the SP key pair Secret in the organization namespace', async () => {
-      const profile = (await operator.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'ssoprofiles', name: 'okta' })) as { metadata: { uid: string } };
+      const profile = await get(operator, cr('ssoprofiles', orgA, 'okta'));
       const body = {
         ...secret('gatehouse-sp-okta', orgA),
         metadata: {
@@ -172,73 +167,75 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
           ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: 'SSOProfile', name: 'okta', uid: profile.metadata.uid, controller: true, blockOwnerDeletion: true }],
         },
       };
-      await operator.core.createNamespacedSecret({ namespace: orgA, body });
-      await operator.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-sp-okta' });
-      const list = await operator.core.listNamespacedSecret({ namespace: orgA, labelSelector: 'app.kubernetes.io/managed-by!=nobody' });
-      expect(list.items.map((s) => s.metadata?.name)).toContain('gatehouse-sp-okta');
-      expect(await firstWatchEvent(operator.kc, `/api/v1/namespaces/${orgA}/secrets`, { fieldSelector: 'metadata.name=gatehouse-sp-okta' })).toBe('ADDED');
-      await operator.core.patchNamespacedSecret({ namespace: orgA, name: 'gatehouse-sp-okta', body: { metadata: { labels: { rotated: 'yes' } } } }, mergePatch);
-      const current = await operator.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-sp-okta' });
-      await operator.core.replaceNamespacedSecret({ namespace: orgA, name: 'gatehouse-sp-okta', body: current });
-      await operator.core.deleteNamespacedSecret({ namespace: orgA, name: 'gatehouse-sp-okta' });
+      const path = core('secrets', orgA, 'gatehouse-sp-okta');
+      await post(operator, core('secrets', orgA), body);
+      await get(operator, path);
+      const list = await get<List>(operator, core('secrets', orgA), { labelSelector: 'app.kubernetes.io/managed-by!=nobody' });
+      expect(list.items.map((x) => x.metadata.name)).toContain('gatehouse-sp-okta');
+      expect(await firstWatchEvent(operator, core('secrets', orgA), { fieldSelector: 'metadata.name=gatehouse-sp-okta' })).toBe('ADDED');
+      await merge(operator, path, { metadata: { labels: { rotated: 'yes' } } });
+      const current = await get(operator, path);
+      await put(operator, path, current);
+      await del(operator, path);
     });
 
     it('renders the config Secret and holds the leader Lease in the release namespace', async () => {
-      await operator.core.createNamespacedSecret({ namespace: ns, body: { ...secret(configSecret, ns), stringData: { 'config.json': '{"formatVersion":1,"organizations":[]}' } } });
-      await operator.core.patchNamespacedSecret({ namespace: ns, name: configSecret, body: { metadata: { annotations: { 'sso.gatehouse.dev/config-hash': 'x' } } } }, mergePatch);
-      const cfg = await operator.core.readNamespacedSecret({ namespace: ns, name: configSecret });
-      await operator.core.replaceNamespacedSecret({ namespace: ns, name: configSecret, body: cfg });
-      await operator.core.listNamespacedSecret({ namespace: ns, fieldSelector: `metadata.name=${configSecret}` });
+      const path = core('secrets', ns, configSecret);
+      await post(operator, core('secrets', ns), { ...secret(configSecret, ns), stringData: { 'config.json': '{"formatVersion":1,"organizations":[]}' } });
+      await merge(operator, path, { metadata: { annotations: { 'sso.gatehouse.dev/config-hash': 'x' } } });
+      const cfg = await get(operator, path);
+      await put(operator, path, cfg);
+      await get(operator, core('secrets', ns), { fieldSelector: `metadata.name=${configSecret}` });
 
       const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'gatehouse-operator', namespace: ns }, spec: { holderIdentity: 'pod-1', leaseDurationSeconds: 15, acquireTime: microTime(), renewTime: microTime() } };
-      await operator.leases.createNamespacedLease({ namespace: ns, body: lease as never });
-      const held = await operator.leases.readNamespacedLease({ namespace: ns, name: 'gatehouse-operator' });
-      held.spec = { ...held.spec, acquireTime: microTime() as never, renewTime: microTime() as never };
-      await operator.leases.replaceNamespacedLease({ namespace: ns, name: 'gatehouse-operator', body: held });
+      await post(operator, leases(ns), lease);
+      const held = await get<Obj & { spec: Record<string, unknown> }>(operator, leases(ns, 'gatehouse-operator'));
+      held.spec = { ...held.spec, acquireTime: microTime(), renewTime: microTime() };
+      await put(operator, leases(ns, 'gatehouse-operator'), held);
     });
 
     it('watches namespaces by the SCIM label, and the SCIM token Secrets by name in every namespace', async () => {
-      const list = await operator.core.listNamespace({ labelSelector: SCIM_LABEL });
+      const list = await get<List>(operator, core('namespaces'), { labelSelector: SCIM_LABEL });
       // Other tests on this control plane label their own namespaces too.
-      const names = list.items.map((n) => n.metadata?.name);
+      const names = list.items.map((n) => n.metadata.name);
       expect(names).toContain(orgA);
       expect(names).not.toContain(orgB);
-      expect(await firstWatchEvent(operator.kc, '/api/v1/namespaces', { labelSelector: SCIM_LABEL })).toBe('ADDED');
-      await operator.core.readNamespace({ name: orgA });
+      expect(await firstWatchEvent(operator, core('namespaces'), { labelSelector: SCIM_LABEL })).toBe('ADDED');
+      await get(operator, core('namespaces', undefined, orgA));
       // The operator's informer: cluster-wide list+watch of Secrets, by name.
-      const secrets = await operator.core.listSecretForAllNamespaces({ fieldSelector: `metadata.name=${SCIM_SECRET}` });
-      expect(secrets.items.map((x) => x.metadata?.namespace).filter((n) => n === orgA || n === orgB || n === ns).sort()).toEqual([orgA, orgB]);
-      expect(secrets.items.every((x) => x.metadata?.name === SCIM_SECRET)).toBe(true);
-      expect(await firstWatchEvent(operator.kc, '/api/v1/secrets', { fieldSelector: `metadata.name=${SCIM_SECRET}` })).toBe('ADDED');
+      const secrets = await get<List>(operator, core('secrets'), { fieldSelector: `metadata.name=${SCIM_SECRET}` });
+      expect(secrets.items.map((x) => x.metadata.namespace).filter((n) => n === orgA || n === orgB || n === ns).sort()).toEqual([orgA, orgB]);
+      expect(secrets.items.every((x) => x.metadata.name === SCIM_SECRET)).toBe(true);
+      expect(await firstWatchEvent(operator, core('secrets'), { fieldSelector: `metadata.name=${SCIM_SECRET}` })).toBe('ADDED');
     });
 
     it('creates the SCIM token Secret when absent, and reads and updates it', async () => {
       await ok(['delete', 'secret', '-n', orgB, SCIM_SECRET]);
-      await operator.core.createNamespacedSecret({ namespace: orgB, body: { metadata: { name: SCIM_SECRET, namespace: orgB }, stringData: { token: 't'.repeat(43) } } });
-      const created = await operator.core.readNamespacedSecret({ namespace: orgB, name: SCIM_SECRET });
-      await operator.core.replaceNamespacedSecret({ namespace: orgB, name: SCIM_SECRET, body: created });
+      await post(operator, core('secrets', orgB), { metadata: { name: SCIM_SECRET, namespace: orgB }, stringData: { token: 't'.repeat(43) } });
+      const created = await get(operator, core('secrets', orgB, SCIM_SECRET));
+      await put(operator, core('secrets', orgB, SCIM_SECRET), created);
     });
 
     it('records Events next to the objects (core and events.k8s.io)', async () => {
       const involved = { apiVersion: `${GROUP}/${VERSION}`, kind: 'SSOProfile', name: 'okta', namespace: orgA };
-      await operator.core.createNamespacedEvent({ namespace: orgA, body: { metadata: { name: 'okta.core', namespace: orgA }, involvedObject: involved, reason: 'Reconciled', message: 'm', type: 'Normal', count: 1, source: { component: 'gatehouse-operator' } } });
-      await operator.core.patchNamespacedEvent({ namespace: orgA, name: 'okta.core', body: { count: 2 } }, mergePatch);
-      await operator.events.createNamespacedEvent({ namespace: orgA, body: { metadata: { name: 'okta.events', namespace: orgA }, regarding: involved, reason: 'Reconciled', note: 'n', type: 'Normal', action: 'Reconcile', eventTime: microTime() as never, reportingController: 'sso.gatehouse.dev/operator', reportingInstance: 'pod-1' } });
-      await operator.events.patchNamespacedEvent({ namespace: orgA, name: 'okta.events', body: { series: { count: 2, lastObservedTime: microTime() } } }, mergePatch);
+      await post(operator, core('events', orgA), { metadata: { name: 'okta.core', namespace: orgA }, involvedObject: involved, reason: 'Reconciled', message: 'm', type: 'Normal', count: 1, source: { component: 'gatehouse-operator' } });
+      await merge(operator, core('events', orgA, 'okta.core'), { count: 2 });
+      await post(operator, eventsV1(orgA), { metadata: { name: 'okta.events', namespace: orgA }, regarding: involved, reason: 'Reconciled', note: 'n', type: 'Normal', action: 'Reconcile', eventTime: microTime(), reportingController: 'sso.gatehouse.dev/operator', reportingInstance: 'pod-1' });
+      await merge(operator, eventsV1(orgA, 'okta.events'), { series: { count: 2, lastObservedTime: microTime() } });
     });
 
     it('is refused what it does not do', async () => {
       const refused: [string, () => Promise<unknown>][] = [
-        ['delete a namespace', () => operator.core.deleteNamespace({ name: orgB })],
-        ['label a namespace (turn SCIM on)', () => operator.core.patchNamespace({ name: orgB, body: { metadata: { labels: { 'sso.gatehouse.dev/scim': 'enabled' } } } }, mergePatch)],
-        ['create a namespace', () => operator.core.createNamespace({ body: { metadata: { name: 'rbac-org-new' } } })],
-        ['read ManagedGroups (it does not use them)', () => operator.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'managedgroups' })],
-        ['delete an SSOProfile', () => operator.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'ssoprofiles', name: 'okta' })],
-        ['create a ManagedUser', () => operator.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'managedusers', body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedUser', metadata: { name: 'mallory' }, spec: { email: 'mallory@acme.com' } } })],
-        ['list pods', () => operator.core.listPodForAllNamespaces()],
-        ['read ConfigMaps', () => operator.core.listNamespacedConfigMap({ namespace: orgA })],
-        ['take a Lease outside the release namespace', () => operator.leases.createNamespacedLease({ namespace: orgA, body: { metadata: { name: 'x' }, spec: {} } })],
-        ['grant itself more', () => operator.kc.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({ body: { metadata: { name: 'escalate' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: operatorSA, namespace: ns }] } })],
+        ['delete a namespace', () => del(operator, core('namespaces', undefined, orgB))],
+        ['label a namespace (turn SCIM on)', () => merge(operator, core('namespaces', undefined, orgB), { metadata: { labels: { 'sso.gatehouse.dev/scim': 'enabled' } } })],
+        ['create a namespace', () => post(operator, core('namespaces'), { metadata: { name: 'rbac-org-new' } })],
+        ['read ManagedGroups (it does not use them)', () => get(operator, cr('managedgroups'))],
+        ['delete an SSOProfile', () => del(operator, cr('ssoprofiles', orgA, 'okta'))],
+        ['create a ManagedUser', () => post(operator, cr('managedusers', orgA), { apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedUser', metadata: { name: 'mallory' }, spec: { email: 'mallory@acme.com' } })],
+        ['list pods', () => get(operator, core('pods'))],
+        ['read ConfigMaps', () => get(operator, core('configmaps', orgA))],
+        ['take a Lease outside the release namespace', () => post(operator, leases(orgA), { metadata: { name: 'x' }, spec: {} })],
+        ['grant itself more', () => post(operator, resourcePath({ group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings' }), { metadata: { name: 'escalate' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'ServiceAccount', name: operatorSA, namespace: ns }] })],
       ];
       for (const [what, call] of refused) expect([what, await statusOf(call())]).toEqual([what, 403]);
     });
@@ -246,59 +243,57 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
 
   describe('sp-server (JIT and SCIM off)', () => {
     it('lists and watches ManagedUsers in all namespaces', async () => {
-      const list = (await sp.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'managedusers' })) as { items: unknown[] };
+      const list = await get<List>(sp, cr('managedusers'));
       expect(list.items.length).toBeGreaterThan(0);
-      expect(await firstWatchEvent(sp.kc, `/apis/${GROUP}/${VERSION}/managedusers`)).toBe('ADDED');
-      await sp.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'managedusers', name: 'alice' });
+      expect(await firstWatchEvent(sp, cr('managedusers'))).toBe('ADDED');
+      await get(sp, cr('managedusers', orgA, 'alice'));
     });
 
     it('reads and watches ManagedGroups (group names for role mapping at login)', async () => {
-      const list = (await sp.custom.listNamespacedCustomObject(mg(orgA))) as { items: { metadata: { name: string } }[] };
+      const list = await get<List>(sp, cr('managedgroups', orgA));
       expect(list.items.map((g) => g.metadata.name)).toEqual(['sales']);
-      await sp.custom.getNamespacedCustomObject({ ...mg(orgA), name: 'sales' });
-      expect(await firstWatchEvent(sp.kc, `/apis/${GROUP}/${VERSION}/managedgroups`)).toBe('ADDED');
+      await get(sp, cr('managedgroups', orgA, 'sales'));
+      expect(await firstWatchEvent(sp, cr('managedgroups'))).toBe('ADDED');
     });
 
     it('reads and watches the config Secret by name (fieldSelector)', async () => {
       await ok(['apply', '-f', '-'], JSON.stringify(secret(configSecret, ns)));
-      await sp.core.readNamespacedSecret({ namespace: ns, name: configSecret });
-      const list = await sp.core.listNamespacedSecret({ namespace: ns, fieldSelector: `metadata.name=${configSecret}` });
-      expect(list.items.map((s) => s.metadata?.name)).toEqual([configSecret]);
-      expect(await firstWatchEvent(sp.kc, `/api/v1/namespaces/${ns}/secrets`, { fieldSelector: `metadata.name=${configSecret}` })).toBe('ADDED');
+      await get(sp, core('secrets', ns, configSecret));
+      const list = await get<List>(sp, core('secrets', ns), { fieldSelector: `metadata.name=${configSecret}` });
+      expect(list.items.map((x) => x.metadata.name)).toEqual([configSecret]);
+      expect(await firstWatchEvent(sp, core('secrets', ns), { fieldSelector: `metadata.name=${configSecret}` })).toBe('ADDED');
     });
 
     it('records a test result in SSOProfile status by server-side apply', async () => {
       const completed = now();
-      await sp.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP, version: VERSION, namespace: orgA, plural: 'ssoprofiles', name: 'okta', fieldManager: 'gatehouse-sp-server', force: true,
-          body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'SSOProfile', metadata: { name: 'okta', namespace: orgA }, status: { test: { result: 'Succeeded', email: 'alice@acme.com', completedTime: completed } } },
-        },
-        applyPatch,
+      await sp.apply(
+        cr('ssoprofiles', orgA, 'okta'),
+        { apiVersion: `${GROUP}/${VERSION}`, kind: 'SSOProfile', metadata: { name: 'okta', namespace: orgA }, status: { test: { result: 'Succeeded', email: 'alice@acme.com', completedTime: completed } } },
+        'gatehouse-sp-server',
+        { subresource: 'status', force: true },
       );
       const obj = JSON.parse(await ok(['get', 'ssop', '-n', orgA, 'okta', '-o', 'json'])) as { status: { test: { result: string; completedTime: string } } };
       expect(obj.status.test).toMatchObject({ result: 'Succeeded', completedTime: completed });
     });
 
     it('is refused Secrets other than its config, ManagedUser writes and SSOProfile spec', async () => {
-      const mu = { group: GROUP, version: VERSION, namespace: orgA, plural: 'managedusers' };
       const refused: [string, () => Promise<unknown>][] = [
-        ['read an organization Secret', () => sp.core.readNamespacedSecret({ namespace: orgA, name: 'app-db-password' })],
-        ['read the SCIM token (SCIM off)', () => sp.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-scim-token' })],
-        ['list Secrets in the release namespace', () => sp.core.listNamespacedSecret({ namespace: ns })],
-        ['read the signing key through the API', () => sp.core.readNamespacedSecret({ namespace: ns, name: signingKeySecret })],
-        ['write its config', () => sp.core.patchNamespacedSecret({ namespace: ns, name: configSecret, body: { metadata: { labels: { x: 'y' } } } }, mergePatch)],
-        ['create a ManagedUser (JIT off)', () => sp.custom.createNamespacedCustomObject({ ...mu, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedUser', metadata: { name: 'jit' }, spec: { email: 'jit@acme.com' } } })],
-        ['delete a ManagedUser', () => sp.custom.deleteNamespacedCustomObject({ ...mu, name: 'alice' })],
-        ['write ManagedUser status', () => sp.custom.patchNamespacedCustomObjectStatus({ ...mu, name: 'alice', body: { status: { observedGeneration: 9 } } }, mergePatch)],
-        ['write SSOProfile spec', () => sp.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'ssoprofiles', name: 'okta', body: { spec: { signAuthnRequests: false } } }, mergePatch)],
-        ['read SSOProfiles', () => sp.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: 'ssoprofiles' })],
-        ['create a ManagedGroup (SCIM off)', () => sp.custom.createNamespacedCustomObject({ ...mg(orgA), body: group('mallory') })],
-        ['change a ManagedGroup (SCIM off)', () => sp.custom.patchNamespacedCustomObject({ ...mg(orgA), name: 'sales', body: { spec: { members: [] } } }, mergePatch)],
-        ['delete a ManagedGroup (SCIM off)', () => sp.custom.deleteNamespacedCustomObject({ ...mg(orgA), name: 'sales' })],
-        ['read VerifiedDomains (SCIM off)', () => sp.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains' })],
-        ['read namespaces', () => sp.core.listNamespace()],
-        ['record Events', () => sp.core.createNamespacedEvent({ namespace: orgA, body: { metadata: { name: 'x' }, involvedObject: {} } })],
+        ['read an organization Secret', () => get(sp, core('secrets', orgA, 'app-db-password'))],
+        ['read the SCIM token (SCIM off)', () => get(sp, core('secrets', orgA, 'gatehouse-scim-token'))],
+        ['list Secrets in the release namespace', () => get(sp, core('secrets', ns))],
+        ['read the signing key through the API', () => get(sp, core('secrets', ns, signingKeySecret))],
+        ['write its config', () => merge(sp, core('secrets', ns, configSecret), { metadata: { labels: { x: 'y' } } })],
+        ['create a ManagedUser (JIT off)', () => post(sp, cr('managedusers', orgA), { apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedUser', metadata: { name: 'jit' }, spec: { email: 'jit@acme.com' } })],
+        ['delete a ManagedUser', () => del(sp, cr('managedusers', orgA, 'alice'))],
+        ['write ManagedUser status', () => merge(sp, `${cr('managedusers', orgA, 'alice')}/status`, { status: { observedGeneration: 9 } })],
+        ['write SSOProfile spec', () => merge(sp, cr('ssoprofiles', orgA, 'okta'), { spec: { signAuthnRequests: false } })],
+        ['read SSOProfiles', () => get(sp, cr('ssoprofiles'))],
+        ['create a ManagedGroup (SCIM off)', () => post(sp, cr('managedgroups', orgA), group('mallory'))],
+        ['change a ManagedGroup (SCIM off)', () => merge(sp, cr('managedgroups', orgA, 'sales'), { spec: { members: [] } })],
+        ['delete a ManagedGroup (SCIM off)', () => del(sp, cr('managedgroups', orgA, 'sales'))],
+        ['read VerifiedDomains (SCIM off)', () => get(sp, cr('verifieddomains', orgA))],
+        ['read namespaces', () => get(sp, core('namespaces'))],
+        ['record Events', () => post(sp, core('events', orgA), { metadata: { name: 'x' }, involvedObject: {} })],
       ];
       for (const [what, call] of refused) expect([what, await statusOf(call())]).toEqual([what, 403]);
       const canI = await kubectl(kubeconfig, ['auth', 'can-i', 'get', 'secrets', '-n', orgA, `--as=system:serviceaccount:${ns}:${spServerSA}`]);
@@ -307,67 +302,71 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
   });
 
   describe('options', () => {
+    // The API server's RBAC authorizer follows Role and binding changes through a watch, so a
+    // `helm upgrade` takes effect a moment later.
+    const RBAC_PROPAGATION_MS = 15_000;
+
     it('jitProvisioning: the sp-server may create ManagedUsers, nothing more', async () => {
       await install('spServer.jitProvisioning=true');
-      const mu = { group: GROUP, version: VERSION, namespace: orgA, plural: 'managedusers' };
-      const created = await eventually(() => sp.custom.createNamespacedCustomObject({ ...mu, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedUser', metadata: { name: 'jit-user' }, spec: { email: 'jit.user@acme.com', roles: ['member'] } } }));
+      const created = await waitFor('ManagedUser create allowed', () => post(sp, cr('managedusers', orgA), { apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedUser', metadata: { name: 'jit-user' }, spec: { email: 'jit.user@acme.com', roles: ['member'] } }), RBAC_PROPAGATION_MS);
       expect(created).toMatchObject({ metadata: { name: 'jit-user' } });
-      expect(await statusOf(sp.custom.deleteNamespacedCustomObject({ ...mu, name: 'jit-user' }))).toBe(403);
-      expect(await statusOf(sp.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-scim-token' }))).toBe(403);
+      expect(await statusOf(del(sp, cr('managedusers', orgA, 'jit-user')))).toBe(403);
+      expect(await statusOf(get(sp, core('secrets', orgA, 'gatehouse-scim-token')))).toBe(403);
     });
 
     it('scim.enabled: ManagedUser and ManagedGroup writes, VerifiedDomain reads, still no Secret', async () => {
       await install('spServer.jitProvisioning=true', 'scim.enabled=true');
-      const mu = { group: GROUP, version: VERSION, namespace: orgA, plural: 'managedusers' };
       // Groups: the verbs the SCIM plugin uses (create, conditional replace, merge patch, delete).
-      await eventually(() => sp.custom.createNamespacedCustomObject({ ...mg(orgA), body: group('scim-group') }));
-      const g = (await sp.custom.getNamespacedCustomObject({ ...mg(orgA), name: 'scim-group' })) as { spec: { members: string[] } };
+      const scimGroup = cr('managedgroups', orgA, 'scim-group');
+      await waitFor('ManagedGroup create allowed', () => post(sp, cr('managedgroups', orgA), group('scim-group')), RBAC_PROPAGATION_MS);
+      const g = await get<Obj & { spec: { members: string[] } }>(sp, scimGroup);
       g.spec.members = [];
-      await sp.custom.replaceNamespacedCustomObject({ ...mg(orgA), name: 'scim-group', body: g });
-      await sp.custom.patchNamespacedCustomObject({ ...mg(orgA), name: 'scim-group', body: { spec: { externalId: 'x-1' } } }, mergePatch);
-      await sp.custom.deleteNamespacedCustomObject({ ...mg(orgA), name: 'scim-group' });
+      await put(sp, scimGroup, g);
+      await merge(sp, scimGroup, { spec: { externalId: 'x-1' } });
+      await del(sp, scimGroup);
       // Domains: userName must be in a Verified one.
-      const vds = (await sp.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains' })) as { items: unknown[] };
+      const vds = await get<List>(sp, cr('verifieddomains', orgA));
       expect(vds.items.length).toBeGreaterThan(0);
-      await sp.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains', name: 'acme-com' });
-      expect(await firstWatchEvent(sp.kc, `/apis/${GROUP}/${VERSION}/verifieddomains`)).toBe('ADDED');
-      expect(await statusOf(sp.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains', name: 'acme-com', body: { metadata: { labels: { x: 'y' } } } }, mergePatch))).toBe(403);
-      expect(await statusOf(sp.custom.patchNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace: orgA, plural: 'verifieddomains', name: 'acme-com', body: { status: { observedGeneration: 9 } } }, mergePatch))).toBe(403);
+      await get(sp, cr('verifieddomains', orgA, 'acme-com'));
+      expect(await firstWatchEvent(sp, cr('verifieddomains'))).toBe('ADDED');
+      expect(await statusOf(merge(sp, cr('verifieddomains', orgA, 'acme-com'), { metadata: { labels: { x: 'y' } } }))).toBe(403);
+      expect(await statusOf(merge(sp, `${cr('verifieddomains', orgA, 'acme-com')}/status`, { status: { observedGeneration: 9 } }))).toBe(403);
       // Tokens reach it as digests in the rendered config: the Secrets themselves stay closed.
-      expect(await statusOf(sp.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-scim-token' }))).toBe(403);
-      expect(await statusOf(sp.core.readNamespacedSecret({ namespace: orgA, name: 'app-db-password' }))).toBe(403);
-      expect(await statusOf(sp.core.listNamespacedSecret({ namespace: orgA }))).toBe(403);
-      await sp.custom.patchNamespacedCustomObject({ ...mu, name: 'jit-user', body: { spec: { active: false } } }, mergePatch);
-      const user = (await sp.custom.getNamespacedCustomObject({ ...mu, name: 'jit-user' })) as { spec: { active: boolean } };
+      expect(await statusOf(get(sp, core('secrets', orgA, 'gatehouse-scim-token')))).toBe(403);
+      expect(await statusOf(get(sp, core('secrets', orgA, 'app-db-password')))).toBe(403);
+      expect(await statusOf(get(sp, core('secrets', orgA)))).toBe(403);
+      const jitUser = cr('managedusers', orgA, 'jit-user');
+      await merge(sp, jitUser, { spec: { active: false } });
+      const user = await get<Obj & { spec: { active: boolean } }>(sp, jitUser);
       expect(user.spec.active).toBe(false);
-      await sp.custom.replaceNamespacedCustomObject({ ...mu, name: 'jit-user', body: user });
-      await sp.custom.deleteNamespacedCustomObject({ ...mu, name: 'jit-user' });
+      await put(sp, jitUser, user);
+      await del(sp, jitUser);
     });
 
     it('organizationNamespaces.scope=Namespaces: Secrets only in the listed organizations', async () => {
       await install('scim.enabled=true', 'rbac.organizationNamespaces.scope=Namespaces', `rbac.organizationNamespaces.namespaces={${orgA}}`);
       // The cluster-wide binding is gone once Secrets in an unlisted organization are refused.
-      await eventually(async () => expect(await statusOf(operator.core.readNamespacedSecret({ namespace: orgB, name: 'gatehouse-scim-token' }))).toBe(403));
-      await operator.core.createNamespacedSecret({ namespace: orgA, body: secret('gatehouse-sp-scoped', orgA) });
-      await operator.core.deleteNamespacedSecret({ namespace: orgA, name: 'gatehouse-sp-scoped' });
-      expect(await statusOf(operator.core.createNamespacedSecret({ namespace: orgB, body: secret('gatehouse-sp-scoped', orgB) }))).toBe(403);
+      await waitFor('Secrets in an unlisted organization refused', async () => (await statusOf(get(operator, core('secrets', orgB, 'gatehouse-scim-token')))) === 403, RBAC_PROPAGATION_MS);
+      await post(operator, core('secrets', orgA), secret('gatehouse-sp-scoped', orgA));
+      await del(operator, core('secrets', orgA, 'gatehouse-sp-scoped'));
+      expect(await statusOf(post(operator, core('secrets', orgB), secret('gatehouse-sp-scoped', orgB)))).toBe(403);
       // In its own namespace, only the config Secret: not the sp-server's key, not others' Secrets.
-      await operator.core.readNamespacedSecret({ namespace: ns, name: configSecret });
-      expect(await statusOf(operator.core.readNamespacedSecret({ namespace: ns, name: signingKeySecret }))).toBe(403);
-      expect(await statusOf(operator.core.readNamespacedSecret({ namespace: ns, name: 'app-db-password' }))).toBe(403);
-      expect(await statusOf(operator.core.deleteNamespacedSecret({ namespace: ns, name: configSecret }))).toBe(403);
-      expect(await statusOf(operator.core.listNamespacedSecret({ namespace: ns }))).toBe(403);
+      await get(operator, core('secrets', ns, configSecret));
+      expect(await statusOf(get(operator, core('secrets', ns, signingKeySecret)))).toBe(403);
+      expect(await statusOf(get(operator, core('secrets', ns, 'app-db-password')))).toBe(403);
+      expect(await statusOf(del(operator, core('secrets', ns, configSecret)))).toBe(403);
+      expect(await statusOf(get(operator, core('secrets', ns)))).toBe(403);
       // Namespaces only by name, only the listed ones (the operator's per-namespace informer).
-      const listed = await operator.core.listNamespace({ fieldSelector: `metadata.name=${orgA}`, labelSelector: SCIM_LABEL });
-      expect(listed.items.map((n) => n.metadata?.name)).toEqual([orgA]);
-      expect(await firstWatchEvent(operator.kc, '/api/v1/namespaces', { fieldSelector: `metadata.name=${orgA}`, labelSelector: SCIM_LABEL })).toBe('ADDED');
-      await operator.core.readNamespace({ name: orgA });
-      expect(await statusOf(operator.core.readNamespace({ name: orgB }))).toBe(403);
-      expect(await statusOf(operator.core.listNamespace({ labelSelector: SCIM_LABEL }))).toBe(403);
+      const listed = await get<List>(operator, core('namespaces'), { fieldSelector: `metadata.name=${orgA}`, labelSelector: SCIM_LABEL });
+      expect(listed.items.map((n) => n.metadata.name)).toEqual([orgA]);
+      expect(await firstWatchEvent(operator, core('namespaces'), { fieldSelector: `metadata.name=${orgA}`, labelSelector: SCIM_LABEL })).toBe('ADDED');
+      await get(operator, core('namespaces', undefined, orgA));
+      expect(await statusOf(get(operator, core('namespaces', undefined, orgB)))).toBe(403);
+      expect(await statusOf(get(operator, core('namespaces'), { labelSelector: SCIM_LABEL }))).toBe(403);
       // Token Secrets by name in the listed organization, not cluster-wide.
-      await operator.core.listNamespacedSecret({ namespace: orgA, fieldSelector: `metadata.name=${SCIM_SECRET}` });
-      expect(await statusOf(operator.core.listSecretForAllNamespaces({ fieldSelector: `metadata.name=${SCIM_SECRET}` }))).toBe(403);
-      expect(await statusOf(sp.core.readNamespacedSecret({ namespace: orgA, name: 'gatehouse-scim-token' }))).toBe(403);
+      await get(operator, core('secrets', orgA), { fieldSelector: `metadata.name=${SCIM_SECRET}` });
+      expect(await statusOf(get(operator, core('secrets'), { fieldSelector: `metadata.name=${SCIM_SECRET}` }))).toBe(403);
+      expect(await statusOf(get(sp, core('secrets', orgA, 'gatehouse-scim-token')))).toBe(403);
     });
   });
 });

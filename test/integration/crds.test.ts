@@ -2,24 +2,33 @@
 // and accepting every file in examples/.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, KubeConfig } from '@kubernetes/client-node';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GROUP, KINDS } from '../../crds/api/index.ts';
+import { resourcePath, type KubeClient } from '../../kube/client.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
+import { testClient } from '../support/kube.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const kubeconfig = inject('kubeconfig');
 
+/** The parts of a CustomResourceDefinition these tests read, as the API server serves it. */
+interface ServedCRD {
+  spec: { scope: string; versions: { subresources?: { status?: object }; additionalPrinterColumns?: { name: string; priority?: number }[] }[] };
+  status?: { conditions?: { type: string; status: string }[]; acceptedNames?: { shortNames?: string[] } };
+}
+
 describe('generated CRDs on kube-apiserver', () => {
-  let api: ApiextensionsV1Api;
-  beforeAll(() => {
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
-    api = kc.makeApiClient(ApiextensionsV1Api);
+  let client: KubeClient;
+  const readCRD = (name: string) => client.call<ServedCRD>('GET', resourcePath({ group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions' }, undefined, name));
+  beforeAll(async () => {
+    client = await testClient(kubeconfig);
+  });
+  afterAll(async () => {
+    await client?.close();
   });
 
   it.each(KINDS.map((k) => [k.kind, k] as const))('%s is Established with the status subresource and short names', async (_kind, def) => {
-    const crd = await api.readCustomResourceDefinition({ name: `${def.plural}.${GROUP}` });
+    const crd = await readCRD(`${def.plural}.${GROUP}`);
     const established = crd.status?.conditions?.find((c) => c.type === 'Established');
     expect(established?.status).toBe('True');
     expect(crd.spec.versions[0]?.subresources?.status).toEqual({});
@@ -47,7 +56,7 @@ describe('generated CRDs on kube-apiserver', () => {
       ['ssoprofiles', ['NAME', 'IDP', 'TESTED', 'ENFORCEMENT', 'READY', 'AGE']],
     ] as const) {
       // The columns the server stored (and serves to every kubectl), priority-0 ones only.
-      const crd = await api.readCustomResourceDefinition({ name: `${resource}.${GROUP}` });
+      const crd = await readCRD(`${resource}.${GROUP}`);
       const names = ['NAME', ...(crd.spec.versions[0]?.additionalPrinterColumns ?? []).filter((c) => !c.priority).map((c) => c.name.toUpperCase())];
       expect(names).toEqual(columns);
     }

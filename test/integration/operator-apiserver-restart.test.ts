@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeClient } from '../../kube/client.ts';
 import { ControlPlane } from '../controlplane/controlplane.ts';
 import { installCRDs } from '../controlplane/kubectl.ts';
-import { create, createNamespace, getDomain, testClient, waitFor } from '../support/kube.ts';
+import { create, createNamespace, getDomain, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 
 const ns = 'restart-org';

@@ -5,7 +5,8 @@ import type { VerifiedDomain } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from '../support/dns-server.ts';
-import { condition, create, createNamespace, deleteNamespace, getDomain, testClient, waitFor } from '../support/kube.ts';
+import { condition, create, createNamespace, deleteNamespace, getDomain, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 
 const kubeconfig = inject('kubeconfig');

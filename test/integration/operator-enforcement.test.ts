@@ -5,7 +5,8 @@ import type { ManagedUser } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { metadataXml } from '../support/idp-fixtures.ts';
-import { create, createNamespace, crPath, deleteNamespace, getProfile, listUsers, pool, testClient, waitFor } from '../support/kube.ts';
+import { create, createNamespace, crPath, deleteNamespace, getProfile, listUsers, pool, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 import { recordTestResult, verifyDomain } from '../support/organization.ts';
 

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KubeClient } from '../../kube/client.ts';
-import { create, createNamespace, deleteNamespace, getDomain, testClient, waitFor } from '../support/kube.ts';
+import { create, createNamespace, deleteNamespace, getDomain, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 
 const kubeconfig = inject('kubeconfig');

@@ -2,7 +2,8 @@
 // leader dies the other takes over within the lease duration.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resourcePath, type KubeClient } from '../../kube/client.ts';
-import { create, createNamespace, deleteNamespace, getDomain, testClient, waitFor } from '../support/kube.ts';
+import { create, createNamespace, deleteNamespace, getDomain, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 
 const kubeconfig = inject('kubeconfig');

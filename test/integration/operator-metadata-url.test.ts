@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KubeClient } from '../../kube/client.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { idpKeyPair, metadataXml } from '../support/idp-fixtures.ts';
-import { condition, create, createNamespace, deleteNamespace, getProfile, testClient, waitFor } from '../support/kube.ts';
+import { condition, create, createNamespace, deleteNamespace, getProfile, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 import { verifyDomain } from '../support/organization.ts';
 

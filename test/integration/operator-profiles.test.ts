@@ -8,7 +8,8 @@ import { SP_CONFIG_HASH_ANNOTATION, SP_CONFIG_LABEL, spConfig, type SPConfig } f
 import { kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { idpKeyPair, metadataXml } from '../support/idp-fixtures.ts';
-import { condition, create, createNamespace, crPath, deleteNamespace, getProfile, getUser, testClient, waitFor } from '../support/kube.ts';
+import { condition, create, createNamespace, crPath, deleteNamespace, getProfile, getUser, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 import { recordTestResult, verifyDomain } from '../support/organization.ts';
 

@@ -4,17 +4,17 @@
 // render. The SCIM plugin, reading the operator's rendered config Secret, accepts the token in
 // the Secret and refuses rotated-away ones.
 import { createHash } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { isNotFound, type KubeClient } from '../../kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../../operator/scim-token.ts';
 import { SP_CONFIG_HASH_ANNOTATION, SP_CONFIG_SECRET_KEY, spConfig, type SPConfig } from '../../crds/api/index.ts';
 import { createMetrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
-import { createNamespace, deleteNamespace, testClient, waitFor } from '../support/kube.ts';
+import { createNamespace, deleteNamespace, getIfExists, secretPath, testClient } from '../support/kube.ts';
+import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -34,25 +34,12 @@ describe('operator: SCIM token per organization', () => {
   // What the sp-server would hold: the last rendered config read from the operator's Secret.
   let current: SPConfig | undefined;
 
-  const secretPath = (ns: string, name: string) => `/api/v1/namespaces/${ns}/secrets/${name}`;
   const readSecret = (ns: string, name: string) => client.call<SecretBody>('GET', secretPath(ns, name));
-  const tokenSecret = async (ns: string) => {
-    try {
-      return await readSecret(ns, SCIM_TOKEN_SECRET_NAME);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
-  };
+  const tokenSecret = (ns: string) => getIfExists<SecretBody>(client, secretPath(ns, SCIM_TOKEN_SECRET_NAME));
   /** Reads and validates the rendered config the way the sp-server does (contract schema, hash annotation). */
   async function loadConfig(): Promise<SPConfig | undefined> {
-    let s: SecretBody;
-    try {
-      s = await readSecret(system, configSecret);
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    const s = await getIfExists<SecretBody>(client, secretPath(system, configSecret));
+    if (!s) return undefined;
     const json = Buffer.from(s.data?.[SP_CONFIG_SECRET_KEY] ?? '', 'base64').toString('utf8');
     expect(s.metadata.annotations?.[SP_CONFIG_HASH_ANNOTATION]).toBe(sha256(json));
     current = spConfig.parse(JSON.parse(json));

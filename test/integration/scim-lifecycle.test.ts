@@ -2,6 +2,7 @@
 // server: every SCIM write must show up in the ManagedUser / ManagedGroup resources.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { groupsOfUser, kubeGroupSource } from '../../sp-server/scim/groups.ts';
+import { create } from '../support/kube.ts';
 import { CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, ScimHarness, type Org } from '../support/scim.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -122,21 +123,21 @@ describe('Microsoft Entra ID dialect', () => {
     expect(byName.body.Resources?.[0]).not.toHaveProperty('members');
     const membership = await h.request(org, 'GET', `/Groups?filter=${encodeURIComponent(`id eq "${gid}" and members[value eq "${id}"]`)}`);
     expect(membership.body.totalResults).toBe(1);
-    expect(await groupsOfUser(kubeGroupSource(h.kube), org.namespace, id)).toEqual(['Sales Team']);
+    expect(await groupsOfUser(kubeGroupSource(h.client), org.namespace, id)).toEqual(['Sales Team']);
 
     const rename = await h.request(org, 'PATCH', `/Groups/${gid}`, {
       schemas: [PATCH_OP],
       Operations: [{ op: 'Replace', path: 'displayName', value: 'Sales EMEA' }],
     });
     expect(rename.status).toBe(200);
-    expect(await groupsOfUser(kubeGroupSource(h.kube), org.namespace, id)).toEqual(['Sales EMEA']);
+    expect(await groupsOfUser(kubeGroupSource(h.client), org.namespace, id)).toEqual(['Sales EMEA']);
 
     const removeMember = await h.request(org, 'PATCH', `/Groups/${gid}`, {
       schemas: [PATCH_OP],
       Operations: [{ op: 'Remove', path: `members[value eq "${id}"]` }],
     });
     expect(removeMember.status).toBe(200);
-    expect(await groupsOfUser(kubeGroupSource(h.kube), org.namespace, id)).toEqual([]);
+    expect(await groupsOfUser(kubeGroupSource(h.client), org.namespace, id)).toEqual([]);
     await h.request(org, 'PATCH', `/Groups/${gid}`, { schemas: [PATCH_OP], Operations: [{ op: 'Add', path: 'members', value: [{ value: id }] }] });
 
     // DELETE removes the ManagedUser and its group memberships.
@@ -233,17 +234,10 @@ describe('Okta dialect', () => {
   });
 
   it('sees users created with kubectl, and keeps their roles and SSO override on SCIM writes', async () => {
-    await h.custom.createNamespacedCustomObject({
-      group: 'sso.gatehouse.dev',
-      version: 'v1alpha1',
-      namespace: org.namespace,
-      plural: 'managedusers',
-      body: {
-        apiVersion: 'sso.gatehouse.dev/v1alpha1',
-        kind: 'ManagedUser',
-        metadata: { name: 'legacy' },
-        spec: { email: 'Legacy.User@initech.example', roles: ['admin'], sso: 'Disabled' },
-      },
+    await create(h.client, 'managedusers', org.namespace, {
+      kind: 'ManagedUser',
+      metadata: { name: 'legacy' },
+      spec: { email: 'Legacy.User@initech.example', roles: ['admin'], sso: 'Disabled' },
     });
     const found = await h.request(org, 'GET', `/Users?filter=${encodeURIComponent('userName eq "legacy.user@initech.example"')}`);
     expect(found.body.totalResults).toBe(1);

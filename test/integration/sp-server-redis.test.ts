@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SPConfig } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { freePort } from '../controlplane/controlplane.ts';
-import { applyManagedUser, createNamespace, deleteNamespaceContents, kubeClient } from '../support/gatehouse-objects.ts';
+import { applyManagedUser, createNamespace, deleteNamespaceContents, testClient } from '../support/kube.ts';
 import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, readAuthnRequest, redeem, type AppClient } from '../support/login-driver.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { buildResponse, testProfile } from '../support/saml-fixtures.ts';
@@ -28,7 +28,7 @@ describe('two sp-server replicas on one Redis', () => {
   let issuer: string;
 
   beforeAll(async () => {
-    k = await kubeClient(kubeconfig);
+    k = await testClient(kubeconfig);
     await createNamespace(k, ORG);
     await applyManagedUser(k, ORG, { name: 'alice', email: 'alice@acme.test' });
     redis = await RedisServer.start();
@@ -58,7 +58,10 @@ describe('two sp-server replicas on one Redis', () => {
     await Promise.all([a?.stop(), b?.stop()]);
     await redis?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    if (k) await deleteNamespaceContents(k, ORG);
+    if (k) {
+      await deleteNamespaceContents(k, ORG);
+      await k.close();
+    }
   });
 
   const respond = (id: string) => buildResponse({ inResponseTo: id, destination: `${issuer}/saml/${ORG}/okta/acs`, recipient: `${issuer}/saml/${ORG}/okta/acs`, audience: `${issuer}/saml/${ORG}/okta` });

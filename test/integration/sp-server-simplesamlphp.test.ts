@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SPConfig } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { freePort } from '../controlplane/controlplane.ts';
-import { applyConfigSecret, applyManagedUser, createNamespace, deleteNamespaceContents, kubeClient } from '../support/gatehouse-objects.ts';
+import { applyConfigSecret, applyManagedUser, createNamespace, deleteNamespaceContents, testClient } from '../support/kube.ts';
 import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, redeem, type AppClient } from '../support/login-driver.ts';
 import { testSpKeys } from '../support/saml-fixtures.ts';
 import { SimpleSamlPhp } from '../support/simplesamlphp.ts';
@@ -30,7 +30,7 @@ describe('login through SimpleSAMLphp', () => {
   const acsURL = () => `${spEntityID()}/acs`;
 
   beforeAll(async () => {
-    k = await kubeClient(kubeconfig);
+    k = await testClient(kubeconfig);
     for (const ns of [ORG, OTHER, STRICT, CFG_NS]) await createNamespace(k, ns);
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -112,7 +112,10 @@ describe('login through SimpleSAMLphp', () => {
   afterAll(async () => {
     await sp?.stop();
     await idp?.stop();
-    if (k) for (const ns of [ORG, OTHER, STRICT, CFG_NS]) await deleteNamespaceContents(k, ns);
+    if (k) {
+      for (const ns of [ORG, OTHER, STRICT, CFG_NS]) await deleteNamespaceContents(k, ns);
+      await k.close();
+    }
   });
 
   it('signs AuthnRequests that SimpleSAMLphp verifies and decrypts its encrypted assertions (JIT user)', async () => {

@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GROUP, VERSION } from '../../crds/api/index.ts';
 import type { RenderedProfile, SPConfig } from '../../crds/api/index.ts';
-import { KubeApiError, type KubeClient } from '../../kube/client.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import { freePort } from '../controlplane/controlplane.ts';
-import { applyConfigSecret, applyManagedUser, applySSOProfile, createNamespace, deleteNamespaceContents, eventually, getObject, kubeClient } from '../support/gatehouse-objects.ts';
+import { applyConfigSecret, applyManagedUser, applySSOProfile, createNamespace, crPath, deleteNamespaceContents, statusOf, testClient } from '../support/kube.ts';
 import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, readAuthnRequest, redeem, type AppClient } from '../support/login-driver.ts';
 import { buildResponse, testIdpKeys, testProfile, TEST_IDP_ENTITY_ID, type ResponseOptions } from '../support/saml-fixtures.ts';
 import { SpServerProcess } from '../support/sp-server-process.ts';
+import { waitFor } from '../support/wait.ts';
 
 const kubeconfig = inject('kubeconfig');
 const suffix = randomBytes(3).toString('hex');
@@ -22,6 +23,8 @@ const CFG_NS = `sp-config-${suffix}`;
 const SECRET = 'gatehouse-sp-config';
 const REDIRECT = 'http://127.0.0.1:1/callback';
 const TEST_TOKEN = randomBytes(16).toString('hex');
+/** The identity the sp-server process runs as (its kubeconfig impersonates it). */
+const spServiceAccount = `system:serviceaccount:${CFG_NS}:gatehouse-sp-server-${suffix}`;
 
 /**
  * A kubeconfig that impersonates a ServiceAccount bound to the chart's sp-server rules (JIT on):
@@ -71,10 +74,12 @@ describe('sp-server process on the API server', () => {
   let base: string;
   let spKubeconfig: string;
   const workDir = mkdtempSync(join(tmpdir(), 'gatehouse-sp-it-'));
-  const profilePath = `/apis/${GROUP}/${VERSION}/namespaces/${ORG}/ssoprofiles/okta`;
+  const profilePath = crPath('ssoprofiles', ORG, 'okta');
+  // These assertions dig into status and managedFields by path.
+  const getObject = (path: string) => k.call<Record<string, any>>('GET', path);
 
   beforeAll(async () => {
-    k = await kubeClient(kubeconfig);
+    k = await testClient(kubeconfig);
     await createNamespace(k, ORG);
     await createNamespace(k, CFG_NS);
     const port = await freePort();
@@ -112,6 +117,7 @@ describe('sp-server process on the API server', () => {
       await k.call('DELETE', `/apis/rbac.authorization.k8s.io/v1/clusterroles/gatehouse-sp-server-${suffix}`).catch(() => undefined);
       await deleteNamespaceContents(k, ORG);
       await deleteNamespaceContents(k, CFG_NS);
+      await k.close();
     }
   });
 
@@ -125,16 +131,18 @@ describe('sp-server process on the API server', () => {
     expect(await loginMethods('alice@acme.test')).toMatchObject({ password: { allowed: true }, sso: { available: true } });
     expect(await loginMethods('bob@acme.test')).toMatchObject({ password: { allowed: false }, sso: { available: false } });
     await applyManagedUser(k, ORG, { name: 'carol', email: 'carol@acme.test', enforced: false, profile: 'okta' });
-    await eventually(async () => (await loginMethods('carol@acme.test')).password.allowed === true, 5000, 'enforcement lifted');
+    await waitFor('enforcement lifted', async () => (await loginMethods('carol@acme.test')).password.allowed === true, 5000, undefined, 50);
   });
 
   it('runs with least privilege: the impersonated identity cannot read SSOProfiles or other Secrets', async () => {
-    const as = await kubeClient(spKubeconfig);
-    const status = (path: string) => as.call('GET', path, { retries: 0 }).then(() => 200, (err: unknown) => (err instanceof KubeApiError ? err.code : 0));
-    expect(await status(profilePath)).toBe(403);
-    expect(await status(`/api/v1/namespaces/${CFG_NS}/secrets`)).toBe(403);
-    expect(await status(`/api/v1/namespaces/${CFG_NS}/secrets/${SECRET}`)).toBe(200);
-    await as.close();
+    const as = await testClient(kubeconfig, { impersonate: spServiceAccount });
+    try {
+      expect(await statusOf(as.call('GET', profilePath))).toBe(403);
+      expect(await statusOf(as.call('GET', `/api/v1/namespaces/${CFG_NS}/secrets`))).toBe(403);
+      expect(await statusOf(as.call('GET', `/api/v1/namespaces/${CFG_NS}/secrets/${SECRET}`))).toBe(200);
+    } finally {
+      await as.close();
+    }
   });
 
   it('serves SCIM next to the login path when --scim is set (token required)', async () => {
@@ -164,10 +172,10 @@ describe('sp-server process on the API server', () => {
     const post = await browserPostForm(acs(), { SAMLResponse: (await respond(id)).base64 }, jar);
     expect(post.status).toBe(200);
     expect(await post.text()).toContain('SSO test succeeded');
-    const obj = await eventually(async () => {
-      const o = await getObject(k, profilePath);
+    const obj = await waitFor('status.test Succeeded', async () => {
+      const o = await getObject(profilePath);
       return o.status?.test?.result === 'Succeeded' ? o : undefined;
-    }, 5000, 'status.test Succeeded');
+    }, 5000, undefined, 50);
     expect(obj.status.test).toMatchObject({ result: 'Succeeded', email: 'alice@acme.test', url: `${base}/test/${TEST_TOKEN}` });
     expect(obj.status.test.errorCode).toBeUndefined();
     expect(obj.status.test.completedTime).toBeDefined();
@@ -189,10 +197,10 @@ describe('sp-server process on the API server', () => {
     const { id } = readAuthnRequest(res.headers.get('location') as string);
     const post = await browserPostForm(acs(), { SAMLResponse: (await respond(id, { audience: 'https://wrong.example/sp' })).base64 }, jar);
     expect(post.status).toBe(400);
-    const obj = await eventually(async () => {
-      const o = await getObject(k, profilePath);
+    const obj = await waitFor('status.test Failed', async () => {
+      const o = await getObject(profilePath);
       return o.status?.test?.result === 'Failed' ? o : undefined;
-    }, 5000, 'status.test Failed');
+    }, 5000, undefined, 50);
     expect(obj.status.test.errorCode).toBe('AUDIENCE_MISMATCH');
     expect(obj.status.test.message).toContain('https://wrong.example/sp');
     expect(obj.status.test.message).toContain('status.sp.entityID');
@@ -209,11 +217,11 @@ describe('sp-server process on the API server', () => {
       expect(post.status).toBe(400);
     }
     const elapsed = Date.now() - t0;
-    const obj = await eventually(async () => {
-      const o = await getObject(k, profilePath);
+    const obj = await waitFor('recentFailures with 6 issuer mismatches', async () => {
+      const o = await getObject(profilePath);
       const f = (o.status?.recentFailures ?? []).find((x: any) => x.code === 'ISSUER_MISMATCH');
       return f?.count === 6 ? o : undefined;
-    }, 15_000, 'recentFailures with 6 issuer mismatches');
+    }, 15_000, undefined, 50);
     const f = obj.status.recentFailures.find((x: any) => x.code === 'ISSUER_MISMATCH');
     expect(f.hint).toContain('other-idp.example');
     // Six rejections, fewer writes: the first at once, then at most one per interval (1.5 s here).
@@ -242,7 +250,7 @@ describe('sp-server process on the API server', () => {
     // …the operator turns JIT on and adds a role mapping…
     await applyConfigSecret(k, CFG_NS, SECRET, config(base, { displayName: 'Okta (new)', jit: { enabled: true, defaultRoles: ['viewer'] }, roleMapping: { attribute: 'groups', rules: [{ value: 'eng', roles: ['developer'] }] } }));
     // How fast is measured by bench/config-reload.ts; here: applied without a restart.
-    await eventually(async () => (await loginMethods('eve@acme.test')).sso.available === true, 10_000, 'new config applied');
+    await waitFor('new config applied', async () => (await loginMethods('eve@acme.test')).sso.available === true, 10_000, undefined, 50);
     // …and the earlier login completes.
     const post = await browserPostForm(acs(), { SAMLResponse: (await respond(id)).base64 }, jar);
     expect(post.status).toBe(303);
@@ -250,7 +258,7 @@ describe('sp-server process on the API server', () => {
 
     // An invalid document is refused; the last good one keeps serving and the server stays ready.
     await applyConfigSecret(k, CFG_NS, SECRET, '{"formatVersion": 1, "organizations": [{"namespace": ""}]}');
-    await eventually(async () => /gatehouse_sp_config_reloads_total\{result="invalid"\} [1-9]/.test(await (await fetch(`${base}/metrics`)).text()), 3000, 'invalid config counted');
+    await waitFor('invalid config counted', async () => /gatehouse_sp_config_reloads_total\{result="invalid"\} [1-9]/.test(await (await fetch(`${base}/metrics`)).text()), 3000, undefined, 50);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('gatehouse_sp_cache_synced{cache="managedusers"} 1');
     expect(await loginMethods('eve@acme.test')).toMatchObject({ sso: { available: true, displayName: 'Okta (new)' } });
@@ -265,7 +273,7 @@ describe('sp-server process on the API server', () => {
     expect(post.status, await post.clone().text()).toBe(303);
     const { claims } = await redeem(app, post.headers.get('location') as string, started);
     expect(claims).toMatchObject({ email: 'eve@acme.test', roles: ['developer', 'viewer'] });
-    const list = await getObject(k, `/apis/${GROUP}/${VERSION}/namespaces/${ORG}/managedusers`);
+    const list = await getObject(crPath('managedusers', ORG));
     const eve = (list.items as any[]).find((u) => u.spec.email === 'eve@acme.test');
     expect(eve?.spec).toMatchObject({ roles: ['viewer'], displayName: 'Eve' });
     expect(claims.sub).toBe(eve.metadata.uid);

@@ -1,9 +1,8 @@
 // Helm and chart helpers for the chart tests: the helm binary built by
-// hack/build-controlplane.sh, rendering the chart into objects, and clients that impersonate
-// the chart's ServiceAccounts.
+// hack/build-controlplane.sh, rendering the chart into objects, and kubeconfig files that
+// impersonate the chart's ServiceAccounts for local processes.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeConfig, Watch } from '@kubernetes/client-node';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { run, type RunResult } from '../controlplane/run.ts';
 
@@ -61,81 +60,9 @@ export function find(objs: Rendered[], kind: string, name?: string): Rendered {
   return hit;
 }
 
-/** The admin kubeconfig, impersonating a ServiceAccount (as `kubectl --as` does). */
-export function impersonating(adminKubeconfig: string, namespace: string, serviceAccount: string): KubeConfig {
-  const admin = new KubeConfig();
-  admin.loadFromFile(adminKubeconfig);
-  const user = admin.getCurrentUser();
-  const cluster = admin.getCurrentCluster();
-  if (!user || !cluster) throw new Error('admin kubeconfig has no current user/cluster');
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [cluster],
-    users: [{ ...user, name: 'impersonated', impersonateUser: `system:serviceaccount:${namespace}:${serviceAccount}` }],
-    contexts: [{ name: 'impersonated', cluster: cluster.name, user: 'impersonated' }],
-    currentContext: 'impersonated',
-  });
-  return kc;
-}
-
-/**
- * Opens a watch and resolves with the first event's type once the API server streams one;
- * rejects with the HTTP status when the watch is refused.
- */
-export async function firstWatchEvent(kc: KubeConfig, path: string, query: Record<string, string> = {}): Promise<string> {
-  const watch = new Watch(kc);
-  return new Promise<string>((resolve, reject) => {
-    let controller: AbortController | undefined;
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      controller?.abort();
-      fn();
-    };
-    watch
-      .watch(path, { ...query, timeoutSeconds: '10' }, (type) => settle(() => resolve(type)), (err: unknown) => settle(() => reject(err ?? new Error('watch ended without an event'))))
-      .then((c) => {
-        controller = c;
-        if (settled) c.abort();
-      })
-      .catch((err: unknown) => settle(() => reject(err)));
-  });
-}
-
-/** The HTTP status of a failed client-node call (ApiException.code, or a watch's statusCode). */
-export async function statusOf(call: Promise<unknown>): Promise<number> {
-  try {
-    await call;
-    return 200;
-  } catch (err) {
-    if (typeof err === 'object' && err !== null) {
-      if ('code' in err && typeof err.code === 'number') return err.code;
-      if ('statusCode' in err && typeof err.statusCode === 'number') return err.statusCode;
-    }
-    throw err;
-  }
-}
-
-/**
- * Retries until `check` passes or the deadline: the API server's RBAC authorizer follows
- * Role and binding changes through a watch, so a `helm upgrade` takes effect a moment later.
- */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 /**
  * Writes a kubeconfig that authenticates as the admin and impersonates a ServiceAccount
- * (`as:` in the user entry, which kubectl and client-node both honour), so that a local
+ * (`as:` in the user entry, which kubectl and the kube/ loader both honour), so that a local
  * operator or sp-server process started with KUBECONFIG=<file> runs with exactly the chart's
  * RBAC for that ServiceAccount. Returns the file's path.
  */

@@ -10,7 +10,7 @@ import { buildDemoApp } from '../../demo/app.ts';
 import { ControlPlane, freePort } from '../controlplane/controlplane.ts';
 import { installCRDs, kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from './dns-server.ts';
-import { waitFor } from './kube.ts';
+import { waitFor } from './wait.ts';
 import { OperatorProcess } from './operator-process.ts';
 import { SimpleSamlPhp, type IdpUser } from './simplesamlphp.ts';
 import { SpServerProcess } from './sp-server-process.ts';

@@ -1,8 +1,8 @@
 // Runs the operator as its own process (node operator/main.ts) against the test control plane,
 // the way it runs in a cluster. Captures its JSON logs, waits for /readyz, stops it cleanly.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.ts';
+import { httpProbe, ManagedProcess } from './managed-process.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -22,28 +22,14 @@ export interface OperatorProcessOptions {
 }
 
 export class OperatorProcess {
-  readonly child: ChildProcess;
+  readonly process: ManagedProcess;
   readonly healthURL: string;
   readonly metricsURL: string;
-  private readonly lines: string[] = [];
-  private readonly exited: Promise<void>;
 
-  private constructor(child: ChildProcess, healthPort: number, metricsPort: number) {
-    this.child = child;
+  private constructor(proc: ManagedProcess, healthPort: number, metricsPort: number) {
+    this.process = proc;
     this.healthURL = `http://127.0.0.1:${healthPort}`;
     this.metricsURL = `http://127.0.0.1:${metricsPort}`;
-    this.exited = new Promise((r) => child.once('exit', () => r()));
-    let partial = '';
-    const collect = (d: string) => {
-      partial += d;
-      const parts = partial.split('\n');
-      partial = parts.pop() ?? '';
-      for (const l of parts) if (l) this.lines.push(l);
-      if (this.lines.length > 20_000) this.lines.splice(0, this.lines.length - 20_000);
-      if (process.env.GATEHOUSE_OPERATOR_LOGS) for (const l of parts) process.stderr.write(`[operator ${child.pid}] ${l}\n`);
-    };
-    child.stdout?.setEncoding('utf8').on('data', collect);
-    child.stderr?.setEncoding('utf8').on('data', collect);
   }
 
   static async start(o: OperatorProcessOptions): Promise<OperatorProcess> {
@@ -59,8 +45,19 @@ export class OperatorProcess {
       ...(o.dnsServers?.length ? [`--dns-servers=${o.dnsServers.join(',')}`] : []),
       ...(o.args ?? []),
     ];
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
-    const op = new OperatorProcess(child, healthPort, metricsPort);
+    const echo = process.env.GATEHOUSE_OPERATOR_LOGS;
+    const proc = ManagedProcess.spawn({
+      name: 'operator',
+      command: process.execPath,
+      args,
+      cwd: root,
+      env: { ...process.env, ...o.env },
+      // Tests read the operator's logs back (which events it logged), so keep plenty.
+      outputLimitBytes: 16 * 1024 * 1024,
+      stopGraceMs: 15_000,
+      ...(echo ? { onLine: (l: string) => void process.stderr.write(`[operator ${proc.pid}] ${l}\n`) } : {}),
+    });
+    const op = new OperatorProcess(proc, healthPort, metricsPort);
     if (o.waitReady !== false) {
       try {
         await op.waitReady();
@@ -73,16 +70,16 @@ export class OperatorProcess {
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.process.pid;
   }
 
   get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
+    return this.process.running;
   }
 
   /** The operator's log lines, parsed (non-JSON lines are kept as { msg }). */
   logs(): Record<string, unknown>[] {
-    return this.lines.map((l) => {
+    return this.process.output().split('\n').filter(Boolean).map((l) => {
       try {
         return JSON.parse(l) as Record<string, unknown>;
       } catch {
@@ -92,24 +89,11 @@ export class OperatorProcess {
   }
 
   logText(last = 40): string {
-    return this.lines.slice(-last).join('\n');
+    return this.process.output().trimEnd().split('\n').slice(-last).join('\n');
   }
 
   async waitReady(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`operator exited (code ${this.child.exitCode}):\n${this.logText()}`);
-      try {
-        const res = await fetch(`${this.healthURL}/readyz`);
-        if (res.ok) return;
-        last = await res.text();
-      } catch (err) {
-        last = String(err);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`operator not ready after ${timeoutMs} ms (${last}):\n${this.logText()}`);
+    await this.process.waitReady(httpProbe(`${this.healthURL}/readyz`), timeoutMs);
   }
 
   async metrics(): Promise<string> {
@@ -131,21 +115,12 @@ export class OperatorProcess {
   }
 
   /** SIGTERM and wait for a clean exit (SIGKILL after the timeout). */
-  async stop(timeoutMs = 15_000): Promise<number | null> {
-    if (this.running) {
-      this.child.kill('SIGTERM');
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-      await this.exited;
-      clearTimeout(timer);
-    }
-    return this.child.exitCode;
+  async stop(timeoutMs?: number): Promise<number | null> {
+    return this.process.stop(timeoutMs);
   }
 
   /** SIGKILL: the crash a pod gets when its node dies. */
   async kill(): Promise<void> {
-    if (this.running) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
+    await this.process.kill();
   }
 }

@@ -4,7 +4,8 @@ import type { SSOProfile, VerifiedDomain } from '../../crds/api/index.ts';
 import { API_VERSION } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import type { DnsServer } from './dns-server.ts';
-import { condition, create, crPath, getDomain, waitFor } from './kube.ts';
+import { condition, create, crPath, getDomain } from './kube.ts';
+import { waitFor } from './wait.ts';
 
 export async function verifyDomain(client: KubeClient, dns: DnsServer, ns: string, domain: string): Promise<VerifiedDomain> {
   const name = domain.replace(/\./g, '-');

@@ -1,16 +1,14 @@
 // A SCIM service provider for tests: a fastify app with only the SCIM plugin, on a loopback port,
 // against the test control plane, with organizations (namespace + Verified domains + token).
 import { createHash, randomBytes } from 'node:crypto';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { API_VERSION, GROUP, VERSION } from '../../crds/api/index.ts';
+import type { KubeClient } from '../../kube/client.ts';
 import type { SPConfig } from '../../crds/api/index.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
-import type { KubeClient } from '../../kube/client.ts';
-import { testClient } from './kube.ts';
+import { create, createNamespace, crPath, deleteNamespace, getIfExists, testClient } from './kube.ts';
 
 export interface Org {
   namespace: string;
@@ -18,29 +16,21 @@ export interface Org {
 }
 
 export class ScimHarness {
-  readonly kc: KubeConfig;
+  /** The shared client, as the sp-server gives it to the SCIM plugin; the harness uses it too. */
+  readonly client: KubeClient;
+  /** The registry the SCIM plugin counts its requests in, as the sp-server's /metrics serves it. */
+  readonly metrics: Metrics = createMetrics();
   readonly app: FastifyInstance;
-  readonly custom: CustomObjectsApi;
-  readonly core: CoreV1Api;
   private readonly config: SPConfig = { formatVersion: 1, organizations: [] };
   baseURL = '';
 
-  /** The shared client the SCIM plugin uses, as the sp-server gives it. */
-  readonly kube: KubeClient;
-  /** The registry the SCIM plugin counts its requests in, as the sp-server's /metrics serves it. */
-  readonly metrics: Metrics = createMetrics();
-
-  private constructor(kubeconfigPath: string, kube: KubeClient) {
-    this.kube = kube;
-    this.kc = new KubeConfig();
-    this.kc.loadFromFile(kubeconfigPath);
-    this.custom = this.kc.makeApiClient(CustomObjectsApi);
-    this.core = this.kc.makeApiClient(CoreV1Api);
+  private constructor(client: KubeClient) {
+    this.client = client;
     const logger: FastifyBaseLogger = pino({ level: process.env.SCIM_TEST_LOG ?? 'silent' });
     this.app = Fastify({ loggerInstance: logger });
     void this.app.register(scimPlugin, {
       prefix: SCIM_PREFIX,
-      kube,
+      kube: client,
       tokenVerifier: tokenVerifierFromConfig(() => this.config),
       logger,
       metrics: this.metrics,
@@ -48,7 +38,7 @@ export class ScimHarness {
   }
 
   static async start(kubeconfigPath: string): Promise<ScimHarness> {
-    const h = new ScimHarness(kubeconfigPath, await testClient(kubeconfigPath));
+    const h = new ScimHarness(await testClient(kubeconfigPath));
     await h.app.listen({ host: '127.0.0.1', port: 0 });
     const addr = h.app.server.address();
     if (addr === null || typeof addr === 'string') throw new Error('no address');
@@ -58,49 +48,37 @@ export class ScimHarness {
 
   async stop(): Promise<void> {
     await this.app.close();
-    await this.kube.close();
+    await this.client.close();
   }
 
   /** A namespace with the given domains Verified (status set as the operator would) and a SCIM token. */
   async organization(prefix: string, verified: string[], unverified: string[] = []): Promise<Org> {
     const namespace = `${prefix}-${randomBytes(3).toString('hex')}`;
-    await this.core.createNamespace({ body: { metadata: { name: namespace } } });
+    await createNamespace(this.client, namespace);
     for (const domain of [...verified, ...unverified]) {
       const name = domain.replace(/\./g, '-');
-      await this.custom.createNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        namespace,
-        plural: 'verifieddomains',
-        body: { apiVersion: API_VERSION, kind: 'VerifiedDomain', metadata: { name }, spec: { domain } },
-      });
+      await create(this.client, 'verifieddomains', namespace, { kind: 'VerifiedDomain', metadata: { name }, spec: { domain } });
       const ok = verified.includes(domain);
-      await this.custom.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: 'verifieddomains',
-          name,
-          body: [
-            {
-              op: 'add',
-              path: '/status',
-              value: {
-                conditions: [
-                  {
-                    type: 'Verified',
-                    status: ok ? 'True' : 'False',
-                    reason: ok ? 'Verified' : 'RecordNotFound',
-                    message: ok ? 'TXT record found' : 'no TXT record yet',
-                    lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-                  },
-                ],
-              },
+      await this.client.call('PATCH', `${crPath('verifieddomains', namespace, name)}/status`, {
+        contentType: 'application/json-patch+json',
+        body: [
+          {
+            op: 'add',
+            path: '/status',
+            value: {
+              conditions: [
+                {
+                  type: 'Verified',
+                  status: ok ? 'True' : 'False',
+                  reason: ok ? 'Verified' : 'RecordNotFound',
+                  message: ok ? 'TXT record found' : 'no TXT record yet',
+                  lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+                },
+              ],
             },
-          ],
-        },
-      );
+          },
+        ],
+      });
     }
     const token = randomBytes(32).toString('base64url');
     this.config.organizations.push({
@@ -115,32 +93,22 @@ export class ScimHarness {
   async removeOrganization(org: Org): Promise<void> {
     this.config.organizations = this.config.organizations.filter((o) => o.namespace !== org.namespace);
     // No namespace controller in the test control plane: delete what lives in it, then the namespace.
-    for (const plural of ['managedusers', 'managedgroups', 'verifieddomains']) {
-      await this.custom.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: org.namespace, plural });
+    for (const plural of ['managedusers', 'managedgroups', 'verifieddomains'] as const) {
+      await this.client.call('DELETE', crPath(plural, org.namespace));
     }
-    await this.core.deleteNamespace({ name: org.namespace });
+    await deleteNamespace(this.client, org.namespace);
   }
 
   async managedUser(namespace: string, name: string): Promise<ManagedUserView | undefined> {
-    try {
-      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'managedusers', name })) as ManagedUserView;
-    } catch (err) {
-      if ((err as { code?: number }).code === 404) return undefined;
-      throw err;
-    }
+    return getIfExists<ManagedUserView>(this.client, crPath('managedusers', namespace, name));
   }
 
   async managedUsers(namespace: string): Promise<ManagedUserView[]> {
-    const list = (await this.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'managedusers' })) as {
-      items: ManagedUserView[];
-    };
-    return list.items;
+    return (await this.client.call<{ items: ManagedUserView[] }>('GET', crPath('managedusers', namespace))).items;
   }
 
   async managedGroup(namespace: string, name: string): Promise<{ spec: { displayName: string; members?: string[]; externalId?: string } }> {
-    return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'managedgroups', name })) as {
-      spec: { displayName: string; members?: string[]; externalId?: string };
-    };
+    return this.client.call('GET', crPath('managedgroups', namespace, name));
   }
 
   /** One SCIM request; body objects are sent as application/scim+json unless told otherwise. */

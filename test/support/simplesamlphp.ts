@@ -1,12 +1,12 @@
 // SimpleSAMLphp (Debian's package, 1.19) as a real SAML IdP on a loopback port: `php -S` on its
 // www folder with a generated config (exampleauth:UserPass users, a fresh signing key, the SPs
 // as saml20-sp-remote). `login` drives its login form the way a browser does.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.ts';
+import { httpProbe, ManagedProcess } from './managed-process.ts';
 import { browserGet, browserPostForm, type CookieJar } from './login-driver.ts';
 import { makeKeyPair, type TestKeyPair } from './saml-fixtures.ts';
 
@@ -74,25 +74,22 @@ export class SimpleSamlPhp {
   readonly ssoURL: string;
   readonly keys: TestKeyPair;
   private readonly dir: string;
-  private readonly child: ChildProcess;
-  private output = '';
+  private readonly server: ManagedProcess;
 
-  private constructor(url: string, dir: string, keys: TestKeyPair, child: ChildProcess) {
+  private constructor(url: string, dir: string, keys: TestKeyPair, server: ManagedProcess) {
     this.url = url;
     this.dir = dir;
     this.keys = keys;
-    this.child = child;
+    this.server = server;
     this.entityID = `${url}/saml2/idp/metadata.php`;
     this.ssoURL = `${url}/saml2/idp/SSOService.php`;
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (this.output = (this.output + d).slice(-200_000)));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (this.output = (this.output + d).slice(-200_000)));
   }
 
   get certificatePem(): string {
     return this.keys.certificatePem;
   }
   get logs(): string {
-    return this.output;
+    return this.server.output();
   }
 
   static async start(o: { users: IdpUser[]; serviceProviders?: RemoteSP[] }): Promise<SimpleSamlPhp> {
@@ -171,13 +168,21 @@ $metadata[${php(`${url}/saml2/idp/metadata.php`)}] = [
 ];
 `,
     );
-    const child = spawn('php', ['-S', `127.0.0.1:${port}`, '-t', join(SIMPLESAMLPHP_DIR, 'www')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const server = ManagedProcess.spawn({
+      name: 'SimpleSAMLphp (php -S)',
+      command: 'php',
+      args: ['-S', `127.0.0.1:${port}`, '-t', join(SIMPLESAMLPHP_DIR, 'www')],
       env: { ...process.env, SIMPLESAMLPHP_CONFIG_DIR: join(dir, 'config') },
+      outputLimitBytes: 200_000,
     });
-    const idp = new SimpleSamlPhp(url, dir, keys, child);
+    const idp = new SimpleSamlPhp(url, dir, keys, server);
     idp.setServiceProviders(o.serviceProviders ?? []);
-    await idp.waitReady(20_000);
+    try {
+      await server.waitReady(httpProbe(idp.entityID, (body) => body.includes('IDPSSODescriptor')), 20_000);
+    } catch (err) {
+      await idp.stop();
+      throw err;
+    }
     return idp;
   }
 
@@ -202,23 +207,6 @@ ${sps
     );
   }
 
-  private async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`php -S exited (${this.child.exitCode}):\n${this.output.slice(-2000)}`);
-      try {
-        const res = await fetch(`${this.url}/saml2/idp/metadata.php`);
-        last = `${res.status}`;
-        if (res.status === 200 && (await res.text()).includes('IDPSSODescriptor')) return;
-      } catch (err) {
-        last = String(err);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`SimpleSAMLphp not ready (${last}):\n${this.output.slice(-2000)}`);
-  }
-
   /**
    * Follows the browser from an IdP URL (SP-initiated redirect, or the IdP-initiated endpoint)
    * through the login form to the auto-submitting form that posts the SAMLResponse.
@@ -234,7 +222,7 @@ ${sps
         continue;
       }
       const body = await res.text();
-      if (res.status !== 200) throw new Error(`IdP answered ${res.status}: ${pageText(body).slice(0, 1500)}\n${this.output.slice(-1500)}`);
+      if (res.status !== 200) throw new Error(`IdP answered ${res.status}: ${pageText(body).slice(0, 1500)}\n${this.server.output(1500)}`);
       const inputs = hiddenInputs(body);
       if (inputs.SAMLResponse) {
         const action = decodeEntities(/<form\b[^>]*\baction="([^"]*)"/i.exec(body)?.[1] ?? '');
@@ -247,7 +235,7 @@ ${sps
         res = await browserPostForm(new URL(action, res.url), { ...inputs, username, password }, jar);
         continue;
       }
-      throw new Error(`unexpected IdP page: ${pageText(body).slice(0, 1500)}\n${this.output.slice(-1500)}`);
+      throw new Error(`unexpected IdP page: ${pageText(body).slice(0, 1500)}\n${this.server.output(1500)}`);
     }
     throw new Error('too many hops at the IdP');
   }
@@ -258,13 +246,7 @@ ${sps
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-      this.child.kill('SIGTERM');
-      const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await this.server.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

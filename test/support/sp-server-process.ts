@@ -1,9 +1,9 @@
 // Runs sp-server/main.ts as a child process on a free loopback port, for end-to-end tests.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.ts';
+import { httpProbe, ManagedProcess } from './managed-process.ts';
 
 export interface SpServerClient {
   client_id: string;
@@ -41,31 +41,23 @@ const root = join(import.meta.dirname, '..', '..');
 export class SpServerProcess {
   readonly url: string;
   readonly port: number;
-  private readonly child: ChildProcess;
+  private readonly process: ManagedProcess;
   private readonly dir: string;
-  private output = '';
 
-  private constructor(child: ChildProcess, port: number, url: string, dir: string) {
-    this.child = child;
+  private constructor(proc: ManagedProcess, port: number, url: string, dir: string) {
+    this.process = proc;
     this.port = port;
     this.url = url;
     this.dir = dir;
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => this.append(d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => this.append(d));
   }
 
-  private append(d: string): void {
-    this.output += d;
-    if (this.output.length > 2_000_000) this.output = this.output.slice(-1_000_000);
-  }
-
-  /** Everything the process logged (pino JSON lines). */
+  /** What the process logged (pino JSON lines), its last 2 MiB. */
   get logs(): string {
-    return this.output;
+    return this.process.output();
   }
 
   logLines(): Array<Record<string, unknown>> {
-    return this.output
+    return this.logs
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => {
@@ -106,37 +98,23 @@ export class SpServerProcess {
     if (o.redisURL) args.push(`--redis-url=${o.redisURL}`);
     if (o.logLevel) args.push(`--log-level=${o.logLevel}`);
     if (o.statusIntervalMs !== undefined) args.push(`--status-interval-ms=${o.statusIntervalMs}`);
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
-    const sp = new SpServerProcess(child, port, url, dir);
-    await sp.waitReady(30_000);
+    const proc = ManagedProcess.spawn({ name: 'sp-server', command: process.execPath, args, env: { ...process.env, ...o.env }, outputLimitBytes: 2 * 1024 * 1024 });
+    const sp = new SpServerProcess(proc, port, url, dir);
+    try {
+      await sp.waitReady(30_000);
+    } catch (err) {
+      await sp.stop();
+      throw err;
+    }
     return sp;
   }
 
   async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`sp-server exited (${this.child.exitCode}):\n${this.output.slice(-3000)}`);
-      try {
-        const res = await fetch(`http://127.0.0.1:${this.port}/readyz`);
-        last = `${res.status} ${await res.text()}`;
-        if (res.status === 200) return;
-      } catch (err) {
-        last = String(err);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`sp-server not ready after ${timeoutMs} ms (${last}):\n${this.output.slice(-3000)}`);
+    await this.process.waitReady(httpProbe(`http://127.0.0.1:${this.port}/readyz`), timeoutMs);
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
-      this.child.kill('SIGTERM');
-      const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await this.process.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
