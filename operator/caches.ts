@@ -17,24 +17,24 @@ export function openCaches(client: KubeClient, cfg: OperatorConfig, log: Logger)
     domains: informers<VerifiedDomain>(REFS.VerifiedDomain),
     users: informers<ManagedUser>(REFS.ManagedUser),
     profiles: informers<SSOProfile>(REFS.SSOProfile),
+    ...openScimCaches(client, namespaces, cfg.resyncPeriod, log),
+  };
+}
+
+/** The SCIM token controller's caches: labelled namespaces and their token Secrets (undefined: all namespaces). */
+export function openScimCaches(client: KubeClient, namespaces: readonly (string | undefined)[], resyncMs: number, log: Logger): Pick<Caches, 'scimNamespaces' | 'scimSecrets'> {
+  return {
     // Only namespaces with SCIM on are cached: the label selector makes unlabelling a delete
     // event. With --watch-namespaces, one informer per namespace by name (RBAC can then be
     // narrowed to those names).
     scimNamespaces: new KindCache<NamespaceObject>(
       namespaces.map(
         (ns) =>
-          new Informer<NamespaceObject>(
-            client,
-            REFS.Namespace,
-            { labelSelector: `${SCIM_ENABLED_LABEL}=${SCIM_ENABLED_VALUE}`, ...(ns ? { fieldSelector: `metadata.name=${ns}` } : {}), resyncMs: cfg.resyncPeriod },
-            log,
-          ),
+          new Informer<NamespaceObject>(client, REFS.Namespace, { labelSelector: `${SCIM_ENABLED_LABEL}=${SCIM_ENABLED_VALUE}`, ...(ns ? { fieldSelector: `metadata.name=${ns}` } : {}), resyncMs }, log),
       ),
     ),
     // Only the token Secrets, by name: the operator never caches organizations' other Secrets.
-    scimSecrets: new KindCache<SecretObject>(
-      namespaces.map((ns) => new Informer<SecretObject>(client, REFS.Secret, { namespace: ns, fieldSelector: `metadata.name=${SCIM_TOKEN_SECRET_NAME}`, resyncMs: cfg.resyncPeriod }, log)),
-    ),
+    scimSecrets: new KindCache<SecretObject>(namespaces.map((ns) => new Informer<SecretObject>(client, REFS.Secret, { namespace: ns, fieldSelector: `metadata.name=${SCIM_TOKEN_SECRET_NAME}`, resyncMs }, log))),
   };
 }
 

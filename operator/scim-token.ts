@@ -2,11 +2,12 @@
 // `sso.gatehouse.dev/scim=enabled`. The operator then keeps a Secret `gatehouse-scim-token`
 // (key `token`) in that namespace — creating it with a random token when absent — and renders
 // only the token's sha256 into the SP config. Rotation: replace (or delete) the Secret; the next
-// render drops the old digest and the old token stops working.
+// render drops the old digest and the old token stops working. The reconcile that creates the
+// Secret is controllers/scim-token.ts; these are the names and pure helpers it shares.
 import { createHash, randomBytes } from 'node:crypto';
 // Types only: the operator process never loads @kubernetes/client-node (its generated APIs cost
-// tens of MiB of heap); ensureScimTokenSecret is for callers that already use it.
-import type { CoreV1Api, V1Namespace, V1Secret } from '@kubernetes/client-node';
+// tens of MiB of heap); the shapes let tests pass client-node's objects in unchanged.
+import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
 
 export const SCIM_TOKEN_SECRET_NAME = 'gatehouse-scim-token';
 export const SCIM_TOKEN_KEY = 'token';
@@ -18,7 +19,7 @@ export function scimEnabled(namespace: Pick<V1Namespace, 'metadata'>): boolean {
 }
 
 /** The token a Secret holds (from data, base64, or stringData), when it is a usable token. */
-export function tokenOfSecret(secret: V1Secret | undefined): string | undefined {
+export function tokenOfSecret(secret: Pick<V1Secret, 'data' | 'stringData'> | undefined): string | undefined {
   const raw = secret?.data?.[SCIM_TOKEN_KEY];
   const token = raw !== undefined ? Buffer.from(raw, 'base64').toString('utf8') : secret?.stringData?.[SCIM_TOKEN_KEY];
   const trimmed = token?.trim();
@@ -27,7 +28,7 @@ export function tokenOfSecret(secret: V1Secret | undefined): string | undefined 
 }
 
 /** What goes into renderedOrganization.scim: undefined when SCIM is off, else the digests (possibly empty). */
-export function renderScim(namespace: Pick<V1Namespace, 'metadata'>, secret: V1Secret | undefined): { tokenSHA256: string[] } | undefined {
+export function renderScim(namespace: Pick<V1Namespace, 'metadata'>, secret: Pick<V1Secret, 'data' | 'stringData'> | undefined): { tokenSHA256: string[] } | undefined {
   if (!scimEnabled(namespace)) return undefined;
   const token = tokenOfSecret(secret);
   return { tokenSHA256: token ? [createHash('sha256').update(token, 'utf8').digest('hex')] : [] };
@@ -47,32 +48,4 @@ export function newScimTokenSecret(namespace: string, random: (n: number) => Buf
     },
     data: { [SCIM_TOKEN_KEY]: Buffer.from(random(32).toString('base64url')).toString('base64') },
   };
-}
-
-/** The HTTP status of client-node's ApiException (duck-typed, see the import above). */
-function apiCode(err: unknown): number | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' ? code : undefined;
-}
-
-/**
- * Reads the organization's token Secret, creating it when SCIM is enabled and it is absent.
- * Returns the Secret to render from (undefined when SCIM is off or the Secret is missing).
- */
-export async function ensureScimTokenSecret(core: CoreV1Api, namespace: V1Namespace): Promise<V1Secret | undefined> {
-  const name = namespace.metadata?.name;
-  if (!name) return undefined;
-  try {
-    return await core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace: name });
-  } catch (err) {
-    if (apiCode(err) !== 404) throw err;
-  }
-  if (!scimEnabled(namespace)) return undefined;
-  try {
-    return await core.createNamespacedSecret({ namespace: name, body: newScimTokenSecret(name) });
-  } catch (err) {
-    // Another replica created it first: use theirs.
-    if (apiCode(err) === 409) return core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace: name });
-    throw err;
-  }
 }

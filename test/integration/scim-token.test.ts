@@ -1,15 +1,23 @@
-// The SCIM token chain end to end: the operator's function creates the organization's Secret,
-// renders only its digest, and the SCIM endpoint accepts exactly that token; replacing the
-// Secret (rotation) retires the old token once the config is re-rendered.
+// The SCIM token chain end to end: the operator's SCIM token controller (on its real caches)
+// creates the organization's Secret, the renderer takes only its digest, and the SCIM endpoint
+// accepts exactly that token; replacing the Secret (rotation) retires the old token once the
+// config is re-rendered.
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig, type V1Namespace } from '@kubernetes/client-node';
 import Fastify from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ensureScimTokenSecret, renderScim, SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../../operator/scim-token.ts';
+import type { KubeClient } from '../../kube/client.ts';
+import type { InformerControl } from '../../kube/informer.ts';
+import { openScimCaches } from '../../operator/caches.ts';
+import type { Context } from '../../operator/context.ts';
+import { reconcileScimToken, scimOfNamespace } from '../../operator/controllers/scim-token.ts';
+import { queueKey } from '../../operator/queue-key.ts';
+import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../../operator/scim-token.ts';
 import type { SPConfig } from '../../sp-server/config/schema.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
+import { testClient, waitFor } from '../support/kube.ts';
 
 const kubeconfig = inject('kubeconfig');
 const kc = new KubeConfig();
@@ -21,12 +29,22 @@ const suffix = randomBytes(3).toString('hex');
 const enabled: V1Namespace = { metadata: { name: `scim-on-${suffix}`, labels: { [SCIM_ENABLED_LABEL]: 'enabled' } } };
 const disabled: V1Namespace = { metadata: { name: `scim-off-${suffix}` } };
 
+const silent = pino({ level: 'silent' });
+let client: KubeClient;
+let operator: Pick<Context, 'queue' | 'scimNamespaces' | 'scimSecrets' | 'client' | 'log'>;
+const informers = () => [...operator.scimNamespaces.informers, ...operator.scimSecrets.informers] as InformerControl[];
+
+/** One pass of the operator's SCIM token controller over both namespaces, then the organizations' scim fields. */
 async function render(): Promise<void> {
   const organizations = [];
   for (const ns of [enabled, disabled]) {
-    const secret = await ensureScimTokenSecret(core, ns);
-    const scim = renderScim(ns, secret);
-    organizations.push({ namespace: ns.metadata!.name!, verifiedDomains: [], profiles: [], ...(scim ? { scim } : {}) });
+    const name = ns.metadata!.name!;
+    if (ns === enabled) await waitFor(`${name} in the labelled-namespace cache`, async () => !!operator.scimNamespaces.get('', name));
+    await reconcileScimToken(operator, queueKey.namespace(name));
+    // The renderer reads the Secret from the cache: wait until the watch delivered what was created.
+    if (ns === enabled) await waitFor(`the token Secret of ${name} in the cache`, async () => !!operator.scimSecrets.get(name, SCIM_TOKEN_SECRET_NAME));
+    const scim = scimOfNamespace(operator, name);
+    organizations.push({ namespace: name, verifiedDomains: [], profiles: [], ...(scim ? { scim } : {}) });
   }
   config = { formatVersion: 1, organizations };
 }
@@ -36,11 +54,19 @@ const get = (ns: string, token: string) =>
 
 beforeAll(async () => {
   for (const ns of [enabled, disabled]) await core.createNamespace({ body: ns });
+  client = await testClient(kubeconfig);
+  // Watched by name, as the operator does under --watch-namespaces.
+  const caches = openScimCaches(client, [enabled.metadata!.name!, disabled.metadata!.name!], 600_000, silent);
+  operator = { ...caches, client, log: silent, queue: { add: () => {}, addAfter: () => {} } };
+  for (const i of informers()) i.start();
+  await Promise.all(informers().map((i) => i.waitForSync()));
   await app.register(scimPlugin, { prefix: SCIM_PREFIX, kubeConfig: kc, tokenVerifier: tokenVerifierFromConfig(() => config), logger: pino({ level: 'silent' }) });
   await app.ready();
 });
 afterAll(async () => {
   await app.close();
+  await Promise.all(informers().map((i) => i.stop()));
+  await client.close();
   for (const ns of [enabled, disabled]) await core.deleteNamespace({ name: ns.metadata!.name! });
 });
 
@@ -66,6 +92,7 @@ describe('SCIM token Secret', () => {
     const namespace = enabled.metadata!.name!;
     const old = tokenOfSecret(await core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace }))!;
     await core.deleteNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace });
+    await waitFor('the deletion in the cache', async () => !operator.scimSecrets.get(namespace, SCIM_TOKEN_SECRET_NAME));
     await render();
     const fresh = tokenOfSecret(await core.readNamespacedSecret({ name: SCIM_TOKEN_SECRET_NAME, namespace }))!;
     expect(fresh).not.toBe(old);
