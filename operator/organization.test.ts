@@ -1,3 +1,4 @@
+// The organization module: domain ownership, test state, the profile view and its fingerprint.
 import { describe, expect, it } from 'vitest';
 import type { SSOProfile, SSOProfileStatus } from '../crds/api/index.ts';
 import { domainOwners, isTested, profileView, profileViewFingerprint } from './organization.ts';

@@ -1,3 +1,4 @@
+// Typed queue keys and the strings the work queue deduplicates on.
 import { describe, expect, it } from 'vitest';
 import { decodeKey, encodeKey, queueKey, type QueueKey } from './queue-key.ts';
 

@@ -1,3 +1,4 @@
+// The step runner: order, requeue, and what a failed step leaves in the conditions.
 import { describe, expect, it } from 'vitest';
 import { ConditionBook, runSteps, type Step } from './steps.ts';
 

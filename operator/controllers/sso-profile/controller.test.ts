@@ -1,3 +1,4 @@
+// The SSOProfile reconcile end to end over fake caches and API: every step, and the deferred status write.
 import { describe, expect, it } from 'vitest';
 import type { SSOProfileStatus } from '../../../crds/api/index.ts';
 import { KubeApiError } from '../../../kube/client.ts';

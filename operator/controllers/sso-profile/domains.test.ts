@@ -1,3 +1,4 @@
+// The SSOProfile domains step: verified, unverified and claimed domains.
 import { describe, expect, it } from 'vitest';
 import { domainsStep } from './domains.ts';
 import { contextWith, profile, reconcileOf, verified } from './fixtures.ts';

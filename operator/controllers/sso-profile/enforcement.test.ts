@@ -1,3 +1,4 @@
+// The SSOProfile enforcement step: NotRequested, Blocked (and why), InProgress and Enforced.
 import { describe, expect, it } from 'vitest';
 import type { SSOProfile } from '../../../crds/api/index.ts';
 import { enforcementStep } from './enforcement.ts';

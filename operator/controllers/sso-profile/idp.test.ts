@@ -1,3 +1,4 @@
+// The SSOProfile IdP step: inline, incomplete and still-loading IdP configurations.
 import { describe, expect, it } from 'vitest';
 import { contextWith, profile, reconcileOf } from './fixtures.ts';
 import { idpStep } from './idp.ts';

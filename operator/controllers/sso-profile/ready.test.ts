@@ -1,3 +1,4 @@
+// Ready and Reconciling summarised from the steps' conditions.
 import { describe, expect, it } from 'vitest';
 import type { DesiredCondition } from '../../conditions.ts';
 import { ConditionBook } from '../steps.ts';

@@ -1,3 +1,4 @@
+// The SSOProfile test step: the Tested condition from the sp-server's status.test.
 import { describe, expect, it } from 'vitest';
 import { contextWith, profile, reconcileOf } from './fixtures.ts';
 import { testedStep } from './tested.ts';
