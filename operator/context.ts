@@ -9,6 +9,7 @@ import type { MetadataCache } from './idp/fetcher.ts';
 import { resourcePath, type KubeClient, type ResourceRef } from '../kube/client.ts';
 import { Informer, type InformerHandler, type KubeObject } from '../kube/informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
+import type { ObjectKind, QueueKey } from './queue-key.ts';
 import type { SPKeyPair } from './sp-keys.ts';
 
 export const FIELD_MANAGER = 'gatehouse-operator';
@@ -23,9 +24,6 @@ export const REFS = {
   Event: { group: '', version: 'v1', plural: 'events' },
 } satisfies Record<string, ResourceRef>;
 
-export type Kind = 'VerifiedDomain' | 'ManagedUser' | 'SSOProfile';
-/** Work-queue keys: the three kinds, an organization namespace's SCIM token, and the rendered config. */
-export type QueueKind = Kind | 'Namespace' | 'Config';
 
 /** A Namespace as the operator caches it (only those labelled for SCIM). */
 export type NamespaceObject = KubeObject;
@@ -87,8 +85,8 @@ export class KindCache<T extends KubeObject> {
 export type Fragment = { ok: true; profile: RenderedProfile } | { ok: false; reason: string };
 
 export interface Enqueuer {
-  add(key: string): void;
-  addAfter(key: string, delayMs: number): void;
+  add(key: QueueKey): void;
+  addAfter(key: QueueKey, delayMs: number): void;
 }
 
 export interface Context {
@@ -120,7 +118,7 @@ export interface ReconcileResult {
 }
 
 /** Server-side apply of the status subresource, owning exactly the fields in `status`. */
-export async function applyStatus(ctx: Context, kind: Kind, namespace: string, name: string, status: unknown): Promise<void> {
+export async function applyStatus(ctx: Pick<Context, 'client'>, kind: ObjectKind, namespace: string, name: string, status: unknown): Promise<void> {
   await ctx.client.apply(resourcePath(REFS[kind], namespace, name), { apiVersion: API_VERSION, kind, metadata: { name, namespace }, status }, FIELD_MANAGER, {
     subresource: 'status',
     force: true,
@@ -146,4 +144,3 @@ export function stableStringify(value: unknown, indent?: number): string {
   return JSON.stringify(sort(value), null, indent);
 }
 
-export const key = (kind: QueueKind, namespace = '', name = ''): string => (kind === 'Config' ? 'Config' : `${kind}/${namespace}/${name}`);

@@ -1,5 +1,9 @@
 // Prometheus metrics of the operator, on their own registry so tests can run several operators.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WorkQueueMetricsSink } from './queue.ts';
+
+/** client-go's buckets: 10 ns to 10 s, by factors of ten. */
+const WORKQUEUE_BUCKETS = [1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
 
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -55,6 +59,39 @@ export class OperatorMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+
+  /** client-go's work-queue metrics (names as in k8s.io/client-go/util/workqueue), by queue. */
+  readonly workqueue = {
+    adds: new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by the work queue.', labelNames: ['name'] as const, registers: [this.registry] }),
+    depth: new Gauge({ name: 'workqueue_depth', help: 'Current depth of the work queue.', labelNames: ['name'] as const, registers: [this.registry] }),
+    queueDuration: new Histogram({
+      name: 'workqueue_queue_duration_seconds',
+      help: 'How long in seconds a key stays in the work queue before being handed to a worker.',
+      labelNames: ['name'] as const,
+      buckets: WORKQUEUE_BUCKETS,
+      registers: [this.registry],
+    }),
+    workDuration: new Histogram({
+      name: 'workqueue_work_duration_seconds',
+      help: 'How long in seconds processing a key from the work queue takes.',
+      labelNames: ['name'] as const,
+      buckets: WORKQUEUE_BUCKETS,
+      registers: [this.registry],
+    }),
+    retries: new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries (rate-limited re-adds after a failure) handled by the work queue.', labelNames: ['name'] as const, registers: [this.registry] }),
+  };
+
+  /** What one named queue reports to the workqueue_* metrics. */
+  workqueueSink(name: string): WorkQueueMetricsSink {
+    const { adds, depth, queueDuration, workDuration, retries } = this.workqueue;
+    return {
+      added: () => adds.inc({ name }),
+      depth: (n) => depth.set({ name }, n),
+      waited: (seconds) => queueDuration.observe({ name }, seconds),
+      worked: (seconds) => workDuration.observe({ name }, seconds),
+      retried: () => retries.inc({ name }),
+    };
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_operator_' });

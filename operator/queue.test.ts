@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { OperatorMetrics } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
 
 describe('WorkQueue', () => {
@@ -53,4 +54,29 @@ describe('WorkQueue', () => {
     q.shutdown();
     expect(await q.get()).toBe('x');
   });
+
+  it("exports client-go's workqueue metrics by queue name", async () => {
+    const metrics = new OperatorMetrics();
+    const q = new WorkQueue({ baseDelayMs: 1, metrics: metrics.workqueueSink('users') });
+    const value = async (name: string, suffix = '') => {
+      const m = (await metrics.registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.name === 'users' && (suffix === '' || (v as { metricName?: string }).metricName === name + suffix));
+      return m?.value ?? 0;
+    };
+    q.add('a');
+    q.add('b');
+    q.add('a'); // already pending: not an add
+    expect(await value('workqueue_adds_total')).toBe(2);
+    expect(await value('workqueue_depth')).toBe(2);
+    await new Promise((r) => setTimeout(r, 5));
+    const k = await q.get();
+    expect(await value('workqueue_depth')).toBe(1);
+    expect(await value('workqueue_queue_duration_seconds', '_count')).toBe(1);
+    expect(await value('workqueue_queue_duration_seconds', '_sum')).toBeGreaterThan(0.004);
+    q.done(k as string);
+    expect(await value('workqueue_work_duration_seconds', '_count')).toBe(1);
+    q.addRateLimited('c');
+    expect(await value('workqueue_retries_total')).toBe(1);
+    q.shutdown();
+  });
 });
+

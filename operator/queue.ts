@@ -1,7 +1,7 @@
 // A rate-limited work queue with client-go's semantics: a key is queued at most once, a key
 // being processed is never handed to a second worker (it is re-queued when done if it was
 // added meanwhile), failures back off per key exponentially, and a global token bucket bounds
-// the retry rate across keys.
+// the retry rate across keys. It reports client-go's work-queue metrics through a sink.
 
 export interface WorkQueueOptions {
   baseDelayMs?: number;
@@ -10,6 +10,20 @@ export interface WorkQueueOptions {
   qps?: number;
   burst?: number;
   onDepthChange?: (depth: number) => void;
+  metrics?: WorkQueueMetricsSink;
+}
+
+/** client-go's work-queue metrics, as this queue reports them. */
+export interface WorkQueueMetricsSink {
+  /** A key became pending (not counted when it was already pending). */
+  added(): void;
+  depth(keys: number): void;
+  /** Seconds from a key becoming pending until a worker took it. */
+  waited(seconds: number): void;
+  /** Seconds a worker spent on a key. */
+  worked(seconds: number): void;
+  /** A failed key was re-queued with backoff. */
+  retried(): void;
 }
 
 export class WorkQueue {
@@ -20,7 +34,10 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
-  private readonly opts: Required<Omit<WorkQueueOptions, 'onDepthChange'>> & Pick<WorkQueueOptions, 'onDepthChange'>;
+  private readonly opts: Required<Omit<WorkQueueOptions, 'onDepthChange' | 'metrics'>> & Pick<WorkQueueOptions, 'onDepthChange' | 'metrics'>;
+  /** When each pending key became pending, and when each key in flight was taken (ms, performance.now). */
+  private readonly pendingSince = new Map<string, number>();
+  private readonly takenAt = new Map<string, number>();
   private tokens: number;
   private tokensAt = Date.now();
   private shuttingDown = false;
@@ -37,13 +54,36 @@ export class WorkQueue {
   add(key: string): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
+    this.opts.metrics?.added();
+    if (!this.pendingSince.has(key)) this.pendingSince.set(key, performance.now());
     if (this.processing.has(key)) return; // re-queued by done()
+    this.hand(key);
+  }
+
+  /** Gives a pending key to a waiting worker, or queues it. */
+  private hand(key: string): void {
     const waiter = this.waiters.shift();
     if (waiter) waiter(key);
     else {
       this.queue.push(key);
-      this.opts.onDepthChange?.(this.depth);
+      this.depthChanged();
     }
+  }
+
+  private depthChanged(): void {
+    this.opts.onDepthChange?.(this.depth);
+    this.opts.metrics?.depth(this.depth);
+  }
+
+  /** Bookkeeping when a worker takes a key. */
+  private take(key: string): void {
+    this.dirty.delete(key);
+    this.processing.add(key);
+    const now = performance.now();
+    const since = this.pendingSince.get(key);
+    if (since !== undefined) this.opts.metrics?.waited((now - since) / 1000);
+    this.pendingSince.delete(key);
+    this.takenAt.set(key, now);
   }
 
   /** Adds the key after a delay; an earlier pending delay for the same key wins. */
@@ -68,6 +108,7 @@ export class WorkQueue {
     this.failures.set(key, n + 1);
     const perKey = Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** n);
     const delay = Math.max(perKey, this.bucketDelay());
+    this.opts.metrics?.retried();
     this.addAfter(key, delay);
     return delay;
   }
@@ -97,18 +138,14 @@ export class WorkQueue {
         this.queue.splice(0, this.head);
         this.head = 0;
       }
-      this.dirty.delete(key);
-      this.processing.add(key);
-      this.opts.onDepthChange?.(this.depth);
+      this.take(key);
+      this.depthChanged();
       return Promise.resolve(key);
     }
     if (this.shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       this.waiters.push((key) => {
-        if (key !== undefined) {
-          this.dirty.delete(key);
-          this.processing.add(key);
-        }
+        if (key !== undefined) this.take(key);
         resolve(key);
       });
     });
@@ -116,10 +153,11 @@ export class WorkQueue {
 
   done(key: string): void {
     this.processing.delete(key);
-    if (this.dirty.has(key)) {
-      this.dirty.delete(key);
-      this.add(key);
-    }
+    const takenAt = this.takenAt.get(key);
+    if (takenAt !== undefined) this.opts.metrics?.worked((performance.now() - takenAt) / 1000);
+    this.takenAt.delete(key);
+    // Added while in flight: it is pending already (and was counted then); hand it out now.
+    if (this.dirty.has(key) && !this.shuttingDown) this.hand(key);
   }
 
   shutdown(): void {

@@ -2,10 +2,10 @@
 // `sso.gatehouse.dev/scim=enabled`. The operator then keeps a Secret `gatehouse-scim-token`
 // (key `token`) in that namespace — creating it with a random token when absent — and renders
 // only the token's sha256 into the SP config. Rotation: replace (or delete) the Secret; the next
-// render drops the old digest and the old token stops working.
+// render drops the old digest and the old token stops working. The reconcile that creates the
+// Secret is controllers/scim-token.ts; these are the names and pure helpers it shares.
 import { createHash, randomBytes } from 'node:crypto';
-// Types only: the operator process never loads @kubernetes/client-node (its generated APIs cost
-// tens of MiB of heap).
+// Types only: the shapes of client-node's objects, so tests can pass them in unchanged.
 import type { V1Namespace, V1Secret } from '@kubernetes/client-node';
 
 export const SCIM_TOKEN_SECRET_NAME = 'gatehouse-scim-token';
@@ -18,7 +18,7 @@ export function scimEnabled(namespace: Pick<V1Namespace, 'metadata'>): boolean {
 }
 
 /** The token a Secret holds (from data, base64, or stringData), when it is a usable token. */
-export function tokenOfSecret(secret: V1Secret | undefined): string | undefined {
+export function tokenOfSecret(secret: Pick<V1Secret, 'data' | 'stringData'> | undefined): string | undefined {
   const raw = secret?.data?.[SCIM_TOKEN_KEY];
   const token = raw !== undefined ? Buffer.from(raw, 'base64').toString('utf8') : secret?.stringData?.[SCIM_TOKEN_KEY];
   const trimmed = token?.trim();
@@ -27,7 +27,7 @@ export function tokenOfSecret(secret: V1Secret | undefined): string | undefined 
 }
 
 /** What goes into renderedOrganization.scim: undefined when SCIM is off, else the digests (possibly empty). */
-export function renderScim(namespace: Pick<V1Namespace, 'metadata'>, secret: V1Secret | undefined): { tokenSHA256: string[] } | undefined {
+export function renderScim(namespace: Pick<V1Namespace, 'metadata'>, secret: Pick<V1Secret, 'data' | 'stringData'> | undefined): { tokenSHA256: string[] } | undefined {
   if (!scimEnabled(namespace)) return undefined;
   const token = tokenOfSecret(secret);
   return { tokenSHA256: token ? [createHash('sha256').update(token, 'utf8').digest('hex')] : [] };

@@ -1,18 +1,20 @@
-// ManagedUser: write the operator's SSO decision into status.sso.
-import type { ManagedUserStatus, SSOProfile } from '../../crds/api/index.ts';
+// ManagedUser: write the operator's SSO decision into status.sso. Users are re-queued only when
+// something their decision reads changes: a domain's verification or a profile's view.
+import type { ManagedUserStatus } from '../../crds/api/index.ts';
 import { mergeConditions, rfc3339 } from '../conditions.ts';
-import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../context.ts';
-import { byAge, decide } from '../decisions.ts';
-import { domainOwners, profileViewFromStatus, verifiedDomainsOf } from './sso-profile.ts';
+import { applyStatus, stableStringify, type Context, type Enqueuer, type ReconcileResult } from '../context.ts';
+import { decide } from '../decisions.ts';
+import { organizationOf, profileView, profileViewFingerprint } from '../organization.ts';
+import { queueKey, type KeyOf } from '../queue-key.ts';
+import type { Controller } from './controller.ts';
+import { verificationChanged } from './watch.ts';
 
-export async function reconcileManagedUser(ctx: Context, namespace: string, name: string): Promise<ReconcileResult> {
+export async function reconcileManagedUser(ctx: Context, key: KeyOf<'ManagedUser'>): Promise<ReconcileResult> {
+  const { namespace, name } = key;
   const u = ctx.users.get(namespace, name);
   if (!u) return {};
-  const verified = verifiedDomainsOf(ctx, namespace);
-  const profiles = ([...ctx.profiles.inNamespace(namespace)] as SSOProfile[]).sort(byAge);
-  const owners = domainOwners(profiles);
-  const views = profiles.map((p) => profileViewFromStatus(p, verified, owners));
-  const d = decide(u, verified, views);
+  const org = organizationOf(ctx, namespace);
+  const d = decide(u, org.verified, org.profiles.map((p) => profileView(p, org)));
   const old = u.status ?? {};
   const now = new Date();
   const since = old.sso && old.sso.enforced === d.enforced && old.sso.since ? old.sso.since : rfc3339(now);
@@ -29,3 +31,26 @@ export async function reconcileManagedUser(ctx: Context, namespace: string, name
   }
   return {};
 }
+
+function enqueueNamespace(ctx: Context, queue: Enqueuer, namespace: string): void {
+  for (const u of ctx.users.inNamespace(namespace)) queue.add(queueKey.managedUser(namespace, u.metadata.name));
+}
+
+export const managedUserController: Controller<'ManagedUser'> = {
+  kind: 'ManagedUser',
+  queue: 'users',
+  watch(ctx, queue) {
+    ctx.users.on((_event, u) => queue.add(queueKey.managedUser(u.metadata.namespace, u.metadata.name)));
+    ctx.domains.on((event, vd, old) => {
+      if (verificationChanged(event, vd, old)) enqueueNamespace(ctx, queue, vd.metadata.namespace);
+    });
+    ctx.profiles.on((event, p, old) => {
+      if (event === 'resync') return;
+      if (event !== 'update' || profileViewFingerprint(p) !== profileViewFingerprint(old)) enqueueNamespace(ctx, queue, p.metadata.namespace);
+    });
+  },
+  *initialKeys(ctx) {
+    for (const u of ctx.users.all()) yield queueKey.managedUser(u.metadata.namespace, u.metadata.name);
+  },
+  reconcile: reconcileManagedUser,
+};

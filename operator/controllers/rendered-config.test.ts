@@ -2,19 +2,10 @@ import { createHash } from 'node:crypto';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { spConfig, type ManagedUser, type SSOProfile, type VerifiedDomain } from '../../crds/api/index.ts';
-import { KindCache, type Context, type NamespaceObject, type SecretObject } from '../context.ts';
-import type { Informer, InformerHandler, KubeObject } from '../../kube/informer.ts';
+import type { Context, NamespaceObject, SecretObject } from '../context.ts';
 import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME } from '../scim-token.ts';
+import { cacheOf as cache } from '../test-doubles.ts';
 import { renderConfig } from './rendered-config.ts';
-
-/** A KindCache fed by hand: one stand-in informer whose handlers receive 'add' events. */
-function cache<T extends KubeObject>(objects: T[]): KindCache<T> {
-  const handlers: InformerHandler<T>[] = [];
-  const fake = { on: (h: InformerHandler<T>) => handlers.push(h), hasSynced: true } as unknown as Informer<T>;
-  const c = new KindCache<T>([fake]);
-  for (const o of objects) for (const h of handlers) h('add', o);
-  return c;
-}
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const token = (t: string): SecretObject => ({ metadata: { name: SCIM_TOKEN_SECRET_NAME, namespace: '' }, data: { token: Buffer.from(t).toString('base64') } });

@@ -12,8 +12,11 @@ import {
 } from '../../crds/api/index.ts';
 import { FIELD_MANAGER, REFS, stableStringify, type Context, type ReconcileResult } from '../context.ts';
 import { isNotFound, resourcePath } from '../../kube/client.ts';
+import { verifiedDomainsOf } from '../organization.ts';
+import { queueKey } from '../queue-key.ts';
+import type { Controller } from './controller.ts';
 import { scimOfNamespace } from './scim-token.ts';
-import { verifiedDomainsOf } from './sso-profile.ts';
+import { CONFIG_DEBOUNCE_MS, verificationChanged } from './watch.ts';
 
 export function renderConfig(ctx: Context): { json: string; hash: string; leftOut: string[] } {
   // Organizations with SCIM on appear even before they have a profile or a verified domain:
@@ -27,7 +30,7 @@ export function renderConfig(ctx: Context): { json: string; hash: string; leftOu
       .map((p) => ctx.fragments.get(`${ns}/${p.metadata.name}`))
       .flatMap((f) => (f?.ok ? [f.profile] : []))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
-    const verifiedDomains = [...verifiedDomainsOf(ctx, ns)].sort();
+    const verifiedDomains = [...verifiedDomainsOf(ctx.domains, ns)].sort();
     const scim = scimOfNamespace(ctx, ns);
     if (profiles.length === 0 && verifiedDomains.length === 0 && !scim) continue;
     const org = renderedOrganization.safeParse({ namespace: ns, verifiedDomains, profiles, ...(scim ? { scim } : {}) });
@@ -80,3 +83,22 @@ export async function reconcileRenderedConfig(ctx: Context): Promise<ReconcileRe
   ctx.log.info({ hash, bytes: json.length }, 'rendered SP config written');
   return {};
 }
+
+export const renderedConfigController: Controller<'Config'> = {
+  kind: 'Config',
+  queue: 'control',
+  // Profiles' pieces and SCIM tokens queue the config from their own reconciles; domain and
+  // profile events queue it here, batched.
+  watch(ctx, queue) {
+    ctx.domains.on((event, vd, old) => {
+      if (verificationChanged(event, vd, old)) queue.addAfter(queueKey.config, CONFIG_DEBOUNCE_MS);
+    });
+    ctx.profiles.on((event) => {
+      if (event !== 'resync') queue.addAfter(queueKey.config, CONFIG_DEBOUNCE_MS);
+    });
+  },
+  *initialKeys() {
+    yield queueKey.config;
+  },
+  reconcile: (ctx) => reconcileRenderedConfig(ctx),
+};

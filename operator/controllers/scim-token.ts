@@ -5,20 +5,22 @@
 import { newScimTokenSecret, renderScim, SCIM_TOKEN_SECRET_NAME } from '../scim-token.ts';
 import { REFS, type Context, type ReconcileResult } from '../context.ts';
 import { isConflict, KubeApiError, resourcePath } from '../../kube/client.ts';
-
-const CONFIG_DEBOUNCE_MS = 200;
+import { queueKey, type KeyOf } from '../queue-key.ts';
+import type { Controller } from './controller.ts';
+import { CONFIG_DEBOUNCE_MS } from './watch.ts';
 
 /** What renderConfig puts in the organization's `scim` field (undefined: SCIM is off there). */
-export function scimOfNamespace(ctx: Context, namespace: string): { tokenSHA256: string[] } | undefined {
+export function scimOfNamespace(ctx: Pick<Context, 'scimNamespaces' | 'scimSecrets'>, namespace: string): { tokenSHA256: string[] } | undefined {
   const ns = ctx.scimNamespaces.get('', namespace);
   if (!ns) return undefined;
   const secret = ctx.scimSecrets.get(namespace, SCIM_TOKEN_SECRET_NAME);
   return renderScim({ metadata: { labels: ns.metadata.labels ?? {} } }, secret && { data: secret.data ?? {}, ...(secret.stringData ? { stringData: secret.stringData } : {}) });
 }
 
-export async function reconcileScimToken(ctx: Context, namespace: string): Promise<ReconcileResult> {
+export async function reconcileScimToken(ctx: Pick<Context, 'queue' | 'scimNamespaces' | 'scimSecrets' | 'client' | 'log'>, key: KeyOf<'Namespace'>): Promise<ReconcileResult> {
+  const namespace = key.name;
   // Whatever happens below, the organization's scim field may have changed.
-  ctx.queue.addAfter('Config', CONFIG_DEBOUNCE_MS);
+  ctx.queue.addAfter(queueKey.config, CONFIG_DEBOUNCE_MS);
   const ns = ctx.scimNamespaces.get('', namespace);
   // Unlabelled (gone from the label-selected cache) or terminating: nothing to create. An
   // existing Secret is left alone: deleting it is the organization's way to retire the token.
@@ -41,3 +43,21 @@ export async function reconcileScimToken(ctx: Context, namespace: string): Promi
   }
   return {};
 }
+
+export const scimTokenController: Controller<'Namespace'> = {
+  kind: 'Namespace',
+  queue: 'control',
+  // A namespace labelled or unlabelled, a token Secret created, replaced or deleted: each
+  // re-checks the Secret and renders the config again (resyncs too: a Secret deleted while no
+  // watch was open is recreated at the next relist).
+  watch(ctx, queue) {
+    ctx.scimNamespaces.on((_event, n) => queue.add(queueKey.namespace(n.metadata.name)));
+    ctx.scimSecrets.on((_event, s) => {
+      if (s.metadata.namespace) queue.add(queueKey.namespace(s.metadata.namespace));
+    });
+  },
+  *initialKeys(ctx) {
+    for (const n of ctx.scimNamespaces.all()) yield queueKey.namespace(n.metadata.name);
+  },
+  reconcile: reconcileScimToken,
+};

@@ -1,0 +1,43 @@
+// The operator's shared list+watch caches, one informer per watched namespace (or one for the
+// cluster): what every controller reads, and the only objects the operator keeps in memory.
+import type { Logger } from 'pino';
+import type { ManagedUser, SSOProfile, VerifiedDomain } from '../crds/api/index.ts';
+import type { KubeClient, ResourceRef } from '../kube/client.ts';
+import { Informer, type InformerControl, type KubeObject } from '../kube/informer.ts';
+import type { OperatorConfig } from './config.ts';
+import { KindCache, REFS, type Context, type NamespaceObject, type SecretObject } from './context.ts';
+import { SCIM_ENABLED_LABEL, SCIM_ENABLED_VALUE, SCIM_TOKEN_SECRET_NAME } from './scim-token.ts';
+
+export type Caches = Pick<Context, 'domains' | 'users' | 'profiles' | 'scimNamespaces' | 'scimSecrets'>;
+
+export function openCaches(client: KubeClient, cfg: OperatorConfig, log: Logger): Caches {
+  const namespaces = cfg.watchNamespaces.length > 0 ? cfg.watchNamespaces : [undefined];
+  const informers = <T extends KubeObject>(ref: ResourceRef) => new KindCache<T>(namespaces.map((ns) => new Informer<T>(client, ref, { namespace: ns, resyncMs: cfg.resyncPeriod }, log)));
+  return {
+    domains: informers<VerifiedDomain>(REFS.VerifiedDomain),
+    users: informers<ManagedUser>(REFS.ManagedUser),
+    profiles: informers<SSOProfile>(REFS.SSOProfile),
+    ...openScimCaches(client, namespaces, cfg.resyncPeriod, log),
+  };
+}
+
+/** The SCIM token controller's caches: labelled namespaces and their token Secrets (undefined: all namespaces). */
+export function openScimCaches(client: KubeClient, namespaces: readonly (string | undefined)[], resyncMs: number, log: Logger): Pick<Caches, 'scimNamespaces' | 'scimSecrets'> {
+  return {
+    // Only namespaces with SCIM on are cached: the label selector makes unlabelling a delete
+    // event. With --watch-namespaces, one informer per namespace by name (RBAC can then be
+    // narrowed to those names).
+    scimNamespaces: new KindCache<NamespaceObject>(
+      namespaces.map(
+        (ns) =>
+          new Informer<NamespaceObject>(client, REFS.Namespace, { labelSelector: `${SCIM_ENABLED_LABEL}=${SCIM_ENABLED_VALUE}`, ...(ns ? { fieldSelector: `metadata.name=${ns}` } : {}), resyncMs }, log),
+      ),
+    ),
+    // Only the token Secrets, by name: the operator never caches organizations' other Secrets.
+    scimSecrets: new KindCache<SecretObject>(namespaces.map((ns) => new Informer<SecretObject>(client, REFS.Secret, { namespace: ns, fieldSelector: `metadata.name=${SCIM_TOKEN_SECRET_NAME}`, resyncMs }, log))),
+  };
+}
+
+export function informersOf(caches: Caches): InformerControl[] {
+  return [caches.domains, caches.users, caches.profiles, caches.scimNamespaces, caches.scimSecrets].flatMap((c) => c.informers as InformerControl[]);
+}

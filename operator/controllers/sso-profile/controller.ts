@@ -1,0 +1,95 @@
+// The SSOProfile controller: ordered steps (IdP, domains, SP key, test, enforcement, config),
+// Ready summarised from their conditions, and the status written on the way out whatever
+// happened — a step that throws is recorded as a condition, then retried with backoff.
+import type { SSOProfileStatus } from '../../../crds/api/index.ts';
+import { mergeConditions } from '../../conditions.ts';
+import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../../context.ts';
+import { queueKey, type KeyOf } from '../../queue-key.ts';
+import type { Controller } from '../controller.ts';
+import { errorMessage, runSteps, type ChainOutcome, type Step } from '../steps.ts';
+import { COUNT_DEBOUNCE_MS, FRAGMENT_DEBOUNCE_MS, verificationChanged } from '../watch.ts';
+import { domainsStep } from './domains.ts';
+import { enforcementStep } from './enforcement.ts';
+import { recordTransitions } from './events.ts';
+import { idpStep } from './idp.ts';
+import { summariseReady } from './ready.ts';
+import { renderStep } from './render.ts';
+import { spKeyStep } from './sp-key.ts';
+import { startReconcile, type ProfileReconcile } from './state.ts';
+import { testedStep } from './tested.ts';
+
+export const PROFILE_STEPS: readonly Step<ProfileReconcile>[] = [idpStep, domainsStep, spKeyStep, testedStep, enforcementStep, renderStep];
+
+/** The order conditions appear in status.conditions. */
+const CONDITION_ORDER = ['IdPConfigValid', 'CertificateValid', 'DomainsVerified', 'SPKeyReady', 'Tested', 'Enforced', 'Ready', 'Reconciling', 'ConfigRendered'];
+
+export async function reconcileSSOProfile(ctx: Context, key: KeyOf<'SSOProfile'>): Promise<ReconcileResult> {
+  const { namespace, name } = key;
+  const p = ctx.profiles.get(namespace, name);
+  if (!p) {
+    const fragKey = `${namespace}/${name}`;
+    ctx.metadata.forget(fragKey);
+    if (ctx.fragments.delete(fragKey)) ctx.queue.addAfter(queueKey.config, FRAGMENT_DEBOUNCE_MS);
+    return {};
+  }
+  const r = startReconcile(ctx, p);
+  const outcome = await runSteps(PROFILE_STEPS, r, r.conditions);
+  try {
+    await writeStatus(r, outcome);
+  } catch (err) {
+    // The step's own error is the one worth retrying on; a failed write after it is only logged.
+    if (!outcome.failure) throw err;
+    ctx.log.warn({ kind: 'SSOProfile', namespace, name, err: errorMessage(err) }, 'could not record the failed step in status');
+  }
+  if (outcome.failure) throw outcome.failure.error;
+  return outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : {};
+}
+
+/** Writes conditions and the operator's status fields; status.test keeps the sp-server's fields untouched. */
+async function writeStatus(r: ProfileReconcile, outcome: ChainOutcome): Promise<void> {
+  const { ctx, profile: p, old, now } = r;
+  const gen = p.metadata.generation;
+  const { ready, reconciling } = summariseReady(r.conditions, outcome.failure);
+  r.conditions.set(ready);
+  if (reconciling) r.conditions.set(reconciling);
+  else r.conditions.delete('Reconciling');
+  const status: SSOProfileStatus = {
+    ...r.status,
+    // A generation counts as observed only once every step ran on it.
+    observedGeneration: outcome.failure ? old.observedGeneration : gen,
+    conditions: mergeConditions(old.conditions, r.conditions.inOrder(CONDITION_ORDER), gen, now),
+  };
+  const mine = (s: SSOProfileStatus) => ({ ...s, test: s.test?.url ? { url: s.test.url } : undefined, recentFailures: undefined });
+  if (stableStringify(mine(status)) === stableStringify(mine(old))) return;
+  await applyStatus(ctx, 'SSOProfile', p.metadata.namespace, p.metadata.name, JSON.parse(JSON.stringify(status)));
+  const e = status.enforcement;
+  ctx.log.debug({ kind: 'SSOProfile', namespace: p.metadata.namespace, name: p.metadata.name, phase: e?.phase, matchedUsers: e?.matchedUsers, enforcedUsers: e?.enforcedUsers }, 'status updated');
+  recordTransitions(ctx, p, old, status);
+}
+
+export const ssoProfileController: Controller<'SSOProfile'> = {
+  kind: 'SSOProfile',
+  queue: 'control',
+  watch(ctx, queue) {
+    const inNamespace = (ns: string, delayMs = 0, except?: string) => {
+      for (const s of ctx.profiles.inNamespace(ns)) if (s.metadata.name !== except) queue.addAfter(queueKey.ssoProfile(ns, s.metadata.name), delayMs);
+    };
+    ctx.profiles.on((event, p) => {
+      queue.add(queueKey.ssoProfile(p.metadata.namespace, p.metadata.name));
+      // Domain claims depend on sibling profiles.
+      if (event !== 'resync') inNamespace(p.metadata.namespace, COUNT_DEBOUNCE_MS, p.metadata.name);
+    });
+    // A domain's verification changes which domains the namespace's profiles serve.
+    ctx.domains.on((event, vd, old) => {
+      if (verificationChanged(event, vd, old)) inNamespace(vd.metadata.namespace);
+    });
+    // Enforcement counts: batch many user changes into one profile reconcile.
+    ctx.users.on((event, u) => {
+      if (event !== 'resync') inNamespace(u.metadata.namespace, COUNT_DEBOUNCE_MS);
+    });
+  },
+  *initialKeys(ctx) {
+    for (const p of ctx.profiles.all()) yield queueKey.ssoProfile(p.metadata.namespace, p.metadata.name);
+  },
+  reconcile: reconcileSSOProfile,
+};

@@ -1,0 +1,58 @@
+// Fixtures for the SSOProfile steps' unit tests: profiles, verified domains and users of one
+// organization, an IdP certificate, and a Context over hand-fed caches.
+import { pino } from 'pino';
+import type { ManagedUser, SSOProfile, SSOProfileSpec, SSOProfileStatus, VerifiedDomain } from '../../../crds/api/index.ts';
+import { loadConfig } from '../../config.ts';
+import type { Context } from '../../context.ts';
+import type { MetadataCache } from '../../idp/fetcher.ts';
+import { generateSPKeyPair } from '../../sp-keys.ts';
+import { cacheOf, fakeClient, recordingQueue, type ApiCall } from '../../test-doubles.ts';
+import { startReconcile, type ProfileReconcile } from './state.ts';
+
+export const NS = 'acme';
+export const idpCertificate = generateSPKeyPair('idp.example').certificatePem;
+
+export function profile(name: string, spec: Partial<SSOProfileSpec> = {}, status?: SSOProfileStatus, created = '2026-01-01T00:00:00Z'): SSOProfile {
+  return {
+    apiVersion: 'sso.gatehouse.dev/v1alpha1',
+    kind: 'SSOProfile',
+    metadata: { name, namespace: NS, uid: `uid-${name}`, generation: 1, creationTimestamp: created },
+    spec: { idp: { entityID: 'https://idp.example/entity', ssoURL: 'https://idp.example/sso', certificates: [idpCertificate] }, domains: ['acme.com'], ...spec },
+    ...(status ? { status } : {}),
+  } as unknown as SSOProfile;
+}
+
+export const verified = (domain: string, namespace = NS): VerifiedDomain =>
+  ({
+    metadata: { name: domain.replaceAll('.', '-'), namespace },
+    spec: { domain },
+    status: { conditions: [{ type: 'Verified', status: 'True', reason: 'Verified', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
+  }) as VerifiedDomain;
+
+export const user = (email: string, sso?: NonNullable<ManagedUser['status']>['sso']): ManagedUser =>
+  ({ metadata: { name: email.replace(/[@.]/g, '-'), namespace: NS }, spec: { email, sso: 'Inherit', active: true }, ...(sso ? { status: { sso } } : {}) }) as ManagedUser;
+
+export function contextWith(opts: { profiles?: SSOProfile[]; domains?: VerifiedDomain[]; users?: ManagedUser[]; answer?: (c: ApiCall) => unknown; metadata?: Pick<MetadataCache, 'get' | 'forget'> } = {}) {
+  const { client, calls } = fakeClient(opts.answer);
+  const queue = recordingQueue();
+  const events: { reason: string }[] = [];
+  const ctx = {
+    config: loadConfig(['--namespace=gatehouse', '--sp-public-url=https://sso.example'], {}),
+    client,
+    log: pino({ level: 'silent' }),
+    queue,
+    events: { record: (_obj: unknown, _type: string, reason: string) => events.push({ reason }) },
+    metadata: opts.metadata ?? { get: (_key: string, url: string) => ({ url, inFlight: true }), forget: () => {} },
+    domains: cacheOf(opts.domains ?? [verified('acme.com')]),
+    profiles: cacheOf(opts.profiles ?? []),
+    users: cacheOf(opts.users ?? []),
+    fragments: new Map(),
+    spKeys: new Map(),
+  } as unknown as Context;
+  return { ctx, calls, queue, events };
+}
+
+/** A reconcile of `p` (which must be in the context's profile cache) before any step ran. */
+export function reconcileOf(ctx: Context, p: SSOProfile): ProfileReconcile {
+  return startReconcile(ctx, p);
+}

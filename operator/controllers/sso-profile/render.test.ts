@@ -1,0 +1,49 @@
+// The SSOProfile config step: a fragment only from a valid IdP and an SP key, the reason when
+// left out, and a metadata URL still loading keeping the previous piece.
+import { describe, expect, it } from 'vitest';
+import { generateSPKeyPair } from '../../sp-keys.ts';
+import { contextWith, NS, profile, reconcileOf } from './fixtures.ts';
+import { idpStep } from './idp.ts';
+import { renderStep } from './render.ts';
+
+const spKey = generateSPKeyPair('sp.example');
+
+async function rendered(p = profile('okta', { signatureAlgorithms: ['rsa-sha512', 'rsa-sha256'] }), withKey = true) {
+  const { ctx, queue } = contextWith({ profiles: [p] });
+  const r = reconcileOf(ctx, p);
+  await idpStep.run(r, r.conditions);
+  r.served = ['acme.com'];
+  if (withKey) r.keys = { pair: spKey };
+  await renderStep.run(r, r.conditions);
+  return { condition: r.conditions.get('ConfigRendered'), fragment: ctx.fragments.get(`${NS}/okta`), queue: queue.keys, ctx, r };
+}
+
+describe('config step', () => {
+  it('renders a valid profile with the SP endpoints, its domains and sorted algorithms, and queues the config', async () => {
+    const { condition, fragment, queue } = await rendered();
+    expect(condition).toMatchObject({ status: 'True', reason: 'Rendered' });
+    expect(fragment).toMatchObject({ ok: true, profile: { name: 'okta', domains: ['acme.com'], signatureAlgorithms: ['rsa-sha256', 'rsa-sha512'], sp: { entityID: `https://sso.example/saml/${NS}/okta/metadata` } } });
+    expect(queue).toEqual(['Config']);
+  });
+
+  it('leaves a profile out with the reason: an invalid IdP, or no SP key', async () => {
+    const invalid = await rendered(profile('okta', { idp: { entityID: 'https://idp.example/entity' } }));
+    expect(invalid.condition).toMatchObject({ status: 'False', reason: 'IdPConfigInvalid', message: 'left out of the SP config: idp needs entityID, ssoURL and at least one certificate' });
+    expect(invalid.fragment).toEqual({ ok: false, reason: 'idp needs entityID, ssoURL and at least one certificate' });
+    const noKey = await rendered(undefined, false);
+    expect(noKey.condition).toMatchObject({ status: 'False', reason: 'SPKeyMissing', message: 'left out of the SP config: the SP key pair is not available' });
+  });
+
+  it('keeps the previous piece while a metadata URL is still loading', async () => {
+    const p = profile('okta', { idp: { metadata: { url: 'https://idp.example/metadata', refreshInterval: '1h' } } });
+    const { ctx, queue } = contextWith({ profiles: [p] });
+    const previous = { ok: true as const, profile: { name: 'okta' } } as never;
+    ctx.fragments.set(`${NS}/okta`, previous);
+    const r = reconcileOf(ctx, p);
+    await idpStep.run(r, r.conditions);
+    await renderStep.run(r, r.conditions);
+    expect(r.conditions.get('ConfigRendered')).toMatchObject({ status: 'False', reason: 'Pending' });
+    expect(ctx.fragments.get(`${NS}/okta`)).toBe(previous);
+    expect(queue.keys).toEqual([]);
+  });
+});

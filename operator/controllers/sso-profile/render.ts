@@ -1,0 +1,64 @@
+// Step 6, the profile's piece of the rendered SP config: built only from a valid IdP and an SP
+// key, checked against the config contract, and handed to the rendered-config controller.
+// Owns ConfigRendered.
+import { renderedProfile, renderProfile, type RenderedProfile } from '../../../crds/api/index.ts';
+import { stableStringify, type Fragment } from '../../context.ts';
+import { queueKey } from '../../queue-key.ts';
+import type { Step } from '../steps.ts';
+import { FRAGMENT_DEBOUNCE_MS } from '../watch.ts';
+import { spEndpoints, type ProfileReconcile } from './state.ts';
+
+/** The candidate fragment, or why the profile is left out of the config. */
+function renderFragment(r: ProfileReconcile): { fragment: RenderedProfile } | { reason: string; message: string } {
+  const { profile: p, now, keys } = r;
+  const idp = r.conditions.get('IdPConfigValid');
+  const cert = r.conditions.get('CertificateValid');
+  const idpValid = idp?.status === 'True';
+  const certValid = idpValid && cert?.status === 'True';
+  if (!certValid || !r.idp || !keys.pair) {
+    const why = !idpValid ? idp?.message : !certValid ? cert?.message : 'the SP key pair is not available';
+    return { reason: idp?.status === 'Unknown' ? 'Pending' : !certValid ? 'IdPConfigInvalid' : 'SPKeyMissing', message: `left out of the SP config: ${why}` };
+  }
+  const { descriptor, certificates } = r.idp;
+  // The spec's own fields are carried by the contract's table (crds/api/rendered-config.ts);
+  // what the operator resolves (IdP, SP key and endpoints, served domains, test link) is added here.
+  const candidate: RenderedProfile = renderProfile(p.spec, {
+    name: p.metadata.name,
+    sp: { ...spEndpoints(r.ctx.config.spPublicUrl, p.metadata.namespace, p.metadata.name), key: keys.pair },
+    idp: {
+      entityID: descriptor.entityID,
+      ssoURL: descriptor.ssoURL,
+      certificates: descriptor.certificates.filter((_, i) => {
+        const c = certificates[i];
+        return !!c && c.notAfter > now;
+      }),
+    },
+    domains: r.served,
+    test: keys.testToken && p.spec.test ? { token: keys.testToken, email: p.spec.test.email.toLowerCase() } : undefined,
+  });
+  const parsed = renderedProfile.safeParse(JSON.parse(JSON.stringify(candidate)));
+  if (parsed.success) return { fragment: parsed.data };
+  return { reason: 'InvalidConfig', message: `left out of the SP config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 1000)}` };
+}
+
+export const renderStep: Step<ProfileReconcile, 'ConfigRendered'> = {
+  name: 'config',
+  owns: ['ConfigRendered'],
+  run(r, conditions) {
+    const { ctx, profile: p } = r;
+    const out = renderFragment(r);
+    if ('fragment' in out) conditions.set({ type: 'ConfigRendered', status: 'True', reason: 'Rendered', message: 'included in the SP config' });
+    else conditions.set({ type: 'ConfigRendered', status: 'False', reason: out.reason, message: out.message });
+    // A metadata URL still loading keeps the previous rendering rather than dropping the profile.
+    const fragKey = `${p.metadata.namespace}/${p.metadata.name}`;
+    const prev = ctx.fragments.get(fragKey);
+    if (r.idpPending && prev) return {};
+    const idpMessage = r.conditions.get('IdPConfigValid')?.message ?? '';
+    const next: Fragment = 'fragment' in out ? { ok: true, profile: out.fragment } : { ok: false, reason: idpMessage };
+    if (!prev || stableStringify(prev) !== stableStringify(next)) {
+      ctx.fragments.set(fragKey, next);
+      ctx.queue.addAfter(queueKey.config, FRAGMENT_DEBOUNCE_MS);
+    }
+    return {};
+  },
+};

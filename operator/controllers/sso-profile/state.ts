@@ -1,0 +1,52 @@
+// What the SSOProfile steps share while reconciling one profile: the inputs, the status being
+// built (seeded with the published one, so a step that does not run leaves its fields as they
+// were) and the facts one step hands to a later one.
+import type { SSOProfile, SSOProfileStatus } from '../../../crds/api/index.ts';
+import type { Context } from '../../context.ts';
+import type { CertificateInfo, IdPDescriptor } from '../../idp/metadata.ts';
+import { organizationOf, type Organization } from '../../organization.ts';
+import type { SPKeyPair } from '../../sp-keys.ts';
+import { ConditionBook } from '../steps.ts';
+
+export interface ProfileReconcile {
+  ctx: Context;
+  profile: SSOProfile;
+  org: Organization;
+  now: Date;
+  /** The published status (the sp-server's status.test fields included). */
+  old: SSOProfileStatus;
+  /** The operator's status fields as they will be written. */
+  status: SSOProfileStatus;
+  conditions: ConditionBook;
+  /** Set by the IdP step when the IdP resolved (certificates stays empty when one does not parse). */
+  idp?: { descriptor: IdPDescriptor; certificates: CertificateInfo[] };
+  /** Set by the IdP step while a metadata URL is still being fetched for the first time. */
+  idpPending: boolean;
+  /** Set by the domains step: the domains this profile serves, sorted. */
+  served: string[];
+  /** Set by the SP key step. */
+  keys: { pair?: SPKeyPair; testToken?: string };
+}
+
+export const spKeySecretName = (profile: string): string => `${profile}-sp-key`.slice(0, 253);
+
+export function spEndpoints(publicUrl: string, namespace: string, name: string) {
+  const entityID = `${publicUrl}/saml/${namespace}/${name}/metadata`;
+  return { entityID, acsURL: `${publicUrl}/saml/${namespace}/${name}/acs`, metadataURL: entityID };
+}
+
+export function startReconcile(ctx: Context, profile: SSOProfile, now = new Date()): ProfileReconcile {
+  const old = profile.status ?? {};
+  return {
+    ctx,
+    profile,
+    org: organizationOf(ctx, profile.metadata.namespace),
+    now,
+    old,
+    status: { observedGeneration: old.observedGeneration, sp: old.sp, idp: old.idp, test: old.test?.url ? { url: old.test.url } : undefined, enforcement: old.enforcement },
+    conditions: new ConditionBook(old.conditions),
+    idpPending: false,
+    served: [],
+    keys: {},
+  };
+}

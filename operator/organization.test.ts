@@ -1,0 +1,53 @@
+// The organization module: domain ownership, test state, the profile view and its fingerprint.
+import { describe, expect, it } from 'vitest';
+import type { SSOProfile, SSOProfileStatus } from '../crds/api/index.ts';
+import { domainOwners, isTested, profileView, profileViewFingerprint } from './organization.ts';
+
+const profile = (name: string, created: string, spec: Partial<SSOProfile['spec']> = {}, status?: SSOProfileStatus, generation = 1): SSOProfile =>
+  ({ metadata: { name, namespace: 'acme', generation, creationTimestamp: created }, spec: { idp: {}, domains: ['acme.com'], ...spec }, ...(status ? { status } : {}) }) as unknown as SSOProfile;
+const cond = (type: string, status: 'True' | 'False') => ({ type, status, reason: 'R', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' });
+const org = { verified: new Set(['acme.com', 'b.com']), owners: new Map([['acme.com', 'okta'], ['b.com', 'okta']]) };
+
+describe('organization', () => {
+  it('gives each domain to the oldest profile that lists it (name breaks ties)', () => {
+    const owners = domainOwners([profile('z', '2026-02-01T00:00:00Z', { domains: ['a.com', 'b.com'] }), profile('y', '2026-01-01T00:00:00Z', { domains: ['b.com'] }), profile('x', '2026-02-01T00:00:00Z', { domains: ['a.com'] })]);
+    expect(Object.fromEntries(owners)).toEqual({ 'b.com': 'y', 'a.com': 'x' });
+  });
+
+  it('counts a test as passed only for the address spec.test names now', () => {
+    const ok = { test: { result: 'Succeeded', email: 'ADMIN@acme.com' } } as const;
+    expect(isTested(profile('okta', '', { test: { email: 'admin@acme.com' } }, ok))).toBe(true);
+    expect(isTested(profile('okta', '', { test: { email: 'other@acme.com' } }, ok))).toBe(false);
+    expect(isTested(profile('okta', '', {}, ok))).toBe(false);
+  });
+
+  it('views a profile from its published status: enforcement counts only for the current generation and the domains still wanted', () => {
+    const status: SSOProfileStatus = { observedGeneration: 1, conditions: [cond('IdPConfigValid', 'True'), cond('CertificateValid', 'True')], enforcement: { phase: 'Enforced', domains: ['acme.com', 'b.com'] } };
+    const p = profile('okta', '2026-01-01T00:00:00Z', { domains: ['acme.com', 'b.com'], enforcement: { domains: ['acme.com'], exempt: ['Admin@acme.com'] } }, status);
+    const v = profileView(p, org);
+    expect(v).toMatchObject({ name: 'okta', valid: true, tested: false });
+    expect([...v.servedDomains]).toEqual(['acme.com', 'b.com']);
+    expect([...v.enforcingDomains]).toEqual(['acme.com']);
+    expect([...v.exempt]).toEqual(['admin@acme.com']);
+    const edited = profile('okta', '2026-01-01T00:00:00Z', p.spec, status, 2);
+    expect([...profileView(edited, org).enforcingDomains]).toEqual([]);
+    const invalid = profile('okta', '2026-01-01T00:00:00Z', p.spec, { ...status, conditions: [cond('IdPConfigValid', 'True'), cond('CertificateValid', 'False')] });
+    expect(profileView(invalid, org).valid).toBe(false);
+  });
+
+  it('views a profile as its own reconcile is about to publish it', () => {
+    const p = profile('okta', '2026-01-01T00:00:00Z', { enforcement: { domains: ['acme.com'] } }, { observedGeneration: 0 });
+    const v = profileView(p, org, { valid: true, enforcingDomains: ['acme.com'] });
+    expect(v.valid).toBe(true);
+    expect([...v.enforcingDomains]).toEqual(['acme.com']);
+  });
+
+  it('fingerprints what decisions read, not the counters', () => {
+    const status: SSOProfileStatus = { observedGeneration: 1, enforcement: { phase: 'InProgress', domains: ['acme.com'], matchedUsers: 10, enforcedUsers: 1 } };
+    const p = profile('okta', '', {}, status);
+    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, enforcement: { ...status.enforcement!, enforcedUsers: 5 } }))).toBe(profileViewFingerprint(p));
+    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, enforcement: { ...status.enforcement!, phase: 'Enforced' } }))).not.toBe(profileViewFingerprint(p));
+    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, test: { result: 'Succeeded', email: 'a@acme.com' } }))).not.toBe(profileViewFingerprint(p));
+    expect(profileViewFingerprint(profile('okta', '', {}, status, 2))).not.toBe(profileViewFingerprint(p));
+  });
+});
