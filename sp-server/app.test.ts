@@ -285,3 +285,17 @@ describe('JIT provisioning', () => {
     }
   });
 });
+
+describe('a profile with spec.forceAuthn', () => {
+  it('asks the IdP to authenticate again at every sign-in, without prompt=login', async () => {
+    const t = await startTestApp({ users: [user('acme', 'alice@acme.test')], profile: { forceAuthn: true } });
+    try {
+      const app = await discoverClient(t.base, 'console', REDIRECT);
+      const started = await buildAuthorize(app, 'alice@acme.test');
+      const location = (await browserGet(started.authorizeURL, new CookieJar())).headers.get('location') as string;
+      expect(readAuthnRequest(location).xml).toContain('ForceAuthn="true"');
+    } finally {
+      await t.close();
+    }
+  });
+});

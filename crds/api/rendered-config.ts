@@ -45,6 +45,8 @@ export const renderedProfile = z.object({
   domains: z.array(domain),
   nameIDFormat: z.enum(NAMEID_FORMATS),
   signAuthnRequests: z.boolean(),
+  /** SAML ForceAuthn on every AuthnRequest of this profile (absent in configs rendered before the field). */
+  forceAuthn: z.boolean().default(false),
   signatureAlgorithms: z.array(z.enum(SIGNATURE_ALGORITHMS)).min(1),
   allowedClockSkewSeconds: z.number().min(0).max(MAX_ALLOWED_CLOCK_SKEW_SECONDS),
   jit: z.object({ enabled: z.boolean(), defaultRoles: z.array(z.string()) }),
@@ -94,6 +96,7 @@ const CARRIED_FROM_SPEC: { [K in SpecCarriedField]-?: (spec: SSOProfileSpecInput
   displayName: (spec) => spec.displayName,
   nameIDFormat: (spec) => spec.nameIDFormat ?? SSO_PROFILE_DEFAULTS.nameIDFormat,
   signAuthnRequests: (spec) => spec.signAuthnRequests ?? SSO_PROFILE_DEFAULTS.signAuthnRequests,
+  forceAuthn: (spec) => spec.forceAuthn === true,
   signatureAlgorithms: (spec) => [...(spec.signatureAlgorithms ?? SSO_PROFILE_DEFAULTS.signatureAlgorithms)].sort(),
   allowedClockSkewSeconds: (spec) => durationSeconds(spec.allowedClockSkew ?? SSO_PROFILE_DEFAULTS.allowedClockSkew),
   jit: (spec) => ({

@@ -63,6 +63,10 @@ export const ssoProfileSpec = z
       .meta({ description: 'Verified domains (VerifiedDomain.spec.domain) whose users this profile serves.' }),
     nameIDFormat: z.enum(NAMEID_FORMATS).default(SSO_PROFILE_DEFAULTS.nameIDFormat),
     signAuthnRequests: z.boolean().default(SSO_PROFILE_DEFAULTS.signAuthnRequests).meta({ description: 'Sign AuthnRequests with the SP key the operator keeps.' }),
+    forceAuthn: z
+      .boolean()
+      .optional()
+      .meta({ description: 'Ask the IdP to authenticate the user again at every sign-in (SAML ForceAuthn), for organizations whose policy forbids reusing an IdP session.' }),
     signatureAlgorithms: z
       .array(z.enum(SIGNATURE_ALGORITHMS))
       .min(1)

@@ -13,7 +13,7 @@ export async function startLogin(
   ref: ProfileRef,
   login: Omit<PendingLogin, 'browser' | 'createdAt' | 'namespace' | 'profile'>,
 ): Promise<FastifyReply> {
-  const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn: login.kind === 'test' || login.forceAuthn === true });
+  const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn: login.kind === 'test' || login.forceAuthn === true || ref.profile.forceAuthn });
   const pending: PendingLogin = {
     ...login,
     namespace: ref.org.namespace,

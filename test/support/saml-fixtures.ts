@@ -90,6 +90,7 @@ export function testProfile(overrides: Partial<RenderedProfile> = {}): RenderedP
     domains: ['acme.test'],
     nameIDFormat: 'emailAddress',
     signAuthnRequests: false,
+    forceAuthn: false,
     signatureAlgorithms: ['rsa-sha256', 'rsa-sha384', 'rsa-sha512', 'ecdsa-sha256', 'ecdsa-sha384', 'ecdsa-sha512'],
     allowedClockSkewSeconds: 90,
     jit: { enabled: false, defaultRoles: [] },
