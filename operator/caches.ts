@@ -5,8 +5,9 @@ import type { ManagedUser, SSOProfile, VerifiedDomain } from '../crds/api/index.
 import type { KubeClient, ResourceRef } from '../kube/client.ts';
 import { Informer, type InformerControl, type KubeObject } from '../kube/informer.ts';
 import type { OperatorConfig } from './config.ts';
-import { KindCache, REFS, type Context, type NamespaceObject, type SecretObject } from './context.ts';
+import { KindCache, type Context, type NamespaceObject, type SecretObject } from './context.ts';
 import { SCIM_ENABLED_LABEL, SCIM_ENABLED_VALUE, SCIM_TOKEN_SECRET_NAME } from './scim-token.ts';
+import { RESOURCES } from '../kube/resources.ts';
 
 export type Caches = Pick<Context, 'domains' | 'users' | 'profiles' | 'scimNamespaces' | 'scimSecrets'>;
 
@@ -14,9 +15,9 @@ export function openCaches(client: KubeClient, cfg: OperatorConfig, log: Logger)
   const namespaces = cfg.watchNamespaces.length > 0 ? cfg.watchNamespaces : [undefined];
   const informers = <T extends KubeObject>(ref: ResourceRef) => new KindCache<T>(namespaces.map((ns) => new Informer<T>(client, ref, { namespace: ns, resyncMs: cfg.resyncPeriod }, log)));
   return {
-    domains: informers<VerifiedDomain>(REFS.VerifiedDomain),
-    users: informers<ManagedUser>(REFS.ManagedUser),
-    profiles: informers<SSOProfile>(REFS.SSOProfile),
+    domains: informers<VerifiedDomain>(RESOURCES.VerifiedDomain),
+    users: informers<ManagedUser>(RESOURCES.ManagedUser),
+    profiles: informers<SSOProfile>(RESOURCES.SSOProfile),
     ...openScimCaches(client, namespaces, cfg.resyncPeriod, log),
   };
 }
@@ -30,11 +31,11 @@ export function openScimCaches(client: KubeClient, namespaces: readonly (string 
     scimNamespaces: new KindCache<NamespaceObject>(
       namespaces.map(
         (ns) =>
-          new Informer<NamespaceObject>(client, REFS.Namespace, { labelSelector: `${SCIM_ENABLED_LABEL}=${SCIM_ENABLED_VALUE}`, ...(ns ? { fieldSelector: `metadata.name=${ns}` } : {}), resyncMs }, log),
+          new Informer<NamespaceObject>(client, RESOURCES.Namespace, { labelSelector: `${SCIM_ENABLED_LABEL}=${SCIM_ENABLED_VALUE}`, ...(ns ? { fieldSelector: `metadata.name=${ns}` } : {}), resyncMs }, log),
       ),
     ),
     // Only the token Secrets, by name: the operator never caches organizations' other Secrets.
-    scimSecrets: new KindCache<SecretObject>(namespaces.map((ns) => new Informer<SecretObject>(client, REFS.Secret, { namespace: ns, fieldSelector: `metadata.name=${SCIM_TOKEN_SECRET_NAME}`, resyncMs }, log))),
+    scimSecrets: new KindCache<SecretObject>(namespaces.map((ns) => new Informer<SecretObject>(client, RESOURCES.Secret, { namespace: ns, fieldSelector: `metadata.name=${SCIM_TOKEN_SECRET_NAME}`, resyncMs }, log))),
   };
 }
 

@@ -2,11 +2,12 @@
 import type { Resolver } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import type { ManagedUser, RenderedProfile, SSOProfile, VerifiedDomain } from '../crds/api/index.ts';
-import { API_VERSION, GROUP, VERSION } from '../crds/api/index.ts';
+import { API_VERSION } from '../crds/api/index.ts';
 import type { OperatorConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import type { MetadataCache } from './idp/fetcher.ts';
-import { resourcePath, type KubeClient, type ResourceRef } from '../kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { pathOf } from '../kube/resources.ts';
 import { Informer, type InformerHandler, type KubeObject } from '../kube/informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { ObjectKind, QueueKey } from './queue-key.ts';
@@ -14,15 +15,6 @@ import type { SPKeyPair } from './sp-keys.ts';
 
 export const FIELD_MANAGER = 'gatehouse-operator';
 
-export const REFS = {
-  VerifiedDomain: { group: GROUP, version: VERSION, plural: 'verifieddomains' },
-  ManagedUser: { group: GROUP, version: VERSION, plural: 'managedusers' },
-  SSOProfile: { group: GROUP, version: VERSION, plural: 'ssoprofiles' },
-  Secret: { group: '', version: 'v1', plural: 'secrets' },
-  Namespace: { group: '', version: 'v1', plural: 'namespaces' },
-  Lease: { group: 'coordination.k8s.io', version: 'v1', plural: 'leases' },
-  Event: { group: '', version: 'v1', plural: 'events' },
-} satisfies Record<string, ResourceRef>;
 
 
 /** A Namespace as the operator caches it (only those labelled for SCIM). */
@@ -119,7 +111,7 @@ export interface ReconcileResult {
 
 /** Server-side apply of the status subresource, owning exactly the fields in `status`. */
 export async function applyStatus(ctx: Pick<Context, 'client'>, kind: ObjectKind, namespace: string, name: string, status: unknown): Promise<void> {
-  await ctx.client.apply(resourcePath(REFS[kind], namespace, name), { apiVersion: API_VERSION, kind, metadata: { name, namespace }, status }, FIELD_MANAGER, {
+  await ctx.client.apply(pathOf(kind, namespace, name), { apiVersion: API_VERSION, kind, metadata: { name, namespace }, status }, FIELD_MANAGER, {
     subresource: 'status',
     force: true,
     // The watch delivers the result; parsing it here would only make garbage.

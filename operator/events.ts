@@ -1,8 +1,9 @@
 // Kubernetes Events for state changes, best effort: a failed Event never fails a reconcile.
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { resourcePath, type KubeClient } from '../kube/client.ts';
+import type { KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/informer.ts';
+import { pathOf } from '../kube/resources.ts';
 
 export class EventRecorder {
   private readonly client: KubeClient;
@@ -33,7 +34,7 @@ export class EventRecorder {
       lastTimestamp: now,
       count: 1,
     };
-    this.client.call('POST', resourcePath({ group: '', version: 'v1', plural: 'events' }, ns), { body }).catch((err: unknown) => {
+    this.client.call('POST', pathOf('Event', ns), { body }).catch((err: unknown) => {
       this.log.warn({ err: err instanceof Error ? err.message : String(err), reason }, 'could not record Event');
     });
   }

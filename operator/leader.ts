@@ -3,8 +3,8 @@
 // observed on our own clock; the leader gives up when it cannot renew within renewDeadline.
 // The retry period is the only retry: a call retried inside would outlive the renew deadline.
 import type { Logger } from 'pino';
-import { REFS } from './context.ts';
 import { isConflict, isNotFound, resourcePath, type KubeClient } from '../kube/client.ts';
+import { RESOURCES } from '../kube/resources.ts';
 
 interface Lease {
   metadata: { name: string; namespace: string; resourceVersion?: string };
@@ -49,7 +49,7 @@ export class LeaderElector {
   }
 
   private get path(): string {
-    return resourcePath(REFS.Lease, this.o.namespace, this.o.name);
+    return resourcePath(RESOURCES.Lease, this.o.namespace, this.o.name);
   }
 
   /** Resolves once leadership is acquired (or never, if stopped first). */
@@ -105,7 +105,7 @@ export class LeaderElector {
     }
     if (!lease) {
       try {
-        this.current = await this.client.call<Lease>('POST', resourcePath(REFS.Lease, this.o.namespace), {
+        this.current = await this.client.call<Lease>('POST', resourcePath(RESOURCES.Lease, this.o.namespace), {
           body: {
             apiVersion: 'coordination.k8s.io/v1',
             kind: 'Lease',

@@ -10,13 +10,14 @@ import {
   spConfig,
   type RenderedOrganization,
 } from '../../crds/api/index.ts';
-import { FIELD_MANAGER, REFS, stableStringify, type Context, type ReconcileResult } from '../context.ts';
+import { FIELD_MANAGER, stableStringify, type Context, type ReconcileResult } from '../context.ts';
 import { isNotFound, resourcePath } from '../../kube/client.ts';
 import { verifiedDomainsOf } from '../organization.ts';
 import { queueKey } from '../queue-key.ts';
 import type { Controller } from './controller.ts';
 import { scimOfNamespace } from './scim-token.ts';
 import { CONFIG_DEBOUNCE_MS, verificationChanged } from './watch.ts';
+import { RESOURCES } from '../../kube/resources.ts';
 
 export function renderConfig(ctx: Context): { json: string; hash: string; leftOut: string[] } {
   // Organizations with SCIM on appear even before they have a profile or a verified domain:
@@ -54,7 +55,7 @@ export async function reconcileRenderedConfig(ctx: Context): Promise<ReconcileRe
   }
   const { json, hash } = renderConfig(ctx);
   const ns = ctx.config.namespace;
-  const path = resourcePath(REFS.Secret, ns, ctx.config.configSecret);
+  const path = resourcePath(RESOURCES.Secret, ns, ctx.config.configSecret);
   let existing: { metadata: { resourceVersion?: string; annotations?: Record<string, string> } } | undefined;
   try {
     existing = await ctx.client.call('GET', path);
@@ -78,7 +79,7 @@ export async function reconcileRenderedConfig(ctx: Context): Promise<ReconcileRe
     data: { [SP_CONFIG_SECRET_KEY]: Buffer.from(json).toString('base64') },
   };
   if (existing) await ctx.client.call('PUT', path, { body });
-  else await ctx.client.call('POST', resourcePath(REFS.Secret, ns), { body });
+  else await ctx.client.call('POST', resourcePath(RESOURCES.Secret, ns), { body });
   ctx.metrics.configRenders.inc();
   ctx.log.info({ hash, bytes: json.length }, 'rendered SP config written');
   return {};

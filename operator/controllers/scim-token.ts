@@ -3,11 +3,12 @@
 // its sha256 (renderConfig reads both caches). A deleted or replaced Secret is a rotation: a
 // deleted one is created again with a new token, and the config is rendered again either way.
 import { newScimTokenSecret, renderScim, SCIM_TOKEN_SECRET_NAME } from '../scim-token.ts';
-import { REFS, type Context, type ReconcileResult } from '../context.ts';
+import { type Context, type ReconcileResult } from '../context.ts';
 import { isConflict, KubeApiError, resourcePath } from '../../kube/client.ts';
 import { queueKey, type KeyOf } from '../queue-key.ts';
 import type { Controller } from './controller.ts';
 import { CONFIG_DEBOUNCE_MS } from './watch.ts';
+import { RESOURCES } from '../../kube/resources.ts';
 
 /** What renderConfig puts in the organization's `scim` field (undefined: SCIM is off there). */
 export function scimOfNamespace(ctx: Pick<Context, 'scimNamespaces' | 'scimSecrets'>, namespace: string): { tokenSHA256: string[] } | undefined {
@@ -32,7 +33,7 @@ export async function reconcileScimToken(ctx: Pick<Context, 'queue' | 'scimNames
     return {};
   }
   try {
-    await ctx.client.call('POST', resourcePath(REFS.Secret, namespace), { body: newScimTokenSecret(namespace), discardBody: true });
+    await ctx.client.call('POST', resourcePath(RESOURCES.Secret, namespace), { body: newScimTokenSecret(namespace), discardBody: true });
     ctx.log.info({ namespace, secret: SCIM_TOKEN_SECRET_NAME }, 'SCIM token Secret created');
   } catch (err) {
     // Created meanwhile (by the organization, or an informer that has not caught up): the

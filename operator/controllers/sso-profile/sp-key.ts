@@ -2,11 +2,12 @@
 // `<profile>-sp-key` it owns, and publish the SP endpoints and the test link. Owns SPKeyReady.
 import { randomBytes } from 'node:crypto';
 import type { SSOProfile } from '../../../crds/api/index.ts';
-import { FIELD_MANAGER, REFS, type Context } from '../../context.ts';
+import { FIELD_MANAGER, type Context } from '../../context.ts';
 import { isNotFound, resourcePath } from '../../../kube/client.ts';
 import { generateSPKeyPair, type SPKeyPair } from '../../sp-keys.ts';
 import type { Step } from '../steps.ts';
 import { spEndpoints, spKeySecretName, type ProfileReconcile } from './state.ts';
+import { RESOURCES } from '../../../kube/resources.ts';
 
 /** The Secret exists but is someone else's: a configuration problem, not a failed reconcile. */
 class SPKeyError extends Error {}
@@ -20,7 +21,7 @@ export async function ensureSPKey(ctx: Pick<Context, 'client' | 'spKeys' | 'conf
   const wantEmail = p.spec.test?.email.toLowerCase();
   const cached = ctx.spKeys.get(uid);
   if (cached && cached.testEmail === wantEmail) return cached;
-  const path = resourcePath(REFS.Secret, ns, name);
+  const path = resourcePath(RESOURCES.Secret, ns, name);
   let secret: SecretRead | undefined;
   try {
     secret = await ctx.client.call('GET', path);
@@ -70,7 +71,7 @@ export async function ensureSPKey(ctx: Pick<Context, 'client' | 'spKeys' | 'conf
     data,
   };
   if (secret) await ctx.client.call('PUT', path, { body });
-  else await ctx.client.call('POST', resourcePath(REFS.Secret, ns), { body });
+  else await ctx.client.call('POST', resourcePath(RESOURCES.Secret, ns), { body });
   ctx.spKeys.set(uid, { pair, testToken, testEmail: wantEmail });
   return { pair, testToken };
 }
