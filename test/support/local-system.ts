@@ -113,7 +113,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}): 
         const out = await k(['get', 'verifieddomain', name, '-n', ORGANIZATION, '-o', 'jsonpath={.status.verification.recordName} {.status.verification.recordValue}']);
         const [recordName, value] = out.stdout.trim().split(' ');
         return recordName && value ? { recordName, value } : undefined;
-      }, 60_000);
+      }, 60_000, () => `operator log:\n${operator.logText(30)}`);
       records.set(record.recordName, record.value);
     }
     for (const [name, value] of records) await dns.setTxt(name, [value]);
