@@ -43,6 +43,16 @@ describe('status writes', () => {
 });
 
 
+describe('connections', () => {
+  it('reuses pooled connections for sequential calls (a TLS handshake per call is what the client avoids)', async () => {
+    const server = await fakeApi((_req, res) => json(res, 200, { ok: true }));
+    for (let i = 0; i < 10; i++) await server.client.call('GET', '/api/v1/namespaces');
+    expect(server.seen).toHaveLength(10);
+    // undici may open a second socket while the first is being returned to the pool; never one per call.
+    expect(server.connections).toBeLessThanOrEqual(2);
+  });
+});
+
 describe('retries', () => {
   it('retries 429 after the Retry-After the server gave, then succeeds', async () => {
     const { client, seen } = await fakeApi((_req, res) =>

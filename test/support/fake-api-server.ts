@@ -13,6 +13,8 @@ export interface SeenRequest {
 export interface FakeApiServer {
   client: KubeClient;
   seen: SeenRequest[];
+  /** TCP connections the server accepted. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export async function fakeApiServer(handler: (req: SeenRequest, res: ServerRespo
       handler(s, res);
     });
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -38,6 +42,9 @@ export async function fakeApiServer(handler: (req: SeenRequest, res: ServerRespo
   return {
     client,
     seen,
+    get connections() {
+      return connections;
+    },
     async close() {
       await client.close();
       server.closeAllConnections();
