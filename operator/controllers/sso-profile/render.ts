@@ -3,6 +3,7 @@
 // Owns ConfigRendered.
 import { renderedProfile, renderProfile, type RenderedProfile } from '../../../crds/api/index.ts';
 import { stableStringify, type Fragment } from '../../context.ts';
+import { profileView } from '../../organization.ts';
 import { queueKey } from '../../queue-key.ts';
 import type { Step } from '../steps.ts';
 import { FRAGMENT_DEBOUNCE_MS } from '../watch.ts';
@@ -21,7 +22,7 @@ function renderFragment(r: ProfileReconcile): { fragment: RenderedProfile } | { 
   }
   const { descriptor, certificates } = r.idp;
   // The spec's own fields are carried by the contract's table (crds/api/rendered-config.ts);
-  // what the operator resolves (IdP, SP key and endpoints, served domains, test link) is added here.
+  // what the operator resolves (IdP, SP key and endpoints, served and enforced domains, test link) is added here.
   const candidate: RenderedProfile = renderProfile(p.spec, {
     name: p.metadata.name,
     sp: { ...spEndpoints(r.ctx.config.spPublicUrl, p.metadata.namespace, p.metadata.name), key: keys.pair },
@@ -34,7 +35,9 @@ function renderFragment(r: ProfileReconcile): { fragment: RenderedProfile } | { 
       }),
     },
     domains: r.served,
-    test: keys.testToken && p.spec.test ? { token: keys.testToken, email: p.spec.test.email.toLowerCase() } : undefined,
+    // Where users are enforced, addresses that are not ManagedUsers are covered too (the profile's view, as user decisions read it).
+    enforcedDomains: [...profileView(p, r.org).enforcingDomains].filter((d) => r.served.includes(d)).sort(),
+    test: keys.test && p.spec.test ? { token: keys.test.token, email: keys.test.email, expiresAt: keys.test.expiresAt } : undefined,
   });
   const parsed = renderedProfile.safeParse(JSON.parse(JSON.stringify(candidate)));
   if (parsed.success) return { fragment: parsed.data };

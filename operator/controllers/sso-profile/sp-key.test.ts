@@ -23,11 +23,11 @@ describe('SP key step', () => {
     expect(Buffer.from(secret.data['test-email'] ?? '', 'base64').toString()).toBe('admin@acme.com');
     expect(r.conditions.get('SPKeyReady')).toMatchObject({ status: 'True', reason: 'Ready', message: 'SP key pair kept in Secret okta-sp-key' });
     expect(r.status.sp?.acsURL).toBe(`https://sso.example/saml/${NS}/okta/acs`);
-    expect(r.status.test?.url).toBe(`https://sso.example/test/${r.keys.testToken}`);
+    expect(r.status.test?.url).toBe(`https://sso.example/test/${r.keys.test?.token}`);
     const again = reconcileOf(ctx, p);
     await spKeyStep.run(again, again.conditions);
     expect(calls).toHaveLength(2);
-    expect(again.keys.testToken).toBe(r.keys.testToken);
+    expect(again.keys.test?.token).toBe(r.keys.test?.token);
   });
 
   it('refuses a Secret of the same name that is not Gatehouse\'s for this profile', async () => {
