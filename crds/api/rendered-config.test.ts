@@ -116,7 +116,8 @@ describe('the rendered profile', () => {
       enforcementExempt: [],
     });
     expect(SSO_PROFILE_DEFAULTS.unmanagedUsers).toBe('Refuse');
-    expect(ssoProfileSpec.parse({ ...minimal, enforcement: { domains: ['acme.test'] } }).enforcement?.unmanagedUsers).toBe(SSO_PROFILE_DEFAULTS.unmanagedUsers);
+    // The CRD fills the same default in for the API server.
+    expect(JSON.stringify(renderCRD(ssoProfileKind))).toMatch(new RegExp(`"unmanagedUsers":\\{"default":"${SSO_PROFILE_DEFAULTS.unmanagedUsers}"`));
     expect(withCRDDefaults.idp.metadata).toBeUndefined();
     expect(ssoProfileSpec.parse({ ...minimal, idp: { metadata: { url: 'https://idp.acme.test/md' } } }).idp.metadata?.refreshInterval).toBe(SSO_PROFILE_DEFAULTS.metadataRefreshInterval);
   });

@@ -15,7 +15,7 @@ export const loginMethodsSurface: FastifyPluginAsync<SurfaceOptions> = async (ap
     // The address is checked by giving it its canonical form: one without is refused rather than
     // answered as a stranger's.
     const email = canonicalEmail(raw);
-    if (!email) return reply.code(400).send({ error: 'invalid_request', error_description: 'the email address cannot be normalised' });
+    if (!email) return reply.code(400).send({ error: 'invalid_request', error_description: 'invalid parameters' });
     return loginMethods(email, { config: gh.config, users: gh.users.byEmail(email), jitProvisioning: gh.jitProvisioning, issuer: gh.issuer });
   });
 };
