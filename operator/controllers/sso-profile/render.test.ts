@@ -64,6 +64,16 @@ describe('config step', () => {
       ok: true,
       profile: { enforcedDomains: ['acme.com'], unmanagedUsers: 'Allow', enforcementExempt: ['root@acme.com'], test: { token: 't'.repeat(32), email: 'admin@acme.com', expiresAt: '2026-03-02T12:00:00Z' } },
     });
+    // A spec change not published yet: the enforcement this reconcile plans covers the domain meanwhile.
+    const changed = profile('okta', { enforcement: { domains: ['acme.com'] } }, { observedGeneration: 0, enforcement: { phase: 'Enforced', domains: ['acme.com'] } });
+    const { ctx: ctx2 } = contextWith({ profiles: [changed] });
+    const r2 = reconcileOf(ctx2, changed);
+    await idpStep.run(r2, r2.conditions);
+    r2.served = ['acme.com'];
+    r2.keys = { pair: spKey };
+    r2.status.enforcement = { phase: 'InProgress', domains: ['acme.com'] };
+    await renderStep.run(r2, r2.conditions);
+    expect(ctx2.fragments.get(`${NS}/okta`)).toMatchObject({ ok: true, profile: { enforcedDomains: ['acme.com'] } });
     // Enforcement not (yet) active: nothing beyond the ManagedUsers' decisions.
     const notYet = await rendered(profile('okta', { enforcement: { domains: ['acme.com'] } }, { observedGeneration: 1, enforcement: { phase: 'Blocked', domains: ['acme.com'] } }));
     expect(notYet.fragment).toMatchObject({ ok: true, profile: { enforcedDomains: [], unmanagedUsers: 'Refuse' } });
