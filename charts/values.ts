@@ -53,6 +53,7 @@ const operator = z
     allowPrivateMetadataURLs: z.boolean().optional(),
     // The CRDs' duration pattern: the operator parses both with the same parser.
     certificateExpiryWarning: z.string().regex(new RegExp(DURATION_PATTERN)).optional().meta({ description: 'Go duration, e.g. 720h' }),
+    testLinkTTL: z.string().regex(new RegExp(DURATION_PATTERN)).optional().meta({ description: 'How long an SSOProfile test link works after it is issued (Go duration, 1s to 720h), e.g. 24h' }),
     metricsPort: port.optional(),
     healthPort: port.optional(),
     ...podSettings,

@@ -17,6 +17,14 @@ describe('operator configuration', () => {
     expect(c.allowPrivateMetadataUrls).toBe(false);
   });
 
+  it('gives test links a 24h lifetime unless --test-link-ttl says otherwise, within 1s and 720h', () => {
+    const base = ['--namespace=gatehouse', '--sp-public-url=https://sso.example.com'];
+    expect(loadConfig(base, {}).testLinkTtl).toBe(24 * 3_600_000);
+    expect(loadConfig([...base, '--test-link-ttl=90m'], {}).testLinkTtl).toBe(90 * 60_000);
+    expect(() => loadConfig([...base, '--test-link-ttl=721h'], {})).toThrow(/test link lifetime/);
+    expect(() => loadConfig([...base, '--test-link-ttl=500ms'], {})).toThrow(/test link lifetime/);
+  });
+
   it('refuses unknown flags and missing required settings', () => {
     expect(() => loadConfig(['--nope=1'], {})).toThrow(/unknown flag --nope/);
     expect(() => loadConfig(['--namespace=x'], {})).toThrow(/spPublicUrl/);

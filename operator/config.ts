@@ -24,6 +24,8 @@ export const operatorConfig = z.object({
   dnsServers: list.default([]),
   allowPrivateMetadataUrls: bool.default(false),
   certificateExpiryWarning: duration.default(720 * 3_600_000),
+  /** How long a test link works after the operator issues it: a leaked link is not a standing credential. */
+  testLinkTtl: duration.default(24 * 3_600_000).refine((ms) => ms >= 1_000 && ms <= 30 * 24 * 3_600_000, 'the test link lifetime must be between 1s and 720h'),
   metricsAddress: address.default(':8080'),
   healthAddress: address.default(':8081'),
   leaderElect: bool.default(false),

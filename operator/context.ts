@@ -11,7 +11,7 @@ import { pathOf } from '../kube/resources.ts';
 import { Informer, type InformerHandler, type KubeObject } from '../kube/informer.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import type { ObjectKind, QueueKey } from './queue-key.ts';
-import type { SPKeyPair } from './sp-keys.ts';
+import type { SPKeys } from './sp-keys.ts';
 
 export const FIELD_MANAGER = 'gatehouse-operator';
 
@@ -100,7 +100,7 @@ export interface Context {
   /** Per-profile pieces of the rendered config, by namespace/name. */
   fragments: Map<string, Fragment>;
   /** SP key pairs and test tokens, by profile UID. */
-  spKeys: Map<string, { pair: SPKeyPair; testToken?: string; testEmail?: string }>;
+  spKeys: Map<string, SPKeys>;
   /** In-memory DNS re-check attempt counts, by VerifiedDomain UID. */
   dnsAttempts: Map<string, number>;
 }

@@ -1,5 +1,5 @@
 // The SP's own key pair (signs AuthnRequests, decrypts encrypted assertions): RSA 2048 with a
-// self-signed certificate, generated once per SSOProfile.
+// self-signed certificate, generated once per SSOProfile; kept with the profile's test link.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
 
@@ -27,4 +27,18 @@ export function generateSPKeyPair(commonName: string, validYears = 10, now = new
   ]);
   cert.sign(forge.pki.privateKeyFromPem(privateKeyPem), forge.md.sha256.create());
   return { privateKeyPem, certificatePem: forge.pki.certificateToPem(cert) };
+}
+
+/** The test link as kept in the Secret: which address it is for, until when, and which renewal request it answered. */
+export interface TestLink {
+  token: string;
+  email: string;
+  expiresAt: string;
+  /** The value of the renew annotation this link was issued for (absent: issued without one). */
+  renewal?: string;
+}
+
+export interface SPKeys {
+  pair: SPKeyPair;
+  test?: TestLink;
 }

@@ -63,6 +63,8 @@ export interface PendingLogin {
   codeChallenge?: string;
   /** The IdP must authenticate again (test link, prompt=login, max_age=0). */
   forceAuthn?: boolean;
+  /** A test login: sha256 of the test link's token, so a renewed or expired link ends it. */
+  testLink?: string;
 }
 
 /** What an authorization code stands for, until /token redeems it once. */

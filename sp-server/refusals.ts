@@ -1,6 +1,7 @@
 // Every way the sp-server refuses a login, as one typed table: what the user reads, what the
 // administrator should change, the HTTP status of the user's page, and the metric label. A code
 // missing from the table (or a row for an unknown code) does not compile.
+import { RENEW_TEST_LINK_ANNOTATION } from '../crds/api/index.ts';
 import { SAML_ERROR_CODES, type SamlErrorCode } from './saml/errors.ts';
 
 /**
@@ -15,6 +16,8 @@ export const LOGIN_REFUSAL_CODES = [
   'BROWSER_MISMATCH',
   /** The test link's login signed in someone other than spec.test.email. */
   'TEST_USER_MISMATCH',
+  /** The test link is past its expiry (status.test.expiresAt), or was replaced while the login was under way. */
+  'TEST_LINK_EXPIRED',
   /** The email's domain belongs to another organization. */
   'USER_OTHER_ORGANIZATION',
   /** The email's domain is not verified by this organization. */
@@ -136,6 +139,11 @@ const TEXTS = {
     userMessage: NOT_ACCEPTED_SEE_STATUS,
     adminAdvice: 'Sign in at the IdP as spec.test.email (sign out of other accounts first).',
     httpStatus: 400,
+  },
+  TEST_LINK_EXPIRED: {
+    userMessage: 'This test link has expired. Ask your administrator for a new one.',
+    adminAdvice: `Renew the link: set or change the annotation ${RENEW_TEST_LINK_ANNOTATION} on the SSOProfile (or change spec.test), then use the new status.test.url before status.test.expiresAt.`,
+    httpStatus: 403,
   },
   USER_OTHER_ORGANIZATION: {
     userMessage: NOT_SET_UP_HERE,

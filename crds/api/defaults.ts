@@ -13,6 +13,8 @@ export const SSO_PROFILE_DEFAULTS = {
   allowedClockSkew: '90s',
   metadataRefreshInterval: '1h',
   jitEnabled: false,
+  /** An enforced domain covers every address in it, not only its ManagedUsers. */
+  unmanagedUsers: 'Refuse',
 } as const;
 
 /** The most clock skew a profile may allow: beyond it an expired assertion looks fresh. */

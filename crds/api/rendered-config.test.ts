@@ -29,12 +29,13 @@ const SOURCES: {
   jit: { from: 'provisioning', expected: () => ({ enabled: true, defaultRoles: ['editor', 'viewer'] }) },
   roleMapping: { from: 'roleMapping', expected: (s) => s.roleMapping },
   test: { resolvedFrom: ['test'] },
+  enforcedDomains: { resolvedFrom: ['enforcement'] },
+  unmanagedUsers: { from: 'enforcement', expected: () => 'Allow' },
+  enforcementExempt: { from: 'enforcement', expected: () => ['admin@acme.test'] },
 };
 
 /** Spec fields the rendered config deliberately does not carry, and why. */
-const NOT_CARRIED: Partial<Record<SpecField, string>> = {
-  enforcement: 'the operator decides enforcement into each ManagedUser\'s status, which the sp-server reads per user',
-};
+const NOT_CARRIED: Partial<Record<SpecField, string>> = {};
 
 const pem = (label: string) => `-----BEGIN ${label}-----\n${'A'.repeat(64)}\n-----END ${label}-----\n`;
 
@@ -49,7 +50,7 @@ const full = {
   signatureAlgorithms: ['rsa-sha512', 'rsa-sha1'],
   allowedClockSkew: '2m',
   test: { email: 'Tester@acme.test' },
-  enforcement: { domains: ['acme.test'], exempt: ['admin@acme.test'] },
+  enforcement: { domains: ['acme.test'], exempt: ['Admin@acme.test'], unmanagedUsers: 'Allow' },
   provisioning: { jit: { enabled: true, defaultRoles: ['viewer', 'editor'] } },
   roleMapping: { attribute: 'groups', rules: [{ value: 'eng', roles: ['admin'] }] },
 } satisfies Required<SSOProfileSpec>;
@@ -66,7 +67,8 @@ const resolved: Pick<RenderedProfile, ResolvedProfileFields> = {
   },
   idp: { entityID: full.idp.entityID, ssoURL: full.idp.ssoURL, certificates: full.idp.certificates },
   domains: ['acme.test'],
-  test: { token: 't'.repeat(32), email: 'tester@acme.test' },
+  enforcedDomains: ['acme.test'],
+  test: { token: 't'.repeat(32), email: 'tester@acme.test', expiresAt: '2026-01-02T00:00:00Z' },
 };
 
 /** Renders as the operator does, then reads it back as the sp-server does (JSON, shared schema). */
@@ -110,9 +112,22 @@ describe('the rendered profile', () => {
       signatureAlgorithms: [...SSO_PROFILE_DEFAULTS.signatureAlgorithms].sort(),
       allowedClockSkewSeconds: 90,
       jit: { enabled: false, defaultRoles: [] },
+      unmanagedUsers: SSO_PROFILE_DEFAULTS.unmanagedUsers,
+      enforcementExempt: [],
     });
+    expect(SSO_PROFILE_DEFAULTS.unmanagedUsers).toBe('Refuse');
+    // The CRD fills the same default in for the API server.
+    expect(JSON.stringify(renderCRD(ssoProfileKind))).toMatch(new RegExp(`"unmanagedUsers":\\{"default":"${SSO_PROFILE_DEFAULTS.unmanagedUsers}"`));
     expect(withCRDDefaults.idp.metadata).toBeUndefined();
     expect(ssoProfileSpec.parse({ ...minimal, idp: { metadata: { url: 'https://idp.acme.test/md' } } }).idp.metadata?.refreshInterval).toBe(SSO_PROFILE_DEFAULTS.metadataRefreshInterval);
+  });
+
+  it('reads a config rendered before enforced domains and test link expiry existed as enforcing nothing more and a link that no longer works', () => {
+    const { enforcedDomains: _e, unmanagedUsers: _u, enforcementExempt: _x, ...older } = renderAndRead(full);
+    const read = renderedProfile.parse({ ...older, test: { token: 't'.repeat(32), email: 'tester@acme.test' } });
+    expect(read).toMatchObject({ enforcedDomains: [], unmanagedUsers: 'Refuse', enforcementExempt: [] });
+    expect(read.test?.expiresAt).toBeUndefined();
+    expect(renderAndRead(full)).toMatchObject({ enforcedDomains: ['acme.test'], test: { expiresAt: '2026-01-02T00:00:00Z' } });
   });
 
   it('bounds the clock skew where the CRD does', () => {

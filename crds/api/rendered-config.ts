@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DNS_NAME_PATTERN } from './common.ts';
 import { MAX_ALLOWED_CLOCK_SKEW_SECONDS, SSO_PROFILE_DEFAULTS } from './defaults.ts';
 import { durationSeconds } from './duration.ts';
-import { NAMEID_FORMATS, SIGNATURE_ALGORITHMS, type ssoProfileSpec } from './sso-profile.ts';
+import { NAMEID_FORMATS, SIGNATURE_ALGORITHMS, UNMANAGED_USER_POLICIES, type ssoProfileSpec } from './sso-profile.ts';
 
 export const SP_CONFIG_FORMAT_VERSION = 1;
 /** The key under which the Secret's data holds the JSON document. */
@@ -53,8 +53,21 @@ export const renderedProfile = z.object({
   roleMapping: z
     .object({ attribute: z.string(), rules: z.array(z.object({ value: z.string(), roles: z.array(z.string()) })) })
     .optional(),
-  /** Present while spec.test is set: the token of the test link and who may use it. */
-  test: z.object({ token: z.string().min(16), email: z.string() }).optional(),
+  /**
+   * Served domains on which enforcement is active (the operator's profile view): there even an
+   * address without a ManagedUser is refused a password, unless unmanagedUsers is Allow.
+   * Absent in configs rendered before the field: nothing beyond ManagedUser decisions.
+   */
+  enforcedDomains: z.array(domain).default([]),
+  /** spec.enforcement.unmanagedUsers: what an enforced domain does with an address that is not a ManagedUser. */
+  unmanagedUsers: z.enum(UNMANAGED_USER_POLICIES).default(SSO_PROFILE_DEFAULTS.unmanagedUsers),
+  /** spec.enforcement.exempt, lower-cased: addresses that keep password login even when they are not ManagedUsers. */
+  enforcementExempt: z.array(z.string()).default([]),
+  /**
+   * Present while spec.test is set: the token of the test link, who may use it and until when.
+   * A link without expiresAt (rendered before links expired) is refused as expired.
+   */
+  test: z.object({ token: z.string().min(16), email: z.string(), expiresAt: z.iso.datetime({ offset: true }).optional() }).optional(),
 });
 
 export const renderedOrganization = z.object({
@@ -84,8 +97,8 @@ export type SPConfig = z.infer<typeof spConfig>;
 /** A spec as the operator may hold it: the API server's defaults are not guaranteed to be applied. */
 export type SSOProfileSpecInput = z.input<typeof ssoProfileSpec>;
 
-/** What the operator resolves or owns itself (IdP metadata, served domains, SP key, test token). */
-export type ResolvedProfileFields = 'name' | 'sp' | 'idp' | 'domains' | 'test';
+/** What the operator resolves or owns itself (IdP metadata, served and enforced domains, SP key, test link). */
+export type ResolvedProfileFields = 'name' | 'sp' | 'idp' | 'domains' | 'enforcedDomains' | 'test';
 type SpecCarriedField = Exclude<keyof RenderedProfile, ResolvedProfileFields>;
 
 /**
@@ -104,6 +117,8 @@ const CARRIED_FROM_SPEC: { [K in SpecCarriedField]-?: (spec: SSOProfileSpecInput
     defaultRoles: [...(spec.provisioning?.jit?.defaultRoles ?? [])].sort(),
   }),
   roleMapping: (spec) => spec.roleMapping,
+  unmanagedUsers: (spec) => spec.enforcement?.unmanagedUsers ?? SSO_PROFILE_DEFAULTS.unmanagedUsers,
+  enforcementExempt: (spec) => [...new Set((spec.enforcement?.exempt ?? []).map((e) => e.toLowerCase()))].sort(),
 };
 
 /** One profile's entry of the rendered config: the spec's fields plus what the operator resolved. */

@@ -8,6 +8,10 @@ export const SIGNATURE_ALGORITHMS = ['rsa-sha256', 'rsa-sha384', 'rsa-sha512', '
 export const ENFORCEMENT_PHASES = ['NotRequested', 'Blocked', 'InProgress', 'Enforced'] as const;
 export const TEST_RESULTS = ['Pending', 'Succeeded', 'Failed'] as const;
 export const NAMEID_FORMATS = ['emailAddress', 'unspecified', 'persistent'] as const;
+/** What an enforced domain does with an address that is not a ManagedUser. */
+export const UNMANAGED_USER_POLICIES = ['Refuse', 'Allow'] as const;
+/** Setting or changing this annotation on an SSOProfile makes the operator issue a new test link. */
+export const RENEW_TEST_LINK_ANNOTATION = 'sso.gatehouse.dev/renew-test-link';
 
 const pemCertificate = z
   .string()
@@ -87,7 +91,9 @@ export const ssoProfileSpec = z
     test: z
       .object({ email: email.meta({ description: 'The managed user who tests the connection.' }) })
       .optional()
-      .meta({ description: 'Who tests the connection. The test link appears in status.test.url.' }),
+      .meta({
+        description: `Who tests the connection. The test link appears in status.test.url and expires at status.test.expiresAt; set or change the annotation ${RENEW_TEST_LINK_ANNOTATION} to get a new one.`,
+      }),
     enforcement: z
       .object({
         domains: domainList.meta({ description: 'Domains (a subset of spec.domains) on which SSO is enforced.' }),
@@ -96,6 +102,16 @@ export const ssoProfileSpec = z
           .max(32)
           .optional()
           .meta({ 'x-kubernetes-list-type': 'set', description: 'Admins who keep password login.' }),
+        unmanagedUsers: z
+          .enum(UNMANAGED_USER_POLICIES)
+          .optional()
+          .meta({
+            // Optional in the type (a spec read without the API server's defaulting may lack it);
+            // the CRD still fills it in, and the render falls back to the same default.
+            default: SSO_PROFILE_DEFAULTS.unmanagedUsers,
+            description:
+              'Addresses of an enforced domain that are not ManagedUsers: Refuse (the default) refuses them a password (SSO only where JIT provisioning creates the user, otherwise no login); Allow leaves them to password login.',
+          }),
       })
       .optional(),
     provisioning: z
@@ -168,6 +184,7 @@ export const ssoProfileStatus = z
     test: z
       .object({
         url: z.string().max(2048).optional().meta({ description: 'Open while signed in to the IdP as spec.test.email.' }),
+        expiresAt: z.iso.datetime({ offset: true }).optional().meta({ description: `When the test link stops working; set or change the annotation ${RENEW_TEST_LINK_ANNOTATION} for a new one.` }),
         email: z.string().max(320).optional(),
         result: z.enum(TEST_RESULTS).optional(),
         errorCode: z.string().max(64).optional(),
@@ -204,4 +221,5 @@ export const ssoProfileStatus = z
 export type SSOProfileSpec = z.infer<typeof ssoProfileSpec>;
 export type SSOProfileStatus = z.infer<typeof ssoProfileStatus>;
 export type EnforcementPhase = (typeof ENFORCEMENT_PHASES)[number];
+export type UnmanagedUserPolicy = (typeof UNMANAGED_USER_POLICIES)[number];
 export type SignatureAlgorithm = (typeof SIGNATURE_ALGORITHMS)[number];

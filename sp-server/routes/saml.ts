@@ -41,9 +41,18 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     const { token } = req.params as { token: string };
     const ref = gh.config.profileForTestToken(token);
     if (!ref || !ref.profile.test) return html(reply, 404, errorPage('Test link not valid', 'This test link is unknown or no longer active. Copy the current link from the SSOProfile status.'));
-    const email = ref.profile.test.email.toLowerCase();
+    const link = ref.profile.test;
+    if (!testLinkUsable(link, Date.now())) {
+      // An expired link changes nothing, not even the test result: it is only reported.
+      const hint = link.expiresAt ? `the test link expired at ${link.expiresAt}` : 'the test link has no expiry (rendered by an older operator)';
+      gh.metrics.samlRejections.inc({ code: REFUSALS.TEST_LINK_EXPIRED.metricLabel });
+      gh.status.recordFailure(ref.org.namespace, ref.profile.name, 'TEST_LINK_EXPIRED', hint);
+      req.log.warn({ profile: `${ref.org.namespace}/${ref.profile.name}`, code: 'TEST_LINK_EXPIRED', hint }, 'test link refused');
+      return refusalReply(reply, 'TEST_LINK_EXPIRED', 'Test link expired');
+    }
+    const email = link.email.toLowerCase();
     void gh.status.recordTest(ref.org.namespace, ref.profile.name, { result: 'Pending', email, attemptedTime: new Date().toISOString() });
-    return startLogin(gh, req, reply, ref, { kind: 'test', loginHint: email });
+    return startLogin(gh, req, reply, ref, { kind: 'test', loginHint: email, testLink: sha256b64url(token) });
   });
 
   app.post('/saml/:namespace/:profile/acs', { schema: { params: profileParams } }, async (req, reply) => {
@@ -103,14 +112,21 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
 
     try {
       const email = assertion.nameID.trim().toLowerCase();
-      if (pending.kind === 'test' && email !== pending.loginHint) {
-        throw new LoginRefusal('TEST_USER_MISMATCH', `the IdP signed in ${quote(email)}, the test expects ${quote(pending.loginHint)}`);
+      if (pending.kind === 'test') {
+        const link = ref.profile.test;
+        // The link must still be the one the login started from, and unexpired, when the IdP answers.
+        if (!link || !testLinkUsable(link, Date.now()) || sha256b64url(link.token) !== pending.testLink) {
+          throw new LoginRefusal('TEST_LINK_EXPIRED', 'the test link expired or was renewed while the test login was under way');
+        }
+        if (email !== pending.loginHint) throw new LoginRefusal('TEST_USER_MISMATCH', `the IdP signed in ${quote(email)}, the test expects ${quote(pending.loginHint)}`);
       }
-      const user = await resolveUser(gh, ref, email, assertion);
+      // A test login only records its result: it never provisions a user (nor issues a code, below).
+      const user = await resolveUser(gh, ref, email, assertion, pending.kind !== 'test');
       const roles = await rolesFor(ref, user, assertion);
       if (pending.kind === 'test') {
         gh.metrics.logins.inc({ kind: 'test' });
-        const message = `Signed in as ${email} through ${ref.profile.idp.entityID}; roles: ${roles.join(', ') || 'none'}.`;
+        const jitNote = user.name ? '' : ' Not a ManagedUser yet: JIT provisioning creates one at the first real sign-in.';
+        const message = `Signed in as ${email} through ${ref.profile.idp.entityID}; roles: ${roles.join(', ') || 'none'}.${jitNote}`;
         await gh.status.recordTest(namespace, name, {
           result: 'Succeeded',
           email,
@@ -148,8 +164,8 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     }
   }
 
-  /** The NameID must be a ManagedUser of this organization (or JIT creates one). */
-  async function resolveUser(gh: AppContext, ref: ProfileRef, email: string, assertion: ValidatedAssertion): Promise<UserRecord> {
+  /** The NameID must be a ManagedUser of this organization (or JIT creates one, when `provision`; a test only says it would). */
+  async function resolveUser(gh: AppContext, ref: ProfileRef, email: string, assertion: ValidatedAssertion, provision: boolean): Promise<UserRecord> {
     const domain = domainOf(email);
     const namespace = ref.org.namespace;
     if (!ref.org.verifiedDomains.includes(domain)) {
@@ -167,6 +183,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
         throw new LoginRefusal('USER_NOT_MANAGED', `the IdP sent ${quote(email)}, which is not a ManagedUser of ${namespace}; the profile enables JIT but this Gatehouse installation does not (spServer.jitProvisioning)`);
       }
       const displayName = firstAttr(assertion, ['displayName', 'name', 'http://schemas.microsoft.com/identity/claims/displayname']);
+      if (!provision) return unprovisionedUser(namespace, email, ref.profile.jit.defaultRoles);
       user = await gh.users.create(namespace, email, ref.profile.jit.defaultRoles, displayName);
       gh.logger.info({ namespace, email, user: user.name }, 'ManagedUser created on first login (JIT)');
     }
@@ -187,7 +204,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
 
   /** Names of the organization's ManagedGroups (SCIM Groups) listing the user. */
   async function managedGroupsOf(ref: ProfileRef, user: UserRecord): Promise<string[]> {
-    if (!gh.groups) return [];
+    if (!gh.groups || !user.name) return [];
     try {
       return await groupsOfUser(gh.groups, ref.org.namespace, user.name);
     } catch (err) {
@@ -235,6 +252,16 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     return refusalReply(reply, code);
   }
 };
+
+/** The user JIT would create, kept in memory only: what a test login reports without creating it. */
+function unprovisionedUser(namespace: string, email: string, roles: string[]): UserRecord {
+  return { metadata: { name: '', namespace, uid: '' }, namespace, name: '', uid: '', email, active: true, roles };
+}
+
+/** A test link works until its expiry; one rendered without an expiry does not work at all. */
+export function testLinkUsable(link: { expiresAt?: string | undefined }, nowMs: number): boolean {
+  return link.expiresAt !== undefined && nowMs < Date.parse(link.expiresAt);
+}
 
 function firstAttr(a: ValidatedAssertion, names: string[]): string | undefined {
   for (const n of names) {

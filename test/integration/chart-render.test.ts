@@ -92,6 +92,7 @@ describe('helm template, default values', () => {
       '--config-secret=gatehouse-sp-config',
       '--sp-public-url=http://localhost:8080',
       '--certificate-expiry-warning=720h',
+      '--test-link-ttl=24h',
       '--metrics-address=0.0.0.0:8080',
       '--health-address=0.0.0.0:8081',
       '--leader-elect',
@@ -104,6 +105,10 @@ describe('helm template, default values', () => {
       '--oauth-clients-file=/etc/gatehouse/oauth-clients/clients.json',
       '--signing-key-file=/etc/gatehouse/signing-key/private.pem',
     ]);
+  });
+
+  it('passes the operator the test link lifetime it is given', async () => {
+    expect(args(await render({ operator: { testLinkTTL: '2h' } }), 'gatehouse-operator')).toContain('--test-link-ttl=2h');
   });
 
   it('keeps the CRDs on uninstall by default and renders no optional objects', async () => {
@@ -271,6 +276,7 @@ describe('values the schema refuses', () => {
     ['Namespaces scope without namespaces', { rbac: { organizationNamespaces: { scope: 'Namespaces' } } }, /namespaces/],
     ['a DNS server that is a host name', { operator: { dnsServers: ['dns.example.com'] } }, /dnsServers\/0/],
     ['an expiry warning that is not a duration', { operator: { certificateExpiryWarning: '30 days' } }, /certificateExpiryWarning/],
+    ['a test link lifetime that is not a duration', { operator: { testLinkTTL: '1 day' } }, /testLinkTTL/],
   ];
 
   it.each(bad)('refuses %s', async (_name, values, message) => {

@@ -103,7 +103,10 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
     expect(rendered?.sp.key.certificatePem).toBe(Buffer.from(key.data?.['tls.crt'] ?? '', 'base64').toString());
     expect(rendered?.idp.entityID).toBe('http://www.okta.com/exk1');
     expect(rendered?.domains).toEqual(['acme.com']);
-    expect(rendered?.test).toEqual({ token: url.split('/').pop(), email: 'admin@acme.com' });
+    // The link expires after the default lifetime (24h), as status.test.expiresAt says.
+    const expiresAt = p.status?.test?.expiresAt ?? '';
+    expect(Math.abs(Date.parse(expiresAt) - Date.now() - 24 * 3_600_000)).toBeLessThan(120_000);
+    expect(rendered?.test).toEqual({ token: url.split('/').pop(), email: 'admin@acme.com', expiresAt });
     expect(config.organizations.map((o) => o.namespace)).toEqual([...config.organizations.map((o) => o.namespace)].sort());
 
     // What went over the wire, as the API server recorded it: an Apply by our manager on /status.

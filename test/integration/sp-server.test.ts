@@ -61,7 +61,7 @@ async function leastPrivilegeKubeconfig(k: KubeClient, adminKubeconfig: string, 
 function config(base: string, profile: Partial<RenderedProfile> = {}): SPConfig {
   const p = testProfile({
     sp: { ...testProfile().sp, entityID: `${base}/saml/${ORG}/okta`, acsURL: `${base}/saml/${ORG}/okta/acs`, metadataURL: `${base}/saml/${ORG}/okta/metadata` },
-    test: { token: TEST_TOKEN, email: 'alice@acme.test' },
+    test: { token: TEST_TOKEN, email: 'alice@acme.test', expiresAt: new Date(Date.now() + 3_600_000).toISOString() },
     ...profile,
   });
   return { formatVersion: 1, organizations: [{ namespace: ORG, verifiedDomains: ['acme.test'], profiles: [p] }] };

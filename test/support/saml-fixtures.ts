@@ -93,6 +93,9 @@ export function testProfile(overrides: Partial<RenderedProfile> = {}): RenderedP
     forceAuthn: false,
     signatureAlgorithms: ['rsa-sha256', 'rsa-sha384', 'rsa-sha512', 'ecdsa-sha256', 'ecdsa-sha384', 'ecdsa-sha512'],
     allowedClockSkewSeconds: 90,
+    enforcedDomains: [],
+    unmanagedUsers: 'Refuse',
+    enforcementExempt: [],
     jit: { enabled: false, defaultRoles: [] },
     ...overrides,
   };

@@ -15,7 +15,7 @@ import { idpStep } from './idp.ts';
 import { summariseReady } from './ready.ts';
 import { renderStep } from './render.ts';
 import { spKeyStep } from './sp-key.ts';
-import { startReconcile, type ProfileReconcile } from './state.ts';
+import { operatorTestFields, startReconcile, type ProfileReconcile } from './state.ts';
 import { testedStep } from './tested.ts';
 
 export const PROFILE_STEPS: readonly Step<ProfileReconcile>[] = [idpStep, domainsStep, spKeyStep, testedStep, enforcementStep, renderStep];
@@ -59,7 +59,7 @@ async function writeStatus(r: ProfileReconcile, outcome: ChainOutcome): Promise<
     observedGeneration: outcome.failure ? old.observedGeneration : gen,
     conditions: mergeConditions(old.conditions, r.conditions.inOrder(CONDITION_ORDER), gen, now),
   };
-  const mine = (s: SSOProfileStatus) => ({ ...s, test: s.test?.url ? { url: s.test.url } : undefined, recentFailures: undefined });
+  const mine = (s: SSOProfileStatus) => ({ ...s, test: operatorTestFields(s.test), recentFailures: undefined });
   if (stableStringify(mine(status)) === stableStringify(mine(old))) return;
   await applyStatus(ctx, 'SSOProfile', p.metadata.namespace, p.metadata.name, JSON.parse(JSON.stringify(status)));
   const e = status.enforcement;

@@ -46,4 +46,36 @@ describe('config step', () => {
     expect(ctx.fragments.get(`${NS}/okta`)).toBe(previous);
     expect(queue.keys).toEqual([]);
   });
+
+  it('renders the served domains whose users are enforced, the unmanaged-user policy and the test link\'s expiry', async () => {
+    const p = profile(
+      'okta',
+      { domains: ['acme.com', 'acme.org'], test: { email: 'admin@acme.com' }, enforcement: { domains: ['acme.com', 'acme.org'], exempt: ['Root@acme.com'], unmanagedUsers: 'Allow' } },
+      { observedGeneration: 1, enforcement: { phase: 'InProgress', domains: ['acme.com', 'acme.org'] } },
+    );
+    const { ctx } = contextWith({ profiles: [p] });
+    const r = reconcileOf(ctx, p);
+    await idpStep.run(r, r.conditions);
+    // acme.org is not served (not verified here): it is never rendered as enforced.
+    r.served = ['acme.com'];
+    r.keys = { pair: spKey, test: { token: 't'.repeat(32), email: 'admin@acme.com', expiresAt: '2026-03-02T12:00:00Z' } };
+    await renderStep.run(r, r.conditions);
+    expect(ctx.fragments.get(`${NS}/okta`)).toMatchObject({
+      ok: true,
+      profile: { enforcedDomains: ['acme.com'], unmanagedUsers: 'Allow', enforcementExempt: ['root@acme.com'], test: { token: 't'.repeat(32), email: 'admin@acme.com', expiresAt: '2026-03-02T12:00:00Z' } },
+    });
+    // A spec change not published yet: the enforcement this reconcile plans covers the domain meanwhile.
+    const changed = profile('okta', { enforcement: { domains: ['acme.com'] } }, { observedGeneration: 0, enforcement: { phase: 'Enforced', domains: ['acme.com'] } });
+    const { ctx: ctx2 } = contextWith({ profiles: [changed] });
+    const r2 = reconcileOf(ctx2, changed);
+    await idpStep.run(r2, r2.conditions);
+    r2.served = ['acme.com'];
+    r2.keys = { pair: spKey };
+    r2.status.enforcement = { phase: 'InProgress', domains: ['acme.com'] };
+    await renderStep.run(r2, r2.conditions);
+    expect(ctx2.fragments.get(`${NS}/okta`)).toMatchObject({ ok: true, profile: { enforcedDomains: ['acme.com'] } });
+    // Enforcement not (yet) active: nothing beyond the ManagedUsers' decisions.
+    const notYet = await rendered(profile('okta', { enforcement: { domains: ['acme.com'] } }, { observedGeneration: 1, enforcement: { phase: 'Blocked', domains: ['acme.com'] } }));
+    expect(notYet.fragment).toMatchObject({ ok: true, profile: { enforcedDomains: [], unmanagedUsers: 'Refuse' } });
+  });
 });

@@ -1,12 +1,26 @@
 // Step 6, the profile's piece of the rendered SP config: built only from a valid IdP and an SP
 // key, checked against the config contract, and handed to the rendered-config controller.
 // Owns ConfigRendered.
-import { renderedProfile, renderProfile, type RenderedProfile } from '../../../crds/api/index.ts';
+import { renderedProfile, renderProfile, type EnforcementPhase, type RenderedProfile } from '../../../crds/api/index.ts';
 import { stableStringify, type Fragment } from '../../context.ts';
+import { profileView } from '../../organization.ts';
 import { queueKey } from '../../queue-key.ts';
 import type { Step } from '../steps.ts';
 import { FRAGMENT_DEBOUNCE_MS } from '../watch.ts';
 import { spEndpoints, type ProfileReconcile } from './state.ts';
+
+const ENFORCING: readonly EnforcementPhase[] = ['InProgress', 'Enforced'];
+
+/**
+ * Served domains where users are enforced, so addresses that are not ManagedUsers are covered
+ * too: the published view user decisions read, joined with what this reconcile is about to
+ * publish, so a spec change (whose status is not written yet) never uncovers a domain for a moment.
+ */
+function enforcedDomains(r: ProfileReconcile): string[] {
+  const planned = r.status.enforcement && ENFORCING.includes(r.status.enforcement.phase) ? (r.status.enforcement.domains ?? []) : [];
+  const enforced = new Set([...profileView(r.profile, r.org).enforcingDomains, ...planned]);
+  return r.served.filter((d) => enforced.has(d)).sort();
+}
 
 /** The candidate fragment, or why the profile is left out of the config. */
 function renderFragment(r: ProfileReconcile): { fragment: RenderedProfile } | { reason: string; message: string } {
@@ -21,7 +35,7 @@ function renderFragment(r: ProfileReconcile): { fragment: RenderedProfile } | { 
   }
   const { descriptor, certificates } = r.idp;
   // The spec's own fields are carried by the contract's table (crds/api/rendered-config.ts);
-  // what the operator resolves (IdP, SP key and endpoints, served domains, test link) is added here.
+  // what the operator resolves (IdP, SP key and endpoints, served and enforced domains, test link) is added here.
   const candidate: RenderedProfile = renderProfile(p.spec, {
     name: p.metadata.name,
     sp: { ...spEndpoints(r.ctx.config.spPublicUrl, p.metadata.namespace, p.metadata.name), key: keys.pair },
@@ -34,7 +48,8 @@ function renderFragment(r: ProfileReconcile): { fragment: RenderedProfile } | { 
       }),
     },
     domains: r.served,
-    test: keys.testToken && p.spec.test ? { token: keys.testToken, email: p.spec.test.email.toLowerCase() } : undefined,
+    enforcedDomains: enforcedDomains(r),
+    test: keys.test && p.spec.test ? { token: keys.test.token, email: keys.test.email, expiresAt: keys.test.expiresAt } : undefined,
   });
   const parsed = renderedProfile.safeParse(JSON.parse(JSON.stringify(candidate)));
   if (parsed.success) return { fragment: parsed.data };

@@ -1,10 +1,10 @@
-// Step 3, the SP key: keep the profile's SP key pair and test token in a Secret
-// `<profile>-sp-key` it owns, and publish the SP endpoints and the test link. Owns SPKeyReady.
+// Step 3, the SP key: keep the profile's SP key pair and test link (token, address, expiry) in a
+// Secret `<profile>-sp-key` it owns, and publish the SP endpoints and the test link. Owns SPKeyReady.
 import { randomBytes } from 'node:crypto';
-import type { SSOProfile } from '../../../crds/api/index.ts';
+import { RENEW_TEST_LINK_ANNOTATION, type SSOProfile } from '../../../crds/api/index.ts';
 import { FIELD_MANAGER, type Context } from '../../context.ts';
 import { isNotFound, resourcePath } from '../../../kube/client.ts';
-import { generateSPKeyPair, type SPKeyPair } from '../../sp-keys.ts';
+import { generateSPKeyPair, type SPKeyPair, type SPKeys, type TestLink } from '../../sp-keys.ts';
 import type { Step } from '../steps.ts';
 import { spEndpoints, spKeySecretName, type ProfileReconcile } from './state.ts';
 import { RESOURCES } from '../../../kube/resources.ts';
@@ -14,13 +14,22 @@ class SPKeyError extends Error {}
 
 type SecretRead = { metadata: { resourceVersion?: string; labels?: Record<string, string>; ownerReferences?: { uid?: string }[] }; data?: Record<string, string> };
 
-export async function ensureSPKey(ctx: Pick<Context, 'client' | 'spKeys' | 'config'>, p: SSOProfile): Promise<{ pair: SPKeyPair; testToken?: string }> {
+/** The link answers the spec and the renew annotation as they are now. */
+function isCurrent(link: TestLink | undefined, wantEmail: string | undefined, wantRenewal: string | undefined): boolean {
+  if (wantEmail === undefined) return link === undefined;
+  return link?.email === wantEmail && (wantRenewal === undefined || link.renewal === wantRenewal);
+}
+
+const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+export async function ensureSPKey(ctx: Pick<Context, 'client' | 'spKeys' | 'config'>, p: SSOProfile, now = new Date()): Promise<SPKeys> {
   const uid = p.metadata.uid as string;
   const ns = p.metadata.namespace;
   const name = spKeySecretName(p.metadata.name);
   const wantEmail = p.spec.test?.email.toLowerCase();
+  const wantRenewal = p.metadata.annotations?.[RENEW_TEST_LINK_ANNOTATION];
   const cached = ctx.spKeys.get(uid);
-  if (cached && cached.testEmail === wantEmail) return cached;
+  if (cached && isCurrent(cached.test, wantEmail, wantRenewal)) return cached;
   const path = resourcePath(RESOURCES.Secret, ns, name);
   let secret: SecretRead | undefined;
   try {
@@ -38,24 +47,28 @@ export async function ensureSPKey(ctx: Pick<Context, 'client' | 'spKeys' | 'conf
   const keyPem = dec('tls.key');
   const certPem = dec('tls.crt');
   if (ownedByThis && keyPem && certPem) pair = { privateKeyPem: keyPem, certificatePem: certPem };
-  let testToken = ownedByThis ? dec('test-token') : undefined;
-  const storedEmail = ownedByThis ? dec('test-email') : undefined;
-  if (pair && testToken === undefined && wantEmail === undefined && secret) {
-    ctx.spKeys.set(uid, { pair });
-    return { pair };
+  const [token, email, expiresAt, renewal] = ownedByThis ? [dec('test-token'), dec('test-email'), dec('test-expires-at'), dec('test-renewal')] : [];
+  // A link stored without an expiry (issued before links expired) is replaced by one that has one.
+  const stored: TestLink | undefined = token && email && expiresAt ? { token, email, expiresAt, ...(renewal !== undefined ? { renewal } : {}) } : undefined;
+  const storedSomething = token !== undefined || email !== undefined;
+  if (pair && secret && isCurrent(stored, wantEmail, wantRenewal) && (stored !== undefined || !storedSomething)) {
+    const keys = { pair, ...(stored ? { test: stored } : {}) };
+    ctx.spKeys.set(uid, keys);
+    return keys;
   }
-  if (pair && (storedEmail ?? undefined) === wantEmail && (wantEmail === undefined || testToken)) {
-    ctx.spKeys.set(uid, { pair, testToken, testEmail: wantEmail });
-    return { pair, testToken };
-  }
-  // Create, re-own (a profile re-created under the same name) or rotate the test token.
+  // Create, re-own (a profile re-created under the same name), issue or renew the test link.
   pair ??= generateSPKeyPair(spEndpoints(ctx.config.spPublicUrl, ns, p.metadata.name).entityID);
-  testToken = wantEmail === undefined ? undefined : randomBytes(24).toString('base64url');
+  const test: TestLink | undefined =
+    wantEmail === undefined
+      ? undefined
+      : { token: randomBytes(24).toString('base64url'), email: wantEmail, expiresAt: isoSeconds(now.getTime() + ctx.config.testLinkTtl), ...(wantRenewal !== undefined ? { renewal: wantRenewal } : {}) };
   const enc = (s: string) => Buffer.from(s).toString('base64');
   const data: Record<string, string> = { 'tls.key': enc(pair.privateKeyPem), 'tls.crt': enc(pair.certificatePem) };
-  if (testToken && wantEmail) {
-    data['test-token'] = enc(testToken);
-    data['test-email'] = enc(wantEmail);
+  if (test) {
+    data['test-token'] = enc(test.token);
+    data['test-email'] = enc(test.email);
+    data['test-expires-at'] = enc(test.expiresAt);
+    if (test.renewal !== undefined) data['test-renewal'] = enc(test.renewal);
   }
   const body = {
     apiVersion: 'v1',
@@ -72,8 +85,9 @@ export async function ensureSPKey(ctx: Pick<Context, 'client' | 'spKeys' | 'conf
   };
   if (secret) await ctx.client.call('PUT', path, { body });
   else await ctx.client.call('POST', resourcePath(RESOURCES.Secret, ns), { body });
-  ctx.spKeys.set(uid, { pair, testToken, testEmail: wantEmail });
-  return { pair, testToken };
+  const keys = { pair, ...(test ? { test } : {}) };
+  ctx.spKeys.set(uid, keys);
+  return keys;
 }
 
 export const spKeyStep: Step<ProfileReconcile, 'SPKeyReady'> = {
@@ -83,15 +97,21 @@ export const spKeyStep: Step<ProfileReconcile, 'SPKeyReady'> = {
     const { ctx, profile: p } = r;
     const name = p.metadata.name;
     r.status.sp = spEndpoints(ctx.config.spPublicUrl, p.metadata.namespace, name);
+    let keptIn = `SP key pair kept in Secret ${spKeySecretName(name)}`;
     try {
-      r.keys = await ensureSPKey(ctx, p);
-      conditions.set({ type: 'SPKeyReady', status: 'True', reason: 'Ready', message: `SP key pair kept in Secret ${spKeySecretName(name)}` });
+      r.keys = await ensureSPKey(ctx, p, r.now);
     } catch (err) {
       if (!(err instanceof SPKeyError)) throw err;
       r.keys = {};
       conditions.set({ type: 'SPKeyReady', status: 'False', reason: 'SecretNameTaken', message: err.message });
     }
-    r.status.test = r.keys.testToken ? { url: `${ctx.config.spPublicUrl}/test/${r.keys.testToken}` } : undefined;
-    return {};
+    const link = r.keys.test;
+    r.status.test = link ? { url: `${ctx.config.spPublicUrl}/test/${link.token}`, expiresAt: link.expiresAt } : undefined;
+    if (!r.keys.pair) return {};
+    // Come back when the link expires, so the status says so and how to get a new one.
+    const leftMs = link ? Date.parse(link.expiresAt) - r.now.getTime() : undefined;
+    if (link && leftMs !== undefined && leftMs <= 0) keptIn += `; the test link expired at ${link.expiresAt}: set or change the annotation ${RENEW_TEST_LINK_ANNOTATION} for a new one`;
+    conditions.set({ type: 'SPKeyReady', status: 'True', reason: 'Ready', message: keptIn });
+    return leftMs !== undefined && leftMs > 0 ? { requeueAfterMs: leftMs + 1000 } : {};
   },
 };

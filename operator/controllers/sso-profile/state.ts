@@ -5,8 +5,8 @@ import type { SSOProfile, SSOProfileStatus } from '../../../crds/api/index.ts';
 import type { Context } from '../../context.ts';
 import type { CertificateInfo, IdPDescriptor } from '../../idp/metadata.ts';
 import { organizationOf, type Organization } from '../../organization.ts';
-import type { SPKeyPair } from '../../sp-keys.ts';
 import { ConditionBook } from '../steps.ts';
+import type { SPKeys } from '../../sp-keys.ts';
 
 export interface ProfileReconcile {
   ctx: Context;
@@ -25,7 +25,12 @@ export interface ProfileReconcile {
   /** Set by the domains step: the domains this profile serves, sorted. */
   served: string[];
   /** Set by the SP key step. */
-  keys: { pair?: SPKeyPair; testToken?: string };
+  keys: Partial<SPKeys>;
+}
+
+/** The part of status.test the operator writes (the sp-server writes the result). */
+export function operatorTestFields(test: SSOProfileStatus['test']): SSOProfileStatus['test'] {
+  return test?.url ? { url: test.url, ...(test.expiresAt ? { expiresAt: test.expiresAt } : {}) } : undefined;
 }
 
 export const spKeySecretName = (profile: string): string => `${profile}-sp-key`.slice(0, 253);
@@ -43,7 +48,7 @@ export function startReconcile(ctx: Context, profile: SSOProfile, now = new Date
     org: organizationOf(ctx, profile.metadata.namespace),
     now,
     old,
-    status: { observedGeneration: old.observedGeneration, sp: old.sp, idp: old.idp, test: old.test?.url ? { url: old.test.url } : undefined, enforcement: old.enforcement },
+    status: { observedGeneration: old.observedGeneration, sp: old.sp, idp: old.idp, test: operatorTestFields(old.test), enforcement: old.enforcement },
     conditions: new ConditionBook(old.conditions),
     idpPending: false,
     served: [],

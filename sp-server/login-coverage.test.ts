@@ -1,0 +1,213 @@
+// Who an organization's SSO covers and who it may not touch, on a real listening server:
+// addresses of an enforced domain that are not ManagedUsers, addresses of domains nobody (or
+// another organization) verified, spellings of an address meant to slip past enforcement, and
+// the test link's lifetime and reach.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RenderedProfile } from '../crds/api/index.ts';
+import { buildResponse } from '../test/support/saml-fixtures.ts';
+import { startTestApp, user, type TestApp } from '../test/support/sp-app.ts';
+import { browserGet, browserPostForm, CookieJar, readAuthnRequest } from '../test/support/login-driver.ts';
+import { canonicalEmail } from './login/address.ts';
+
+type Answer = { email: string; password: { allowed: boolean }; sso: { available: boolean; enforced?: boolean; organization?: string }; reason?: string };
+
+const ENFORCED: Partial<RenderedProfile> = { domains: ['acme.test', 'acme-labs.test'], enforcedDomains: ['acme.test'], enforcementExempt: ['root@acme.test'] };
+
+async function loginMethods(t: TestApp, email: string): Promise<{ status: number; body: Answer }> {
+  const res = await fetch(`${t.base}/api/v1/login-methods?email=${encodeURIComponent(email)}`);
+  return { status: res.status, body: (await res.json()) as Answer };
+}
+
+const STRANGER = { password: { allowed: true }, sso: { available: false } };
+
+describe('an enforced domain covers every address in it', () => {
+  const apps: TestApp[] = [];
+  const start = async (profile: Partial<RenderedProfile>, jitProvisioning = false) => {
+    const t = await startTestApp({
+      profile: { ...ENFORCED, ...profile },
+      jitProvisioning,
+      extraOrgs: [{ namespace: 'acme-labs', verifiedDomains: [], profiles: [] }],
+      users: [
+        user('acme', 'alice@acme.test', { sso: { available: true, enforced: true, profile: 'okta', reason: 'DomainEnforced' } }),
+        user('acme', 'frank@acme.test', { sso: { available: true, enforced: false, profile: 'okta', reason: 'OverrideDisabled' } }),
+      ],
+    });
+    apps.push(t);
+    return t;
+  };
+  afterAll(async () => {
+    for (const t of apps) await t.close();
+  });
+
+  it('refuses an unmanaged address any login when JIT cannot create it, with reason UnmanagedUser', async () => {
+    const t = await start({});
+    expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual({ email: 'stranger@acme.test', password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+    // The profile enables JIT, the installation does not: still no login.
+    const t2 = await start({ jit: { enabled: true, defaultRoles: [] } }, false);
+    expect((await loginMethods(t2, 'stranger@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+    // The installation enables JIT, the profile does not: no login either.
+    const t3 = await start({}, true);
+    expect((await loginMethods(t3, 'stranger@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+  });
+
+  it('sends an unmanaged address to SSO only when JIT provisioning is on in the profile and the installation', async () => {
+    const t = await start({ jit: { enabled: true, defaultRoles: [] } }, true);
+    expect((await loginMethods(t, 'stranger@acme.test')).body).toMatchObject({
+      password: { allowed: false },
+      sso: { available: true, enforced: true, organization: 'acme' },
+      reason: 'DomainEnforced',
+    });
+  });
+
+  it('keeps the password of unmanaged addresses with unmanagedUsers: Allow, of exempt addresses, and on domains not enforced', async () => {
+    const allow = await start({ unmanagedUsers: 'Allow' });
+    expect((await loginMethods(allow, 'stranger@acme.test')).body).toEqual({ email: 'stranger@acme.test', ...STRANGER });
+    const t = await start({});
+    expect((await loginMethods(t, 'Root@acme.test')).body).toMatchObject(STRANGER);
+    expect((await loginMethods(t, 'stranger@acme-labs.test')).body).toMatchObject({ password: { allowed: true } });
+  });
+
+  it('still answers ManagedUsers from the operator\'s decision', async () => {
+    const t = await start({});
+    expect((await loginMethods(t, 'alice@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: true, enforced: true }, reason: 'DomainEnforced' });
+    expect((await loginMethods(t, 'frank@acme.test')).body).toMatchObject({ password: { allowed: true }, sso: { available: true, enforced: false }, reason: 'OverrideDisabled' });
+  });
+
+  it.each([
+    ['upper case', 'Stranger@ACME.TEST'],
+    ['a trailing root dot', 'stranger@acme.test.'],
+    ['full-width letters', 'stranger@ａｃｍｅ.test'],
+    ['an ideographic full stop', 'stranger@acme。test'],
+    ['a zero-width space in the domain', 'stranger@acme\u200b.test'],
+    ['a compatibility form in the local part', 'ｓtranger@acme.test'],
+  ])('answers %s of an enforced address as the address itself', async (_how, spelling) => {
+    const t = await start({});
+    expect((await loginMethods(t, spelling)).body).toEqual({ email: 'stranger@acme.test', password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+  });
+
+  it.each([
+    ['an invisible character in the local part', 'str\u200banger@acme.test'],
+    ['an IP literal', 'stranger@[192.0.2.1]'],
+    ['an empty label', 'stranger@acme..test'],
+    ['a single-label domain', 'stranger@acme'],
+  ])('refuses an address with %s instead of answering it as a stranger\'s', async (_how, spelling) => {
+    const t = await start({});
+    expect((await loginMethods(t, spelling)).status).toBe(400);
+  });
+
+  it('gives every address a canonical form or none', () => {
+    expect(canonicalEmail('A.B+tag@Bücher.Test')).toBe('a.b+tag@xn--bcher-kva.test');
+    expect(canonicalEmail('@acme.test')).toBeUndefined();
+    expect(canonicalEmail('a@')).toBeUndefined();
+    expect(canonicalEmail('a@localhost')).toBeUndefined();
+  });
+});
+
+describe('no organization decides about another\'s or a stranger\'s address', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({
+      profile: { enforcedDomains: ['acme.test'] },
+      extraOrgs: [{ namespace: 'globex', verifiedDomains: ['globex.test'], profiles: [] }],
+      users: [
+        user('acme', 'alice@acme.test'),
+        // acme lists addresses of domains it did not verify: a stranger's, and globex's.
+        user('acme', 'zed@nobody.test', { active: false }),
+        user('acme', 'yan@nobody.test', { sso: { available: true, enforced: true, profile: 'okta', reason: 'DomainEnforced' } }),
+        user('acme', 'gil@globex.test', { active: false }),
+        user('acme', 'hal@globex.test', { sso: { available: true, enforced: true, profile: 'okta', reason: 'DomainEnforced' } }),
+        // globex lists an address of acme's enforced domain.
+        user('globex', 'ivy@acme.test', { sso: { available: false, enforced: false, reason: 'DomainNotVerified' } }),
+      ],
+    });
+  });
+  afterAll(() => t.close());
+
+  it.each(['zed@nobody.test', 'yan@nobody.test'])('answers %s, of a domain nobody verified, as an unknown user', async (email) => {
+    expect((await loginMethods(t, email)).body).toEqual({ email, ...STRANGER });
+  });
+
+  it.each(['gil@globex.test', 'hal@globex.test'])('answers %s by the organization that verified the domain, not by the one listing it', async (email) => {
+    expect((await loginMethods(t, email)).body).toEqual({ email, ...STRANGER });
+  });
+
+  it('lets another organization\'s entry neither exempt nor describe an address of an enforced domain', async () => {
+    expect((await loginMethods(t, 'ivy@acme.test')).body).toEqual({ email: 'ivy@acme.test', password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+  });
+
+  it('refuses at the ACS an address that only another organization lists', async () => {
+    const jar = new CookieJar();
+    const start = await browserGet(`${t.base}/authorize?${new URLSearchParams({ client_id: 'console', redirect_uri: 'http://127.0.0.1:1/callback', response_type: 'code', scope: 'openid email', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', login_hint: 'ivy@acme.test' })}`, jar);
+    expect(start.status).toBe(302);
+    const requestID = readAuthnRequest(start.headers.get('location') as string).id;
+    const res = await browserPostForm(`${t.base}/saml/acme/okta/acs`, { SAMLResponse: (await responseFor(t, requestID, 'ivy@acme.test')).base64 }, jar);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('USER_NOT_MANAGED');
+  });
+});
+
+function responseFor(t: TestApp, requestID: string, nameID: string) {
+  const acs = `${t.base}/saml/acme/okta/acs`;
+  return buildResponse({ inResponseTo: requestID, destination: acs, recipient: acs, audience: `${t.base}/saml/acme/okta`, nameID });
+}
+
+describe('the test link', () => {
+  const TOKEN = 'k'.repeat(32);
+  const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+  const apps: TestApp[] = [];
+  const start = async (test: NonNullable<RenderedProfile['test']>, profile: Partial<RenderedProfile> = {}, jitProvisioning = false) => {
+    const t = await startTestApp({ profile: { test, ...profile }, users: [user('acme', 'alice@acme.test')], jitProvisioning });
+    apps.push(t);
+    return t;
+  };
+  afterAll(async () => {
+    for (const t of apps) await t.close();
+  });
+
+  it.each([
+    ['past its expiry', new Date(Date.now() - 1000).toISOString()],
+    ['rendered without an expiry', undefined],
+  ])('is refused with TEST_LINK_EXPIRED when %s, and changes nothing', async (_when, expiresAt) => {
+    const t = await start({ token: TOKEN, email: 'alice@acme.test', ...(expiresAt ? { expiresAt } : {}) });
+    const res = await browserGet(`${t.base}/test/${TOKEN}`, new CookieJar());
+    expect(res.status).toBe(403);
+    expect(res.headers.get('location')).toBeNull();
+    expect(await res.text()).toContain('TEST_LINK_EXPIRED');
+    expect(t.status.tests).toEqual([]);
+    expect(t.status.failures).toMatchObject([{ namespace: 'acme', profile: 'okta', code: 'TEST_LINK_EXPIRED' }]);
+  });
+
+  it('ends a test login whose link was renewed while it was under way, recording only the failed test', async () => {
+    const t = await start({ token: TOKEN, email: 'alice@acme.test', expiresAt: inAnHour() });
+    const jar = new CookieJar();
+    const res = await browserGet(`${t.base}/test/${TOKEN}`, jar);
+    expect(res.status).toBe(302);
+    const requestID = readAuthnRequest(res.headers.get('location') as string).id;
+    const config = t.config.current;
+    const renewed = structuredClone(config!);
+    renewed.organizations[0]!.profiles[0]!.test = { token: 'n'.repeat(32), email: 'alice@acme.test', expiresAt: inAnHour() };
+    t.config.apply(renewed);
+    const acs = await browserPostForm(`${t.base}/saml/acme/okta/acs`, { SAMLResponse: (await responseFor(t, requestID, 'alice@acme.test')).base64 }, jar);
+    expect(acs.status).toBe(400);
+    expect(await acs.text()).toContain('TEST_LINK_EXPIRED');
+    expect(t.status.tests.map((x) => x.test.result)).toEqual(['Pending', 'Failed']);
+  });
+
+  it('only records the result: it issues no code and provisions no user, even where JIT would', async () => {
+    const t = await start({ token: TOKEN, email: 'newbie@acme.test', expiresAt: inAnHour() }, { jit: { enabled: true, defaultRoles: ['viewer'] } }, true);
+    const jar = new CookieJar();
+    const res = await browserGet(`${t.base}/test/${TOKEN}`, jar);
+    expect(res.status).toBe(302);
+    const requestID = readAuthnRequest(res.headers.get('location') as string).id;
+    const acs = await browserPostForm(`${t.base}/saml/acme/okta/acs`, { SAMLResponse: (await responseFor(t, requestID, 'newbie@acme.test')).base64 }, jar);
+    expect(acs.status).toBe(200);
+    expect(acs.headers.get('location')).toBeNull();
+    expect(await acs.text()).not.toMatch(/code=/);
+    expect(t.users.users.map((u) => u.email)).toEqual(['alice@acme.test']);
+    expect(t.status.tests.at(-1)?.test).toMatchObject({ result: 'Succeeded', email: 'newbie@acme.test' });
+    expect(t.status.tests.at(-1)?.test.message).toContain('Not a ManagedUser yet');
+    // The only cookie is the browser binding the test login started with.
+    expect(jar.header().split('; ').map((c) => c.split('=')[0])).toEqual(['gh_browser']);
+    expect(acs.headers.getSetCookie()).toEqual([]);
+  });
+});
