@@ -6,7 +6,7 @@ import { FIELD_MANAGER, type Context } from '../../context.ts';
 import { isNotFound, resourcePath } from '../../../kube/client.ts';
 import { generateSPKeyPair, type SPKeyPair } from '../../sp-keys.ts';
 import type { Step } from '../steps.ts';
-import { spEndpoints, spKeySecretName, type ProfileReconcile } from './state.ts';
+import { operatorTestFields, spEndpoints, spKeySecretName, type ProfileReconcile } from './state.ts';
 import { RESOURCES } from '../../../kube/resources.ts';
 
 /** The Secret exists but is someone else's: a configuration problem, not a failed reconcile. */
@@ -91,7 +91,7 @@ export const spKeyStep: Step<ProfileReconcile, 'SPKeyReady'> = {
       r.keys = {};
       conditions.set({ type: 'SPKeyReady', status: 'False', reason: 'SecretNameTaken', message: err.message });
     }
-    r.status.test = r.keys.testToken ? { url: `${ctx.config.spPublicUrl}/test/${r.keys.testToken}` } : undefined;
+    r.status.test = operatorTestFields({ ...(r.keys.testToken ? { url: `${ctx.config.spPublicUrl}/test/${r.keys.testToken}` } : {}), lastPassed: r.status.test?.lastPassed });
     return {};
   },
 };

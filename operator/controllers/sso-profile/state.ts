@@ -35,6 +35,12 @@ export function spEndpoints(publicUrl: string, namespace: string, name: string) 
   return { entityID, acsURL: `${publicUrl}/saml/${namespace}/${name}/acs`, metadataURL: entityID };
 }
 
+/** The fields of status.test the operator writes (the link and the last passed test); the sp-server owns the rest. */
+export function operatorTestFields(test: SSOProfileStatus['test']): SSOProfileStatus['test'] {
+  const mine = { ...(test?.url ? { url: test.url } : {}), ...(test?.lastPassed ? { lastPassed: test.lastPassed } : {}) };
+  return Object.keys(mine).length > 0 ? mine : undefined;
+}
+
 export function startReconcile(ctx: Context, profile: SSOProfile, now = new Date()): ProfileReconcile {
   const old = profile.status ?? {};
   return {
@@ -43,7 +49,7 @@ export function startReconcile(ctx: Context, profile: SSOProfile, now = new Date
     org: organizationOf(ctx, profile.metadata.namespace),
     now,
     old,
-    status: { observedGeneration: old.observedGeneration, sp: old.sp, idp: old.idp, test: old.test?.url ? { url: old.test.url } : undefined, enforcement: old.enforcement },
+    status: { observedGeneration: old.observedGeneration, sp: old.sp, idp: old.idp, test: operatorTestFields(old.test), enforcement: old.enforcement },
     conditions: new ConditionBook(old.conditions),
     idpPending: false,
     served: [],
