@@ -53,6 +53,12 @@ export class OperatorMetrics {
     help: 'Writes of the rendered SP config Secret.',
     registers: [this.registry],
   });
+  readonly enforcementDegraded = new Gauge({
+    name: 'gatehouse_operator_enforcement_degraded',
+    help: '1 while an SSOProfile holds SSO enforcement (passwords refused) but SSO sign-in is failing (condition Degraded); 0 while its enforcement is healthy.',
+    labelNames: ['namespace', 'profile'] as const,
+    registers: [this.registry],
+  });
   readonly metadataFetches = new Counter({
     name: 'gatehouse_operator_metadata_fetches_total',
     help: 'IdP metadata URL fetches by result (updated, not_modified, error, refused).',

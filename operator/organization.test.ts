@@ -1,7 +1,8 @@
 // The organization module: domain ownership, test state, the profile view and its fingerprint.
 import { describe, expect, it } from 'vitest';
-import type { SSOProfile, SSOProfileStatus } from '../crds/api/index.ts';
-import { domainOwners, isTested, profileView, profileViewFingerprint } from './organization.ts';
+import type { SSOProfile, SSOProfileStatus, VerifiedDomain } from '../crds/api/index.ts';
+import { domainOwners, isTested, latchedDomains, organizationOf, profileView, profileViewFingerprint } from './organization.ts';
+import { cacheOf } from './test-doubles.ts';
 
 const profile = (name: string, created: string, spec: Partial<SSOProfile['spec']> = {}, status?: SSOProfileStatus, generation = 1): SSOProfile =>
   ({ metadata: { name, namespace: 'acme', generation, creationTimestamp: created }, spec: { idp: {}, domains: ['acme.com'], ...spec }, ...(status ? { status } : {}) }) as unknown as SSOProfile;
@@ -21,7 +22,7 @@ describe('organization', () => {
     expect(isTested(profile('okta', '', {}, ok))).toBe(false);
   });
 
-  it('views a profile from its published status: enforcement counts only for the current generation and the domains still wanted', () => {
+  it('views a profile from its published status: enforcement as latched, whatever the generation, on the domains still wanted', () => {
     const status: SSOProfileStatus = { observedGeneration: 1, conditions: [cond('IdPConfigValid', 'True'), cond('CertificateValid', 'True')], enforcement: { phase: 'Enforced', domains: ['acme.com', 'b.com'] } };
     const p = profile('okta', '2026-01-01T00:00:00Z', { domains: ['acme.com', 'b.com'], enforcement: { domains: ['acme.com'], exempt: ['Admin@acme.com'] } }, status);
     const v = profileView(p, org);
@@ -29,10 +30,43 @@ describe('organization', () => {
     expect([...v.servedDomains]).toEqual(['acme.com', 'b.com']);
     expect([...v.enforcingDomains]).toEqual(['acme.com']);
     expect([...v.exempt]).toEqual(['admin@acme.com']);
+    // An edit (a new generation not yet observed) keeps users enforced.
     const edited = profile('okta', '2026-01-01T00:00:00Z', p.spec, status, 2);
-    expect([...profileView(edited, org).enforcingDomains]).toEqual([]);
+    expect([...profileView(edited, org).enforcingDomains]).toEqual(['acme.com']);
     const invalid = profile('okta', '2026-01-01T00:00:00Z', p.spec, { ...status, conditions: [cond('IdPConfigValid', 'True'), cond('CertificateValid', 'False')] });
     expect(profileView(invalid, org).valid).toBe(false);
+  });
+
+  it('holds latched domains through any phase until the spec drops them', () => {
+    const status: SSOProfileStatus = { enforcement: { phase: 'Blocked', domains: ['acme.com', 'b.com'], latchedDomains: ['acme.com'] } };
+    const p = profile('okta', '', { domains: ['acme.com', 'b.com'], enforcement: { domains: ['acme.com', 'b.com'] } }, status, 3);
+    expect(latchedDomains(p)).toEqual(['acme.com']);
+    expect([...profileView(p, org).enforcingDomains]).toEqual(['acme.com']);
+    expect(latchedDomains(profile('okta', '', { domains: ['acme.com', 'b.com'], enforcement: { domains: ['b.com'] } }, status))).toEqual([]);
+    expect(latchedDomains(profile('okta', '', { domains: ['acme.com'] }, status))).toEqual([]);
+    // Written before latchedDomains existed: an enforcing phase latched its domains.
+    expect(latchedDomains(profile('okta', '', { enforcement: { domains: ['acme.com'] } }, { enforcement: { phase: 'InProgress', domains: ['acme.com'] } }))).toEqual(['acme.com']);
+    expect(latchedDomains(profile('okta', '', { enforcement: { domains: ['acme.com'] } }, { enforcement: { phase: 'Blocked', domains: ['acme.com'] } }))).toEqual([]);
+  });
+
+  it('leaves a latched domain with its profile when an older profile lists it later', () => {
+    const latched = profile('young', '2026-03-01T00:00:00Z', { enforcement: { domains: ['acme.com'] } }, { enforcement: { phase: 'Enforced', latchedDomains: ['acme.com'] } });
+    expect(Object.fromEntries(domainOwners([profile('old', '2026-01-01T00:00:00Z'), latched]))).toEqual({ 'acme.com': 'young' });
+  });
+
+  it('keeps the last passed test through later attempts', () => {
+    const passed = { lastPassed: { email: 'admin@acme.com', time: '2026-01-01T00:00:00Z' } };
+    expect(isTested(profile('okta', '', { test: { email: 'Admin@acme.com' } }, { test: { ...passed, result: 'Failed', email: 'admin@acme.com' } }))).toBe(true);
+    expect(isTested(profile('okta', '', { test: { email: 'admin@acme.com' } }, { test: { ...passed, result: 'Pending', email: 'admin@acme.com' } }))).toBe(true);
+    expect(isTested(profile('okta', '', { test: { email: 'new@acme.com' } }, { test: passed }))).toBe(false);
+  });
+
+  it('leaves a profile being deleted out of the organization', () => {
+    const going = { ...profile('old', '2026-01-01T00:00:00Z'), metadata: { ...profile('old', '2026-01-01T00:00:00Z').metadata, deletionTimestamp: '2026-04-01T00:00:00Z' } } as unknown as SSOProfile;
+    const o = organizationOf({ domains: cacheOf<VerifiedDomain>([]), profiles: cacheOf([going, profile('young', '2026-02-01T00:00:00Z')]) }, 'acme');
+    expect(o.profiles.map((p) => p.metadata.name)).toEqual(['young']);
+    expect(o.owners.get('acme.com')).toBe('young');
+    expect(profileViewFingerprint(going)).not.toBe(profileViewFingerprint(profile('old', '2026-01-01T00:00:00Z')));
   });
 
   it('views a profile as its own reconcile is about to publish it', () => {
@@ -49,5 +83,7 @@ describe('organization', () => {
     expect(profileViewFingerprint(profile('okta', '', {}, { ...status, enforcement: { ...status.enforcement!, phase: 'Enforced' } }))).not.toBe(profileViewFingerprint(p));
     expect(profileViewFingerprint(profile('okta', '', {}, { ...status, test: { result: 'Succeeded', email: 'a@acme.com' } }))).not.toBe(profileViewFingerprint(p));
     expect(profileViewFingerprint(profile('okta', '', {}, status, 2))).not.toBe(profileViewFingerprint(p));
+    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, enforcement: { ...status.enforcement!, latchedDomains: ['acme.com'] } }))).not.toBe(profileViewFingerprint(p));
+    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, test: { lastPassed: { email: 'a@acme.com', time: '2026-01-01T00:00:00Z' } } }))).not.toBe(profileViewFingerprint(p));
   });
 });

@@ -15,17 +15,42 @@ export function verifiedDomainsOf(domains: KindCache<VerifiedDomain>, namespace:
   return out;
 }
 
-/** Which profile of the namespace owns each domain: the oldest one that lists it. */
+/**
+ * Which profile of the namespace owns each domain: the one whose enforcement holds it (a latch
+ * is not taken away by another profile listing the domain later), else the oldest that lists it.
+ */
 export function domainOwners(profiles: readonly SSOProfile[]): Map<string, string> {
   const owners = new Map<string, string>();
-  for (const p of [...profiles].sort(byAge)) for (const d of p.spec.domains) if (!owners.has(d)) owners.set(d, p.metadata.name);
+  const byAgeOrder = [...profiles].sort(byAge);
+  for (const p of byAgeOrder) for (const d of latchedDomains(p)) if (!owners.has(d)) owners.set(d, p.metadata.name);
+  for (const p of byAgeOrder) for (const d of p.spec.domains) if (!owners.has(d)) owners.set(d, p.metadata.name);
   return owners;
 }
 
-/** The sp-server recorded a successful test login by the address spec.test names now. */
+/**
+ * The domains the profile's enforcement holds: latched in status (by the operator, the only
+ * writer) and still in spec.enforcement.domains, whatever the generation: an edit that keeps a
+ * domain never lets its users fall back to passwords. A status written before latchedDomains
+ * existed latched through its enforcing phase.
+ */
+export function latchedDomains(p: SSOProfile): string[] {
+  const wanted = p.spec.enforcement?.domains ?? [];
+  const e = p.status?.enforcement;
+  const held = e?.latchedDomains ?? (e && ENFORCING.includes(e.phase) ? (e.domains ?? []) : []);
+  return held.filter((d) => wanted.includes(d));
+}
+
+export const isDeleting = (p: SSOProfile): boolean => !!p.metadata.deletionTimestamp;
+
+/**
+ * A successful test login by the address spec.test names now: the last one passed (kept by the
+ * operator, so a later failed or pending attempt does not erase it) or the current attempt.
+ */
 export function isTested(p: SSOProfile): boolean {
+  const want = p.spec.test?.email.toLowerCase();
+  if (!want) return false;
   const t = p.status?.test;
-  return !!p.spec.test && t?.result === 'Succeeded' && (t.email ?? '').toLowerCase() === p.spec.test.email.toLowerCase();
+  return (t?.lastPassed?.email ?? '').toLowerCase() === want || (t?.result === 'Succeeded' && (t.email ?? '').toLowerCase() === want);
 }
 
 /** One namespace's verified domains and profiles (oldest first) with their domain owners. */
@@ -36,8 +61,9 @@ export interface Organization {
   owners: ReadonlyMap<string, string>;
 }
 
+/** A profile being deleted is left out: its users' decisions are made as if it were gone. */
 export function organizationOf(caches: { domains: KindCache<VerifiedDomain>; profiles: KindCache<SSOProfile> }, namespace: string): Organization {
-  const profiles = [...caches.profiles.inNamespace(namespace)].sort(byAge);
+  const profiles = [...caches.profiles.inNamespace(namespace)].filter((p) => !isDeleting(p)).sort(byAge);
   return { namespace, verified: verifiedDomainsOf(caches.domains, namespace), profiles, owners: domainOwners(profiles) };
 }
 
@@ -56,15 +82,12 @@ export interface PendingPublication {
 }
 
 /**
- * The profile as ManagedUser decisions see it: from its published status (enforcement counts
- * only for the generation it was computed from), or from `pending` when given.
+ * The profile as ManagedUser decisions see it: from its published status (enforcement as latched,
+ * see latchedDomains), or from `pending` when given.
  */
 export function profileView(p: SSOProfile, org: Pick<Organization, 'verified' | 'owners'>, pending?: PendingPublication): ProfileView {
   const st = p.status;
-  const wanted = p.spec.enforcement?.domains ?? [];
-  let enforcing: string[] = [];
-  if (pending) enforcing = [...pending.enforcingDomains];
-  else if (st?.observedGeneration === p.metadata.generation && st?.enforcement && ENFORCING.includes(st.enforcement.phase)) enforcing = (st.enforcement.domains ?? []).filter((d) => wanted.includes(d));
+  const enforcing = pending ? [...pending.enforcingDomains] : latchedDomains(p);
   return {
     name: p.metadata.name,
     creationTimestamp: timestamp(p.metadata.creationTimestamp),
@@ -77,8 +100,8 @@ export function profileView(p: SSOProfile, org: Pick<Organization, 'verified' | 
 }
 
 /**
- * Everything `profileView` reads from the profile itself (its spec through the generation), as
- * bytes: when it is unchanged, no user's decision can have changed because of this profile.
+ * Everything `profileView` and `organizationOf` read from the profile itself (its spec through
+ * the generation), as bytes: when it is unchanged, no user's decision can have changed because of this profile.
  */
 export function profileViewFingerprint(p: SSOProfile | undefined): string | undefined {
   return (
@@ -89,8 +112,11 @@ export function profileViewFingerprint(p: SSOProfile | undefined): string | unde
       c: (p.status?.conditions ?? []).filter((c) => c.type === 'IdPConfigValid' || c.type === 'CertificateValid').map((c) => c.status),
       t: p.status?.test?.result,
       te: p.status?.test?.email,
+      tp: p.status?.test?.lastPassed?.email,
       e: p.status?.enforcement?.phase,
       ed: p.status?.enforcement?.domains,
+      el: p.status?.enforcement?.latchedDomains,
+      del: isDeleting(p),
     })
   );
 }

@@ -12,6 +12,8 @@ export const NAMEID_FORMATS = ['emailAddress', 'unspecified', 'persistent'] as c
 export const UNMANAGED_USER_POLICIES = ['Refuse', 'Allow'] as const;
 /** Setting or changing this annotation on an SSOProfile makes the operator issue a new test link. */
 export const RENEW_TEST_LINK_ANNOTATION = 'sso.gatehouse.dev/renew-test-link';
+/** Held by an SSOProfile while enforcement is latched: deleting it un-enforces its users first. */
+export const ENFORCEMENT_FINALIZER = 'sso.gatehouse.dev/enforcement';
 
 const pemCertificate = z
   .string()
@@ -191,6 +193,16 @@ export const ssoProfileStatus = z
         message: z.string().max(1024).optional(),
         attemptedTime: z.iso.datetime({ offset: true }).optional(),
         completedTime: z.iso.datetime({ offset: true }).optional(),
+        lastPassed: z
+          .object({
+            email: z.string().max(320),
+            time: z.iso.datetime({ offset: true }),
+          })
+          .optional()
+          .meta({
+            description:
+              'The last successful test login, kept by the operator: a later attempt (pending or failed) does not erase it. It counts for entering enforcement while its email is spec.test.email.',
+          }),
       })
       .optional(),
     recentFailures: z
@@ -211,6 +223,14 @@ export const ssoProfileStatus = z
         reason: z.string().max(128).optional(),
         message: z.string().max(1024).optional(),
         domains: z.array(z.string().max(253)).max(100).optional(),
+        latchedDomains: z
+          .array(z.string().max(253))
+          .max(100)
+          .optional()
+          .meta({
+            description:
+              'Domains on which enforcement was reached (after a passed test) and is held: their users stay enforced whatever later breaks (test, IdP, certificates) until the domain leaves spec.enforcement.domains or the profile is deleted. Written and read only by the operator.',
+          }),
         matchedUsers: z.int().min(0).optional(),
         enforcedUsers: z.int().min(0).optional(),
       })

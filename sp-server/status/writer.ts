@@ -12,7 +12,8 @@ import type { Metrics } from '../metrics.ts';
 export const FIELD_MANAGER = 'gatehouse-sp-server';
 
 type Failure = NonNullable<SSOProfileStatus['recentFailures']>[number];
-export type TestStatus = Omit<NonNullable<SSOProfileStatus['test']>, 'url'>;
+/** The test fields the sp-server owns; url and lastPassed are the operator's. */
+export type TestStatus = Omit<NonNullable<SSOProfileStatus['test']>, 'url' | 'lastPassed'>;
 
 export interface StatusSink {
   recordFailure(namespace: string, profile: string, code: string, hint: string): void;
@@ -122,7 +123,7 @@ export class KubeStatusSink implements StatusSink {
   private keep(current: SSOProfileStatus): Pick<SSOProfileStatus, 'test' | 'recentFailures'> {
     const out: Pick<SSOProfileStatus, 'test' | 'recentFailures'> = {};
     if (current.test) {
-      const { url: _url, ...test } = current.test;
+      const { url: _url, lastPassed: _lastPassed, ...test } = current.test;
       if (Object.keys(test).length > 0) out.test = test;
     }
     if (current.recentFailures) out.recentFailures = current.recentFailures;

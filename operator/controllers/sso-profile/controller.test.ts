@@ -1,11 +1,11 @@
 // The SSOProfile reconcile end to end over fake caches and API: every step, and the deferred status write.
 import { describe, expect, it } from 'vitest';
-import type { SSOProfileStatus } from '../../../crds/api/index.ts';
+import { ENFORCEMENT_FINALIZER, type SSOProfileStatus } from '../../../crds/api/index.ts';
 import { KubeApiError } from '../../../kube/client.ts';
 import { queueKey } from '../../queue-key.ts';
 import type { ApiCall } from '../../test-doubles.ts';
 import { reconcileSSOProfile } from './controller.ts';
-import { contextWith, NS, profile } from './fixtures.ts';
+import { contextWith, NS, profile, user } from './fixtures.ts';
 
 const statusWrites = (calls: ApiCall[]) => calls.filter((c) => c.method === 'PATCH' && c.path.endsWith('/status')).map((c) => (c.body as { status: SSOProfileStatus }).status);
 const notFound = () => {
@@ -67,5 +67,61 @@ describe('SSOProfile reconcile', () => {
     await reconcileSSOProfile(ctx, queueKey.ssoProfile(NS, 'gone'));
     expect(ctx.fragments.has(`${NS}/gone`)).toBe(false);
     expect(queue.keys).toEqual(['Config']);
+  });
+
+  describe('enforcement finalizer', () => {
+    const okAnswer = (c: ApiCall) => (c.method === 'GET' ? notFound() : {});
+    const finalizerApplies = (calls: ApiCall[]) => calls.filter((c) => c.method === 'PATCH' && c.path === `/apis/sso.gatehouse.dev/v1alpha1/namespaces/${NS}/ssoprofiles/okta`).map((c) => (c.body as { metadata: { finalizers?: string[]; uid?: string } }).metadata);
+    const latchedStatus: SSOProfileStatus = { test: { lastPassed: { email: 'admin@acme.com', time: '2026-01-01T00:00:00Z' } }, enforcement: { phase: 'Enforced', domains: ['acme.com'], latchedDomains: ['acme.com'] } };
+    const enforcedSpec = { test: { email: 'admin@acme.com' }, enforcement: { domains: ['acme.com'] } };
+
+    it('is added once enforcement latches, with the degraded gauge at 0', async () => {
+      const p = profile('okta', enforcedSpec, { test: { result: 'Succeeded', email: 'admin@acme.com' } });
+      const { ctx, calls } = contextWith({ profiles: [p], users: [user('a@acme.com')], answer: okAnswer });
+      await reconcileSSOProfile(ctx, queueKey.ssoProfile(NS, 'okta'));
+      expect(finalizerApplies(calls)).toEqual([{ name: 'okta', namespace: NS, uid: 'uid-okta', finalizers: [ENFORCEMENT_FINALIZER] }]);
+      const [status] = statusWrites(calls);
+      expect(status?.enforcement?.latchedDomains).toEqual(['acme.com']);
+      expect(status?.test?.lastPassed).toMatchObject({ email: 'admin@acme.com' });
+      expect(status?.conditions?.find((c) => c.type === 'Degraded')).toMatchObject({ status: 'False' });
+      expect(await ctx.metrics.registry.getSingleMetricAsString('gatehouse_operator_enforcement_degraded')).toContain(`gatehouse_operator_enforcement_degraded{namespace="${NS}",profile="okta"} 0`);
+    });
+
+    it('is removed when the spec lifts enforcement, with an Event', async () => {
+      const p = profile('okta', { test: { email: 'admin@acme.com' } }, latchedStatus);
+      p.metadata.finalizers = [ENFORCEMENT_FINALIZER];
+      const { ctx, calls, events } = contextWith({ profiles: [p], answer: okAnswer });
+      await reconcileSSOProfile(ctx, queueKey.ssoProfile(NS, 'okta'));
+      expect(finalizerApplies(calls)).toEqual([{ name: 'okta', namespace: NS, uid: 'uid-okta' }]);
+      expect(events).toContainEqual({ type: 'Normal', reason: 'EnforcementLifted', message: 'SSO enforcement lifted on acme.com: removed from spec.enforcement.domains' });
+    });
+
+    it('records degradation as a Warning Event and in the gauge', async () => {
+      const p = profile('okta', enforcedSpec, { ...latchedStatus, test: { ...latchedStatus.test, result: 'Failed', email: 'admin@acme.com', errorCode: 'UNTRUSTED_CERTIFICATE', message: 'unknown signer' } });
+      p.metadata.finalizers = [ENFORCEMENT_FINALIZER];
+      const { ctx, calls, events } = contextWith({ profiles: [p], answer: okAnswer });
+      await reconcileSSOProfile(ctx, queueKey.ssoProfile(NS, 'okta'));
+      expect(finalizerApplies(calls)).toEqual([]);
+      expect(statusWrites(calls)[0]?.enforcement).toMatchObject({ phase: 'Enforced', latchedDomains: ['acme.com'] });
+      expect(events.find((e) => e.reason === 'EnforcementDegraded')).toMatchObject({ type: 'Warning', message: expect.stringMatching(/^TestFailed: SSO stays enforced on acme.com/) });
+      expect(await ctx.metrics.registry.getSingleMetricAsString('gatehouse_operator_enforcement_degraded')).toContain(`gatehouse_operator_enforcement_degraded{namespace="${NS}",profile="okta"} 1`);
+    });
+
+    it('holds a deleted profile until no user\'s decision names it, then records the lift and lets go', async () => {
+      const p = profile('okta', enforcedSpec, latchedStatus);
+      p.metadata.finalizers = [ENFORCEMENT_FINALIZER];
+      (p.metadata as { deletionTimestamp?: string }).deletionTimestamp = '2026-04-01T00:00:00Z';
+      const still = user('a@acme.com', { available: true, enforced: true, reason: 'DomainEnforced', profile: 'okta', message: '', since: '2026-01-01T00:00:00Z' });
+      const waiting = contextWith({ profiles: [p], users: [still], answer: okAnswer });
+      waiting.ctx.fragments.set(`${NS}/okta`, { ok: false, reason: 'x' });
+      expect(await reconcileSSOProfile(waiting.ctx, queueKey.ssoProfile(NS, 'okta'))).toEqual({ requeueAfterMs: 1000 });
+      expect(waiting.calls).toEqual([]);
+      expect(waiting.ctx.fragments.get(`${NS}/okta`)).toEqual({ ok: false, reason: 'the SSOProfile is being deleted' });
+      const lifted = user('a@acme.com', { available: false, enforced: false, reason: 'NoProfile', message: '', since: '2026-04-01T00:00:00Z' });
+      const done = contextWith({ profiles: [p], users: [lifted], answer: okAnswer });
+      expect(await reconcileSSOProfile(done.ctx, queueKey.ssoProfile(NS, 'okta'))).toEqual({});
+      expect(finalizerApplies(done.calls)).toEqual([{ name: 'okta', namespace: NS, uid: 'uid-okta' }]);
+      expect(done.events).toEqual([{ type: 'Normal', reason: 'EnforcementLifted', message: "the SSOProfile is being deleted: SSO enforcement lifted on acme.com; every user's decision was recomputed without it" }]);
+    });
   });
 });

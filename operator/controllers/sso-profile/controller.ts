@@ -1,9 +1,11 @@
 // The SSOProfile controller: ordered steps (IdP, domains, SP key, test, enforcement, config),
 // Ready summarised from their conditions, and the status written on the way out whatever
-// happened — a step that throws is recorded as a condition, then retried with backoff.
+// happened — a step that throws is recorded as a condition, then retried with backoff. The
+// enforcement finalizer follows the latch; a profile being deleted lifts enforcement through it.
 import type { SSOProfileStatus } from '../../../crds/api/index.ts';
 import { mergeConditions } from '../../conditions.ts';
 import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../../context.ts';
+import { isDeleting } from '../../organization.ts';
 import { queueKey, type KeyOf } from '../../queue-key.ts';
 import type { Controller } from '../controller.ts';
 import { errorMessage, runSteps, type ChainOutcome, type Step } from '../steps.ts';
@@ -11,6 +13,7 @@ import { COUNT_DEBOUNCE_MS, FRAGMENT_DEBOUNCE_MS, verificationChanged } from '..
 import { domainsStep } from './domains.ts';
 import { enforcementStep } from './enforcement.ts';
 import { recordTransitions } from './events.ts';
+import { finishDeletion, syncEnforcementFinalizer } from './finalizer.ts';
 import { idpStep } from './idp.ts';
 import { summariseReady } from './ready.ts';
 import { renderStep } from './render.ts';
@@ -21,7 +24,7 @@ import { testedStep } from './tested.ts';
 export const PROFILE_STEPS: readonly Step<ProfileReconcile>[] = [idpStep, domainsStep, spKeyStep, testedStep, enforcementStep, renderStep];
 
 /** The order conditions appear in status.conditions. */
-const CONDITION_ORDER = ['IdPConfigValid', 'CertificateValid', 'DomainsVerified', 'SPKeyReady', 'Tested', 'Enforced', 'Ready', 'Reconciling', 'ConfigRendered'];
+const CONDITION_ORDER = ['IdPConfigValid', 'CertificateValid', 'DomainsVerified', 'SPKeyReady', 'Tested', 'Enforced', 'Degraded', 'Ready', 'Reconciling', 'ConfigRendered'];
 
 export async function reconcileSSOProfile(ctx: Context, key: KeyOf<'SSOProfile'>): Promise<ReconcileResult> {
   const { namespace, name } = key;
@@ -29,11 +32,20 @@ export async function reconcileSSOProfile(ctx: Context, key: KeyOf<'SSOProfile'>
   if (!p) {
     const fragKey = `${namespace}/${name}`;
     ctx.metadata.forget(fragKey);
+    ctx.metrics.enforcementDegraded.remove({ namespace, profile: name });
     if (ctx.fragments.delete(fragKey)) ctx.queue.addAfter(queueKey.config, FRAGMENT_DEBOUNCE_MS);
     return {};
   }
+  if (isDeleting(p)) return finishDeletion(ctx, p);
   const r = startReconcile(ctx, p);
   const outcome = await runSteps(PROFILE_STEPS, r, r.conditions);
+  const latched = r.status.enforcement?.latchedDomains ?? [];
+  if (latched.length === 0) r.conditions.delete('Degraded');
+  const degraded = r.conditions.get('Degraded');
+  if (degraded) ctx.metrics.enforcementDegraded.set({ namespace, profile: name }, degraded.status === 'True' ? 1 : 0);
+  else ctx.metrics.enforcementDegraded.remove({ namespace, profile: name });
+  // The finalizer follows the latch; a failed step leaves both as they were.
+  if (!outcome.failure) await syncEnforcementFinalizer(ctx, p, latched);
   try {
     await writeStatus(r, outcome);
   } catch (err) {

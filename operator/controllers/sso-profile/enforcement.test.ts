@@ -17,8 +17,17 @@ async function run(p: SSOProfile, users = [user('a@acme.com')], conditions: read
   for (const c of conditions) r.conditions.set(c);
   r.served = served;
   const result = await enforcementStep.run(r, r.conditions);
-  return { e: r.status.enforcement, enforced: r.conditions.get('Enforced'), result };
+  return { e: r.status.enforcement, enforced: r.conditions.get('Enforced'), degraded: r.conditions.get('Degraded'), result };
 }
+
+/** A profile whose enforcement on acme.com was reached earlier (the published status latched it). */
+const latched = (status: SSOProfile['status'] = {}, over: Partial<SSOProfile['spec']> = {}) =>
+  profile('okta', { test: { email: 'admin@acme.com' }, enforcement: { domains: ['acme.com'] }, ...over }, {
+    ...status,
+    test: { lastPassed: { email: 'admin@acme.com', time: '2026-01-01T00:00:00Z' }, ...status.test },
+    enforcement: { phase: 'Enforced', domains: ['acme.com'], latchedDomains: ['acme.com'] },
+  });
+const enforcedUser = user('a@acme.com', { available: true, enforced: true, reason: 'DomainEnforced', profile: 'okta', message: '', since: '2026-01-01T00:00:00Z' });
 
 describe('enforcement step', () => {
   it('is NotRequested without domains to enforce', async () => {
@@ -53,5 +62,43 @@ describe('enforcement step', () => {
     expect(e).toMatchObject({ phase: 'Enforced', matchedUsers: 2, enforcedUsers: 1, message: '1 of 2 users of acme.com enforced; the others are exempt or overridden' });
     expect(enforced).toMatchObject({ status: 'True', reason: 'Enforced' });
     expect(result.requeueAfterMs).toBeUndefined();
+  });
+
+  it('latches the domains it enters', async () => {
+    const { e } = await run(enforcing());
+    expect(e).toMatchObject({ phase: 'InProgress', domains: ['acme.com'], latchedDomains: ['acme.com'] });
+  });
+
+  it.each([
+    ['a failed test attempt', latched({ test: { result: 'Failed', email: 'admin@acme.com', errorCode: 'SIGNATURE_INVALID', message: 'bad' } }), valid, 'TestFailed'],
+    ['expired certificates', latched(), [valid[0], { type: 'CertificateValid', status: 'False', reason: 'Expired', message: 'every IdP certificate has expired' }], 'CertificateExpired'],
+    ['an invalid IdP configuration', latched(), [{ type: 'IdPConfigValid', status: 'False', reason: 'MetadataInvalid', message: 'DTD' }, { type: 'CertificateValid', status: 'Unknown', reason: 'IdPConfigInvalid', message: '' }], 'IdPConfigInvalid'],
+    ['unreachable metadata', latched(), [{ type: 'IdPConfigValid', status: 'False', reason: 'MetadataFetchFailed', message: 'fetching failed: ECONNREFUSED' }, { type: 'CertificateValid', status: 'Unknown', reason: 'IdPConfigInvalid', message: '' }], 'MetadataFetchFailed'],
+  ] as const)('stays Enforced through %s, Degraded with a reason to act on', async (_name, p, conditions, reason) => {
+    const { e, enforced, degraded } = await run(p, [enforcedUser], conditions);
+    expect(e).toMatchObject({ phase: 'Enforced', latchedDomains: ['acme.com'], matchedUsers: 1, enforcedUsers: 1 });
+    expect(enforced).toMatchObject({ status: 'True', reason: 'Enforced' });
+    expect(degraded).toMatchObject({ status: 'True', reason });
+    expect(degraded?.message).toContain('SSO stays enforced on acme.com (password login refused)');
+  });
+
+  it('stays latched when the test address changes and is not tested yet', async () => {
+    const { e, degraded } = await run(latched({}, { test: { email: 'new@acme.com' } }), [enforcedUser]);
+    expect(e).toMatchObject({ phase: 'Enforced', latchedDomains: ['acme.com'] });
+    expect(degraded).toMatchObject({ status: 'False', reason: 'AsExpected' });
+  });
+
+  it('keeps a latched domain while a newly wanted one is blocked', async () => {
+    const p = latched({}, { domains: ['acme.com', 'b.com'], enforcement: { domains: ['acme.com', 'b.com'] } });
+    const { e, enforced } = await run(p, [enforcedUser], valid, ['acme.com']);
+    expect(e).toMatchObject({ phase: 'Enforced', reason: 'DomainNotVerified', domains: ['acme.com', 'b.com'], latchedDomains: ['acme.com'] });
+    expect(e?.message).toContain('not yet enforced on b.com: not Verified (or served by another profile): b.com');
+    expect(enforced).toMatchObject({ status: 'False', reason: 'DomainNotVerified' });
+  });
+
+  it('lets go of a domain only when the spec drops it', async () => {
+    const { e, degraded } = await run(latched({}, { enforcement: undefined }), [enforcedUser]);
+    expect(e).toEqual({ phase: 'NotRequested' });
+    expect(degraded).toBeUndefined();
   });
 });

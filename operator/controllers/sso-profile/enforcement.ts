@@ -1,63 +1,113 @@
-// Step 5, enforcement: blocked until the IdP, its test login and the domains are in order, then
-// counted from the per-user decisions, so status.enforcement is resumable after any restart.
-// Owns Enforced and status.enforcement.
+// Step 5, enforcement: entered once the IdP, its test login and the domains are in order, then
+// latched (status.enforcement.latchedDomains) so that nothing but the spec lifts it; counted from
+// the per-user decisions, so status.enforcement is resumable after any restart. While latched,
+// a broken prerequisite is reported as Degraded instead of giving passwords back.
+// Owns Enforced, Degraded and status.enforcement.
 import type { ManagedUser, SSOProfileStatus } from '../../../crds/api/index.ts';
+import type { DesiredCondition } from '../../conditions.ts';
 import { decide, emailDomain } from '../../decisions.ts';
-import { isTested, profileView } from '../../organization.ts';
+import { isTested, latchedDomains, profileView } from '../../organization.ts';
 import type { Step } from '../steps.ts';
 import type { ProfileReconcile } from './state.ts';
 
 type Enforcement = NonNullable<SSOProfileStatus['enforcement']>;
+type Blocker = { reason: string; message: string };
 
 /** How soon an enforcement in progress counts its users again. */
 const IN_PROGRESS_RECHECK_MS = 2000;
 
-function plan(r: ProfileReconcile): Enforcement {
-  const { profile: p, org, served } = r;
-  const wanted = [...(p.spec.enforcement?.domains ?? [])].sort();
-  if (wanted.length === 0) return { phase: 'NotRequested' };
+const isTrue = (r: ProfileReconcile, type: string) => r.conditions.get(type)?.status === 'True';
+
+/** Why enforcement cannot be entered now (on the domains not latched yet), if it cannot. */
+function entryBlocker(r: ProfileReconcile, wanted: readonly string[]): Blocker | undefined {
+  const { profile: p, served } = r;
+  if (!isTrue(r, 'IdPConfigValid') || !isTrue(r, 'CertificateValid')) {
+    const bad = !isTrue(r, 'IdPConfigValid') ? r.conditions.get('IdPConfigValid') : r.conditions.get('CertificateValid');
+    return { reason: 'IdPConfigInvalid', message: `the IdP configuration or its certificates are not valid: ${bad?.message}` };
+  }
+  if (!isTested(p)) return { reason: 'TestNotPassed', message: p.spec.test ? `${p.spec.test.email} has not completed a successful test login yet` : 'set spec.test.email and complete a test login first' };
+  const bad = wanted.filter((d) => !served.includes(d));
+  if (bad.length > 0) return { reason: 'DomainNotVerified', message: `not Verified (or served by another profile): ${bad.join(', ')}` };
+  return undefined;
+}
+
+/** What is broken about latched enforcement: SSO sign-in fails while passwords stay refused. */
+export function degradation(r: ProfileReconcile): Blocker | undefined {
   const idp = r.conditions.get('IdPConfigValid');
   const cert = r.conditions.get('CertificateValid');
-  const idpValid = idp?.status === 'True';
-  if (!idpValid || cert?.status !== 'True') {
-    return { phase: 'Blocked', reason: 'IdPConfigInvalid', message: `the IdP configuration or its certificates are not valid: ${!idpValid ? idp?.message : cert?.message}`, domains: wanted };
-  }
-  if (!isTested(p)) {
-    return { phase: 'Blocked', reason: 'TestNotPassed', message: p.spec.test ? `${p.spec.test.email} has not completed a successful test login yet` : 'set spec.test.email and complete a test login first', domains: wanted };
-  }
-  const bad = wanted.filter((d) => !served.includes(d));
-  if (bad.length > 0) return { phase: 'Blocked', reason: 'DomainNotVerified', message: `not Verified (or served by another profile): ${bad.join(', ')}`, domains: wanted };
+  const key = r.conditions.get('SPKeyReady');
+  const want = r.profile.spec.test?.email.toLowerCase();
+  const attempt = r.old.test;
+  if (idp?.status === 'False') return { reason: idp.reason === 'MetadataFetchFailed' ? 'MetadataFetchFailed' : 'IdPConfigInvalid', message: idp.message };
+  if (cert?.status === 'False') return { reason: cert.reason === 'Expired' ? 'CertificateExpired' : 'CertificateInvalid', message: cert.message };
+  if (key?.status === 'False') return { reason: 'SPKeyUnavailable', message: key.message };
+  if (want && attempt?.result === 'Failed' && (attempt.email ?? '').toLowerCase() === want) return { reason: 'TestFailed', message: `the latest test login failed: ${attempt.errorCode ?? 'error'}: ${attempt.message ?? ''}` };
+  return undefined;
+}
+
+function plan(r: ProfileReconcile): Enforcement {
+  const { profile: p, org } = r;
+  const wanted = [...(p.spec.enforcement?.domains ?? [])].sort();
+  if (wanted.length === 0) return { phase: 'NotRequested' };
+  const blocker = entryBlocker(r, wanted);
+  // Entering takes every wanted domain at once; once latched, a domain stays until the spec drops it.
+  const latched = blocker ? latchedDomains(p).sort() : wanted;
+  if (latched.length === 0) return { phase: 'Blocked', reason: blocker?.reason, message: blocker?.message, domains: wanted };
   // Count with the decisions users will get once this status is published.
-  const views = org.profiles.map((s) => (s.metadata.name === p.metadata.name ? profileView(p, org, { valid: true, enforcingDomains: wanted }) : profileView(s, org)));
-  const wantedSet = new Set(wanted);
+  const valid = isTrue(r, 'IdPConfigValid') && isTrue(r, 'CertificateValid');
+  const views = org.profiles.map((s) => (s.metadata.name === p.metadata.name ? profileView(p, org, { valid, enforcingDomains: latched }) : profileView(s, org)));
+  const latchedSet = new Set(latched);
   let matched = 0;
   let enforced = 0;
   let pending = 0;
   for (const u of r.ctx.users.inNamespace(p.metadata.namespace) as Iterable<ManagedUser>) {
-    if (!wantedSet.has(emailDomain(u.spec.email))) continue;
+    if (!latchedSet.has(emailDomain(u.spec.email))) continue;
     matched++;
     const d = decide(u, org.verified, views, false);
     const s = u.status?.sso;
     if (s?.enforced && s.profile === p.metadata.name) enforced++;
     if (!s || s.enforced !== d.enforced || s.profile !== d.profile || s.reason !== d.reason) pending++;
   }
+  const waiting = wanted.filter((d) => !latchedSet.has(d));
+  const notYet = blocker && waiting.length > 0 ? `; not yet enforced on ${waiting.join(', ')}: ${blocker.message}` : '';
   return {
     phase: pending === 0 ? 'Enforced' : 'InProgress',
+    ...(notYet ? { reason: blocker?.reason } : {}),
     domains: wanted,
+    latchedDomains: latched,
     matchedUsers: matched,
     enforcedUsers: enforced,
-    message: pending === 0 ? `${enforced} of ${matched} users of ${wanted.join(', ')} enforced; the others are exempt or overridden` : `${pending} users still to update`,
+    message: (pending === 0 ? `${enforced} of ${matched} users of ${latched.join(', ')} enforced; the others are exempt or overridden` : `${pending} users still to update`) + notYet,
   };
 }
 
-export const enforcementStep: Step<ProfileReconcile, 'Enforced'> = {
+function enforcedCondition(e: Enforcement): DesiredCondition & { type: 'Enforced' } {
+  const message = e.message ?? (e.phase === 'NotRequested' ? 'spec.enforcement.domains is empty' : '');
+  if (e.phase === 'Enforced' && !e.reason) return { type: 'Enforced', status: 'True', reason: 'Enforced', message };
+  // Latched and counted, but a newly wanted domain cannot enter: its blocker is the reason.
+  const reason = e.phase === 'Blocked' || (e.phase === 'Enforced' && e.reason) ? (e.reason ?? 'Blocked') : e.phase;
+  return { type: 'Enforced', status: 'False', reason, message };
+}
+
+export const enforcementStep: Step<ProfileReconcile, 'Enforced' | 'Degraded'> = {
   name: 'enforcement',
-  owns: ['Enforced'],
+  owns: ['Enforced', 'Degraded'],
   run(r, conditions) {
     const e = plan(r);
     r.status.enforcement = e;
-    if (e.phase === 'Enforced') conditions.set({ type: 'Enforced', status: 'True', reason: 'Enforced', message: e.message ?? '' });
-    else conditions.set({ type: 'Enforced', status: 'False', reason: e.phase === 'Blocked' ? (e.reason ?? 'Blocked') : e.phase, message: e.message ?? (e.phase === 'NotRequested' ? 'spec.enforcement.domains is empty' : '') });
+    conditions.set(enforcedCondition(e));
+    if (e.latchedDomains?.length) {
+      const broken = degradation(r);
+      const held = e.latchedDomains.join(', ');
+      if (broken) {
+        conditions.set({
+          type: 'Degraded',
+          status: 'True',
+          reason: broken.reason,
+          message: `SSO stays enforced on ${held} (password login refused), but SSO sign-in is failing: ${broken.message}. Fix the cause, or remove the domains from spec.enforcement.domains to lift enforcement.`,
+        });
+      } else conditions.set({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: `enforcement on ${held} is healthy` });
+    }
     return e.phase === 'InProgress' ? { requeueAfterMs: IN_PROGRESS_RECHECK_MS } : {};
   },
 };

@@ -1,5 +1,5 @@
 // Kubernetes Events and log lines for an SSOProfile's state changes: IdP validity, certificate
-// warnings, test results and every enforcement phase change (never one per user).
+// warnings, test results, every enforcement phase change, degradation and lift (never one per user).
 import type { SSOProfile, SSOProfileStatus } from '../../../crds/api/index.ts';
 import { findCondition } from '../../conditions.ts';
 import type { Context } from '../../context.ts';
@@ -20,9 +20,14 @@ export function recordTransitions(ctx: Pick<Context, 'log' | 'events'>, p: SSOPr
   const cert = changed('CertificateValid');
   if (cert && cert.reason !== 'Valid' && cert.status !== 'Unknown') ctx.events.record(p, 'Warning', cert.reason === 'ExpiringSoon' ? 'CertificateExpiringSoon' : `Certificate${cert.reason}`, cert.message);
   const tested = changed('Tested');
-  if (tested && (tested.reason === 'Succeeded' || tested.reason === 'TestFailed')) ctx.events.record(p, tested.status === 'True' ? 'Normal' : 'Warning', tested.reason === 'Succeeded' ? 'TestSucceeded' : 'TestFailed', tested.message);
+  if (tested && ['Succeeded', 'TestFailed', 'LatestAttemptFailed'].includes(tested.reason)) ctx.events.record(p, tested.reason === 'Succeeded' ? 'Normal' : 'Warning', tested.reason === 'Succeeded' ? 'TestSucceeded' : 'TestFailed', tested.message);
+  const degraded = changed('Degraded');
+  if (degraded?.status === 'True') ctx.events.record(p, 'Warning', 'EnforcementDegraded', `${degraded.reason}: ${degraded.message}`);
+  else if (degraded && findCondition(old.conditions, 'Degraded')?.status === 'True') ctx.events.record(p, 'Normal', 'EnforcementRecovered', degraded.message);
   const a = old.enforcement;
   const b = now.enforcement;
+  const lifted = (a?.latchedDomains ?? []).filter((d) => !(b?.latchedDomains ?? []).includes(d));
+  if (lifted.length > 0) ctx.events.record(p, 'Normal', 'EnforcementLifted', `SSO enforcement lifted on ${lifted.join(', ')}: removed from spec.enforcement.domains`);
   if (b && (a?.phase !== b.phase || a?.reason !== b.reason)) {
     if (b.phase === 'Blocked') ctx.events.record(p, 'Warning', 'EnforcementBlocked', `${b.reason}: ${b.message ?? ''}`);
     else if (b.phase === 'InProgress') ctx.events.record(p, 'Normal', 'EnforcementStarted', `enforcing SSO on ${(b.domains ?? []).join(', ')}`);

@@ -5,6 +5,7 @@ import type { ManagedUser, SSOProfile, SSOProfileSpec, SSOProfileStatus, Verifie
 import { loadConfig } from '../../config.ts';
 import type { Context } from '../../context.ts';
 import type { MetadataCache } from '../../idp/fetcher.ts';
+import { OperatorMetrics } from '../../metrics.ts';
 import { generateSPKeyPair } from '../../sp-keys.ts';
 import { cacheOf, fakeClient, recordingQueue, type ApiCall } from '../../test-doubles.ts';
 import { startReconcile, type ProfileReconcile } from './state.ts';
@@ -35,13 +36,14 @@ export const user = (email: string, sso?: NonNullable<ManagedUser['status']>['ss
 export function contextWith(opts: { profiles?: SSOProfile[]; domains?: VerifiedDomain[]; users?: ManagedUser[]; answer?: (c: ApiCall) => unknown; metadata?: Pick<MetadataCache, 'get' | 'forget'> } = {}) {
   const { client, calls } = fakeClient(opts.answer);
   const queue = recordingQueue();
-  const events: { reason: string }[] = [];
+  const events: { type: string; reason: string; message: string }[] = [];
   const ctx = {
     config: loadConfig(['--namespace=gatehouse', '--sp-public-url=https://sso.example'], {}),
     client,
     log: pino({ level: 'silent' }),
     queue,
-    events: { record: (_obj: unknown, _type: string, reason: string) => events.push({ reason }) },
+    metrics: new OperatorMetrics(),
+    events: { record: (_obj: unknown, type: string, reason: string, message: string) => events.push({ type, reason, message }) },
     metadata: opts.metadata ?? { get: (_key: string, url: string) => ({ url, inFlight: true }), forget: () => {} },
     domains: cacheOf(opts.domains ?? [verified('acme.com')]),
     profiles: cacheOf(opts.profiles ?? []),

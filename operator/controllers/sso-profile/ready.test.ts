@@ -34,6 +34,11 @@ describe('summariseReady', () => {
     expect(summariseReady(book(...allValid(), ['Enforced', 'True', 'Enforced'])).ready.status).toBe('True');
   });
 
+  it('is False while latched enforcement is Degraded', () => {
+    expect(summariseReady(book(...allValid(), ['Enforced', 'True', 'Enforced'], ['Degraded', 'True', 'TestFailed'])).ready).toEqual({ type: 'Ready', status: 'False', reason: 'EnforcementDegraded', message: 'Degraded is TestFailed' });
+    expect(summariseReady(book(...allValid(), ['Enforced', 'True', 'Enforced'], ['Degraded', 'False', 'AsExpected'])).ready.status).toBe('True');
+  });
+
   it('says which step failed', () => {
     const r = summariseReady(book(...allValid()), { step: 'SP key', error: new Error('GET secrets: 500') });
     expect(r.ready).toEqual({ type: 'Ready', status: 'False', reason: 'ReconcileError', message: 'SP key failed: GET secrets: 500' });

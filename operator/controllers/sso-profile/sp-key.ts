@@ -6,7 +6,7 @@ import { FIELD_MANAGER, type Context } from '../../context.ts';
 import { isNotFound, resourcePath } from '../../../kube/client.ts';
 import { generateSPKeyPair, type SPKeyPair, type SPKeys, type TestLink } from '../../sp-keys.ts';
 import type { Step } from '../steps.ts';
-import { spEndpoints, spKeySecretName, type ProfileReconcile } from './state.ts';
+import { operatorTestFields, spEndpoints, spKeySecretName, type ProfileReconcile } from './state.ts';
 import { RESOURCES } from '../../../kube/resources.ts';
 
 /** The Secret exists but is someone else's: a configuration problem, not a failed reconcile. */
@@ -106,7 +106,8 @@ export const spKeyStep: Step<ProfileReconcile, 'SPKeyReady'> = {
       conditions.set({ type: 'SPKeyReady', status: 'False', reason: 'SecretNameTaken', message: err.message });
     }
     const link = r.keys.test;
-    r.status.test = link ? { url: `${ctx.config.spPublicUrl}/test/${link.token}`, expiresAt: link.expiresAt } : undefined;
+    // The operator's part of status.test: the link, and the last passed test (which only it moves).
+    r.status.test = operatorTestFields({ ...(link ? { url: `${ctx.config.spPublicUrl}/test/${link.token}`, expiresAt: link.expiresAt } : {}), lastPassed: r.status.test?.lastPassed });
     if (!r.keys.pair) return {};
     // Come back when the link expires, so the status says so and how to get a new one.
     const leftMs = link ? Date.parse(link.expiresAt) - r.now.getTime() : undefined;

@@ -28,16 +28,20 @@ export interface ProfileReconcile {
   keys: Partial<SPKeys>;
 }
 
-/** The part of status.test the operator writes (the sp-server writes the result). */
-export function operatorTestFields(test: SSOProfileStatus['test']): SSOProfileStatus['test'] {
-  return test?.url ? { url: test.url, ...(test.expiresAt ? { expiresAt: test.expiresAt } : {}) } : undefined;
-}
-
 export const spKeySecretName = (profile: string): string => `${profile}-sp-key`.slice(0, 253);
 
 export function spEndpoints(publicUrl: string, namespace: string, name: string) {
   const entityID = `${publicUrl}/saml/${namespace}/${name}/metadata`;
   return { entityID, acsURL: `${publicUrl}/saml/${namespace}/${name}/acs`, metadataURL: entityID };
+}
+
+/** The fields of status.test the operator writes (the link, its expiry, the last passed test); the sp-server owns the rest. */
+export function operatorTestFields(test: SSOProfileStatus['test']): SSOProfileStatus['test'] {
+  const mine = {
+    ...(test?.url ? { url: test.url, ...(test.expiresAt ? { expiresAt: test.expiresAt } : {}) } : {}),
+    ...(test?.lastPassed ? { lastPassed: test.lastPassed } : {}),
+  };
+  return Object.keys(mine).length > 0 ? mine : undefined;
 }
 
 export function startReconcile(ctx: Context, profile: SSOProfile, now = new Date()): ProfileReconcile {

@@ -36,3 +36,38 @@ describe('test step', () => {
     expect(await tested({ test: { email: 'new@acme.com' } }, { test: { result: 'Succeeded', email: 'old@acme.com' } })).toMatchObject({ status: 'False', reason: 'TestPending' });
   });
 });
+
+describe('last passed test', () => {
+  const reconciled = (status: Parameters<typeof profile>[2]) => {
+    const p = profile('okta', { test: { email: 'admin@acme.com' } }, status);
+    const { ctx } = contextWith({ profiles: [p] });
+    const r = reconcileOf(ctx, p);
+    testedStep.run(r, r.conditions);
+    return r;
+  };
+
+  it('is kept by the operator from the sp-server\'s success', () => {
+    const r = reconciled({ test: { result: 'Succeeded', email: 'admin@acme.com', completedTime: '2026-01-02T00:00:00Z' } });
+    expect(r.status.test?.lastPassed).toEqual({ email: 'admin@acme.com', time: '2026-01-02T00:00:00Z' });
+  });
+
+  it('survives a later failed or pending attempt, and Tested stays True with the failure told apart', () => {
+    const lastPassed = { email: 'admin@acme.com', time: '2026-01-02T00:00:00Z' };
+    const failed = reconciled({ test: { lastPassed, result: 'Failed', email: 'admin@acme.com', errorCode: 'UNTRUSTED_CERTIFICATE', message: 'unknown signer' } });
+    expect(failed.status.test?.lastPassed).toEqual(lastPassed);
+    expect(failed.conditions.get('Tested')).toMatchObject({
+      status: 'True',
+      reason: 'LatestAttemptFailed',
+      message: 'admin@acme.com signed in through the IdP at 2026-01-02T00:00:00Z; the latest attempt failed: UNTRUSTED_CERTIFICATE: unknown signer',
+    });
+    const pending = reconciled({ test: { lastPassed, result: 'Pending', email: 'admin@acme.com' } });
+    expect(pending.status.test?.lastPassed).toEqual(lastPassed);
+    expect(pending.conditions.get('Tested')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+  });
+
+  it('moves to a newer success only', () => {
+    const lastPassed = { email: 'admin@acme.com', time: '2026-01-03T00:00:00Z' };
+    expect(reconciled({ test: { lastPassed, result: 'Succeeded', email: 'admin@acme.com', completedTime: '2026-01-02T00:00:00.500Z' } }).status.test?.lastPassed).toEqual(lastPassed);
+    expect(reconciled({ test: { lastPassed, result: 'Succeeded', email: 'admin@acme.com', completedTime: '2026-01-04T00:00:00.500Z' } }).status.test?.lastPassed).toEqual({ email: 'admin@acme.com', time: '2026-01-04T00:00:00.500Z' });
+  });
+});
