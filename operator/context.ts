@@ -1,7 +1,7 @@
 // What every reconciler gets: the caches, the API client, the queue and the settings.
 import type { Resolver } from 'node:dns/promises';
 import type { Logger } from 'pino';
-import type { ManagedUser, RenderedProfile, SSOProfile, VerifiedDomain } from '../crds/api/index.ts';
+import type { DomainEnforcement, ManagedUser, RenderedProfile, SSOProfile, VerifiedDomain } from '../crds/api/index.ts';
 import { API_VERSION } from '../crds/api/index.ts';
 import type { OperatorConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
@@ -74,7 +74,8 @@ export class KindCache<T extends KubeObject> {
   }
 }
 
-export type Fragment = { ok: true; profile: RenderedProfile } | { ok: false; reason: string };
+/** A profile's piece of the rendered config; a profile left out still brings its latched domains. */
+export type Fragment = { ok: true; profile: RenderedProfile } | { ok: false; reason: string; enforcement?: DomainEnforcement[] };
 
 export interface Enqueuer {
   add(key: QueueKey): void;

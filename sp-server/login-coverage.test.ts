@@ -103,6 +103,32 @@ describe('an enforced domain covers every address in it', () => {
   });
 });
 
+describe('an enforced domain whose profile is broken', () => {
+  it('gives its unmanaged addresses no login, never a password, while the profile is out of the config', async () => {
+    const t = await startTestApp({
+      profile: { domains: ['other.test'] },
+      extraOrgs: [],
+      users: [],
+    });
+    try {
+      // The operator left acme's enforcing profile out (its IdP is broken) and listed the latched domain.
+      const config = t.config.current;
+      const acme = config?.organizations.find((o) => o.namespace === 'acme');
+      expect(acme).toBeDefined();
+      t.config.apply({
+        ...config!,
+        organizations: config!.organizations.map((o) =>
+          o.namespace === 'acme' ? { ...o, profiles: [], enforcedWithoutProfile: [{ domain: 'acme.test', profile: 'okta', unmanagedUsers: 'Refuse' as const, exempt: ['root@acme.test'] }] } : o,
+        ),
+      });
+      expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual({ email: 'stranger@acme.test', password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+      expect((await loginMethods(t, 'root@acme.test')).body).toMatchObject({ password: { allowed: true } });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('no organization decides about another\'s or a stranger\'s address', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -76,6 +76,15 @@ export const renderedOrganization = z.object({
   verifiedDomains: z.array(domain),
   profiles: z.array(renderedProfile),
   /**
+   * Domains whose enforcement is latched by a profile that is left out of `profiles` (its IdP or
+   * SP key is broken), with that profile's policy for addresses that are not ManagedUsers: a
+   * broken connection means no login for them, never a password. A healthy profile carries its
+   * enforced domains itself (`enforcedDomains`).
+   */
+  enforcedWithoutProfile: z
+    .array(z.object({ domain, profile: z.string().min(1), unmanagedUsers: z.enum(UNMANAGED_USER_POLICIES), exempt: z.array(z.string()) }))
+    .optional(),
+  /**
    * SCIM provisioning, present when enabled for the organization: sha256 (hex) digests of the
    * bearer tokens the SCIM endpoint accepts (the token itself never leaves the organization's
    * Secret). A list so a rotation can overlap.
@@ -92,6 +101,7 @@ export const spConfig = z.object({
 export type KeyPair = z.infer<typeof keyPair>;
 export type RenderedProfile = z.infer<typeof renderedProfile>;
 export type RenderedOrganization = z.infer<typeof renderedOrganization>;
+export type DomainEnforcement = NonNullable<RenderedOrganization['enforcedWithoutProfile']>[number];
 export type SPConfig = z.infer<typeof spConfig>;
 
 /** A spec as the operator may hold it: the API server's defaults are not guaranteed to be applied. */

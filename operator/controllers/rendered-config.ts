@@ -27,14 +27,13 @@ export function renderConfig(ctx: Context): { json: string; hash: string; leftOu
   const organizations: RenderedOrganization[] = [];
   const leftOut: string[] = [];
   for (const ns of [...namespaces].sort()) {
-    const profiles = [...ctx.profiles.inNamespace(ns)]
-      .map((p) => ctx.fragments.get(`${ns}/${p.metadata.name}`))
-      .flatMap((f) => (f?.ok ? [f.profile] : []))
-      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    const fragments = [...ctx.profiles.inNamespace(ns)].flatMap((p) => ctx.fragments.get(`${ns}/${p.metadata.name}`) ?? []);
+    const profiles = fragments.flatMap((f) => (f.ok ? [f.profile] : [])).sort((a, b) => (a.name < b.name ? -1 : 1));
+    const enforcedWithoutProfile = fragments.flatMap((f) => (f.ok ? [] : (f.enforcement ?? []))).sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
     const verifiedDomains = [...verifiedDomainsOf(ctx.domains, ns)].sort();
     const scim = scimOfNamespace(ctx, ns);
-    if (profiles.length === 0 && verifiedDomains.length === 0 && !scim) continue;
-    const org = renderedOrganization.safeParse({ namespace: ns, verifiedDomains, profiles, ...(scim ? { scim } : {}) });
+    if (profiles.length === 0 && verifiedDomains.length === 0 && enforcedWithoutProfile.length === 0 && !scim) continue;
+    const org = renderedOrganization.safeParse({ namespace: ns, verifiedDomains, profiles, ...(enforcedWithoutProfile.length > 0 ? { enforcedWithoutProfile } : {}), ...(scim ? { scim } : {}) });
     if (org.success) organizations.push(org.data);
     else {
       leftOut.push(ns);

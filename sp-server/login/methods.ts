@@ -52,8 +52,12 @@ export function loginMethods(email: string, { config, users, jitProvisioning, is
     return { email, password: { allowed: !enforced }, sso: sso(enforced), ...(user.sso?.reason ? { reason: user.sso.reason } : {}) };
   }
   const jit = ref !== undefined && ref.profile.jit.enabled && jitProvisioning;
-  const covered =
-    ref !== undefined && ref.profile.unmanagedUsers === 'Refuse' && ref.profile.enforcedDomains.includes(domain) && !ref.profile.enforcementExempt.includes(email);
+  // A healthy profile lists its enforced domains; one left out of the config (a broken IdP or SP
+  // key) is listed by the organization, so a broken connection means no login, never a password.
+  const broken = org.enforcedWithoutProfile?.find((e) => e.domain === domain);
+  const covered = broken
+    ? broken.unmanagedUsers === 'Refuse' && !broken.exempt.includes(email)
+    : ref !== undefined && ref.profile.unmanagedUsers === 'Refuse' && ref.profile.enforcedDomains.includes(domain) && !ref.profile.enforcementExempt.includes(email);
   if (!covered) return { email, password: { allowed: true }, sso: jit ? sso(false) : { available: false } };
   // Enforcement covers the whole domain: an address the organization does not list gets no password.
   if (jit) return { email, password: { allowed: false }, sso: sso(true), reason: 'DomainEnforced' };

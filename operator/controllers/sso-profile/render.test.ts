@@ -34,6 +34,16 @@ describe('config step', () => {
     expect(noKey.condition).toMatchObject({ status: 'False', reason: 'SPKeyMissing', message: 'left out of the SP config: the SP key pair is not available' });
   });
 
+  it('keeps the latched domains of a profile it leaves out, so a broken IdP never uncovers them', async () => {
+    const p = profile(
+      'okta',
+      { idp: { entityID: 'https://idp.example/entity' }, enforcement: { domains: ['acme.com'], exempt: ['Root@acme.com'] } },
+      { observedGeneration: 1, enforcement: { phase: 'Enforced', domains: ['acme.com'], latchedDomains: ['acme.com'] } },
+    );
+    const { fragment } = await rendered(p);
+    expect(fragment).toMatchObject({ ok: false, enforcement: [{ domain: 'acme.com', profile: 'okta', unmanagedUsers: 'Refuse', exempt: ['root@acme.com'] }] });
+  });
+
   it('keeps the previous piece while a metadata URL is still loading', async () => {
     const p = profile('okta', { idp: { metadata: { url: 'https://idp.example/metadata', refreshInterval: '1h' } } });
     const { ctx, queue } = contextWith({ profiles: [p] });

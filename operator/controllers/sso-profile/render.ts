@@ -1,7 +1,7 @@
 // Step 6, the profile's piece of the rendered SP config: built only from a valid IdP and an SP
 // key, checked against the config contract, and handed to the rendered-config controller.
 // Owns ConfigRendered.
-import { renderedProfile, renderProfile, type EnforcementPhase, type RenderedProfile } from '../../../crds/api/index.ts';
+import { renderedProfile, renderProfile, SSO_PROFILE_DEFAULTS, type DomainEnforcement, type EnforcementPhase, type RenderedProfile } from '../../../crds/api/index.ts';
 import { stableStringify, type Fragment } from '../../context.ts';
 import { profileView } from '../../organization.ts';
 import { queueKey } from '../../queue-key.ts';
@@ -17,9 +17,22 @@ const ENFORCING: readonly EnforcementPhase[] = ['InProgress', 'Enforced'];
  * publish, so a spec change (whose status is not written yet) never uncovers a domain for a moment.
  */
 function enforcedDomains(r: ProfileReconcile): string[] {
-  const planned = r.status.enforcement && ENFORCING.includes(r.status.enforcement.phase) ? (r.status.enforcement.domains ?? []) : [];
+  // The latch this reconcile is about to publish: `domains` also lists wanted domains not yet entered.
+  const planned = r.status.enforcement && ENFORCING.includes(r.status.enforcement.phase) ? (r.status.enforcement.latchedDomains ?? []) : [];
   const enforced = new Set([...profileView(r.profile, r.org).enforcingDomains, ...planned]);
   return r.served.filter((d) => enforced.has(d)).sort();
+}
+
+/** A profile left out of the config still covers its latched domains: no password there. */
+function withoutProfile(r: ProfileReconcile): { enforcement?: DomainEnforcement[] } {
+  const { profile: p } = r;
+  const enforcement = enforcedDomains(r).map((domain) => ({
+    domain,
+    profile: p.metadata.name,
+    unmanagedUsers: p.spec.enforcement?.unmanagedUsers ?? SSO_PROFILE_DEFAULTS.unmanagedUsers,
+    exempt: [...new Set((p.spec.enforcement?.exempt ?? []).map((e) => e.toLowerCase()))].sort(),
+  }));
+  return enforcement.length > 0 ? { enforcement } : {};
 }
 
 /** The candidate fragment, or why the profile is left out of the config. */
@@ -69,7 +82,7 @@ export const renderStep: Step<ProfileReconcile, 'ConfigRendered'> = {
     const prev = ctx.fragments.get(fragKey);
     if (r.idpPending && prev) return {};
     const idpMessage = r.conditions.get('IdPConfigValid')?.message ?? '';
-    const next: Fragment = 'fragment' in out ? { ok: true, profile: out.fragment } : { ok: false, reason: idpMessage };
+    const next: Fragment = 'fragment' in out ? { ok: true, profile: out.fragment } : { ok: false, reason: idpMessage, ...withoutProfile(r) };
     if (!prev || stableStringify(prev) !== stableStringify(next)) {
       ctx.fragments.set(fragKey, next);
       ctx.queue.addAfter(queueKey.config, FRAGMENT_DEBOUNCE_MS);
