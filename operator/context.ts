@@ -101,6 +101,8 @@ export interface Context {
   fragments: Map<string, Fragment>;
   /** SP key pairs and test tokens, by profile UID. */
   spKeys: Map<string, { pair: SPKeyPair; testToken?: string; testEmail?: string }>;
+  /** The key that signs domain verifications (see domain-proof.ts); never leaves the operator. */
+  domainProofKey: Buffer;
   /** In-memory DNS re-check attempt counts, by VerifiedDomain UID. */
   dnsAttempts: Map<string, number>;
 }

@@ -31,7 +31,7 @@ export function renderConfig(ctx: Context): { json: string; hash: string; leftOu
       .map((p) => ctx.fragments.get(`${ns}/${p.metadata.name}`))
       .flatMap((f) => (f?.ok ? [f.profile] : []))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
-    const verifiedDomains = [...verifiedDomainsOf(ctx.domains, ns)].sort();
+    const verifiedDomains = [...verifiedDomainsOf(ctx.domains, ns, ctx.domainProofKey)].sort();
     const scim = scimOfNamespace(ctx, ns);
     if (profiles.length === 0 && verifiedDomains.length === 0 && !scim) continue;
     const org = renderedOrganization.safeParse({ namespace: ns, verifiedDomains, profiles, ...(scim ? { scim } : {}) });
