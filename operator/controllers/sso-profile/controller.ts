@@ -5,6 +5,7 @@ import type { SSOProfileStatus } from '../../../crds/api/index.ts';
 import { mergeConditions } from '../../conditions.ts';
 import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../../context.ts';
 import { queueKey, type KeyOf } from '../../queue-key.ts';
+import { forgetSPKeyEntry } from '../../sp-key-store.ts';
 import type { Controller } from '../controller.ts';
 import { errorMessage, runSteps, type ChainOutcome, type Step } from '../steps.ts';
 import { COUNT_DEBOUNCE_MS, FRAGMENT_DEBOUNCE_MS, verificationChanged } from '../watch.ts';
@@ -30,6 +31,7 @@ export async function reconcileSSOProfile(ctx: Context, key: KeyOf<'SSOProfile'>
     const fragKey = `${namespace}/${name}`;
     ctx.metadata.forget(fragKey);
     if (ctx.fragments.delete(fragKey)) ctx.queue.addAfter(queueKey.config, FRAGMENT_DEBOUNCE_MS);
+    await forgetSPKeyEntry(ctx, namespace, name);
     return {};
   }
   const r = startReconcile(ctx, p);

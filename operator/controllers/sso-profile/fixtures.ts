@@ -44,6 +44,7 @@ export function contextWith(opts: { profiles?: SSOProfile[]; domains?: VerifiedD
     fragments: new Map(),
     spKeys: new Map(),
     domainProofKey: TEST_PROOF_KEY,
+    spKeySecrets: cacheOf([]),
   } as unknown as Context;
   return { ctx, calls, queue, events };
 }
