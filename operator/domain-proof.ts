@@ -28,8 +28,19 @@ export function signDomain(key: Buffer, vd: VerifiedDomain, a: DomainAttestation
   return PROOF_PREFIX + createHmac('sha256', key).update(payload(vd, a)).digest('base64url');
 }
 
+/** Cache objects are replaced, never mutated, on change: a verdict per object and key holds. */
+const verdicts = new WeakMap<VerifiedDomain, { key: Buffer; signed: boolean }>();
+
 /** The proof in status is the operator's own signature over what status says (expired or not). */
 export function isSignedByOperator(key: Buffer, vd: VerifiedDomain): boolean {
+  const known = verdicts.get(vd);
+  if (known?.key === key) return known.signed;
+  const signed = checkSignature(key, vd);
+  verdicts.set(vd, { key, signed });
+  return signed;
+}
+
+function checkSignature(key: Buffer, vd: VerifiedDomain): boolean {
   const v = vd.status?.verification;
   if (!v?.proof || !v.verifiedTime || !v.confirmedTime || !v.lapseTime || !vd.metadata.uid) return false;
   const want = Buffer.from(signDomain(key, vd, { verifiedTime: v.verifiedTime, confirmedTime: v.confirmedTime, lapseTime: v.lapseTime }));
