@@ -1,3 +1,4 @@
+// Domain proofs: only verifications the operator signed, unedited and not lapsed, count for an organization.
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { VerifiedDomain } from '../crds/api/index.ts';

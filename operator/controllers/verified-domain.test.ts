@@ -1,3 +1,4 @@
+// The VerifiedDomain reconcile over a fake DNS and clock: signing, re-verification, lapsing, lapse, forged status.
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { VerifiedDomain, VerifiedDomainStatus } from '../../crds/api/index.ts';
