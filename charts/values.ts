@@ -16,6 +16,8 @@ const port = z.int().min(1).max(65535);
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
 const quantities = z.record(z.string(), z.union([z.string(), z.number()]));
 
+const goDuration = z.string().regex(new RegExp(DURATION_PATTERN)).meta({ description: 'Go duration, e.g. 720h' });
+
 /** The pod-level settings the operator and the sp-server both take. */
 const podSettings = {
   podAnnotations: stringMap.optional(),
@@ -52,8 +54,10 @@ const operator = z
     dnsServers: z.array(z.string().regex(/^([0-9.]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?$/).meta({ description: 'IP[:port]' })).optional(),
     allowPrivateMetadataURLs: z.boolean().optional(),
     // The CRDs' duration pattern: the operator parses both with the same parser.
-    certificateExpiryWarning: z.string().regex(new RegExp(DURATION_PATTERN)).optional().meta({ description: 'Go duration, e.g. 720h' }),
-    testLinkTTL: z.string().regex(new RegExp(DURATION_PATTERN)).optional().meta({ description: 'How long an SSOProfile test link works after it is issued (Go duration, 1s to 720h), e.g. 24h' }),
+    certificateExpiryWarning: goDuration.optional(),
+    domainReverifyInterval: goDuration.optional(),
+    domainVerificationGrace: goDuration.optional(),
+    testLinkTTL: goDuration.optional().meta({ description: 'How long an SSOProfile test link works after it is issued (1s to 720h), e.g. 24h' }),
     metricsPort: port.optional(),
     healthPort: port.optional(),
     ...podSettings,

@@ -97,13 +97,21 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
         'Signed in',
         `<p id="signed-in">Signed in as <strong id="email">${esc(session.email)}</strong> via <span id="method">${session.method === 'sso' ? 'SSO' : 'password'}</span>.</p>` +
           (roles ? `<p class="note">Roles: ${esc(roles)}</p>` : '') +
-          '<form method="post" action="/logout"><button>Sign out</button></form>',
+          '<form method="post" action="/logout"><button id="sign-out">Sign out</button></form>',
       );
     }
     return page(
       'Sign in',
       '<form method="post" action="/login"><label>Work email<input name="email" type="email" autocomplete="username" autofocus required></label><button id="continue">Continue</button></form>',
     );
+  });
+
+  // A page only a signed-in user may see: what "the session still works" means to the app.
+  app.get('/account', async (req, reply) => {
+    const session = sessionOf(req);
+    reply.type('text/html');
+    if (!session) return reply.code(401).send(page('Sign in', '<p class="err" id="error">Sign in first.</p><a href="/">Sign in</a>'));
+    return page('Account', `<p id="account">Account of <strong id="email">${esc(session.email)}</strong>, signed in via <span id="method">${session.method === 'sso' ? 'SSO' : 'password'}</span>.</p><form method="post" action="/logout"><button id="sign-out">Sign out</button></form>`);
   });
 
   app.post('/login', async (req, reply) => {

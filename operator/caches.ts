@@ -7,9 +7,10 @@ import { Informer, type InformerControl, type KubeObject } from '../kube/informe
 import type { OperatorConfig } from './config.ts';
 import { KindCache, type Context, type NamespaceObject, type SecretObject } from './context.ts';
 import { SCIM_ENABLED_LABEL, SCIM_ENABLED_VALUE, SCIM_TOKEN_SECRET_NAME } from './scim-token.ts';
+import { SP_KEYS_SECRET_NAME } from './sp-key-store.ts';
 import { RESOURCES } from '../kube/resources.ts';
 
-export type Caches = Pick<Context, 'domains' | 'users' | 'profiles' | 'scimNamespaces' | 'scimSecrets'>;
+export type Caches = Pick<Context, 'domains' | 'users' | 'profiles' | 'scimNamespaces' | 'scimSecrets' | 'spKeySecrets'>;
 
 export function openCaches(client: KubeClient, cfg: OperatorConfig, log: Logger): Caches {
   const namespaces = cfg.watchNamespaces.length > 0 ? cfg.watchNamespaces : [undefined];
@@ -19,6 +20,8 @@ export function openCaches(client: KubeClient, cfg: OperatorConfig, log: Logger)
     users: informers<ManagedUser>(RESOURCES.ManagedUser),
     profiles: informers<SSOProfile>(RESOURCES.SSOProfile),
     ...openScimCaches(client, namespaces, cfg.resyncPeriod, log),
+    // RBAC grants the operator organizations' Secrets by name only: list+watch by name too.
+    spKeySecrets: new KindCache<SecretObject>(namespaces.map((ns) => new Informer<SecretObject>(client, RESOURCES.Secret, { namespace: ns, fieldSelector: `metadata.name=${SP_KEYS_SECRET_NAME}`, resyncMs: cfg.resyncPeriod }, log))),
   };
 }
 
@@ -40,5 +43,5 @@ export function openScimCaches(client: KubeClient, namespaces: readonly (string 
 }
 
 export function informersOf(caches: Caches): InformerControl[] {
-  return [caches.domains, caches.users, caches.profiles, caches.scimNamespaces, caches.scimSecrets].flatMap((c) => c.informers as InformerControl[]);
+  return [caches.domains, caches.users, caches.profiles, caches.scimNamespaces, caches.scimSecrets, caches.spKeySecrets].flatMap((c) => c.informers as InformerControl[]);
 }

@@ -35,6 +35,12 @@ export const operatorConfig = z.object({
   retryPeriod: duration.default(2_000),
   domainRecheckInterval: duration.default(10_000),
   domainRecheckMaxInterval: duration.default(600_000),
+  // A verified domain's TXT record is looked up again this often; when it is gone, the domain
+  // stays verified (with a VerificationLapsing warning) for the grace period, then lapses.
+  domainReverifyInterval: duration.default(24 * 3_600_000),
+  domainVerificationGrace: duration.default(72 * 3_600_000),
+  // The Secret (in --namespace) holding the key that signs domain verifications; created when absent.
+  domainProofSecret: z.string().min(1).default('gatehouse-domain-proof-key'),
   metadataTimeout: duration.default(10_000),
   metadataMaxBytes: z.coerce.number().int().min(1024).default(1024 * 1024),
   resyncPeriod: duration.default(600_000),

@@ -19,7 +19,7 @@ export const FIELD_MANAGER = 'gatehouse-operator';
 
 /** A Namespace as the operator caches it (only those labelled for SCIM). */
 export type NamespaceObject = KubeObject;
-/** A Secret as the operator caches it (only the SCIM token Secrets). */
+/** A Secret as the operator caches it (only its own Secrets, by name). */
 export interface SecretObject extends KubeObject {
   type?: string;
   data?: Record<string, string>;
@@ -98,10 +98,14 @@ export interface Context {
   scimNamespaces: KindCache<NamespaceObject>;
   /** The gatehouse-scim-token Secrets of the watched namespaces (fieldSelector by name). */
   scimSecrets: KindCache<SecretObject>;
+  /** The gatehouse-sp-keys Secrets of the watched namespaces (fieldSelector by name). */
+  spKeySecrets: KindCache<SecretObject>;
   /** Per-profile pieces of the rendered config, by namespace/name. */
   fragments: Map<string, Fragment>;
   /** SP key pairs and test tokens, by profile UID. */
   spKeys: Map<string, SPKeys>;
+  /** The key that signs domain verifications (see domain-proof.ts); never leaves the operator. */
+  domainProofKey: Buffer;
   /** In-memory DNS re-check attempt counts, by VerifiedDomain UID. */
   dnsAttempts: Map<string, number>;
 }

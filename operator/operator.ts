@@ -13,6 +13,7 @@ import type { OperatorConfig } from './config.ts';
 import type { Context } from './context.ts';
 import { reconcileKey, type ControllerRegistry } from './controllers/controller.ts';
 import { CONTROLLERS } from './controllers/registry.ts';
+import { loadDomainProofKey } from './domain-proof.ts';
 import { EventRecorder } from './events.ts';
 import { MetadataCache } from './idp/fetcher.ts';
 import { LeaderElector } from './leader.ts';
@@ -54,6 +55,7 @@ export class Operator {
     this.queues = queue;
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
     if (this.cfg.dnsServers.length > 0) resolver.setServers(this.cfg.dnsServers);
+    const domainProofKey = await loadDomainProofKey(client, this.cfg.namespace, this.cfg.domainProofSecret, this.log);
     this.ctx = {
       config: this.cfg,
       client,
@@ -74,6 +76,7 @@ export class Operator {
       ...openCaches(client, this.cfg, this.log),
       fragments: new Map(),
       spKeys: new Map(),
+      domainProofKey,
       dnsAttempts: new Map(),
     };
     for (const c of Object.values(this.controllers)) c.watch(this.ctx, queue);

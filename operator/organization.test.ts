@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SSOProfile, SSOProfileStatus, VerifiedDomain } from '../crds/api/index.ts';
 import { domainOwners, isTested, latchedDomains, organizationOf, profileView, profileViewFingerprint } from './organization.ts';
-import { cacheOf } from './test-doubles.ts';
+import { cacheOf, TEST_PROOF_KEY } from './test-doubles.ts';
 
 const profile = (name: string, created: string, spec: Partial<SSOProfile['spec']> = {}, status?: SSOProfileStatus, generation = 1): SSOProfile =>
   ({ metadata: { name, namespace: 'acme', generation, creationTimestamp: created }, spec: { idp: {}, domains: ['acme.com'], ...spec }, ...(status ? { status } : {}) }) as unknown as SSOProfile;
@@ -63,7 +63,7 @@ describe('organization', () => {
 
   it('leaves a profile being deleted out of the organization', () => {
     const going = { ...profile('old', '2026-01-01T00:00:00Z'), metadata: { ...profile('old', '2026-01-01T00:00:00Z').metadata, deletionTimestamp: '2026-04-01T00:00:00Z' } } as unknown as SSOProfile;
-    const o = organizationOf({ domains: cacheOf<VerifiedDomain>([]), profiles: cacheOf([going, profile('young', '2026-02-01T00:00:00Z')]) }, 'acme');
+    const o = organizationOf({ domains: cacheOf<VerifiedDomain>([]), profiles: cacheOf([going, profile('young', '2026-02-01T00:00:00Z')]), domainProofKey: TEST_PROOF_KEY }, 'acme');
     expect(o.profiles.map((p) => p.metadata.name)).toEqual(['young']);
     expect(o.owners.get('acme.com')).toBe('young');
     expect(profileViewFingerprint(going)).not.toBe(profileViewFingerprint(profile('old', '2026-01-01T00:00:00Z')));

@@ -5,13 +5,21 @@ import type { EnforcementPhase, SSOProfile, VerifiedDomain } from '../crds/api/i
 import { isTrue } from './conditions.ts';
 import { stableStringify, type KindCache } from './context.ts';
 import { byAge, timestamp, type ProfileView } from './decisions.ts';
+import { isProven, provenDomainOwners } from './domain-proof.ts';
 
 const ENFORCING: readonly EnforcementPhase[] = ['InProgress', 'Enforced'];
 
-/** Verified (and not conflicting) domains of a namespace. */
-export function verifiedDomainsOf(domains: KindCache<VerifiedDomain>, namespace: string): Set<string> {
+/**
+ * Verified (and not conflicting) domains of a namespace: only verifications the operator signed
+ * and that have not lapsed count, whatever the Verified condition says (anyone allowed to write
+ * status in the namespace can write that), and a domain counts in one namespace at most.
+ */
+export function verifiedDomainsOf(domains: KindCache<VerifiedDomain>, namespace: string, proofKey: Buffer, now: Date = new Date()): Set<string> {
   const out = new Set<string>();
-  for (const vd of domains.inNamespace(namespace)) if (isTrue(vd.status?.conditions, 'Verified')) out.add(vd.spec.domain);
+  const mine = [...domains.inNamespace(namespace)].filter((vd) => isProven(proofKey, vd, now));
+  if (mine.length === 0) return out;
+  const owners = provenDomainOwners(proofKey, domains.all(), now);
+  for (const vd of mine) if (owners.get(vd.spec.domain)?.metadata.namespace === namespace) out.add(vd.spec.domain);
   return out;
 }
 
@@ -62,9 +70,9 @@ export interface Organization {
 }
 
 /** A profile being deleted is left out: its users' decisions are made as if it were gone. */
-export function organizationOf(caches: { domains: KindCache<VerifiedDomain>; profiles: KindCache<SSOProfile> }, namespace: string): Organization {
+export function organizationOf(caches: { domains: KindCache<VerifiedDomain>; profiles: KindCache<SSOProfile>; domainProofKey: Buffer }, namespace: string): Organization {
   const profiles = [...caches.profiles.inNamespace(namespace)].filter((p) => !isDeleting(p)).sort(byAge);
-  return { namespace, verified: verifiedDomainsOf(caches.domains, namespace), profiles, owners: domainOwners(profiles) };
+  return { namespace, verified: verifiedDomainsOf(caches.domains, namespace, caches.domainProofKey), profiles, owners: domainOwners(profiles) };
 }
 
 /** Domains the profile lists that are verified here and that no older profile claims. */

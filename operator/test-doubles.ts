@@ -1,8 +1,10 @@
 // Test doubles for the reconcilers' unit tests: caches fed by hand, a fake API client that
 // records what would go over the wire, and a queue that records what was enqueued.
+import type { VerifiedDomain } from '../crds/api/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 import type { Informer, InformerHandler, KubeObject } from '../kube/informer.ts';
 import { KindCache, type Enqueuer } from './context.ts';
+import { signDomain } from './domain-proof.ts';
 import { encodeKey } from './queue-key.ts';
 
 /** A KindCache fed by hand: one stand-in informer whose handlers receive 'add' events. */
@@ -36,4 +38,19 @@ export function fakeClient(answer: (call: ApiCall) => unknown = () => ({})): { c
 export function recordingQueue(): Enqueuer & { keys: string[] } {
   const keys: string[] = [];
   return { keys, add: (k) => keys.push(encodeKey(k)), addAfter: (k) => keys.push(encodeKey(k)) };
+}
+
+/** The domain-proof key of the unit tests' contexts. */
+export const TEST_PROOF_KEY = Buffer.alloc(32, 7);
+
+/** A VerifiedDomain the operator (holding TEST_PROOF_KEY) verified, valid for a year from 2026-01-01. */
+export function provenDomain(domain: string, namespace: string, verifiedTime = '2026-01-01T00:00:00Z'): VerifiedDomain {
+  const vd = {
+    metadata: { name: domain.replaceAll('.', '-'), namespace, uid: `uid-${namespace}-${domain}` },
+    spec: { domain },
+    status: { conditions: [{ type: 'Verified', status: 'True', reason: 'Verified', message: '', lastTransitionTime: verifiedTime }] },
+  } as VerifiedDomain;
+  const attestation = { verifiedTime, confirmedTime: verifiedTime, lapseTime: '2099-01-01T00:00:00Z' };
+  vd.status = { ...vd.status, verification: { ...attestation, proof: signDomain(TEST_PROOF_KEY, vd, attestation) } };
+  return vd;
 }

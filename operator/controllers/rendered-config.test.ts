@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { spConfig, type ManagedUser, type SSOProfile, type VerifiedDomain } from '../../crds/api/index.ts';
 import type { Context, NamespaceObject, SecretObject } from '../context.ts';
 import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME } from '../scim-token.ts';
-import { cacheOf as cache } from '../test-doubles.ts';
+import { cacheOf as cache, provenDomain, TEST_PROOF_KEY } from '../test-doubles.ts';
 import { renderConfig } from './rendered-config.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -20,11 +20,11 @@ function ctxWith(namespaces: NamespaceObject[], secrets: SecretObject[], domains
     scimNamespaces: cache(namespaces),
     scimSecrets: cache(secrets),
     fragments: new Map(),
+    domainProofKey: TEST_PROOF_KEY,
   } as unknown as Context;
 }
 
-const verifiedDomain = (namespace: string, domain: string): VerifiedDomain =>
-  ({ metadata: { name: domain.replaceAll('.', '-'), namespace }, spec: { domain }, status: { conditions: [{ type: 'Verified', status: 'True', reason: 'Verified', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] } }) as unknown as VerifiedDomain;
+const verifiedDomain = (namespace: string, domain: string): VerifiedDomain => provenDomain(domain, namespace);
 
 describe('renderConfig with SCIM', () => {
   it('renders SCIM-only organizations with the digest of their token, sorted, nothing for unlabelled ones', () => {

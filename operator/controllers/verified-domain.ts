@@ -1,9 +1,10 @@
-// VerifiedDomain: issue a token, look the TXT record up, verify, refuse domains another
-// organization verified first. A check that throws is recorded in Ready before it is retried.
+// VerifiedDomain: issue a token, look the TXT record up, verify and sign the verification,
+// re-verify it periodically (a missing record lapses the domain after a grace period), refuse
+// domains another organization verified first. A check that throws is recorded in Ready first.
 import { randomBytes } from 'node:crypto';
 import type { VerifiedDomain, VerifiedDomainStatus } from '../../crds/api/index.ts';
 import { findCondition, isTrue, mergeConditions, rfc3339, type DesiredCondition } from '../conditions.ts';
-import { timestamp } from '../decisions.ts';
+import { isEarlier, isProven, isSignedByOperator, signDomain } from '../domain-proof.ts';
 import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../context.ts';
 import { queueKey, type KeyOf } from '../queue-key.ts';
 import type { Controller } from './controller.ts';
@@ -28,58 +29,106 @@ async function checkTxt(ctx: Context, recordName: string, expected: string): Pro
   }
 }
 
-/** Whether `a` keeps a domain that `b` (another namespace) also verified: first verified wins. */
-function winsOver(a: VerifiedDomain, b: VerifiedDomain): boolean {
-  const ka = [a.status?.verification?.verifiedTime ?? '~', timestamp(a.metadata.creationTimestamp) || '~', a.metadata.namespace];
-  const kb = [b.status?.verification?.verifiedTime ?? '~', timestamp(b.metadata.creationTimestamp) || '~', b.metadata.namespace];
-  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return (ka[i] as string) < (kb[i] as string);
-  return true;
-}
+type Verification = NonNullable<VerifiedDomainStatus['verification']>;
 
 type Verdict =
-  | { verified: DesiredCondition; verification: NonNullable<VerifiedDomainStatus['verification']>; requeueAfterMs?: number }
+  | { verified: DesiredCondition; lapsing: DesiredCondition; verification: Verification; requeueAfterMs?: number }
   /** Woken by our own status write or another object: not time to ask DNS again yet. */
   | { waitMs: number };
+
+const NOT_LAPSING: DesiredCondition = { type: 'VerificationLapsing', status: 'False', reason: 'NotLapsing', message: 'the TXT record was found at the last check' };
+const NOT_VERIFIED: DesiredCondition = { type: 'VerificationLapsing', status: 'False', reason: 'NotVerified', message: 'the domain is not verified' };
+
+/** Drops what a verification had once the domain is not verified (the proof with it). */
+function withoutProof(v: Verification): Verification {
+  const { verifiedTime: _v, confirmedTime: _c, lapseTime: _l, proof: _p, ...rest } = v;
+  return rest;
+}
+
+function backoffMs(ctx: Context, uid: string): number {
+  const attempts = (ctx.dnsAttempts.get(uid) ?? 0) + 1;
+  ctx.dnsAttempts.set(uid, attempts);
+  return Math.min(ctx.config.domainRecheckMaxInterval, ctx.config.domainRecheckInterval * 2 ** Math.min(attempts - 1, 20));
+}
 
 async function judge(ctx: Context, vd: VerifiedDomain, now: Date): Promise<Verdict> {
   const { namespace } = vd.metadata;
   const uid = vd.metadata.uid ?? `${namespace}/${vd.metadata.name}`;
   const old = vd.status ?? {};
   const domain = vd.spec.domain;
+  const key = ctx.domainProofKey;
   const recordName = `${RECORD_PREFIX}.${domain}`;
   const recordValue = old.verification?.recordValue ?? `gatehouse-domain-verification=${randomBytes(24).toString('base64url')}`;
-  const wasVerified = isTrue(old.conditions, 'Verified');
-  const verification: NonNullable<VerifiedDomainStatus['verification']> = { ...old.verification, recordName, recordValue };
+  // Only the operator's own signature says this domain was verified: the condition may be forged.
+  const proven = isProven(key, vd, now);
+  const lapsed = !proven && isSignedByOperator(key, vd);
+  const verification: Verification = { ...old.verification, recordName, recordValue };
 
-  const rivals = [...ctx.domains.all()].filter((o) => o.spec.domain === domain && o.metadata.namespace !== namespace && isTrue(o.status?.conditions, 'Verified'));
-  if (rivals.some((r) => !wasVerified || winsOver(r, vd))) {
-    delete verification.verifiedTime;
+  const rivals = [...ctx.domains.all()].filter((o) => o.spec.domain === domain && o.metadata.namespace !== namespace && isProven(key, o, now));
+  if (rivals.some((r) => !proven || isEarlier(r, vd))) {
     delete verification.nextCheckTime;
-    return { verified: { type: 'Verified', status: 'False', reason: 'Conflict', message: `${domain} is already verified by another organization; it cannot be verified here` }, verification };
+    return { verified: { type: 'Verified', status: 'False', reason: 'Conflict', message: `${domain} is already verified by another organization; it cannot be verified here` }, lapsing: NOT_VERIFIED, verification: withoutProof(verification) };
   }
-  if (wasVerified && findCondition(old.conditions, 'Verified')?.reason === 'Verified') {
-    // Verified stays verified: users must not lose SSO because a TXT record was cleaned up.
-    delete verification.nextCheckTime;
-    return { verified: { type: 'Verified', status: 'True', reason: 'Verified', message: findCondition(old.conditions, 'Verified')?.message ?? `TXT record found at ${recordName}` }, verification };
-  }
-  const next = old.verification?.nextCheckTime ? Date.parse(old.verification.nextCheckTime) : 0;
   const current = findCondition(old.conditions, 'Verified');
-  const sameToken = old.verification?.recordValue === recordValue;
-  if (sameToken && current && current.reason !== 'Conflict' && next > now.getTime() && old.observedGeneration === vd.metadata.generation) return { waitMs: next - now.getTime() };
+  if (proven) {
+    const confirmed = Date.parse(verification.confirmedTime as string);
+    const lapseAt = Date.parse(verification.lapseTime as string);
+    const recheckAt = confirmed + ctx.config.domainReverifyInterval;
+    const lapsingNow = findCondition(old.conditions, 'VerificationLapsing')?.status === 'True';
+    const next = old.verification?.nextCheckTime ? Date.parse(old.verification.nextCheckTime) : 0;
+    const dueAt = lapsingNow ? Math.min(next || now.getTime(), lapseAt) : recheckAt;
+    if (dueAt > now.getTime() && current?.status === 'True' && old.observedGeneration === vd.metadata.generation) return { waitMs: Math.min(dueAt - now.getTime(), 2 ** 31 - 1) };
+  } else {
+    const next = old.verification?.nextCheckTime ? Date.parse(old.verification.nextCheckTime) : 0;
+    const sameToken = old.verification?.recordValue === recordValue;
+    // A Verified=True without a proof is corrected at once, never waited on.
+    if (sameToken && current && current.status !== 'True' && current.reason !== 'Conflict' && next > now.getTime() && old.observedGeneration === vd.metadata.generation) return { waitMs: next - now.getTime() };
+  }
   const result = await checkTxt(ctx, recordName, recordValue);
   verification.lastCheckedTime = rfc3339(now);
   if (result.ok) {
     ctx.dnsAttempts.delete(uid);
-    verification.verifiedTime = rfc3339(now);
+    const attestation = {
+      verifiedTime: proven ? (verification.verifiedTime as string) : rfc3339(now),
+      confirmedTime: rfc3339(now),
+      lapseTime: rfc3339(new Date(now.getTime() + ctx.config.domainVerificationGrace)),
+    };
     delete verification.nextCheckTime;
-    return { verified: { type: 'Verified', status: 'True', reason: 'Verified', message: `TXT record found at ${recordName}` }, verification };
+    Object.assign(verification, attestation, { proof: signDomain(key, vd, attestation) });
+    return {
+      verified: { type: 'Verified', status: 'True', reason: 'Verified', message: `TXT record found at ${recordName}` },
+      lapsing: NOT_LAPSING,
+      verification,
+      requeueAfterMs: ctx.config.domainReverifyInterval,
+    };
   }
-  const attempts = (ctx.dnsAttempts.get(uid) ?? 0) + 1;
-  ctx.dnsAttempts.set(uid, attempts);
-  const requeueAfterMs = Math.min(ctx.config.domainRecheckMaxInterval, ctx.config.domainRecheckInterval * 2 ** Math.min(attempts - 1, 20));
-  verification.nextCheckTime = rfc3339(new Date(now.getTime() + requeueAfterMs));
-  delete verification.verifiedTime;
-  return { verified: { type: 'Verified', status: 'False', reason: result.reason, message: `${result.message}; next check at ${verification.nextCheckTime}` }, verification, requeueAfterMs };
+  const retryMs = backoffMs(ctx, uid);
+  verification.nextCheckTime = rfc3339(new Date(now.getTime() + retryMs));
+  if (proven) {
+    // Within the grace period: still verified (users keep SSO), but the admin is told.
+    const lapseAt = Date.parse(verification.lapseTime as string);
+    return {
+      verified: { type: 'Verified', status: 'True', reason: 'Verified', message: current?.message ?? `TXT record found at ${recordName}` },
+      lapsing: { type: 'VerificationLapsing', status: 'True', reason: result.reason, message: `${result.message}; ${domain} lapses at ${verification.lapseTime} unless the record is published again` },
+      verification,
+      requeueAfterMs: Math.max(1, Math.min(retryMs, lapseAt - now.getTime())),
+    };
+  }
+  if (lapsed) {
+    // The signed times stay: they say when it lapsed, and they no longer count for anything.
+    return {
+      verified: { type: 'Verified', status: 'False', reason: 'Lapsed', message: `the verification lapsed at ${verification.lapseTime}: ${result.message}; next check at ${verification.nextCheckTime}` },
+      lapsing: NOT_VERIFIED,
+      verification,
+      requeueAfterMs: retryMs,
+    };
+  }
+  return {
+    verified: { type: 'Verified', status: 'False', reason: result.reason, message: `${result.message}; next check at ${verification.nextCheckTime}` },
+    lapsing: NOT_VERIFIED,
+    verification: withoutProof(verification),
+    requeueAfterMs: retryMs,
+  };
 }
 
 export async function reconcileVerifiedDomain(ctx: Context, key: KeyOf<'VerifiedDomain'>): Promise<ReconcileResult> {
@@ -100,22 +149,26 @@ export async function reconcileVerifiedDomain(ctx: Context, key: KeyOf<'Verified
     throw err;
   }
   if ('waitMs' in verdict) return { requeueAfterMs: verdict.waitMs };
-  const { verified, verification, requeueAfterMs } = verdict;
+  const { verified, lapsing, verification, requeueAfterMs } = verdict;
   const domain = vd.spec.domain;
   const ready: DesiredCondition = { ...verified, type: 'Ready' };
   const status: VerifiedDomainStatus = {
     observedGeneration: vd.metadata.generation,
-    conditions: mergeConditions(old.conditions, [verified, ready], vd.metadata.generation, now),
+    conditions: mergeConditions(old.conditions, [verified, ready, lapsing], vd.metadata.generation, now),
     verification,
   };
   if (stableStringify(status) !== stableStringify(old)) {
     await applyStatus(ctx, 'VerifiedDomain', namespace, name, status);
     const before = findCondition(old.conditions, 'Verified');
-    if (before?.reason !== verified.reason) {
+    if (before?.reason !== verified.reason || before.status !== verified.status) {
       ctx.log.info({ kind: 'VerifiedDomain', namespace, name, domain, reason: verified.reason }, verified.message);
       if (verified.reason === 'Verified') ctx.events.record(vd, 'Normal', 'Verified', `${domain} verified: ${verified.message}`);
-      else if (verified.reason === 'Conflict') ctx.events.record(vd, 'Warning', 'Conflict', verified.message);
+      else if (verified.reason === 'Conflict' || verified.reason === 'Lapsed') ctx.events.record(vd, 'Warning', verified.reason, verified.message);
       else ctx.events.record(vd, 'Normal', 'VerificationPending', verified.message);
+    }
+    if (lapsing.status === 'True' && findCondition(old.conditions, 'VerificationLapsing')?.status !== 'True') {
+      ctx.log.warn({ kind: 'VerifiedDomain', namespace, name, domain, reason: lapsing.reason }, lapsing.message);
+      ctx.events.record(vd, 'Warning', 'VerificationLapsing', lapsing.message);
     }
   }
   return requeueAfterMs !== undefined ? { requeueAfterMs } : {};

@@ -11,9 +11,12 @@ export const FRAGMENT_DEBOUNCE_MS = 100;
 /** Many user (or sibling) changes batch into one profile reconcile that counts enforcement. */
 export const COUNT_DEBOUNCE_MS = 500;
 
+// The proof and its lapse time are what organizations trust (domain-proof.ts); the condition
+// is what the admin reads.
 const verificationOf = (vd?: VerifiedDomain) => {
   const c = findCondition(vd?.status?.conditions, 'Verified');
-  return `${c?.status}/${c?.reason}`;
+  const v = vd?.status?.verification;
+  return `${c?.status}/${c?.reason}/${v?.proof}/${v?.lapseTime}`;
 };
 
 /** Whether a VerifiedDomain event may change what its organization (or a rival one) sees. */

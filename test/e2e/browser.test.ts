@@ -50,6 +50,25 @@ async function enterEmail(email: string): Promise<void> {
   await page.click('#continue');
 }
 
+/** What a security admin does with kubectl: enforce SSO for acme.com, alice exempt; waits for Enforced. */
+async function enforceAcme(): Promise<void> {
+  const apply = await system.kubectl(
+    ['apply', '--server-side', '--field-manager=security-admin', '-f', '-'],
+    [
+      'apiVersion: sso.gatehouse.dev/v1alpha1',
+      'kind: SSOProfile',
+      `metadata: {name: okta, namespace: ${ORGANIZATION}}`,
+      'spec:',
+      '  enforcement:',
+      '    domains: [acme.com]',
+      '    exempt: [alice@acme.com]',
+    ].join('\n'),
+  );
+  expect(apply.code, apply.stderr).toBe(0);
+  const wait = await system.kubectl(['wait', '--for=jsonpath={.status.enforcement.phase}=Enforced', '--timeout=60s', 'ssoprofile/okta', '-n', ORGANIZATION]);
+  expect(wait.code, wait.stderr).toBe(0);
+}
+
 beforeAll(async () => {
   system = await startLocalSystem();
   browser = await launchBrowser();
@@ -112,23 +131,40 @@ describe('signing in through Gatehouse in a browser', () => {
     expect(await page.textContent('body')).toMatch(/succeeded|success/i);
   });
 
-  it('(c) enforcement applied with kubectl: SSO only for the domain, the exempt admin keeps a password', async () => {
+  it('(c) a password session made before enforcement survives it; after sign-out the next login is SSO only', async () => {
+    await fresh('c-session-survives-enforcement');
+    const bob = user('Bob.Builder@acme.com');
+    await enterEmail(bob.email);
+    await page.fill('#password', bob.appPassword);
+    await page.click('#sign-in');
+    await page.waitForURL(`${system.demoURL}/`);
+    expect(await page.textContent('#method')).toBe('password');
+
+    await enforceAcme();
+    const methods = await (await fetch(`${system.spURL}/api/v1/login-methods?email=${encodeURIComponent(bob.email)}`)).json() as { password: { allowed: boolean } };
+    expect(methods.password.allowed).toBe(false);
+    // Enforcement governs how users sign in, not the sessions the application already issued.
+    const account = await page.goto(`${system.demoURL}/account`);
+    expect(account?.status()).toBe(200);
+    expect((await page.textContent('#email'))?.toLowerCase()).toBe(bob.email.toLowerCase());
+    expect(await page.textContent('#method')).toBe('password');
+
+    await page.click('#sign-out');
+    await page.waitForURL(`${system.demoURL}/`);
+    expect((await page.goto(`${system.demoURL}/account`))?.status()).toBe(401);
+    // The next login offers no password: the application sends Bob straight to the IdP.
+    await enterEmail(bob.email);
+    await page.waitForURL((url) => url.href.startsWith(system.idp.url), { timeout: 30_000 });
+    await page.waitForSelector('input[name="username"]');
+    expect(await page.locator('#sign-in').count()).toBe(0);
+    await signInAtIdP(bob);
+    await page.waitForURL(`${system.demoURL}/`, { timeout: 30_000 });
+    expect(await page.textContent('#method')).toBe('SSO');
+  });
+
+  it('(c2) enforcement applied with kubectl: SSO only for the domain, the exempt admin keeps a password', async () => {
     await fresh('c-enforced');
-    const apply = await system.kubectl(
-      ['apply', '--server-side', '--field-manager=security-admin', '-f', '-'],
-      [
-        'apiVersion: sso.gatehouse.dev/v1alpha1',
-        'kind: SSOProfile',
-        `metadata: {name: okta, namespace: ${ORGANIZATION}}`,
-        'spec:',
-        '  enforcement:',
-        '    domains: [acme.com]',
-        '    exempt: [alice@acme.com]',
-      ].join('\n'),
-    );
-    expect(apply.code, apply.stderr).toBe(0);
-    const wait = await system.kubectl(['wait', '--for=jsonpath={.status.enforcement.phase}=Enforced', '--timeout=60s', 'ssoprofile/okta', '-n', ORGANIZATION]);
-    expect(wait.code, wait.stderr).toBe(0);
+    await enforceAcme();
     const enforced = await profile();
     expect(enforced.status?.enforcement?.enforcedUsers).toBeGreaterThanOrEqual(1);
 

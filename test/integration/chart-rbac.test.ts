@@ -26,6 +26,7 @@ const operatorSA = `${release}-gatehouse-operator`;
 const spServerSA = `${release}-gatehouse-sp-server`;
 const configSecret = `${release}-gatehouse-sp-config`;
 const signingKeySecret = `${release}-gatehouse-oidc-signing-key`;
+const proofKeySecret = `${release}-gatehouse-domain-proof-key`;
 const PLURALS = ['verifieddomains', 'managedusers', 'ssoprofiles'] as const;
 const OBJECTS = { verifieddomains: ['VerifiedDomain', 'acme-com'], managedusers: ['ManagedUser', 'alice'], ssoprofiles: ['SSOProfile', 'okta'] } as const;
 
@@ -62,6 +63,8 @@ const microTime = () => new Date().toISOString().replace(/Z$/, '000Z');
 const secret = (name: string, namespace: string) => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, stringData: { k: 'v' } });
 const SCIM_LABEL = 'sso.gatehouse.dev/scim=enabled';
 const SCIM_SECRET = 'gatehouse-scim-token';
+const SP_KEYS_SECRET = 'gatehouse-sp-keys';
+const redisSecret = `${release}-redis-password`;
 const group = (name: string) => ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedGroup', metadata: { name }, spec: { displayName: name, members: ['alice'] } });
 
 describe('chart RBAC, impersonating the ServiceAccounts', () => {
@@ -157,29 +160,65 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       }
     });
 
-    it('owns the SP key pair Secret in the organization namespace', async () => {
+    it('owns the SP key Secret (gatehouse-sp-keys) in the organization namespace, by name', async () => {
       const profile = await get(operator, cr('ssoprofiles', orgA, 'okta'));
       const body = {
-        ...secret('gatehouse-sp-okta', orgA),
+        ...secret(SP_KEYS_SECRET, orgA),
         metadata: {
-          name: 'gatehouse-sp-okta',
+          name: SP_KEYS_SECRET,
           namespace: orgA,
-          ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: 'SSOProfile', name: 'okta', uid: profile.metadata.uid, controller: true, blockOwnerDeletion: true }],
+          ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: 'SSOProfile', name: 'okta', uid: profile.metadata.uid }],
         },
       };
-      const path = core('secrets', orgA, 'gatehouse-sp-okta');
+      const path = core('secrets', orgA, SP_KEYS_SECRET);
       await post(operator, core('secrets', orgA), body);
       await get(operator, path);
-      const list = await get<List>(operator, core('secrets', orgA), { labelSelector: 'app.kubernetes.io/managed-by!=nobody' });
-      expect(list.items.map((x) => x.metadata.name)).toContain('gatehouse-sp-okta');
-      expect(await firstWatchEvent(operator, core('secrets', orgA), { fieldSelector: 'metadata.name=gatehouse-sp-okta' })).toBe('ADDED');
+      // The operator's informer: list+watch by name, in the namespace and cluster-wide.
+      const list = await get<List>(operator, core('secrets', orgA), { fieldSelector: `metadata.name=${SP_KEYS_SECRET}` });
+      expect(list.items.map((x) => x.metadata.name)).toEqual([SP_KEYS_SECRET]);
+      expect(await firstWatchEvent(operator, core('secrets', orgA), { fieldSelector: `metadata.name=${SP_KEYS_SECRET}` })).toBe('ADDED');
+      expect(await firstWatchEvent(operator, core('secrets'), { fieldSelector: `metadata.name=${SP_KEYS_SECRET}` })).toBe('ADDED');
       await merge(operator, path, { metadata: { labels: { rotated: 'yes' } } });
       const current = await get(operator, path);
       await put(operator, path, current);
       await del(operator, path);
     });
 
-    it('renders the config Secret and holds the leader Lease in the release namespace', async () => {
+    it('cannot read, list, watch, change or delete any other Secret, here or in another namespace (default values)', async () => {
+      await ok(['apply', '-f', '-'], JSON.stringify(secret(redisSecret, ns)));
+      // The chart made the signing key; the redis password is the admin's (redis.existingSecret).
+      expect((await kubectl(kubeconfig, ['get', 'secret', '-n', ns, signingKeySecret])).code).toBe(0);
+      const refused: [string, () => Promise<unknown>][] = [];
+      for (const [n, name] of [[ns, signingKeySecret], [ns, redisSecret], [ns, 'app-db-password'], [orgA, 'app-db-password'], [orgB, 'app-db-password']] as const) {
+        refused.push(
+          [`get ${n}/${name}`, () => get(operator, core('secrets', n, name))],
+          [`list ${n}/${name} by name`, () => get(operator, core('secrets', n), { fieldSelector: `metadata.name=${name}` })],
+          [`watch ${n}/${name} by name`, () => get(operator, core('secrets', n), { fieldSelector: `metadata.name=${name}`, watch: 'true' })],
+          [`update ${n}/${name}`, () => put(operator, core('secrets', n, name), secret(name, n))],
+          [`patch ${n}/${name}`, () => merge(operator, core('secrets', n, name), { metadata: { labels: { x: 'y' } } })],
+          [`delete ${n}/${name}`, () => del(operator, core('secrets', n, name))],
+        );
+      }
+      refused.push(
+        ['list Secrets of an organization', () => get(operator, core('secrets', orgA))],
+        ['list Secrets of the release namespace', () => get(operator, core('secrets', ns))],
+        ['list Secrets cluster-wide', () => get(operator, core('secrets'))],
+        ['list Secrets by label', () => get(operator, core('secrets', orgA), { labelSelector: 'app.kubernetes.io/managed-by!=nobody' })],
+        // Creating a Secret of another name is allowed (RBAC cannot narrow create), reading it back is not.
+        ['read back a Secret it created under another name', async () => {
+          await post(operator, core('secrets', orgA), secret('created-by-operator', orgA));
+          return get(operator, core('secrets', orgA, 'created-by-operator'));
+        }],
+      );
+      for (const [what, call] of refused) expect([what, await statusOf(call())]).toEqual([what, 403]);
+      const canI = await kubectl(kubeconfig, ['auth', 'can-i', 'get', 'secrets', '-n', orgA, `--as=system:serviceaccount:${ns}:${operatorSA}`]);
+      expect(canI.stdout.trim()).toBe('no');
+    });
+
+    it('renders the config Secret, reads its domain-proof key and holds the leader Lease in the release namespace', async () => {
+      await post(operator, core('secrets', ns), { ...secret(proofKeySecret, ns), stringData: { key: 'k'.repeat(44) } });
+      await get(operator, core('secrets', ns, proofKeySecret));
+      expect(await statusOf(merge(operator, core('secrets', ns, proofKeySecret), { metadata: { labels: { x: 'y' } } }))).toBe(403);
       const path = core('secrets', ns, configSecret);
       await post(operator, core('secrets', ns), { ...secret(configSecret, ns), stringData: { 'config.json': '{"formatVersion":1,"organizations":[]}' } });
       await merge(operator, path, { metadata: { annotations: { 'sso.gatehouse.dev/config-hash': 'x' } } });
@@ -347,9 +386,10 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       await install('scim.enabled=true', 'rbac.organizationNamespaces.scope=Namespaces', `rbac.organizationNamespaces.namespaces={${orgA}}`);
       // The cluster-wide binding is gone once Secrets in an unlisted organization are refused.
       await waitFor('Secrets in an unlisted organization refused', async () => (await statusOf(get(operator, core('secrets', orgB, 'gatehouse-scim-token')))) === 403, RBAC_PROPAGATION_MS);
-      await post(operator, core('secrets', orgA), secret('gatehouse-sp-scoped', orgA));
-      await del(operator, core('secrets', orgA, 'gatehouse-sp-scoped'));
-      expect(await statusOf(post(operator, core('secrets', orgB), secret('gatehouse-sp-scoped', orgB)))).toBe(403);
+      await post(operator, core('secrets', orgA), secret(SP_KEYS_SECRET, orgA));
+      await del(operator, core('secrets', orgA, SP_KEYS_SECRET));
+      expect(await statusOf(post(operator, core('secrets', orgB), secret(SP_KEYS_SECRET, orgB)))).toBe(403);
+      expect(await statusOf(get(operator, core('secrets', orgA, 'app-db-password')))).toBe(403);
       // In its own namespace, only the config Secret: not the sp-server's key, not others' Secrets.
       await get(operator, core('secrets', ns, configSecret));
       expect(await statusOf(get(operator, core('secrets', ns, signingKeySecret)))).toBe(403);

@@ -93,6 +93,9 @@ describe('helm template, default values', () => {
       '--sp-public-url=http://localhost:8080',
       '--certificate-expiry-warning=720h',
       '--test-link-ttl=24h',
+      '--domain-reverify-interval=24h',
+      '--domain-verification-grace=72h',
+      '--domain-proof-secret=gatehouse-domain-proof-key',
       '--metrics-address=0.0.0.0:8080',
       '--health-address=0.0.0.0:8081',
       '--leader-elect',
@@ -172,6 +175,25 @@ describe('helm template, options', () => {
     // The token digests travel in the rendered config: no organization Secret for the sp-server.
     expect(objs.filter((o) => o.metadata.name.startsWith('gatehouse-sp-server-scim'))).toEqual([]);
     expect(args(objs, 'gatehouse-sp-server')).toContain('--scim');
+  });
+
+  it('the operator may create Secrets but touch only its own by name, in organizations and in its namespace', async () => {
+    const objs = await render();
+    expect(rules(find(objs, 'ClusterRole', 'gatehouse-operator-organization'))).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-sp-keys', 'gatehouse-scim-token'], verbs: ['get', 'list', 'watch', 'update', 'patch', 'delete'] },
+    ]);
+    const own = rules(find(objs, 'Role', 'gatehouse-operator')).filter((r) => r.resources?.includes('secrets'));
+    expect(own).toEqual([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-sp-config'], verbs: ['get', 'list', 'watch', 'update', 'patch'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-domain-proof-key'], verbs: ['get'] },
+    ]);
+  });
+
+  it('re-verification interval and grace period of verified domains are values', async () => {
+    const objs = await render({ operator: { domainReverifyInterval: '6h', domainVerificationGrace: '168h' } });
+    expect(args(objs, 'gatehouse-operator')).toEqual(expect.arrayContaining(['--domain-reverify-interval=6h', '--domain-verification-grace=168h']));
   });
 
   it('the operator watches namespaces (the SCIM label) cluster-wide by default', async () => {

@@ -1,11 +1,12 @@
 // VerifiedDomain against a real API server and a real DNS server (dnsmasq on loopback), with the
-// operator running as its own process.
+// operator running as its own process (re-verifying every 2 s, lapsing after 10 s without the
+// record). A tenant that writes VerifiedDomain status itself never gets a domain counted.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { VerifiedDomain } from '../../crds/api/index.ts';
+import { spConfig, type SPConfig, type VerifiedDomain } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from '../support/dns-server.ts';
-import { condition, create, createNamespace, deleteNamespace, getDomain, testClient } from '../support/kube.ts';
+import { condition, create, createNamespace, crPath, deleteNamespace, getDomain, getIfExists, secretPath, testClient } from '../support/kube.ts';
 import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
 
@@ -13,6 +14,8 @@ const kubeconfig = inject('kubeconfig');
 const system = 'gh-dom-system';
 const orgA = 'gh-dom-a';
 const orgB = 'gh-dom-b';
+const orgC = 'gh-dom-c';
+const tenantC = 'tenant-c-admin';
 
 describe('VerifiedDomain', () => {
   let client: KubeClient;
@@ -21,21 +24,21 @@ describe('VerifiedDomain', () => {
 
   beforeAll(async () => {
     client = await testClient(kubeconfig);
-    for (const ns of [system, orgA, orgB]) await createNamespace(client, ns);
+    for (const ns of [system, orgA, orgB, orgC]) await createNamespace(client, ns);
     dns = await DnsServer.start();
     op = await OperatorProcess.start({
       kubeconfig,
       namespace: system,
-      watchNamespaces: [orgA, orgB],
+      watchNamespaces: [orgA, orgB, orgC],
       dnsServers: [dns.address],
-      args: ['--domain-recheck-interval=300ms', '--domain-recheck-max-interval=1s'],
+      args: ['--domain-recheck-interval=300ms', '--domain-recheck-max-interval=1s', '--domain-reverify-interval=2s', '--domain-verification-grace=10s'],
     });
   });
 
   afterAll(async () => {
     await op?.stop();
     await dns?.stop();
-    for (const ns of [system, orgA, orgB]) await deleteNamespace(client, ns);
+    for (const ns of [system, orgA, orgB, orgC]) await deleteNamespace(client, ns);
     await client?.close();
   });
 
@@ -95,5 +98,94 @@ describe('VerifiedDomain', () => {
     expect(condition(await getDomain(client, orgA, 'acme-com'), 'Verified')?.status).toBe('True');
     const events = await kubectl(kubeconfig, ['get', 'events', '-n', orgB, '-o', 'jsonpath={.items[*].reason}']);
     expect(events.stdout).toContain('Conflict');
+  });
+
+  /** The organizations' verified domains as the sp-server gets them (the rendered config). */
+  const renderedDomains = async (): Promise<Record<string, string[]>> => {
+    const secret = await getIfExists<{ data?: Record<string, string> }>(client, secretPath(system, 'gatehouse-sp-config'));
+    const config: SPConfig = spConfig.parse(JSON.parse(Buffer.from(secret?.data?.['config.json'] ?? 'eyJmb3JtYXRWZXJzaW9uIjoxLCJvcmdhbml6YXRpb25zIjpbXX0=', 'base64').toString('utf8')));
+    return Object.fromEntries(config.organizations.map((o) => [o.namespace, o.verifiedDomains]));
+  };
+  const events = async (ns: string) => (await kubectl(kubeconfig, ['get', 'events', '-n', ns, '-o', 'jsonpath={range .items[*]}{.type}/{.reason} {end}'])).stdout;
+
+  it('status written by a tenant never makes a domain count, a forged proof or one copied from another organization', async () => {
+    // A tenant admin of organization C: may write VerifiedDomain status in C (as a careless RBAC would allow).
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'domain-status-writer', namespace: orgC }, rules: [{ apiGroups: ['sso.gatehouse.dev'], resources: ['verifieddomains', 'verifieddomains/status'], verbs: ['get', 'list', 'create', 'patch', 'update'] }] };
+    const binding = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'domain-status-writer', namespace: orgC }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'domain-status-writer' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: tenantC }] };
+    for (const obj of [role, binding]) expect((await kubectl(kubeconfig, ['apply', '-f', '-'], JSON.stringify(obj))).code).toBe(0);
+    const tenant = await testClient(kubeconfig, { impersonate: tenantC });
+    try {
+      await waitFor('the tenant may create VerifiedDomains', () => create(tenant, 'verifieddomains', orgC, { kind: 'VerifiedDomain', metadata: { name: 'forged-example' }, spec: { domain: 'forged.example' } }), 15_000);
+      await create(tenant, 'verifieddomains', orgC, { kind: 'VerifiedDomain', metadata: { name: 'acme-com' }, spec: { domain: 'acme.com' } });
+      await waitFor('tokens issued in C', async () => (await getDomain(client, orgC, 'forged-example')).status?.verification?.recordValue && (await getDomain(client, orgC, 'acme-com')).status?.verification?.recordValue);
+      const a = await getDomain(client, orgA, 'acme-com');
+      expect(condition(a, 'Verified')?.status).toBe('True');
+      const forge = async (name: string, domain: string, verification: Record<string, unknown>) => {
+        const d = await getDomain(tenant, orgC, name);
+        const status = {
+          observedGeneration: d.metadata.generation,
+          conditions: ['Verified', 'Ready'].map((type) => ({ type, status: 'True', reason: 'Verified', message: 'trust me', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: d.metadata.generation })),
+          verification: { recordName: `_gatehouse-challenge.${domain}`, recordValue: d.status?.verification?.recordValue, nextCheckTime: '2099-01-01T00:00:00Z', ...verification },
+        };
+        // The operator's field-manager name, to show it is not what the operator trusts.
+        await tenant.apply(crPath('verifieddomains', orgC, name), { apiVersion: 'sso.gatehouse.dev/v1alpha1', kind: 'VerifiedDomain', metadata: { name, namespace: orgC }, status }, 'gatehouse-operator', { subresource: 'status', force: true });
+      };
+      // DNS stops answering, so the operator cannot put the status right for a while: what
+      // decides is whether the render and the decisions trust status they did not sign.
+      dns.pause();
+      await forge('forged-example', 'forged.example', { verifiedTime: '2026-01-01T00:00:00Z', confirmedTime: '2026-01-01T00:00:00Z', lapseTime: '2099-01-01T00:00:00Z', proof: 'v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
+      // Organization A's genuine proof, copied field for field.
+      await forge('acme-com', 'acme.com', { ...a.status?.verification, recordValue: a.status?.verification?.recordValue });
+      // For a while (the rendered config follows domain changes within a fraction of a second), C never counts either.
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline) {
+        const rendered = await renderedDomains();
+        expect(rendered[orgC] ?? []).toEqual([]);
+        expect(rendered[orgA]).toContain('acme.com');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      dns.resume();
+      // And the operator puts the status right.
+      for (const name of ['forged-example', 'acme-com']) {
+        await waitFor(`${name} in C not Verified`, async () => condition(await getDomain(client, orgC, name), 'Verified')?.status === 'False', 20_000, vdStatus(orgC, name));
+      }
+      expect(condition(await getDomain(client, orgC, 'acme-com'), 'Verified')?.reason).toBe('Conflict');
+      expect(condition(await getDomain(client, orgA, 'acme-com'), 'Verified')?.status).toBe('True');
+    } finally {
+      dns.resume();
+      await tenant.close();
+    }
+  });
+
+  it('a verified domain whose record disappears is lapsing for the grace period, then lapsed', async () => {
+    await create(client, 'verifieddomains', orgA, { kind: 'VerifiedDomain', metadata: { name: 'lapse-example' }, spec: { domain: 'lapse.example' } });
+    const token = await waitFor('a token', async () => (await getDomain(client, orgA, 'lapse-example')).status?.verification?.recordValue);
+    await dns.setTxt('_gatehouse-challenge.lapse.example', [token]);
+    await waitFor('lapse.example verified and rendered', async () => (await renderedDomains())[orgA]?.includes('lapse.example'), 20_000, vdStatus(orgA, 'lapse-example'));
+    const verified = await getDomain(client, orgA, 'lapse-example');
+    expect(verified.status?.verification?.proof).toMatch(/^v1\./);
+
+    await dns.setTxt('_gatehouse-challenge.lapse.example', []);
+    const lapsing = await waitFor('VerificationLapsing', async () => {
+      const d = await getDomain(client, orgA, 'lapse-example');
+      return condition(d, 'VerificationLapsing')?.status === 'True' ? d : undefined;
+    }, 20_000, vdStatus(orgA, 'lapse-example'));
+    // Still verified during the grace period: users keep SSO.
+    expect(condition(lapsing, 'Verified')).toMatchObject({ status: 'True', reason: 'Verified' });
+    expect(condition(lapsing, 'VerificationLapsing')?.reason).toBe('RecordNotFound');
+    expect((await renderedDomains())[orgA]).toContain('lapse.example');
+    expect(lapsing.status?.verification?.lapseTime).toBe(verified.status?.verification?.lapseTime);
+
+    const lapsed = await waitFor('Lapsed', async () => {
+      const d = await getDomain(client, orgA, 'lapse-example');
+      return condition(d, 'Verified')?.reason === 'Lapsed' ? d : undefined;
+    }, 20_000, vdStatus(orgA, 'lapse-example'));
+    expect(condition(lapsed, 'Verified')?.status).toBe('False');
+    expect(Date.parse(lapsed.status?.conditions?.find((c) => c.type === 'Verified')?.lastTransitionTime ?? '')).toBeGreaterThanOrEqual(Date.parse(verified.status?.verification?.lapseTime as string));
+    await waitFor('lapse.example gone from the rendered config', async () => !(await renderedDomains())[orgA]?.includes('lapse.example'), 10_000);
+    expect((await renderedDomains())[orgA]).toContain('acme.com');
+    const seen = await events(orgA);
+    expect(seen).toContain('Warning/VerificationLapsing');
+    expect(seen).toContain('Warning/Lapsed');
   });
 });

@@ -17,6 +17,8 @@ const kubeconfig = inject('kubeconfig');
 const system = 'gh-prof-system';
 const org = 'gh-prof-acme';
 const other = 'gh-prof-globex';
+/** An organization whose gatehouse-sp-keys name is taken by a Secret Gatehouse did not create. */
+const taken = 'gh-prof-taken';
 const SP = 'https://sso.gatehouse.test';
 
 interface Secret {
@@ -38,12 +40,12 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
 
   beforeAll(async () => {
     client = await testClient(kubeconfig);
-    for (const ns of [system, org, other]) await createNamespace(client, ns);
+    for (const ns of [system, org, other, taken]) await createNamespace(client, ns);
     dns = await DnsServer.start();
     op = await OperatorProcess.start({
       kubeconfig,
       namespace: system,
-      watchNamespaces: [org, other],
+      watchNamespaces: [org, other, taken],
       dnsServers: [dns.address],
       spPublicUrl: SP,
       args: ['--domain-recheck-interval=300ms', '--domain-recheck-max-interval=1s', '--certificate-expiry-warning=720h'],
@@ -56,7 +58,7 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
   afterAll(async () => {
     await op?.stop();
     await dns?.stop();
-    for (const ns of [system, org, other]) await deleteNamespace(client, ns);
+    for (const ns of [system, org, other, taken]) await deleteNamespace(client, ns);
     await client?.close();
   });
 
@@ -85,9 +87,11 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
     const url = p.status?.test?.url ?? '';
     expect(url).toMatch(new RegExp(`^${SP}/test/[A-Za-z0-9_-]{32}$`));
 
-    const key = await client.call<Secret>('GET', resourcePath({ group: '', version: 'v1', plural: 'secrets' }, org, 'okta-sp-key'));
-    expect(key.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'SSOProfile', uid: created.metadata.uid });
-    const spCert = new X509Certificate(Buffer.from(key.data?.['tls.crt'] ?? '', 'base64'));
+    // One Secret per organization, one entry per profile: RBAC narrows the operator to its name.
+    const key = await client.call<Secret>('GET', resourcePath({ group: '', version: 'v1', plural: 'secrets' }, org, 'gatehouse-sp-keys'));
+    expect(key.metadata.ownerReferences).toContainEqual(expect.objectContaining({ kind: 'SSOProfile', uid: created.metadata.uid }));
+    expect(Buffer.from(key.data?.['okta.uid'] ?? '', 'base64').toString()).toBe(created.metadata.uid);
+    const spCert = new X509Certificate(Buffer.from(key.data?.['okta.tls.crt'] ?? '', 'base64'));
     expect(spCert.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
 
     const { config, secret, json } = await waitFor('okta in the rendered config', async () => {
@@ -100,7 +104,7 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
     expect(acme?.verifiedDomains).toEqual(['acme.com', 'acme.io']);
     const rendered = acme?.profiles[0];
     expect(rendered?.sp.entityID).toBe(`${SP}/saml/${org}/okta/metadata`);
-    expect(rendered?.sp.key.certificatePem).toBe(Buffer.from(key.data?.['tls.crt'] ?? '', 'base64').toString());
+    expect(rendered?.sp.key.certificatePem).toBe(Buffer.from(key.data?.['okta.tls.crt'] ?? '', 'base64').toString());
     expect(rendered?.idp.entityID).toBe('http://www.okta.com/exk1');
     expect(rendered?.domains).toEqual(['acme.com']);
     // The link expires after the default lifetime (24h), as status.test.expiresAt says.
@@ -136,24 +140,37 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
   });
 
   it('never takes over a Secret it did not create', async () => {
-    const secrets = resourcePath({ group: '', version: 'v1', plural: 'secrets' }, org);
-    await client.call('POST', secrets, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'taken-sp-key' }, stringData: { mine: 'do not touch' } } });
-    await create(client, 'ssoprofiles', org, {
+    const secrets = resourcePath({ group: '', version: 'v1', plural: 'secrets' }, taken);
+    await client.call('POST', secrets, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gatehouse-sp-keys' }, stringData: { mine: 'do not touch' } } });
+    await create(client, 'ssoprofiles', taken, {
       kind: 'SSOProfile',
       metadata: { name: 'taken' },
-      spec: { idp: { metadata: { xml: metadataXml() } }, domains: ['acme.io'] },
+      spec: { idp: { metadata: { xml: metadataXml() } }, domains: ['taken.example'] },
     });
     const t = await waitFor('SPKeyReady False', async () => {
-      const x = await getProfile(client, org, 'taken');
+      const x = await getProfile(client, taken, 'taken');
       return condition(x, 'SPKeyReady')?.status === 'False' ? x : undefined;
-    }, 20_000, profileState('taken'));
+    }, 20_000, async () => JSON.stringify((await getProfile(client, taken, 'taken')).status, null, 1));
     expect(condition(t, 'SPKeyReady')?.reason).toBe('SecretNameTaken');
     expect(condition(t, 'Ready')).toMatchObject({ status: 'False' });
-    const secret = await client.call<Secret>('GET', `${secrets}/taken-sp-key`);
+    const secret = await client.call<Secret>('GET', `${secrets}/gatehouse-sp-keys`);
     expect(Buffer.from(secret.data?.mine ?? '', 'base64').toString()).toBe('do not touch');
-    expect(secret.data?.['tls.key']).toBeUndefined();
+    expect(Object.keys(secret.data ?? {})).toEqual(['mine']);
     const { config } = await readConfig();
-    expect(config.organizations.find((o) => o.namespace === org)?.profiles.map((x) => x.name)).not.toContain('taken');
+    expect(config.organizations.find((o) => o.namespace === taken)?.profiles ?? []).toEqual([]);
+  });
+
+  it('drops a deleted profile\'s key from the shared Secret, keeping its siblings\'', async () => {
+    await create(client, 'ssoprofiles', org, { kind: 'SSOProfile', metadata: { name: 'short-lived' }, spec: { idp: { metadata: { xml: metadataXml() } }, domains: ['acme.io'] } });
+    const keys = () => client.call<Secret>('GET', resourcePath({ group: '', version: 'v1', plural: 'secrets' }, org, 'gatehouse-sp-keys'));
+    await waitFor('short-lived key stored', async () => (await keys()).data?.['short-lived.tls.key'], 20_000);
+    await client.call('DELETE', crPath('ssoprofiles', org, 'short-lived'));
+    const after = await waitFor('short-lived key dropped', async () => {
+      const s = await keys();
+      return s.data?.['short-lived.tls.key'] === undefined ? s : undefined;
+    }, 20_000);
+    expect(after.data?.['okta.tls.key']).toBeTruthy();
+    expect(after.metadata.ownerReferences?.map((o) => o.uid)).not.toContain(undefined);
   });
 
   it('judges certificates: warns ahead of expiry, fails when all expired', async () => {
@@ -194,7 +211,7 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
     op = await OperatorProcess.start({
       kubeconfig,
       namespace: system,
-      watchNamespaces: [org, other],
+      watchNamespaces: [org, other, taken],
       dnsServers: [dns.address],
       spPublicUrl: SP,
       args: ['--domain-recheck-interval=300ms', '--domain-recheck-max-interval=1s', '--certificate-expiry-warning=720h'],

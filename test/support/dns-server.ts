@@ -84,7 +84,17 @@ export class DnsServer {
     }, 5000, undefined, 50);
   }
 
+  /** Stops answering (SIGSTOP) until resume(): lookups hang until the resolver's timeout. */
+  pause(): void {
+    if (this.dnsmasq?.pid) process.kill(this.dnsmasq.pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.dnsmasq?.pid) process.kill(this.dnsmasq.pid, 'SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     await this.dnsmasq?.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -29,6 +29,11 @@
 {{- printf "%s-sp-config" (include "gatehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* The key the operator signs domain verifications with; it creates the Secret on first start. */}}
+{{- define "gatehouse.domainProofSecretName" -}}
+{{- printf "%s-domain-proof-key" (include "gatehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "gatehouse.signingKeySecretName" -}}
 {{- if .Values.spServer.signingKey.existingSecret }}
 {{- .Values.spServer.signingKey.existingSecret }}

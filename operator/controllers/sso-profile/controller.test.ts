@@ -17,7 +17,8 @@ describe('SSOProfile reconcile', () => {
     const p = profile('okta');
     const { ctx, calls, queue } = contextWith({ profiles: [p], answer: (c) => (c.method === 'GET' ? notFound() : {}) });
     await reconcileSSOProfile(ctx, queueKey.ssoProfile(NS, 'okta'));
-    expect(calls.map((c) => c.method)).toEqual(['GET', 'POST', 'PATCH']);
+    // The key Secret is read from the informer's cache (empty): created, then status written.
+    expect(calls.map((c) => c.method)).toEqual(['POST', 'PATCH']);
     const [status] = statusWrites(calls);
     expect(status?.observedGeneration).toBe(1);
     expect(status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).toEqual([
@@ -43,7 +44,7 @@ describe('SSOProfile reconcile', () => {
     const { ctx, calls } = contextWith({
       profiles: [p],
       answer: (c) => {
-        if (c.method === 'GET') throw new KubeApiError(500, 'InternalError', 'GET secrets: 500 etcdserver: leader changed', undefined);
+        if (c.method === 'POST') throw new KubeApiError(500, 'InternalError', 'POST secrets: 500 etcdserver: leader changed', undefined);
         return {};
       },
     });
@@ -51,8 +52,8 @@ describe('SSOProfile reconcile', () => {
     const [status] = statusWrites(calls);
     const byType = Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, c]));
     expect(byType.IdPConfigValid).toMatchObject({ status: 'True', observedGeneration: 2 });
-    expect(byType.SPKeyReady).toMatchObject({ status: 'False', reason: 'ReconcileError', message: 'SP key failed: GET secrets: 500 etcdserver: leader changed' });
-    expect(byType.Ready).toMatchObject({ status: 'False', reason: 'ReconcileError', message: 'SP key failed: GET secrets: 500 etcdserver: leader changed' });
+    expect(byType.SPKeyReady).toMatchObject({ status: 'False', reason: 'ReconcileError', message: 'SP key failed: POST secrets: 500 etcdserver: leader changed' });
+    expect(byType.Ready).toMatchObject({ status: 'False', reason: 'ReconcileError', message: 'SP key failed: POST secrets: 500 etcdserver: leader changed' });
     // Steps after the failed one did not run: their conditions keep their last value, or are Unknown.
     expect(byType.Tested).toMatchObject({ status: 'False', reason: 'NotConfigured' });
     expect(byType.Enforced).toMatchObject({ status: 'Unknown', reason: 'NotEvaluated' });

@@ -7,6 +7,7 @@ import { mergeConditions } from '../../conditions.ts';
 import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../../context.ts';
 import { isDeleting } from '../../organization.ts';
 import { queueKey, type KeyOf } from '../../queue-key.ts';
+import { forgetSPKeyEntry } from '../../sp-key-store.ts';
 import type { Controller } from '../controller.ts';
 import { errorMessage, runSteps, type ChainOutcome, type Step } from '../steps.ts';
 import { COUNT_DEBOUNCE_MS, FRAGMENT_DEBOUNCE_MS, verificationChanged } from '../watch.ts';
@@ -34,6 +35,7 @@ export async function reconcileSSOProfile(ctx: Context, key: KeyOf<'SSOProfile'>
     ctx.metadata.forget(fragKey);
     ctx.metrics.enforcementDegraded.remove({ namespace, profile: name });
     if (ctx.fragments.delete(fragKey)) ctx.queue.addAfter(queueKey.config, FRAGMENT_DEBOUNCE_MS);
+    await forgetSPKeyEntry(ctx, namespace, name);
     return {};
   }
   if (isDeleting(p)) return finishDeletion(ctx, p);

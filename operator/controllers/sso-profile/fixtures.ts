@@ -7,7 +7,7 @@ import type { Context } from '../../context.ts';
 import type { MetadataCache } from '../../idp/fetcher.ts';
 import { OperatorMetrics } from '../../metrics.ts';
 import { generateSPKeyPair } from '../../sp-keys.ts';
-import { cacheOf, fakeClient, recordingQueue, type ApiCall } from '../../test-doubles.ts';
+import { cacheOf, fakeClient, provenDomain, recordingQueue, TEST_PROOF_KEY, type ApiCall } from '../../test-doubles.ts';
 import { startReconcile, type ProfileReconcile } from './state.ts';
 
 export const NS = 'acme';
@@ -23,12 +23,7 @@ export function profile(name: string, spec: Partial<SSOProfileSpec> = {}, status
   } as unknown as SSOProfile;
 }
 
-export const verified = (domain: string, namespace = NS): VerifiedDomain =>
-  ({
-    metadata: { name: domain.replaceAll('.', '-'), namespace },
-    spec: { domain },
-    status: { conditions: [{ type: 'Verified', status: 'True', reason: 'Verified', message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] },
-  }) as VerifiedDomain;
+export const verified = (domain: string, namespace = NS): VerifiedDomain => provenDomain(domain, namespace);
 
 export const user = (email: string, sso?: NonNullable<ManagedUser['status']>['sso']): ManagedUser =>
   ({ metadata: { name: email.replace(/[@.]/g, '-'), namespace: NS }, spec: { email, sso: 'Inherit', active: true }, ...(sso ? { status: { sso } } : {}) }) as ManagedUser;
@@ -50,6 +45,8 @@ export function contextWith(opts: { profiles?: SSOProfile[]; domains?: VerifiedD
     users: cacheOf(opts.users ?? []),
     fragments: new Map(),
     spKeys: new Map(),
+    domainProofKey: TEST_PROOF_KEY,
+    spKeySecrets: cacheOf([]),
   } as unknown as Context;
   return { ctx, calls, queue, events };
 }

@@ -1,18 +1,13 @@
-// Step 3, the SP key: keep the profile's SP key pair and test link (token, address, expiry) in a
-// Secret `<profile>-sp-key` it owns, and publish the SP endpoints and the test link. Owns SPKeyReady.
+// Step 3, the SP key: keep the profile's SP key pair and test link (token, address, expiry,
+// renewal) in its entry of the organization's `gatehouse-sp-keys` Secret (sp-key-store.ts), and
+// publish the SP endpoints and the test link. Owns SPKeyReady.
 import { randomBytes } from 'node:crypto';
 import { RENEW_TEST_LINK_ANNOTATION, type SSOProfile } from '../../../crds/api/index.ts';
-import { FIELD_MANAGER, type Context } from '../../context.ts';
-import { isNotFound, resourcePath } from '../../../kube/client.ts';
+import type { Context } from '../../context.ts';
+import { SP_KEYS_SECRET_NAME, SPKeySecretTaken, updateSPKeyEntry } from '../../sp-key-store.ts';
 import { generateSPKeyPair, type SPKeyPair, type SPKeys, type TestLink } from '../../sp-keys.ts';
 import type { Step } from '../steps.ts';
-import { operatorTestFields, spEndpoints, spKeySecretName, type ProfileReconcile } from './state.ts';
-import { RESOURCES } from '../../../kube/resources.ts';
-
-/** The Secret exists but is someone else's: a configuration problem, not a failed reconcile. */
-class SPKeyError extends Error {}
-
-type SecretRead = { metadata: { resourceVersion?: string; labels?: Record<string, string>; ownerReferences?: { uid?: string }[] }; data?: Record<string, string> };
+import { operatorTestFields, spEndpoints, type ProfileReconcile } from './state.ts';
 
 /** The link answers the spec and the renew annotation as they are now. */
 function isCurrent(link: TestLink | undefined, wantEmail: string | undefined, wantRenewal: string | undefined): boolean {
@@ -22,70 +17,44 @@ function isCurrent(link: TestLink | undefined, wantEmail: string | undefined, wa
 
 const isoSeconds = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
-export async function ensureSPKey(ctx: Pick<Context, 'client' | 'spKeys' | 'config'>, p: SSOProfile, now = new Date()): Promise<SPKeys> {
+export async function ensureSPKey(ctx: Pick<Context, 'client' | 'spKeys' | 'config' | 'spKeySecrets' | 'profiles'>, p: SSOProfile, now = new Date()): Promise<SPKeys> {
   const uid = p.metadata.uid as string;
   const ns = p.metadata.namespace;
-  const name = spKeySecretName(p.metadata.name);
   const wantEmail = p.spec.test?.email.toLowerCase();
   const wantRenewal = p.metadata.annotations?.[RENEW_TEST_LINK_ANNOTATION];
   const cached = ctx.spKeys.get(uid);
   if (cached && isCurrent(cached.test, wantEmail, wantRenewal)) return cached;
-  const path = resourcePath(RESOURCES.Secret, ns, name);
-  let secret: SecretRead | undefined;
-  try {
-    secret = await ctx.client.call('GET', path);
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  const dec = (k: string) => (secret?.data?.[k] ? Buffer.from(secret.data[k], 'base64').toString('utf8') : undefined);
-  const ownedByThis = secret?.metadata.ownerReferences?.some((o) => o.uid === uid) ?? false;
-  // Never take over a Secret that is not ours (same name, created by someone else).
-  if (secret && secret.metadata.labels?.['sso.gatehouse.dev/ssoprofile'] !== p.metadata.name) {
-    throw new SPKeyError(`Secret ${name} already exists and was not created by Gatehouse for this SSOProfile; delete or rename it`);
-  }
-  let pair: SPKeyPair | undefined;
-  const keyPem = dec('tls.key');
-  const certPem = dec('tls.crt');
-  if (ownedByThis && keyPem && certPem) pair = { privateKeyPem: keyPem, certificatePem: certPem };
-  const [token, email, expiresAt, renewal] = ownedByThis ? [dec('test-token'), dec('test-email'), dec('test-expires-at'), dec('test-renewal')] : [];
-  // A link stored without an expiry (issued before links expired) is replaced by one that has one.
-  const stored: TestLink | undefined = token && email && expiresAt ? { token, email, expiresAt, ...(renewal !== undefined ? { renewal } : {}) } : undefined;
-  const storedSomething = token !== undefined || email !== undefined;
-  if (pair && secret && isCurrent(stored, wantEmail, wantRenewal) && (stored !== undefined || !storedSomething)) {
-    const keys = { pair, ...(stored ? { test: stored } : {}) };
-    ctx.spKeys.set(uid, keys);
-    return keys;
-  }
-  // Create, re-own (a profile re-created under the same name), issue or renew the test link.
-  pair ??= generateSPKeyPair(spEndpoints(ctx.config.spPublicUrl, ns, p.metadata.name).entityID);
-  const test: TestLink | undefined =
-    wantEmail === undefined
-      ? undefined
-      : { token: randomBytes(24).toString('base64url'), email: wantEmail, expiresAt: isoSeconds(now.getTime() + ctx.config.testLinkTtl), ...(wantRenewal !== undefined ? { renewal: wantRenewal } : {}) };
-  const enc = (s: string) => Buffer.from(s).toString('base64');
-  const data: Record<string, string> = { 'tls.key': enc(pair.privateKeyPem), 'tls.crt': enc(pair.certificatePem) };
-  if (test) {
-    data['test-token'] = enc(test.token);
-    data['test-email'] = enc(test.email);
-    data['test-expires-at'] = enc(test.expiresAt);
-    if (test.renewal !== undefined) data['test-renewal'] = enc(test.renewal);
-  }
-  const body = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    type: 'kubernetes.io/tls',
-    metadata: {
-      name,
-      namespace: ns,
-      labels: { 'app.kubernetes.io/managed-by': FIELD_MANAGER, 'sso.gatehouse.dev/ssoprofile': p.metadata.name },
-      ownerReferences: [{ apiVersion: p.apiVersion, kind: 'SSOProfile', name: p.metadata.name, uid, controller: true, blockOwnerDeletion: true }],
-      ...(secret?.metadata.resourceVersion ? { resourceVersion: secret.metadata.resourceVersion } : {}),
-    },
-    data,
-  };
-  if (secret) await ctx.client.call('PUT', path, { body });
-  else await ctx.client.call('POST', resourcePath(RESOURCES.Secret, ns), { body });
-  const keys = { pair, ...(test ? { test } : {}) };
+  const keys = await updateSPKeyEntry<SPKeys>(ctx, p, (stored) => {
+    const dec = (k: string) => (stored[k] ? Buffer.from(stored[k], 'base64').toString('utf8') : undefined);
+    // An entry under this name from a deleted profile of the same name is not this profile's.
+    const ownedByThis = dec('uid') === uid;
+    let pair: SPKeyPair | undefined;
+    const keyPem = dec('tls.key');
+    const certPem = dec('tls.crt');
+    if (ownedByThis && keyPem && certPem) pair = { privateKeyPem: keyPem, certificatePem: certPem };
+    const [token, email, expiresAt, renewal] = ownedByThis ? [dec('test-token'), dec('test-email'), dec('test-expires-at'), dec('test-renewal')] : [];
+    // A link stored without an expiry (issued before links expired) is replaced by one that has one.
+    const storedLink: TestLink | undefined = token && email && expiresAt ? { token, email, expiresAt, ...(renewal !== undefined ? { renewal } : {}) } : undefined;
+    const storedSomething = token !== undefined || email !== undefined;
+    if (pair && isCurrent(storedLink, wantEmail, wantRenewal) && (storedLink !== undefined || !storedSomething)) {
+      return { result: { pair, ...(storedLink ? { test: storedLink } : {}) } };
+    }
+    // Create, re-own (a profile re-created under the same name), issue or renew the test link.
+    pair ??= generateSPKeyPair(spEndpoints(ctx.config.spPublicUrl, ns, p.metadata.name).entityID);
+    const test: TestLink | undefined =
+      wantEmail === undefined
+        ? undefined
+        : { token: randomBytes(24).toString('base64url'), email: wantEmail, expiresAt: isoSeconds(now.getTime() + ctx.config.testLinkTtl), ...(wantRenewal !== undefined ? { renewal: wantRenewal } : {}) };
+    const enc = (v: string) => Buffer.from(v).toString('base64');
+    const data: Record<string, string> = { 'tls.key': enc(pair.privateKeyPem), 'tls.crt': enc(pair.certificatePem) };
+    if (test) {
+      data['test-token'] = enc(test.token);
+      data['test-email'] = enc(test.email);
+      data['test-expires-at'] = enc(test.expiresAt);
+      if (test.renewal !== undefined) data['test-renewal'] = enc(test.renewal);
+    }
+    return { store: data, result: { pair, ...(test ? { test } : {}) } };
+  });
   ctx.spKeys.set(uid, keys);
   return keys;
 }
@@ -97,11 +66,11 @@ export const spKeyStep: Step<ProfileReconcile, 'SPKeyReady'> = {
     const { ctx, profile: p } = r;
     const name = p.metadata.name;
     r.status.sp = spEndpoints(ctx.config.spPublicUrl, p.metadata.namespace, name);
-    let keptIn = `SP key pair kept in Secret ${spKeySecretName(name)}`;
+    let keptIn = `SP key pair kept in Secret ${SP_KEYS_SECRET_NAME}`;
     try {
       r.keys = await ensureSPKey(ctx, p, r.now);
     } catch (err) {
-      if (!(err instanceof SPKeyError)) throw err;
+      if (!(err instanceof SPKeySecretTaken)) throw err;
       r.keys = {};
       conditions.set({ type: 'SPKeyReady', status: 'False', reason: 'SecretNameTaken', message: err.message });
     }

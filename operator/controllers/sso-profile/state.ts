@@ -28,8 +28,6 @@ export interface ProfileReconcile {
   keys: Partial<SPKeys>;
 }
 
-export const spKeySecretName = (profile: string): string => `${profile}-sp-key`.slice(0, 253);
-
 export function spEndpoints(publicUrl: string, namespace: string, name: string) {
   const entityID = `${publicUrl}/saml/${namespace}/${name}/metadata`;
   return { entityID, acsURL: `${publicUrl}/saml/${namespace}/${name}/acs`, metadataURL: entityID };
