@@ -74,8 +74,8 @@ export class KindCache<T extends KubeObject> {
   }
 }
 
-/** A profile's piece of the rendered config; a profile left out still brings its latched domains. */
-export type Fragment = { ok: true; profile: RenderedProfile } | { ok: false; reason: string; enforcement?: DomainEnforcement[] };
+/** A profile's piece of the rendered config, with its latched domains that no rendered profile serves. */
+export type Fragment = ({ ok: true; profile: RenderedProfile } | { ok: false; reason: string }) & { enforcement?: DomainEnforcement[] };
 
 export interface Enqueuer {
   add(key: QueueKey): void;

@@ -19,6 +19,9 @@ describe('decide', () => {
   it.each([
     ['deprovisioned user', user('a@acme.com', 'Inherit', false), [profile()], 'Inactive', false, false],
     ['unverified domain', user('a@nope.com'), [profile()], 'DomainNotVerified', false, false],
+    ['lapsed verification of a latched domain: still enforced, SSO unavailable', user('a@acme.com'), [profile({ servedDomains: new Set() })], 'DomainEnforced', false, true],
+    ['lapsed verification of a latched domain, exempt admin', user('admin@acme.com'), [profile({ servedDomains: new Set() })], 'DomainNotVerified', false, false],
+    ['lapsed verification of a domain never enforced', user('a@acme.com'), [profile({ servedDomains: new Set(), enforcingDomains: new Set() })], 'DomainNotVerified', false, false],
     ['verified domain without profile', user('a@other.com'), [profile()], 'NoProfile', false, false],
     ['invalid profile, domain not enforced', user('a@acme.com'), [profile({ valid: false, enforcingDomains: new Set() })], 'NoProfile', false, false],
     ['invalid profile of an enforced domain: still enforced, SSO unavailable', user('a@acme.com'), [profile({ valid: false })], 'DomainEnforced', false, true],
@@ -33,7 +36,7 @@ describe('decide', () => {
     ['enforced domain, mixed-case email', user('Bob@Acme.COM'), [profile()], 'DomainEnforced', true, true],
     ['not enforced', user('a@acme.com'), [profile({ enforcingDomains: new Set() })], 'NotEnforced', true, false],
   ] as const)('%s', (_name, u, profiles, reason, available, enforced) => {
-    const d = decide(u, verified, profiles);
+    const d = decide(u, _name.startsWith('lapsed') ? new Set(['other.com']) : verified, profiles);
     expect(d.reason).toBe(reason);
     expect(d.available).toBe(available);
     expect(d.enforced).toBe(enforced);

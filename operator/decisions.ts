@@ -28,7 +28,15 @@ export function decide(user: Pick<ManagedUser, 'spec'>, verifiedDomains: Readonl
   const domain = emailDomain(email);
   const no = (reason: SSODecisionReason, message: () => string): Decision => ({ available: false, enforced: false, reason, message: explain ? message() : '' });
   if (user.spec.active === false) return no('Inactive', () => 'the user is deprovisioned (spec.active is false): no login of any kind');
-  if (!verifiedDomains.has(domain)) return no('DomainNotVerified', () => `${domain} is not a Verified domain of this organization`);
+  if (!verifiedDomains.has(domain)) {
+    // A lapsed (or lost) verification never gives a latched domain its passwords back: the
+    // latch lives in the profile and only the spec lifts it; SSO is unavailable meanwhile.
+    const latchedBy = profiles.find((p) => p.enforcingDomains.has(domain));
+    if (latchedBy && user.spec.sso !== 'Disabled' && !latchedBy.exempt.has(email)) {
+      return { available: false, enforced: true, reason: 'DomainEnforced', message: explain ? `SSO is enforced on ${domain} by SSOProfile ${latchedBy.name}, but ${domain} is not Verified any more (its verification lapsed): SSO sign-in is unavailable until it is verified again; password login stays refused` : '', profile: latchedBy.name };
+    }
+    return no('DomainNotVerified', () => `${domain} is not a Verified domain of this organization`);
+  }
   const profile = profiles.find((p) => p.servedDomains.has(domain));
   if (!profile) return no('NoProfile', () => `no valid SSOProfile of this organization serves ${domain}`);
   if (!profile.valid) return decideWithoutSSO(user.spec.sso, email, domain, profile, explain);

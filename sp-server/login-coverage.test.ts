@@ -129,6 +129,38 @@ describe('an enforced domain whose profile is broken', () => {
   });
 });
 
+describe('an enforced domain whose verification lapsed', () => {
+  it('keeps its users enforced and its unmanaged addresses refused, until another organization verifies it', async () => {
+    const t = await startTestApp({
+      profile: { domains: ['other.test'] },
+      users: [user('acme', 'alice@acme.test', { sso: { available: false, enforced: true, profile: 'okta', reason: 'DomainEnforced' } }), user('globex', 'gus@acme.test')],
+      extraOrgs: [{ namespace: 'globex', verifiedDomains: [], profiles: [] }],
+    });
+    try {
+      const lapsed = (globexVerified: boolean) => {
+        const config = t.config.current!;
+        t.config.apply({
+          ...config,
+          organizations: config.organizations.map((o) =>
+            o.namespace === 'acme'
+              ? { ...o, verifiedDomains: o.verifiedDomains.filter((d) => d !== 'acme.test'), enforcedWithoutProfile: [{ domain: 'acme.test', profile: 'okta', unmanagedUsers: 'Refuse' as const, exempt: [] }] }
+              : { ...o, verifiedDomains: globexVerified ? ['acme.test'] : [] },
+          ),
+        });
+      };
+      lapsed(false);
+      expect((await loginMethods(t, 'alice@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: false }, reason: 'DomainEnforced' });
+      expect((await loginMethods(t, 'stranger@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+      // The domain changed hands: its new owner's users decide, the old latch no longer speaks for it.
+      lapsed(true);
+      expect((await loginMethods(t, 'gus@acme.test')).body).toMatchObject({ password: { allowed: true } });
+      expect((await loginMethods(t, 'stranger@acme.test')).body).toMatchObject({ password: { allowed: true } });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('no organization decides about another\'s or a stranger\'s address', () => {
   let t: TestApp;
   beforeAll(async () => {

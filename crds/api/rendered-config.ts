@@ -76,10 +76,11 @@ export const renderedOrganization = z.object({
   verifiedDomains: z.array(domain),
   profiles: z.array(renderedProfile),
   /**
-   * Domains whose enforcement is latched by a profile that is left out of `profiles` (its IdP or
-   * SP key is broken), with that profile's policy for addresses that are not ManagedUsers: a
-   * broken connection means no login for them, never a password. A healthy profile carries its
-   * enforced domains itself (`enforcedDomains`).
+   * Domains whose enforcement is latched but that no rendered profile serves (the profile is
+   * left out of `profiles` because its IdP or SP key is broken, or the domain's verification
+   * lapsed), with that profile's policy for addresses that are not ManagedUsers: such a failure
+   * means no login for them, never a password. A serving profile carries its enforced domains
+   * itself (`enforcedDomains`).
    */
   enforcedWithoutProfile: z
     .array(z.object({ domain, profile: z.string().min(1), unmanagedUsers: z.enum(UNMANAGED_USER_POLICIES), exempt: z.array(z.string()) }))

@@ -29,7 +29,7 @@ export function renderConfig(ctx: Context): { json: string; hash: string; leftOu
   for (const ns of [...namespaces].sort()) {
     const fragments = [...ctx.profiles.inNamespace(ns)].flatMap((p) => ctx.fragments.get(`${ns}/${p.metadata.name}`) ?? []);
     const profiles = fragments.flatMap((f) => (f.ok ? [f.profile] : [])).sort((a, b) => (a.name < b.name ? -1 : 1));
-    const enforcedWithoutProfile = fragments.flatMap((f) => (f.ok ? [] : (f.enforcement ?? []))).sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
+    const enforcedWithoutProfile = fragments.flatMap((f) => f.enforcement ?? []).sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : 0));
     const verifiedDomains = [...verifiedDomainsOf(ctx.domains, ns, ctx.domainProofKey)].sort();
     const scim = scimOfNamespace(ctx, ns);
     if (profiles.length === 0 && verifiedDomains.length === 0 && enforcedWithoutProfile.length === 0 && !scim) continue;

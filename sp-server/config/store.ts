@@ -69,6 +69,9 @@ export class ConfigStore {
     const orgByDomain = new Map<string, RenderedOrganization>();
     const byName = new Map<string, ProfileRef>();
     const byTestToken = new Map<string, ProfileRef>();
+    // A latched domain no profile serves (a broken profile, a lapsed verification) still belongs
+    // to its organization, unless another organization has verified it since.
+    for (const org of config.organizations) for (const e of org.enforcedWithoutProfile ?? []) orgByDomain.set(e.domain, org);
     for (const org of config.organizations) {
       for (const d of org.verifiedDomains) orgByDomain.set(d, org);
       for (const profile of org.profiles) {

@@ -44,6 +44,16 @@ describe('config step', () => {
     expect(fragment).toMatchObject({ ok: false, enforcement: [{ domain: 'acme.com', profile: 'okta', unmanagedUsers: 'Refuse', exempt: ['root@acme.com'] }] });
   });
 
+  it('lists a latched domain the rendered profile no longer serves (a lapsed verification), so it stays covered', async () => {
+    const p = profile(
+      'okta',
+      { domains: ['acme.com', 'acme.org'], enforcement: { domains: ['acme.com', 'acme.org'] } },
+      { observedGeneration: 1, enforcement: { phase: 'Enforced', domains: ['acme.com', 'acme.org'], latchedDomains: ['acme.com', 'acme.org'] } },
+    );
+    const { fragment } = await rendered(p);
+    expect(fragment).toMatchObject({ ok: true, profile: { enforcedDomains: ['acme.com'] }, enforcement: [{ domain: 'acme.org', profile: 'okta', unmanagedUsers: 'Refuse' }] });
+  });
+
   it('keeps the previous piece while a metadata URL is still loading', async () => {
     const p = profile('okta', { idp: { metadata: { url: 'https://idp.example/metadata', refreshInterval: '1h' } } });
     const { ctx, queue } = contextWith({ profiles: [p] });

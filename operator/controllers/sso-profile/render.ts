@@ -17,16 +17,26 @@ const ENFORCING: readonly EnforcementPhase[] = ['InProgress', 'Enforced'];
  * publish, so a spec change (whose status is not written yet) never uncovers a domain for a moment.
  */
 function enforcedDomains(r: ProfileReconcile): string[] {
-  // The latch this reconcile is about to publish: `domains` also lists wanted domains not yet entered.
-  const planned = r.status.enforcement && ENFORCING.includes(r.status.enforcement.phase) ? (r.status.enforcement.latchedDomains ?? []) : [];
-  const enforced = new Set([...profileView(r.profile, r.org).enforcingDomains, ...planned]);
-  return r.served.filter((d) => enforced.has(d)).sort();
+  const latched = new Set(latchedNow(r));
+  return r.served.filter((d) => latched.has(d)).sort();
 }
 
-/** A profile left out of the config still covers its latched domains: no password there. */
-function withoutProfile(r: ProfileReconcile): { enforcement?: DomainEnforcement[] } {
+/** Published latched domains joined with the latch this reconcile is about to publish (`domains` also lists wanted domains not yet entered). */
+function latchedNow(r: ProfileReconcile): string[] {
+  const planned = r.status.enforcement && ENFORCING.includes(r.status.enforcement.phase) ? (r.status.enforcement.latchedDomains ?? []) : [];
+  return [...new Set([...profileView(r.profile, r.org).enforcingDomains, ...planned])].sort();
+}
+
+/**
+ * Latched domains the rendered profile does not serve: all of them when the profile is left out
+ * (a broken IdP or SP key), the unserved ones otherwise (a lapsed verification). They stay
+ * covered: no password there.
+ */
+function withoutProfile(r: ProfileReconcile, rendered: boolean): { enforcement?: DomainEnforcement[] } {
   const { profile: p } = r;
-  const enforcement = enforcedDomains(r).map((domain) => ({
+  const latched = latchedNow(r);
+  const domains = rendered ? latched.filter((d) => !r.served.includes(d)) : latched;
+  const enforcement = domains.map((domain) => ({
     domain,
     profile: p.metadata.name,
     unmanagedUsers: p.spec.enforcement?.unmanagedUsers ?? SSO_PROFILE_DEFAULTS.unmanagedUsers,
@@ -82,7 +92,7 @@ export const renderStep: Step<ProfileReconcile, 'ConfigRendered'> = {
     const prev = ctx.fragments.get(fragKey);
     if (r.idpPending && prev) return {};
     const idpMessage = r.conditions.get('IdPConfigValid')?.message ?? '';
-    const next: Fragment = 'fragment' in out ? { ok: true, profile: out.fragment } : { ok: false, reason: idpMessage, ...withoutProfile(r) };
+    const next: Fragment = 'fragment' in out ? { ok: true, profile: out.fragment, ...withoutProfile(r, true) } : { ok: false, reason: idpMessage, ...withoutProfile(r, false) };
     if (!prev || stableStringify(prev) !== stableStringify(next)) {
       ctx.fragments.set(fragKey, next);
       ctx.queue.addAfter(queueKey.config, FRAGMENT_DEBOUNCE_MS);
