@@ -20,7 +20,7 @@ import { samlSurface } from './routes/saml.ts';
 import { validateSamlResponse } from './saml/validate.ts';
 import { kubeGroupSource, type GroupSource } from './scim/groups.ts';
 import { SCIM_PREFIX, scimPlugin } from './scim/plugin.ts';
-import { tokenVerifierFromConfig } from './scim/token.ts';
+import { tokenVerifierFromConfig, verifiedDomainsFromConfig } from './scim/token.ts';
 import type { StateStore } from './state/store.ts';
 import { MemoryStatusSink, type StatusSink } from './status/writer.ts';
 import type { UserDirectory } from './users/directory.ts';
@@ -95,8 +95,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(samlSurface, { ctx });
   if (options.scim) {
     if (!options.kube) throw new Error('SCIM needs the Kubernetes API');
-    const tokenVerifier = tokenVerifierFromConfig(() => options.config.current ?? undefined);
-    await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: options.kube, tokenVerifier, logger: app.log, metrics });
+    const current = () => options.config.current ?? undefined;
+    await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: options.kube, tokenVerifier: tokenVerifierFromConfig(current), verifiedDomains: verifiedDomainsFromConfig(current), logger: app.log, metrics });
   }
   await app.register(opsSurface, { ctx });
   return app;

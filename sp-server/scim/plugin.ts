@@ -2,7 +2,7 @@
 // /scim/v2/{namespace}/. An encapsulated fastify plugin: its content-type parser, error
 // handler, auth hook and 404 handler apply to its own routes only.
 //
-//   app.register(scimPlugin, { prefix: SCIM_PREFIX, kube, tokenVerifier, logger, metrics })
+//   app.register(scimPlugin, { prefix: SCIM_PREFIX, kube, tokenVerifier, verifiedDomains, logger, metrics })
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { KubeApiError, type KubeClient } from '../../kube/client.ts';
@@ -12,7 +12,7 @@ import { badRequest, ScimError } from './errors.ts';
 import { parseFilter, type Filter } from './filter.ts';
 import { parsePatchRequest } from './patch.ts';
 import { LIST_SCHEMA } from './schemas.ts';
-import { etagOf, ScimService, type Json } from './service.ts';
+import { etagOf, ScimService, type Json, type VerifiedDomains } from './service.ts';
 import { KubeStore } from './store.ts';
 
 export const SCIM_PREFIX = '/scim/v2';
@@ -25,6 +25,8 @@ export interface ScimPluginOptions {
   /** The sp-server's API-server client (the caller owns and closes it). */
   kube: KubeClient;
   tokenVerifier: TokenVerifier;
+  /** The organization's Verified domains from the rendered config (a userName must be in one). */
+  verifiedDomains: VerifiedDomains;
   logger: FastifyBaseLogger;
   /** The server's metrics; SCIM counts its requests there. */
   metrics: Pick<Metrics, 'scimRequests'>;
@@ -85,7 +87,7 @@ interface Params {
 }
 
 export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opts) => {
-  const service = new ScimService(new KubeStore(opts.kube));
+  const service = new ScimService(new KubeStore(opts.kube), opts.verifiedDomains);
   const log = opts.logger;
   const prefix = app.prefix;
 

@@ -25,6 +25,9 @@ import {
   type ScimUserInput,
 } from './schemas.ts';
 import type { K8sObject, KubeStore } from './store.ts';
+
+/** An organization's Verified domains as the operator rendered them into the SP config. */
+export type VerifiedDomains = (namespace: string) => ReadonlySet<string>;
 import { ScimGroups } from './group-service.ts';
 import {
   checkIfMatch,
@@ -58,9 +61,11 @@ export class ScimService {
   private readonly cursors = new Map<string, { token: string; expires: number }>();
 
   readonly groups: ScimGroups;
+  private readonly verifiedDomainsOf: VerifiedDomains;
 
-  constructor(store: KubeStore) {
+  constructor(store: KubeStore, verifiedDomains: VerifiedDomains) {
     this.store = store;
+    this.verifiedDomainsOf = verifiedDomains;
     this.groups = new ScimGroups(store);
   }
 
@@ -98,18 +103,6 @@ export class ScimService {
     });
   }
 
-  private async verifiedDomains(namespace: string): Promise<Set<string>> {
-    const domains = await this.store.list('verifieddomains', namespace);
-    const out = new Set<string>();
-    for (const vd of domains) {
-      const status = vd.status;
-      const conditions = isRecord(status) && Array.isArray(status.conditions) ? status.conditions : [];
-      const verified = conditions.some((c: unknown) => isRecord(c) && c.type === 'Verified' && c.status === 'True');
-      if (verified && typeof vd.spec?.domain === 'string') out.add(vd.spec.domain.toLowerCase());
-    }
-    return out;
-  }
-
   /** Users carrying that address (index label), plus every user SCIM has not indexed yet. */
   private async usersByEmail(namespace: string, email: string): Promise<K8sObject[]> {
     const [indexed, unindexed] = await Promise.all([
@@ -137,7 +130,8 @@ export class ScimService {
     if (!domain) throw badRequest('invalidValue', `userName '${userName}' must be an email address`);
     const previousEmail = typeof previous?.spec?.email === 'string' ? previous.spec.email.toLowerCase() : undefined;
     const [verified, holders] = await Promise.all([
-      this.verifiedDomains(namespace),
+      // The operator's rendered list: only verifications it signed, never a status a tenant wrote.
+      Promise.resolve(this.verifiedDomainsOf(namespace)),
       previousEmail === userName.toLowerCase() ? Promise.resolve([]) : this.usersByEmail(namespace, userName),
     ]);
     if (!verified.has(domain)) {

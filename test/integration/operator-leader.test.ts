@@ -70,8 +70,12 @@ describe('leader election', () => {
     // A graceful stop hands the lease over at once.
     const c = await start();
     ops.push(c);
-    const stoppedAt = Date.now();
     expect(await b.stop()).toBe(0);
+    // The lease was handed over, not left to expire: b no longer holds it the moment it is gone,
+    // and c takes it well within a lease duration (measured from b's exit, not from the start
+    // of its shutdown, which drains workers and can take a while on a loaded machine).
+    const stoppedAt = Date.now();
+    expect((await lease()).spec?.holderIdentity ?? '').not.toContain(`_${b.pid}_`);
     await waitFor('c leads', async () => (await c.metric('gatehouse_operator_leader')) === 1, 15_000);
     expect(Date.now() - stoppedAt).toBeLessThan(LEASE_MS);
   });

@@ -12,7 +12,7 @@ import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../..
 import { SP_CONFIG_HASH_ANNOTATION, SP_CONFIG_SECRET_KEY, spConfig, type SPConfig } from '../../crds/api/index.ts';
 import { createMetrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
-import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
+import { tokenVerifierFromConfig, verifiedDomainsFromConfig } from '../../sp-server/scim/token.ts';
 import { createNamespace, deleteNamespace, getIfExists, secretPath, testClient } from '../support/kube.ts';
 import { waitFor } from '../support/wait.ts';
 import { OperatorProcess } from '../support/operator-process.ts';
@@ -56,7 +56,7 @@ describe('operator: SCIM token per organization', () => {
     client = await testClient(kubeconfig);
     for (const ns of [system, org, other]) await createNamespace(client, ns);
     op = await OperatorProcess.start({ kubeconfig, namespace: system, watchNamespaces: [org, other], args: ['--domain-recheck-interval=1h'] });
-    await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: client, tokenVerifier: tokenVerifierFromConfig(() => current), logger: pino({ level: 'silent' }), metrics: createMetrics() });
+    await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: client, tokenVerifier: tokenVerifierFromConfig(() => current), verifiedDomains: verifiedDomainsFromConfig(() => current), logger: pino({ level: 'silent' }), metrics: createMetrics() });
     await app.ready();
   });
 

@@ -9,9 +9,15 @@ let acme: Org;
 let globex: Org;
 let acmeUser: string;
 
+let forger: Org;
+
 beforeAll(async () => {
   h = await ScimHarness.start(kubeconfig);
   acme = await h.organization('acme', ['acme.example'], ['pending.acme.example']);
+  // A tenant that wrote Verified=True into its own VerifiedDomain's status: the operator never
+  // signed it, so the rendered config does not list the domain.
+  forger = await h.organization('forger', [], ['forged.example']);
+  await h.forgeVerified(forger, 'forged.example');
   globex = await h.organization('globex', ['globex.example']);
   const res = await h.request(acme, 'POST', '/Users', { schemas: [CORE_USER], userName: 'wile@acme.example' });
   expect(res.status).toBe(201);
@@ -20,6 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.removeOrganization(acme);
   await h.removeOrganization(globex);
+  await h.removeOrganization(forger);
   await h.stop();
 });
 
@@ -79,5 +86,12 @@ describe('SCIM authentication and organization isolation', () => {
     expect(users.length).toBe(before);
     expect(users.find((u) => u.metadata.name === acmeUser)?.spec).toMatchObject({ email: 'wile@acme.example' });
     expect(users.find((u) => u.metadata.name === acmeUser)?.spec.displayName).toBeUndefined();
+  });
+
+  it('trusts only the operator\'s rendered Verified domains, never a status a tenant wrote', async () => {
+    const res = await h.request(forger, 'POST', '/Users', { schemas: [CORE_USER], userName: 'ceo@forged.example' });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ schemas: [ERROR], status: '400', scimType: 'invalidValue' });
+    expect(await h.managedUsers(forger.namespace)).toHaveLength(0);
   });
 });

@@ -16,7 +16,7 @@ import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../..
 import type { SPConfig } from '../../crds/api/index.ts';
 import { createMetrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
-import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
+import { tokenVerifierFromConfig, verifiedDomainsFromConfig } from '../../sp-server/scim/token.ts';
 import { createNamespace, deleteNamespace, getIfExists, secretPath, statusOf, testClient } from '../support/kube.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -66,7 +66,7 @@ beforeAll(async () => {
   operator = { ...caches, client, log: silent, queue: { add: () => {}, addAfter: () => {} } };
   for (const i of informers()) i.start();
   await Promise.all(informers().map((i) => i.waitForSync()));
-  await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: client, tokenVerifier: tokenVerifierFromConfig(() => config), logger: pino({ level: 'silent' }), metrics: createMetrics() });
+  await app.register(scimPlugin, { prefix: SCIM_PREFIX, kube: client, tokenVerifier: tokenVerifierFromConfig(() => config), verifiedDomains: verifiedDomainsFromConfig(() => config), logger: pino({ level: 'silent' }), metrics: createMetrics() });
   await app.ready();
 });
 afterAll(async () => {

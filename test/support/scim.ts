@@ -7,7 +7,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import type { SPConfig } from '../../crds/api/index.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
-import { tokenVerifierFromConfig } from '../../sp-server/scim/token.ts';
+import { tokenVerifierFromConfig, verifiedDomainsFromConfig } from '../../sp-server/scim/token.ts';
 import { create, createNamespace, crPath, deleteNamespace, getIfExists, testClient } from './kube.ts';
 
 export interface Org {
@@ -31,7 +31,7 @@ export class ScimHarness {
     void this.app.register(scimPlugin, {
       prefix: SCIM_PREFIX,
       kube: client,
-      tokenVerifier: tokenVerifierFromConfig(() => this.config),
+      tokenVerifier: tokenVerifierFromConfig(() => this.config), verifiedDomains: verifiedDomainsFromConfig(() => this.config),
       logger,
       metrics: this.metrics,
     });
@@ -88,6 +88,15 @@ export class ScimHarness {
       scim: { tokenSHA256: [createHash('sha256').update(token).digest('hex')] },
     });
     return { namespace, token };
+  }
+
+  /** Writes Verified=True into a VerifiedDomain's status the way a tenant could, without the operator's proof. */
+  async forgeVerified(org: Org, domain: string): Promise<void> {
+    const name = domain.replace(/\./g, '-');
+    await this.client.call('PATCH', `${crPath('verifieddomains', org.namespace, name)}/status`, {
+      contentType: 'application/merge-patch+json',
+      body: { status: { conditions: [{ type: 'Verified', status: 'True', reason: 'Verified', message: 'forged', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } },
+    });
   }
 
   async removeOrganization(org: Org): Promise<void> {
