@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderedProfile } from '../crds/api/index.ts';
 import { buildResponse } from '../test/support/saml-fixtures.ts';
-import { startTestApp, user, type TestApp } from '../test/support/sp-app.ts';
-import { browserGet, browserPostForm, CookieJar, readAuthnRequest } from '../test/support/login-driver.ts';
+import { APP_CLIENT, startTestApp, user, type TestApp } from '../test/support/sp-app.ts';
+import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, readAuthnRequest } from '../test/support/login-driver.ts';
 import { canonicalEmail } from './login/address.ts';
 
 type Answer = { email: string; password: { allowed: boolean }; sso: { available: boolean; enforced?: boolean; organization?: string }; reason?: string };
@@ -123,6 +123,13 @@ describe('an enforced domain whose profile is broken', () => {
       });
       expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual({ email: 'stranger@acme.test', password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
       expect((await loginMethods(t, 'root@acme.test')).body).toMatchObject({ password: { allowed: true } });
+      // The authorization endpoint says SSO is out of service, not "use another sign-in method".
+      const app = await discoverClient(t.base, 'console', APP_CLIENT.redirect_uris[0] as string);
+      const page = await browserGet((await buildAuthorize(app, 'stranger@acme.test')).authorizeURL, new CookieJar());
+      expect(page.status).toBe(503);
+      const text = await page.text();
+      expect(text).toContain('temporarily unavailable');
+      expect(text).not.toContain('another sign-in method');
     } finally {
       await t.close();
     }

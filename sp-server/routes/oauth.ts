@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SignJWT, jwtVerify, createLocalJWKSet } from 'jose';
 import { z } from 'zod';
-import { EMAIL } from '../config/store.ts';
+import { domainOf, EMAIL } from '../config/store.ts';
 import type { CodeGrant, SurfaceOptions } from '../context.ts';
 import { jsonErrorHandler } from '../error-handlers.ts';
 import { emailPage, errorPage } from '../html.ts';
@@ -87,7 +87,15 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
     const params = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string'));
     if (!EMAIL.test(email)) return html(reply, 400, emailPage(params, 'Enter a valid work email address.'));
     const ref = gh.config.profileForEmail(email);
-    if (!ref) return html(reply, 400, emailPage(params, 'Single sign-on is not set up for this email address. Use another sign-in method.'));
+    if (!ref) {
+      // An enforced address whose profile is out of service (a broken IdP connection, a lapsed
+      // verification) has no other way in: say so, rather than point at a password.
+      const domain = domainOf(email);
+      const org = gh.config.organizationForDomain(domain);
+      const enforced = org !== undefined && (org.enforcedWithoutProfile?.some((e) => e.domain === domain) || gh.users.byEmail(email).some((u) => u.namespace === org.namespace && u.sso?.enforced === true));
+      if (enforced) return html(reply, 503, emailPage(params, 'Single sign-on for this address is temporarily unavailable: your organization\'s identity provider connection needs attention. Contact your administrator; password sign-in stays off.'));
+      return html(reply, 400, emailPage(params, 'Single sign-on is not set up for this email address. Use another sign-in method.'));
+    }
     const user = gh.users.byEmail(email).find((u) => u.namespace === ref.org.namespace);
     if (user && !user.active) return refusalReply(reply, 'USER_INACTIVE', 'Sign-in refused');
     return startLogin(gh, req, reply, ref, { ...flow, loginHint: email });
