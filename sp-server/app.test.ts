@@ -299,3 +299,20 @@ describe('a profile with spec.forceAuthn', () => {
     }
   });
 });
+
+describe('the ACS bounds the work one request can cause', () => {
+  it('refuses a body over the ACS limit with 413, before reading it into a SAML parse', async () => {
+    const t = await startTestApp({ users: [user('acme', 'alice@acme.test')] });
+    try {
+      const big = 'A'.repeat(300 * 1024);
+      const res = await browserPostForm(acs(t), { SAMLResponse: big }, new CookieJar());
+      expect(res.status).toBe(413);
+      expect(await metric(t, 'gatehouse_saml_rejections_total')).not.toContain('MALFORMED_RESPONSE');
+      // A body under the limit still reaches the validator (and is refused by it, as not base64 XML).
+      const small = await browserPostForm(acs(t), { SAMLResponse: 'A'.repeat(100 * 1024) }, new CookieJar());
+      expect(small.status).not.toBe(413);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { isSamlValidationError, quote, type SamlValidationError } from '../saml/
 import { peekInResponseTo, type ValidatedAssertion } from '../saml/validate.ts';
 import { storeReplayCache } from '../state/store.ts';
 import type { UserRecord } from '../users/directory.ts';
+import { ACS_BODY_LIMIT_BYTES } from '../saml/dom.ts';
 
 const profileParams = z.object({ namespace: z.string().min(1).max(63), profile: z.string().min(1).max(253) });
 
@@ -55,7 +56,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     return startLogin(gh, req, reply, ref, { kind: 'test', loginHint: email, testLink: sha256b64url(token) });
   });
 
-  app.post('/saml/:namespace/:profile/acs', { schema: { params: profileParams } }, async (req, reply) => {
+  app.post('/saml/:namespace/:profile/acs', { schema: { params: profileParams }, bodyLimit: ACS_BODY_LIMIT_BYTES }, async (req, reply) => {
     const stop = gh.metrics.acsDuration.startTimer();
     try {
       return await acs(gh, req, reply);

@@ -3,8 +3,11 @@
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { fail, quote, type SamlErrorCode } from './errors.ts';
 import { NS } from './uris.ts';
+import { exceededBound } from './xml-bounds.ts';
 
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** The ACS refuses larger POST bodies before reading them: real responses are a few tens of KiB. */
+export const ACS_BODY_LIMIT_BYTES = 256 * 1024;
 /** Real responses nest about 8 levels; the bound keeps every recursive walk far from the stack limit. */
 const MAX_DEPTH = 64;
 export const ELEMENT_NODE = 1;
@@ -27,6 +30,8 @@ const DECLARATION = /<!(?!--|\[CDATA\[)/;
 
 export function parseXml(xml: string, what: string): Document {
   if (DECLARATION.test(xml)) fail('DTD_FORBIDDEN', `the ${what} contains a DTD or entity declaration, which Gatehouse never processes`);
+  const over = exceededBound(xml);
+  if (over) fail('MALFORMED_RESPONSE', `the ${what} has ${over}, far more than any SAML response needs; it was not parsed`);
   let doc: Document;
   try {
     doc = new DOMParser({

@@ -175,6 +175,15 @@ describe('validateSamlResponse accepts', () => {
 });
 
 describe('validateSamlResponse refuses', () => {
+  it('a SignedInfo stuffed with namespace declarations is refused before it is parsed or canonicalized', async () => {
+    const r = await buildResponse({ inResponseTo: '_x' });
+    const decls = Array.from({ length: 16_000 }, (_, i) => ` xmlns:n${i}="urn:x:${i}"`).join('');
+    const hostile = r.xml.replace(/<((?:\w+:)?SignedInfo)/, `<$1${decls}`);
+    expect(hostile.length).toBeGreaterThan(400_000);
+    const e = await expectCode(validateSamlResponse(toBase64(hostile), ctx('_x')), 'MALFORMED_RESPONSE');
+    expect(e.hint).toContain('attributes');
+  });
+
   it('input that is not base64, not XML, or not a SAML Response: MALFORMED_RESPONSE', async () => {
     await expectCode(validateSamlResponse('not base64!', ctx('_x')), 'MALFORMED_RESPONSE');
     await expectCode(validateSamlResponse(toBase64('<samlp:Response'), ctx('_x')), 'MALFORMED_RESPONSE');

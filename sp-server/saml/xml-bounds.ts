@@ -1,0 +1,73 @@
+// Bounds on untrusted XML, checked in one linear pass before anything parses or canonicalizes
+// it: the cost of xmldom and of xml-crypto's exclusive c14n grows faster than linearly with
+// attributes and namespace declarations per element (a SignedInfo with 16,000 of them blocked the
+// event loop for seconds), so a document over these bounds is refused before that work starts.
+// Real responses stay far below every bound: about a dozen elements deep, a few attributes each.
+
+export interface XmlBounds {
+  elements: number;
+  depth: number;
+  /** Attributes of one element, namespace declarations included. */
+  attributesPerElement: number;
+  /** xmlns declarations in the whole document. */
+  namespaceDeclarations: number;
+}
+
+export const SAML_XML_BOUNDS: XmlBounds = { elements: 20_000, depth: 64, attributesPerElement: 32, namespaceDeclarations: 512 };
+
+/** What was exceeded, or undefined when the document is within the bounds. */
+export function exceededBound(xml: string, bounds: XmlBounds = SAML_XML_BOUNDS): string | undefined {
+  let elements = 0;
+  let depth = 0;
+  let namespaces = 0;
+  let i = xml.indexOf('<');
+  while (i !== -1 && i < xml.length) {
+    const next = xml[i + 1];
+    if (xml.startsWith('<!--', i)) i = skipPast(xml, i, '-->');
+    else if (xml.startsWith('<![CDATA[', i)) i = skipPast(xml, i, ']]>');
+    else if (next === '?' || next === '!') i = skipPast(xml, i, '>');
+    else if (next === '/') {
+      depth--;
+      i = skipPast(xml, i, '>');
+    } else {
+      if (++elements > bounds.elements) return `more than ${bounds.elements} elements`;
+      // One pass over the start tag: names outside quoted values are attributes.
+      let attributes = 0;
+      let j = i + 1;
+      let quote = '';
+      let selfClosing = false;
+      for (; j < xml.length; j++) {
+        const c = xml[j] as string;
+        if (quote) {
+          if (c === quote) quote = '';
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === '=') {
+          if (++attributes > bounds.attributesPerElement) return `an element with more than ${bounds.attributesPerElement} attributes`;
+          if (isNamespaceDeclaration(xml, j) && ++namespaces > bounds.namespaceDeclarations) return `more than ${bounds.namespaceDeclarations} namespace declarations`;
+        } else if (c === '>') {
+          selfClosing = xml[j - 1] === '/';
+          break;
+        }
+      }
+      if (!selfClosing && ++depth > bounds.depth) return `elements nested deeper than ${bounds.depth}`;
+      i = j + 1;
+    }
+    i = i === -1 ? -1 : xml.indexOf('<', i);
+  }
+  return undefined;
+}
+
+function skipPast(xml: string, from: number, end: string): number {
+  const at = xml.indexOf(end, from);
+  return at === -1 ? -1 : at + end.length;
+}
+
+/** The attribute name before `=` (at index eq) is `xmlns` or `xmlns:…`. */
+function isNamespaceDeclaration(xml: string, eq: number): boolean {
+  let k = eq - 1;
+  while (k > 0 && /\s/.test(xml[k] as string)) k--;
+  let start = k;
+  while (start > 0 && !/[\s<]/.test(xml[start - 1] as string)) start--;
+  const name = xml.slice(start, k + 1);
+  return name === 'xmlns' || name.startsWith('xmlns:');
+}
