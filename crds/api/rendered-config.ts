@@ -128,9 +128,21 @@ const CARRIED_FROM_SPEC: { [K in SpecCarriedField]-?: (spec: SSOProfileSpecInput
     defaultRoles: [...(spec.provisioning?.jit?.defaultRoles ?? [])].sort(),
   }),
   roleMapping: (spec) => spec.roleMapping,
-  unmanagedUsers: (spec) => spec.enforcement?.unmanagedUsers ?? SSO_PROFILE_DEFAULTS.unmanagedUsers,
-  enforcementExempt: (spec) => [...new Set((spec.enforcement?.exempt ?? []).map((e) => e.toLowerCase()))].sort(),
+  unmanagedUsers: (spec) => enforcementPolicy(spec).unmanagedUsers,
+  enforcementExempt: (spec) => enforcementPolicy(spec).exempt,
 };
+
+/**
+ * What an enforced domain of this spec does with addresses that are not ManagedUsers, and who is
+ * exempt (lower-cased): rendered with a serving profile and, for a profile left out, with the
+ * organization's `enforcedWithoutProfile` entries.
+ */
+export function enforcementPolicy(spec: SSOProfileSpecInput): Pick<DomainEnforcement, 'unmanagedUsers' | 'exempt'> {
+  return {
+    unmanagedUsers: spec.enforcement?.unmanagedUsers ?? SSO_PROFILE_DEFAULTS.unmanagedUsers,
+    exempt: [...new Set((spec.enforcement?.exempt ?? []).map((e) => e.toLowerCase()))].sort(),
+  };
+}
 
 /** One profile's entry of the rendered config: the spec's fields plus what the operator resolved. */
 export function renderProfile(spec: SSOProfileSpecInput, resolved: Pick<RenderedProfile, ResolvedProfileFields>): RenderedProfile {

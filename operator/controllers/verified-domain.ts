@@ -3,7 +3,7 @@
 // domains another organization verified first. A check that throws is recorded in Ready first.
 import { randomBytes } from 'node:crypto';
 import type { VerifiedDomain, VerifiedDomainStatus } from '../../crds/api/index.ts';
-import { findCondition, isTrue, mergeConditions, rfc3339, type DesiredCondition } from '../conditions.ts';
+import { findCondition, mergeConditions, rfc3339, type DesiredCondition } from '../conditions.ts';
 import { isEarlier, isProven, isSignedByOperator, signDomain } from '../domain-proof.ts';
 import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../context.ts';
 import { queueKey, type KeyOf } from '../queue-key.ts';

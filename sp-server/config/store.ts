@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import { spConfig, type RenderedOrganization, type RenderedProfile, type SPConfig } from '../../crds/api/index.ts';
+import { spConfig, type DomainEnforcement, type RenderedOrganization, type RenderedProfile, type SPConfig } from '../../crds/api/index.ts';
 
 export interface ProfileRef {
   org: RenderedOrganization;
@@ -107,6 +107,10 @@ export class ConfigStore {
   }
   organizationForDomain(domain: string): RenderedOrganization | undefined {
     return this.orgByDomain.get(domain);
+  }
+  /** The owning organization's latched enforcement of a domain no rendered profile serves (broken profile, lapsed verification). */
+  enforcementWithoutProfile(domain: string): DomainEnforcement | undefined {
+    return this.orgByDomain.get(domain)?.enforcedWithoutProfile?.find((e) => e.domain === domain);
   }
   profile(namespace: string, name: string): ProfileRef | undefined {
     return this.byName.get(`${namespace}/${name}`);

@@ -19,7 +19,7 @@ export interface LoginMethodsAnswer {
 }
 
 export interface LoginMethodsInput {
-  config: Pick<ConfigStore, 'organizationForDomain' | 'profileForEmail'>;
+  config: Pick<ConfigStore, 'organizationForDomain' | 'profileForEmail' | 'enforcementWithoutProfile'>;
   users: readonly UserRecord[];
   jitProvisioning: boolean;
   issuer: string;
@@ -54,7 +54,7 @@ export function loginMethods(email: string, { config, users, jitProvisioning, is
   const jit = ref !== undefined && ref.profile.jit.enabled && jitProvisioning;
   // A healthy profile lists its enforced domains; one left out of the config (a broken IdP or SP
   // key) is listed by the organization, so a broken connection means no login, never a password.
-  const broken = org.enforcedWithoutProfile?.find((e) => e.domain === domain);
+  const broken = config.enforcementWithoutProfile(domain);
   const covered = broken
     ? broken.unmanagedUsers === 'Refuse' && !broken.exempt.includes(email)
     : ref !== undefined && ref.profile.unmanagedUsers === 'Refuse' && ref.profile.enforcedDomains.includes(domain) && !ref.profile.enforcementExempt.includes(email);

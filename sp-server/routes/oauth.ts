@@ -92,7 +92,7 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       // verification) has no other way in: say so, rather than point at a password.
       const domain = domainOf(email);
       const org = gh.config.organizationForDomain(domain);
-      const enforced = org !== undefined && (org.enforcedWithoutProfile?.some((e) => e.domain === domain) || gh.users.byEmail(email).some((u) => u.namespace === org.namespace && u.sso?.enforced === true));
+      const enforced = org !== undefined && (gh.config.enforcementWithoutProfile(domain) !== undefined || gh.users.byEmail(email).some((u) => u.namespace === org.namespace && u.sso?.enforced === true));
       if (enforced) return html(reply, 503, emailPage(params, 'Single sign-on for this address is temporarily unavailable: your organization\'s identity provider connection needs attention. Contact your administrator; password sign-in stays off.'));
       return html(reply, 400, emailPage(params, 'Single sign-on is not set up for this email address. Use another sign-in method.'));
     }

@@ -3,13 +3,13 @@
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { fail, quote, type SamlErrorCode } from './errors.ts';
 import { NS } from './uris.ts';
-import { exceededBound } from './xml-bounds.ts';
+import { exceededBound, SAML_XML_BOUNDS } from './xml-bounds.ts';
 
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** The ACS refuses larger POST bodies before reading them: real responses are a few tens of KiB. */
 export const ACS_BODY_LIMIT_BYTES = 256 * 1024;
-/** Real responses nest about 8 levels; the bound keeps every recursive walk far from the stack limit. */
-const MAX_DEPTH = 64;
+/** Real responses nest about 8 levels; the bound (one with the pre-parse check) keeps every recursive walk far from the stack limit. */
+const MAX_DEPTH = SAML_XML_BOUNDS.depth;
 export const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;

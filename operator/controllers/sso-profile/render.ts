@@ -1,7 +1,7 @@
 // Step 6, the profile's piece of the rendered SP config: built only from a valid IdP and an SP
 // key, checked against the config contract, and handed to the rendered-config controller.
 // Owns ConfigRendered.
-import { renderedProfile, renderProfile, SSO_PROFILE_DEFAULTS, type DomainEnforcement, type EnforcementPhase, type RenderedProfile } from '../../../crds/api/index.ts';
+import { enforcementPolicy, renderedProfile, renderProfile, type DomainEnforcement, type EnforcementPhase, type RenderedProfile } from '../../../crds/api/index.ts';
 import { stableStringify, type Fragment } from '../../context.ts';
 import { profileView } from '../../organization.ts';
 import { queueKey } from '../../queue-key.ts';
@@ -36,12 +36,8 @@ function withoutProfile(r: ProfileReconcile, rendered: boolean): { enforcement?:
   const { profile: p } = r;
   const latched = latchedNow(r);
   const domains = rendered ? latched.filter((d) => !r.served.includes(d)) : latched;
-  const enforcement = domains.map((domain) => ({
-    domain,
-    profile: p.metadata.name,
-    unmanagedUsers: p.spec.enforcement?.unmanagedUsers ?? SSO_PROFILE_DEFAULTS.unmanagedUsers,
-    exempt: [...new Set((p.spec.enforcement?.exempt ?? []).map((e) => e.toLowerCase()))].sort(),
-  }));
+  const policy = enforcementPolicy(p.spec);
+  const enforcement = domains.map((domain) => ({ domain, profile: p.metadata.name, ...policy }));
   return enforcement.length > 0 ? { enforcement } : {};
 }
 
