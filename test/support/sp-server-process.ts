@@ -51,6 +51,11 @@ export class SpServerProcess {
     this.dir = dir;
   }
 
+  /** The process id (benchmarks read its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
   /** What the process logged (pino JSON lines), its last 2 MiB. */
   get logs(): string {
     return this.process.output();
