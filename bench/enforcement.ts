@@ -119,13 +119,14 @@ try {
   );
   log(`created in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  // Floor, before: a warm-up pass that writes every user the decision the operator will find
-  // right, then one measured pass per concurrency (each a real change), ending on "not enforced".
+  // Floor, before: a warm-up pass that gives every user a status, then one measured pass per
+  // concurrency, each a real change, the last one writing the decision the operator will find
+  // right ("not enforced") so that it starts idle.
+  const last = FLOOR_CONCURRENCY.length - 1;
   log('floor: warm-up pass');
-  await floorPass(client, 16, false);
+  await floorPass(client, 16, last % 2 === 0);
   const before: FloorPass[] = [];
-  for (const [i, c] of FLOOR_CONCURRENCY.entries()) before.push(await floorPass(client, c, i % 2 === 0));
-  if (FLOOR_CONCURRENCY.length % 2 === 1) await floorPass(client, 16, false);
+  for (const [i, c] of FLOOR_CONCURRENCY.entries()) before.push(await floorPass(client, c, (last - i) % 2 === 1));
   const best = before.reduce((a, b) => (b.patchesPerSecond > a.patchesPerSecond ? b : a));
 
   op = await startOperator();

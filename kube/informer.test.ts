@@ -127,3 +127,42 @@ describe('Informer watch resumption', () => {
     expect(events).toEqual(['add:jit']);
   });
 });
+
+describe('Informer transform', () => {
+  it('caches only what the transform keeps, for listed and watched objects, and a relist keeps the copy of an unchanged object', async () => {
+    const obj = (name: string, rv: string) => ({ metadata: { name, namespace: 'n', resourceVersion: rv, labels: { big: 'x'.repeat(100) } } });
+    let lists = 0;
+    let sentB = false;
+    const { client } = await fakeApi((req, res) => {
+      if (new URL(req.url, 'http://x').searchParams.get('watch')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        if (!sentB) {
+          sentB = true;
+          res.end(JSON.stringify({ type: 'ADDED', object: obj('b', '2') }) + '\n');
+        } else if (lists === 1) res.end();
+        else setTimeout(() => res.end(), 5000).unref();
+        return;
+      }
+      lists++;
+      // Watches end at once; the informer relists once resyncMs has passed.
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ metadata: { resourceVersion: String(lists) }, items: lists === 1 ? [obj('a', '1')] : [obj('a', '1'), obj('b', '3')] }));
+    });
+    const transformed: string[] = [];
+    const inf = new Informer<KubeObject>(client, ref, {
+      transform: (o) => {
+        transformed.push(`${o.metadata.name}@${o.metadata.resourceVersion}`);
+        return { metadata: { name: o.metadata.name, namespace: o.metadata.namespace, resourceVersion: o.metadata.resourceVersion } };
+      },
+      resyncMs: 300,
+    }, silent);
+    informers.push(inf);
+    const seen: KubeObject[] = [];
+    inf.on((_e, o) => seen.push(o));
+    inf.start();
+    await until('the relist with b at 3', () => inf.get('n', 'b')?.metadata.resourceVersion === '3');
+    const firstA = seen.find((o) => o.metadata.name === 'a');
+    expect(inf.get('n', 'a')).toBe(firstA);
+    expect(seen.every((o) => o.metadata.labels === undefined)).toBe(true);
+    expect(transformed).toEqual(['a@1', 'b@2', 'b@3']);
+  });
+});

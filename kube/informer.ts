@@ -28,7 +28,7 @@ export interface KubeObject {
 export type InformerEvent = 'add' | 'update' | 'delete' | 'resync';
 export type InformerHandler<T> = (event: InformerEvent, obj: T, old?: T) => void;
 
-export interface InformerOptions {
+export interface InformerOptions<T = KubeObject> {
   namespace?: string;
   labelSelector?: string;
   /** e.g. `metadata.name=gatehouse-scim-token`: RBAC may grant list/watch by resource name only with it. */
@@ -37,6 +37,11 @@ export interface InformerOptions {
   resyncMs?: number;
   pageSize?: number;
   watchTimeoutSeconds?: number;
+  /**
+   * What to keep of each object (client-go's SetTransform): a cache of 100,000 objects holds
+   * only the fields its readers use. Applied once per object as it arrives, before any handler.
+   */
+  transform?: (obj: T) => T;
 }
 
 interface ListResponse<T> {
@@ -72,7 +77,7 @@ export class Informer<T extends KubeObject> implements InformerControl {
   readonly name: string;
   private readonly client: KubeClient;
   private readonly ref: ResourceRef;
-  private readonly options: InformerOptions;
+  private readonly options: InformerOptions<T>;
   private readonly log: Logger;
   private readonly items = new Map<string, T>();
   private readonly handlers: InformerHandler<T>[] = [];
@@ -86,7 +91,7 @@ export class Informer<T extends KubeObject> implements InformerControl {
   /** Watches resumed and lists retried after a failure, since start. */
   restarts = 0;
 
-  constructor(client: KubeClient, ref: ResourceRef, options: InformerOptions, log: Logger) {
+  constructor(client: KubeClient, ref: ResourceRef, options: InformerOptions<T>, log: Logger) {
     this.client = client;
     this.ref = ref;
     this.options = options;
@@ -169,7 +174,7 @@ export class Informer<T extends KubeObject> implements InformerControl {
     if (a && 'kubectl.kubernetes.io/last-applied-configuration' in a) {
       delete a['kubectl.kubernetes.io/last-applied-configuration'];
     }
-    return o;
+    return this.options.transform ? this.options.transform(o) : o;
   }
 
   private async run(): Promise<void> {
@@ -212,7 +217,12 @@ export class Informer<T extends KubeObject> implements InformerControl {
         verb: 'list',
         timeoutMs: 60_000,
       });
-      for (const item of page.items) fresh.set(objectKey(item), this.slim(item));
+      for (const item of page.items) {
+        const key = objectKey(item);
+        // An unchanged object keeps its cached copy: a relist never holds two of each.
+        const cached = this.items.get(key);
+        fresh.set(key, cached && cached.metadata.resourceVersion === item.metadata.resourceVersion ? cached : this.slim(item));
+      }
       cont = page.metadata.continue || undefined;
       rv = page.metadata.resourceVersion;
     } while (cont);

@@ -9,15 +9,17 @@ import { KindCache, type Context, type NamespaceObject, type SecretObject } from
 import { SCIM_ENABLED_LABEL, SCIM_ENABLED_VALUE, SCIM_TOKEN_SECRET_NAME } from './scim-token.ts';
 import { SP_KEYS_SECRET_NAME } from './sp-key-store.ts';
 import { RESOURCES } from '../kube/resources.ts';
+import { cachedUser } from './user-cache.ts';
 
 export type Caches = Pick<Context, 'domains' | 'users' | 'profiles' | 'scimNamespaces' | 'scimSecrets' | 'spKeySecrets'>;
 
 export function openCaches(client: KubeClient, cfg: OperatorConfig, log: Logger): Caches {
   const namespaces = cfg.watchNamespaces.length > 0 ? cfg.watchNamespaces : [undefined];
-  const informers = <T extends KubeObject>(ref: ResourceRef) => new KindCache<T>(namespaces.map((ns) => new Informer<T>(client, ref, { namespace: ns, resyncMs: cfg.resyncPeriod }, log)));
+  const informers = <T extends KubeObject>(ref: ResourceRef, transform?: (obj: T) => T) =>
+    new KindCache<T>(namespaces.map((ns) => new Informer<T>(client, ref, { namespace: ns, resyncMs: cfg.resyncPeriod, ...(transform ? { transform } : {}) }, log)));
   return {
     domains: informers<VerifiedDomain>(RESOURCES.VerifiedDomain),
-    users: informers<ManagedUser>(RESOURCES.ManagedUser),
+    users: informers<ManagedUser>(RESOURCES.ManagedUser, cachedUser),
     profiles: informers<SSOProfile>(RESOURCES.SSOProfile),
     ...openScimCaches(client, namespaces, cfg.resyncPeriod, log),
     // RBAC grants the operator organizations' Secrets by name only: list+watch by name too.

@@ -141,3 +141,25 @@ export function stableStringify(value: unknown, indent?: number): string {
   return JSON.stringify(sort(value), null, indent);
 }
 
+
+/** What `stableStringify(a) === stableStringify(b)` says (undefined members count as absent), without building either string. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bs = b as unknown[];
+    // JSON writes undefined array members as null.
+    return a.length === bs.length && a.every((x, i) => jsonEqual(x ?? null, bs[i] ?? null));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k in ao) {
+    if (ao[k] === undefined) continue;
+    defined++;
+    if (!jsonEqual(ao[k], bo[k])) return false;
+  }
+  for (const k in bo) if (bo[k] !== undefined) defined--;
+  return defined === 0;
+}

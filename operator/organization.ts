@@ -70,9 +70,9 @@ export interface Organization {
 }
 
 /** A profile being deleted is left out: its users' decisions are made as if it were gone. */
-export function organizationOf(caches: { domains: KindCache<VerifiedDomain>; profiles: KindCache<SSOProfile>; domainProofKey: Buffer }, namespace: string): Organization {
+export function organizationOf(caches: { domains: KindCache<VerifiedDomain>; profiles: KindCache<SSOProfile>; domainProofKey: Buffer }, namespace: string, now: Date = new Date()): Organization {
   const profiles = [...caches.profiles.inNamespace(namespace)].filter((p) => !isDeleting(p)).sort(byAge);
-  return { namespace, verified: verifiedDomainsOf(caches.domains, namespace, caches.domainProofKey), profiles, owners: domainOwners(profiles) };
+  return { namespace, verified: verifiedDomainsOf(caches.domains, namespace, caches.domainProofKey, now), profiles, owners: domainOwners(profiles) };
 }
 
 /** Domains the profile lists that are verified here and that no older profile claims. */

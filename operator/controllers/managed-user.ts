@@ -2,9 +2,10 @@
 // something their decision reads changes: a domain's verification or a profile's view.
 import type { ManagedUserStatus } from '../../crds/api/index.ts';
 import { mergeConditions, rfc3339 } from '../conditions.ts';
-import { applyStatus, stableStringify, type Context, type Enqueuer, type ReconcileResult } from '../context.ts';
+import { applyStatus, jsonEqual, type Context, type Enqueuer, type ReconcileResult } from '../context.ts';
+import { decisionInputs } from '../decision-inputs.ts';
 import { decide } from '../decisions.ts';
-import { organizationOf, profileView, profileViewFingerprint } from '../organization.ts';
+import { profileViewFingerprint } from '../organization.ts';
 import { queueKey, type KeyOf } from '../queue-key.ts';
 import type { Controller } from './controller.ts';
 import { verificationChanged } from './watch.ts';
@@ -13,10 +14,10 @@ export async function reconcileManagedUser(ctx: Context, key: KeyOf<'ManagedUser
   const { namespace, name } = key;
   const u = ctx.users.get(namespace, name);
   if (!u) return {};
-  const org = organizationOf(ctx, namespace);
-  const d = decide(u, org.verified, org.profiles.map((p) => profileView(p, org)));
-  const old = u.status ?? {};
   const now = new Date();
+  const { org, views } = decisionInputs(ctx, namespace, now);
+  const d = decide(u, org.verified, views);
+  const old = u.status ?? {};
   const since = old.sso && old.sso.enforced === d.enforced && old.sso.since ? old.sso.since : rfc3339(now);
   const sso: NonNullable<ManagedUserStatus['sso']> = { available: d.available, enforced: d.enforced, reason: d.reason, message: d.message, since };
   if (d.profile) sso.profile = d.profile;
@@ -25,7 +26,7 @@ export async function reconcileManagedUser(ctx: Context, key: KeyOf<'ManagedUser
     conditions: mergeConditions(old.conditions, [{ type: 'Ready', status: 'True', reason: d.reason, message: d.message }], u.metadata.generation, now),
     sso,
   };
-  if (stableStringify(status) !== stableStringify(old)) {
+  if (!jsonEqual(status, old)) {
     await applyStatus(ctx, 'ManagedUser', namespace, name, status);
     ctx.log.debug({ kind: 'ManagedUser', namespace, name, enforced: d.enforced, reason: d.reason, profile: d.profile }, 'decision updated');
   }

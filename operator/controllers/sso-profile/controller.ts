@@ -2,9 +2,9 @@
 // Ready summarised from their conditions, and the status written on the way out whatever
 // happened — a step that throws is recorded as a condition, then retried with backoff. The
 // enforcement finalizer follows the latch; a profile being deleted lifts enforcement through it.
-import type { SSOProfileStatus } from '../../../crds/api/index.ts';
+import type { SSOProfile, SSOProfileStatus } from '../../../crds/api/index.ts';
 import { mergeConditions } from '../../conditions.ts';
-import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../../context.ts';
+import { applyStatus, jsonEqual, stableStringify, type Context, type ReconcileResult } from '../../context.ts';
 import { isDeleting } from '../../organization.ts';
 import { queueKey, type KeyOf } from '../../queue-key.ts';
 import { forgetSPKeyEntry } from '../../sp-key-store.ts';
@@ -81,6 +81,13 @@ async function writeStatus(r: ProfileReconcile, outcome: ChainOutcome): Promise<
   recordTransitions(ctx, p, old, status);
 }
 
+/** Same spec, deletion state, finalizers and labels: what changed is status. */
+function onlyStatusChanged(p: SSOProfile, old: SSOProfile): boolean {
+  const a = p.metadata;
+  const b = old.metadata;
+  return a.generation === b.generation && a.deletionTimestamp === b.deletionTimestamp && jsonEqual(a.finalizers, b.finalizers) && jsonEqual(a.labels, b.labels);
+}
+
 export const ssoProfileController: Controller<'SSOProfile'> = {
   kind: 'SSOProfile',
   queue: 'control',
@@ -88,8 +95,10 @@ export const ssoProfileController: Controller<'SSOProfile'> = {
     const inNamespace = (ns: string, delayMs = 0, except?: string) => {
       for (const s of ctx.profiles.inNamespace(ns)) if (s.metadata.name !== except) queue.addAfter(queueKey.ssoProfile(ns, s.metadata.name), delayMs);
     };
-    ctx.profiles.on((event, p) => {
-      queue.add(queueKey.ssoProfile(p.metadata.namespace, p.metadata.name));
+    ctx.profiles.on((event, p, old) => {
+      // A status-only change (the profile's own progress echoed back, a test result) is batched
+      // like user changes: reconciling each echo at once recounts every user back to back.
+      queue.addAfter(queueKey.ssoProfile(p.metadata.namespace, p.metadata.name), event === 'update' && old && onlyStatusChanged(p, old) ? COUNT_DEBOUNCE_MS : 0);
       // Domain claims depend on sibling profiles.
       if (event !== 'resync') inNamespace(p.metadata.namespace, COUNT_DEBOUNCE_MS, p.metadata.name);
     });
