@@ -169,7 +169,7 @@ try {
   const rate = USERS / seconds;
   const result = {
     users: USERS,
-    warmUp: `one floor pass of ${USERS} patches at concurrency 16 before the measured ones; the operator's first decisions (${USERS} writes) before enforcement`,
+    warmUp: `one floor pass of ${USERS} patches at concurrency 16 before the measured ones; the operator started and went idle (${USERS} users reconciled, nothing to write) before enforcement`,
     floor: { before, after, bestConcurrency: best.concurrency, patchesPerSecond: Math.round(floor) },
     operator: {
       secondsUntilEnforced: Number(seconds.toFixed(2)),
