@@ -209,6 +209,8 @@ try {
         nodeOptions: process.env.OPERATOR_NODE_OPTIONS ?? '',
       },
       ratioToFloor: Number((rate / floor).toFixed(2)),
+    // The bare client's CPU per write in the floor passes: what one status write costs any client here.
+    cpuPerUserToFloorClientCpu: Number(((cpu * 1000) / USERS / ((best.clientCpuMsPerPatch + after.clientCpuMsPerPatch) / 2)).toFixed(2)),
       goals: { ratioToFloor: 0.8, cpuMsPerUser: 0.5, peakRssMiB: 250 },
       met: rate / floor >= 0.8 && (cpu * 1000) / USERS <= 0.5 && peakRss / 1024 < 250,
     };
