@@ -64,6 +64,13 @@ describe('enforcement step', () => {
     expect(result.requeueAfterMs).toBeUndefined();
   });
 
+  it('counts the same user objects again when the decision inputs change (an address made exempt)', async () => {
+    const a = user('a@acme.com', { available: true, enforced: true, reason: 'DomainEnforced', profile: 'okta', message: '', since: '2026-01-01T00:00:00Z' });
+    expect((await run(enforcing(), [a])).e).toMatchObject({ phase: 'Enforced', enforcedUsers: 1 });
+    const exempt = enforcing({ enforcement: { domains: ['acme.com'], exempt: ['admin@acme.com', 'A@acme.com'] } });
+    expect((await run(exempt, [a])).e).toMatchObject({ phase: 'InProgress', matchedUsers: 1, message: '1 users still to update' });
+  });
+
   it('latches the domains it enters', async () => {
     const { e } = await run(enforcing());
     expect(e).toMatchObject({ phase: 'InProgress', domains: ['acme.com'], latchedDomains: ['acme.com'] });

@@ -5,7 +5,8 @@
 // Owns Enforced, Degraded and status.enforcement.
 import type { ManagedUser, SSOProfileStatus } from '../../../crds/api/index.ts';
 import type { DesiredCondition } from '../../conditions.ts';
-import { decide, emailDomain } from '../../decisions.ts';
+import { stableStringify } from '../../context.ts';
+import { decide, emailDomain, type Decision, type ProfileView } from '../../decisions.ts';
 import { isTested, latchedDomains, profileView } from '../../organization.ts';
 import type { Step } from '../steps.ts';
 import type { ProfileReconcile } from './state.ts';
@@ -45,6 +46,32 @@ export function degradation(r: ProfileReconcile): Blocker | undefined {
   return undefined;
 }
 
+/**
+ * A user's domain and decision as last counted, by user object (the cache replaces an object on
+ * change, never mutates it) and decision inputs: while enforcement is in progress the profile
+ * counts every user twice a second, and only the users changed since need deciding again.
+ */
+type Counted = Pick<Decision, 'enforced' | 'reason' | 'profile'> & { domain: string; inputs: string };
+const counted = new WeakMap<ManagedUser, Counted>();
+let lastInputs = '';
+
+/** The decision inputs as one string; an unchanged one is the same string, so comparing it is cheap. */
+function inputsKey(verified: ReadonlySet<string>, views: readonly ProfileView[]): string {
+  const sets = (v: ProfileView) => ({ ...v, servedDomains: [...v.servedDomains].sort(), enforcingDomains: [...v.enforcingDomains].sort(), exempt: [...v.exempt].sort() });
+  const key = stableStringify({ verified: [...verified].sort(), views: views.map(sets) });
+  if (key !== lastInputs) lastInputs = key;
+  return lastInputs;
+}
+
+function countedDecision(u: ManagedUser, inputs: string, decideNow: () => Decision): Counted {
+  const known = counted.get(u);
+  if (known?.inputs === inputs) return known;
+  const d = decideNow();
+  const c: Counted = { domain: emailDomain(u.spec.email), inputs, enforced: d.enforced, reason: d.reason, ...(d.profile !== undefined ? { profile: d.profile } : {}) };
+  counted.set(u, c);
+  return c;
+}
+
 function plan(r: ProfileReconcile): Enforcement {
   const { profile: p, org } = r;
   const wanted = [...(p.spec.enforcement?.domains ?? [])].sort();
@@ -57,13 +84,14 @@ function plan(r: ProfileReconcile): Enforcement {
   const valid = isTrue(r, 'IdPConfigValid') && isTrue(r, 'CertificateValid');
   const views = org.profiles.map((s) => (s.metadata.name === p.metadata.name ? profileView(p, org, { valid, enforcingDomains: latched }) : profileView(s, org)));
   const latchedSet = new Set(latched);
+  const inputs = inputsKey(org.verified, views);
   let matched = 0;
   let enforced = 0;
   let pending = 0;
   for (const u of r.ctx.users.inNamespace(p.metadata.namespace) as Iterable<ManagedUser>) {
-    if (!latchedSet.has(emailDomain(u.spec.email))) continue;
+    const d = countedDecision(u, inputs, () => decide(u, org.verified, views, false));
+    if (!latchedSet.has(d.domain)) continue;
     matched++;
-    const d = decide(u, org.verified, views, false);
     const s = u.status?.sso;
     if (s?.enforced && s.profile === p.metadata.name) enforced++;
     if (!s || s.enforced !== d.enforced || s.profile !== d.profile || s.reason !== d.reason) pending++;
