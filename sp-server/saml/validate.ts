@@ -195,7 +195,7 @@ function checkAssertion(assertion: Element, response: Element, ctx: ValidationCo
   const expected = ctx.expectedInResponseTo;
   const responseInResponseTo = attr(response, 'InResponseTo');
   if (responseInResponseTo !== undefined && responseInResponseTo !== expected) {
-    fail('IN_RESPONSE_TO_MISMATCH', `the Response answers request ${quote(responseInResponseTo, 60)}, the browser's pending request is ${quote(expected, 60)}`);
+    fail('IN_RESPONSE_TO_MISMATCH', `the Response answers request ${quote(responseInResponseTo, 60)}, ${pendingRequest(expected)}`);
   }
 
   const subject = oneChild(assertion, NS.saml, 'Subject', true, 'NAMEID_MISSING');
@@ -278,10 +278,12 @@ function checkBearer(sc: Element, ctx: ValidationContext, expected: string | nul
   if (notBefore !== undefined && now + skewMs < notBefore.getTime()) fail('NOT_YET_VALID', `the bearer confirmation is valid from ${notBefore.toISOString()}: check the IdP's clock`);
   const inResponseTo = attr(data, 'InResponseTo');
   if (inResponseTo !== (expected ?? undefined)) {
-    fail('IN_RESPONSE_TO_MISMATCH', `the assertion answers request ${quote(inResponseTo, 60)}, the browser's pending request is ${quote(expected, 60)}`);
+    fail('IN_RESPONSE_TO_MISMATCH', `the assertion answers request ${quote(inResponseTo, 60)}, ${pendingRequest(expected)}`);
   }
   return notOnOrAfter;
 }
+
+const pendingRequest = (expected: string | null): string => (expected === null ? 'but no sign-in is pending for it (an IdP-initiated response carries no InResponseTo)' : `the browser's pending request is ${quote(expected, 60)}`);
 
 /**
  * Reads InResponseTo from the Response's start tag without parsing or verifying anything, so the
