@@ -17,7 +17,7 @@ import { checkAuthnStatement, checkIssueInstants, checkNameIDFormat, type AuthnR
 import { BEARER, NS, STATUS_SUCCESS } from './uris.ts';
 
 export { memoryReplayCache, type ReplayCache } from './replay.ts';
-export { MAX_ISSUE_AGE_SECONDS, type AuthnRequestFacts } from './statements.ts';
+export type { AuthnRequestFacts } from './statements.ts';
 
 export interface ValidationContext {
   profile: RenderedProfile;
