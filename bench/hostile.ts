@@ -5,6 +5,8 @@
 // while hostile inputs at the largest size each surface accepts flood organization 1's ACS, its
 // /authorize and (with a control plane) its SCIM endpoint.
 //   npm run bench:hostile [-- --seconds 20 --warmup 5 --acs 4 --authorize 2 --scim 1 --no-scim]
+// --acs/--authorize/--scim give each flood's concurrency (0 leaves it out, to see one surface's effect);
+// --no-scim also skips the control plane that SCIM needs.
 // HOSTILE_SP_FLAGS adds sp-server flags (space-separated); `{metricsPort}` in them is replaced by
 // a free port, and /metrics is then read there instead of on the public port.
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
@@ -33,7 +35,7 @@ const { values: opt } = parseArgs({
   },
 });
 const SECONDS = Number(opt.seconds);
-const WITH_SCIM = !opt['no-scim'];
+const WITH_SCIM = !opt['no-scim'] && Number(opt.scim) > 0;
 const REDIRECT = 'http://127.0.0.1:1/callback';
 const SCIM_TOKEN = `hostile-${randomBytes(12).toString('hex')}`;
 const root = join(import.meta.dirname, '..');

@@ -16,12 +16,12 @@ const profile = testProfile();
 const NOW = new Date();
 
 /** Every shape of signing a real IdP uses: the response, the assertion, both, Entra's default namespaces. */
-const SHAPES: Record<string, ResponseOptions> = {
+const SHAPES = {
   responseSigned: {},
   assertionSigned: { signResponse: false, signAssertion: true },
   bothSigned: { signAssertion: true },
   entraDefaultNamespace: { signResponse: false, signAssertion: true, defaultNamespace: true, attributes: 8 },
-};
+} satisfies Record<string, ResponseOptions>;
 type Shape = keyof typeof SHAPES;
 const SHAPE_NAMES = Object.keys(SHAPES) as Shape[];
 const bases = {} as Record<Shape, BuiltResponse>;
