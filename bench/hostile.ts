@@ -109,11 +109,14 @@ interface PhaseResult {
   hostile: Map<string, number>;
 }
 
-async function eventLoopLagMaxMs(metricsURL: string): Promise<number> {
+/** One unlabelled series of the server's /metrics. */
+async function metricValue(metricsURL: string, name: string): Promise<number> {
   const text = await (await fetch(metricsURL)).text();
-  const line = text.split('\n').find((l) => l.startsWith('nodejs_eventloop_lag_max_seconds'));
-  return line === undefined ? NaN : Number(line.split(' ').pop()) * 1000;
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  if (line === undefined) throw new Error(`${metricsURL} serves no ${name}: where metrics have their own listener, pass its flag in HOSTILE_SP_FLAGS with {metricsPort}`);
+  return Number(line.split(' ').pop());
 }
+const eventLoopLagMaxMs = async (metricsURL: string): Promise<number> => (await metricValue(metricsURL, 'nodejs_eventloop_lag_max_seconds')) * 1000;
 
 async function phase(base: string, metricsURL: string, seconds: number, hostile: ((until: () => boolean, counts: Map<string, number>) => Promise<void>) | undefined): Promise<PhaseResult> {
   await eventLoopLagMaxMs(metricsURL); // prom-client resets the maximum at every scrape
@@ -233,10 +236,12 @@ async function main(): Promise<void> {
     console.log(`extra sp-server flags: ${extraArgs.join(' ') || '(none)'}; metrics from ${metricsURL.replace(String(metricsPort), '{metricsPort}')}`);
     console.log(`warm-up ${opt.warmup} s unloaded, then ${SECONDS} s unloaded and ${SECONDS} s loaded; probes: /healthz every 20 ms and organization 2's logins, one at a time each`);
     console.log(`load on organization 1: ${opt.acs} ACS loops over ${corpus.length} inputs, ${opt.authorize} /authorize loops${scimUserPath ? `, ${opt.scim} SCIM loop (PATCH ${opt['scim-values']} values / 4 KB filter)` : ''}`);
-    // Each input alone, unloaded: what one request of it costs the server (median of 3).
+    // Each input alone, unloaded: what one request of it costs the server (median of 3, and the
+    // server's CPU time per request, which a busy machine does not inflate as it does wall time).
     for (const input of corpus) {
       const times: number[] = [];
       let status = 0;
+      const cpu0 = await metricValue(metricsURL, 'process_cpu_seconds_total');
       for (let i = 0; i < 3; i++) {
         const t = performance.now();
         const res = await fetch(acme.profiles[0]!.sp.acsURL, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: input.body });
@@ -244,7 +249,8 @@ async function main(): Promise<void> {
         times.push(performance.now() - t);
         status = res.status;
       }
-      console.log(`  ${input.name}: ${(input.body.length / 1024).toFixed(0)} KiB form body, answered ${status} in ${pct(times, 50).toFixed(1)} ms alone`);
+      const cpuMs = ((await metricValue(metricsURL, 'process_cpu_seconds_total')) - cpu0) * 1000 / 3;
+      console.log(`  ${input.name}: ${(input.body.length / 1024).toFixed(0)} KiB form body, answered ${status} in ${pct(times, 50).toFixed(1)} ms alone, ${cpuMs.toFixed(0)} ms of server CPU`);
     }
     await phase(base, metricsURL, Number(opt.warmup), undefined);
     const unloaded = await phase(base, metricsURL, SECONDS, undefined);
