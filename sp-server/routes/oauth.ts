@@ -39,6 +39,14 @@ const tokenBody = z.object({
   code_verifier: z.string().max(256).optional(),
 });
 
+function decodeFormComponent(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx: gh }) => {
   const jwks = createLocalJWKSet({ keys: [gh.signingKey.publicJwk] });
 
@@ -127,10 +135,13 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) return fail(401, 'invalid_client', 'malformed Basic credentials');
-      const basicId = decodeURIComponent(decoded.slice(0, colon));
+      // RFC 6749 §2.3.1 form-encodes both parts; a broken escape is the client's error, not ours.
+      const basicId = decodeFormComponent(decoded.slice(0, colon));
+      const basicSecret = decodeFormComponent(decoded.slice(colon + 1));
+      if (basicId === undefined || basicSecret === undefined) return fail(401, 'invalid_client', 'malformed Basic credentials');
       if (clientId !== undefined && clientId !== basicId) return fail(401, 'invalid_client', 'client_id mismatch');
       clientId = basicId;
-      secret = decodeURIComponent(decoded.slice(colon + 1));
+      secret = basicSecret;
     }
     const client = clientId ? gh.clients.get(clientId) : undefined;
     if (!client) return fail(401, 'invalid_client', 'unknown client');
