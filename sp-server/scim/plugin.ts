@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics.ts';
 import { MAX_RESULTS, resourceTypes, schemaDefinitions, serviceProviderConfig } from './discovery.ts';
 import { badRequest, ScimError } from './errors.ts';
 import { parseFilter, type Filter } from './filter.ts';
+import { MAX_PAYLOAD_BYTES } from './limits.ts';
 import { parsePatchRequest } from './patch.ts';
 import { LIST_SCHEMA } from './schemas.ts';
 import { etagOf, ScimService, type Json, type VerifiedDomains } from './service.ts';
@@ -95,7 +96,7 @@ export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opt
   app.removeContentTypeParser('text/plain');
   const parseJSON = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string' }, (req, body, done) => {
+  app.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string', bodyLimit: MAX_PAYLOAD_BYTES }, (req, body, done) => {
     // Entra ID's provisioning sends DELETE with a JSON content type and no body; a body-less GET
     // or DELETE carries nothing to parse. Writes still need a body (invalidSyntax otherwise).
     if (body === '' && (req.method === 'DELETE' || req.method === 'GET')) return done(null, undefined);
