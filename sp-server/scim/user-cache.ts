@@ -46,11 +46,17 @@ export class ScimUserCache {
       }
       const tomb = this.tombstones.get(key);
       if (tomb && tomb.until > Date.now() && !olderThan(tomb.resourceVersion, raw.metadata.resourceVersion)) return;
-      // Validated, then kept as the informer's own object: one copy of each user in memory.
+      const held = this.objects.get(key);
+      if (held && held.metadata.resourceVersion === raw.metadata.resourceVersion) {
+        // The watch echo of this process's own write, or a resync: same version, same index terms.
+        // Keep the informer's copy so each user is in memory once.
+        this.objects.set(key, raw as K8sObject);
+        return;
+      }
+      if (olderThan(raw.metadata.resourceVersion, held?.metadata.resourceVersion)) return;
+      // Validated, then kept as the informer's own object.
       if (!k8sObject.safeParse(raw).success) return;
-      const obj = raw as K8sObject;
-      if (olderThan(obj.metadata.resourceVersion, this.objects.get(key)?.metadata.resourceVersion)) return;
-      this.put(key, obj);
+      this.put(key, raw as K8sObject);
     });
   }
 
