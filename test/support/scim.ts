@@ -28,7 +28,8 @@ export class ScimHarness {
   private constructor(client: KubeClient) {
     this.client = client;
     const logger: FastifyBaseLogger = pino({ level: process.env.SCIM_TEST_LOG ?? 'silent' });
-    this.app = Fastify({ loggerInstance: logger });
+    // A generous server-wide body limit: SCIM must hold to its own (limits.ts) whatever the app's is.
+    this.app = Fastify({ loggerInstance: logger, bodyLimit: 8 * 1024 * 1024 });
     void this.app.register(scimPlugin, {
       prefix: SCIM_PREFIX,
       kube: client,
