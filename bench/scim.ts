@@ -4,6 +4,7 @@
 //   1. users created per second through POST /Users (each a ManagedUser in the API server), and
 //      its ratio to the floor,
 //   2. GET /Users?filter=userName eq "…" latency (p50/p99) with that many users in the organization,
+//      next to an authenticated GET that reads nothing (ServiceProviderConfig) interleaved with it,
 //   3. an IdP's full import (unfiltered pages of 100) and a filter no index label serves.
 // Usage: hack/env.sh npm run bench:scim   (SCIM_BENCH_USERS=10000, SCIM_BENCH_CONCURRENCY=16, SCIM_BENCH_LOOKUPS=1000, SCIM_BENCH_WARMUP=200)
 import { join } from 'node:path';
@@ -129,15 +130,27 @@ try {
     return { ms, total: body.totalResults };
   };
 
-  for (let i = 0; i < 200; i++) await lookup(`userName eq "${email(i)}"`); // warm-up
+  // The lookup's floor, interleaved with it: an authenticated SCIM GET that reads nothing
+  // (ServiceProviderConfig) — HTTP, auth and this machine's scheduling without the lookup.
+  const trivial = async () => {
+    const s = performance.now();
+    const res = await idp.request({ method: 'GET', path: `${new URL(h.baseURL).pathname}/${org.namespace}/ServiceProviderConfig`, headers: { authorization: `Bearer ${org.token}` } });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`ServiceProviderConfig: ${res.statusCode}`);
+    return performance.now() - s;
+  };
+  for (let i = 0; i < 200; i++) await lookup(`userName eq "${email(i)}"`), await trivial(); // warm-up
   const latencies: number[] = [];
+  const floorLatencies: number[] = [];
   for (let k = 0; k < LOOKUPS; k++) {
     const i = Math.floor(Math.random() * USERS);
     const { ms, total } = await lookup(`userName eq "${email(i).toUpperCase()}"`);
     if (total !== 1) throw new Error(`userName eq ${email(i)} found ${total}`);
     latencies.push(ms);
+    floorLatencies.push(await trivial());
   }
   latencies.sort((a, b) => a - b);
+  floorLatencies.sort((a, b) => a - b);
   const scans: number[] = [];
   for (let k = 0; k < 3; k++) scans.push((await lookup(`name.familyName eq "User ${k * 7}"`)).ms);
 
@@ -170,6 +183,9 @@ try {
     userNameEqLookups: LOOKUPS,
     userNameEqP50ms: Number(percentile(latencies, 50).toFixed(2)),
     userNameEqP99ms: Number(percentile(latencies, 99).toFixed(2)),
+    serviceProviderConfigP50ms: Number(percentile(floorLatencies, 50).toFixed(2)),
+    serviceProviderConfigP99ms: Number(percentile(floorLatencies, 99).toFixed(2)),
+    lookupP50OverFloor: Number((percentile(latencies, 50) / percentile(floorLatencies, 50)).toFixed(2)),
     fullImportSeconds: Number(importSeconds.toFixed(1)),
     importPageOf100P50ms: Number(percentile(pageMs, 50).toFixed(1)),
     importPageOf100P99ms: Number(percentile(pageMs, 99).toFixed(1)),
