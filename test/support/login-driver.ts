@@ -40,9 +40,17 @@ export interface AppClient {
   redirectURI: string;
 }
 
-export async function discoverClient(issuer: string, clientId: string, redirectURI: string, secret?: string): Promise<AppClient> {
-  const config = await oidc.discovery(new URL(issuer), clientId, { redirect_uris: [redirectURI] }, secret ? oidc.ClientSecretBasic(secret) : oidc.None(), {
-    execute: [oidc.allowInsecureRequests],
+export interface ClientOptions {
+  /** The client's registered id_token_signed_response_alg, which openid-client then insists on. */
+  idTokenAlg?: 'RS256' | 'ES256';
+  /** Verify each ID token's signature against the JWKS (openid-client's non-repudiation checks). */
+  verifySignatures?: boolean;
+}
+
+export async function discoverClient(issuer: string, clientId: string, redirectURI: string, secret?: string, o: ClientOptions = {}): Promise<AppClient> {
+  const metadata = { redirect_uris: [redirectURI], ...(o.idTokenAlg ? { id_token_signed_response_alg: o.idTokenAlg } : {}) };
+  const config = await oidc.discovery(new URL(issuer), clientId, metadata, secret ? oidc.ClientSecretBasic(secret) : oidc.None(), {
+    execute: [oidc.allowInsecureRequests, ...(o.verifySignatures ? [oidc.enableNonRepudiationChecks] : [])],
   });
   return { config, redirectURI };
 }
