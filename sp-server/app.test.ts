@@ -152,14 +152,14 @@ describe('SP-initiated login with PKCE', () => {
 
   it('answers login-methods from the operator\'s decision', async () => {
     const get = (email: string) => loginMethodsOf(t.base, email);
-    expect(await get('Alice@ACME.test')).toEqual({ methods: ['sso', 'password'], ssoURL: `${t.base}/authorize?client_id=console&login_hint=alice%40acme.test` });
+    expect(await get('Alice@ACME.test')).toEqual({ email: 'alice@acme.test', methods: ['sso', 'password'], ssoURL: `${t.base}/authorize?client_id=console&login_hint=alice%40acme.test` });
     expect(await get('carol@acme.test')).toMatchObject({ methods: ['sso'] });
     // Deactivated: no way in, and not a word about why.
-    expect(await get('bob@acme.test')).toEqual({ methods: [] });
+    expect(await get('bob@acme.test')).toEqual({ email: 'bob@acme.test', methods: [] });
     // SSO Disabled for a user: password stays, SSO stays available.
     expect(await get('frank@acme.test')).toMatchObject({ methods: ['sso', 'password'] });
-    expect(await get('eve@acme.test')).toEqual({ methods: ['password'] });
-    expect(await get('zed@unknown.test')).toEqual({ methods: ['password'] });
+    expect(await get('eve@acme.test')).toEqual({ email: 'eve@acme.test', methods: ['password'] });
+    expect(await get('zed@unknown.test')).toEqual({ email: 'zed@unknown.test', methods: ['password'] });
     expect((await fetchLoginMethods(t.base, 'nope')).status).toBe(400);
   });
 

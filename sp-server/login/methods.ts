@@ -11,6 +11,8 @@ export type LoginMethod = 'sso' | 'password';
 
 /** What the application is told. */
 export interface LoginMethodsAnswer {
+  /** The address in its canonical form: the application's account key. */
+  email: string;
   /** What the login page may offer: SSO first when both; none means no way in. */
   methods: LoginMethod[];
   /** With `sso`: the authorization endpoint with client_id and login_hint; the app adds its redirect_uri, scope, state, nonce and PKCE. */
@@ -43,7 +45,7 @@ export function loginMethods(email: string, { config, users, jitProvisioning, is
   const domain = domainOf(email);
   const org = config.organizationForDomain(domain);
   // A domain nobody verified: every organization's ManagedUsers for it are strangers' claims.
-  if (!org) return { answer: { methods: ['password'] }, reason: 'NoOrganization' };
+  if (!org) return { answer: { email, methods: ['password'] }, reason: 'NoOrganization' };
   const organization = org.namespace;
   const found = config.profileForEmail(email);
   const ref = found?.org.namespace === org.namespace ? found : undefined;
@@ -54,7 +56,7 @@ export function loginMethods(email: string, { config, users, jitProvisioning, is
   const broken = config.enforcementWithoutProfile(domain);
   const decide = (password: boolean, sso: boolean, reason: LoginMethodsReason | undefined): LoginMethodsDecision => {
     const methods: LoginMethod[] = [...(sso && ref ? ['sso' as const] : []), ...(password ? ['password' as const] : [])];
-    const answer: LoginMethodsAnswer = { methods };
+    const answer: LoginMethodsAnswer = { email, methods };
     if (methods.includes('sso')) answer.ssoURL = authorizeURL(issuer, email, clientId);
     if (methods.length === 0 && (broken !== undefined || (sso && !ref))) answer.ssoUnavailable = true;
     return { answer, organization, ...(reason ? { reason } : {}) };

@@ -294,6 +294,8 @@ describe('values the schema refuses', () => {
     ['a public OAuth client with a secret hash', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, clientSecretHash: 'sha256:0123456789abcdef' }] } }, /oauthClients\/0/],
     ['an OAuth client without redirect URIs', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: [], public: true }] } }, /redirectUris/],
     ['a plain-http redirect URI off loopback', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['http://app.example.com/cb'], public: true }] } }, /redirectUris\/0/],
+    ['an ID-token algorithm Gatehouse does not sign with', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, idTokenSignedResponseAlg: 'HS256' }] } }, /idTokenSignedResponseAlg/],
+    ['allowed scopes without openid', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, allowedScopes: ['email'] }] } }, /allowedScopes/],
     ['two IdP-initiated default clients', { spServer: { oauthClients: [
       { clientId: 'a', redirectUris: ['https://a.example.com/cb'], public: true, idpInitiatedDefault: true },
       { clientId: 'b', redirectUris: ['https://b.example.com/cb'], public: true, idpInitiatedDefault: true },

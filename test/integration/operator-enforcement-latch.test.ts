@@ -147,7 +147,7 @@ describe('enforcement latches', () => {
         return m.methods.includes('sso') ? undefined : m;
       }, 15_000);
       // No password, and the application can tell its user to come back later.
-      expect(unavailable).toEqual({ methods: [], ssoUnavailable: true });
+      expect(unavailable).toEqual({ email: ALICE, methods: [], ssoUnavailable: true });
       await waitFor('alice told why', async () => ((await getUser(client, org, 'alice')).status?.sso?.available === false ? true : undefined), 15_000);
       expect((await getUser(client, org, 'alice')).status?.sso).toMatchObject({ enforced: true, available: false, reason: 'DomainEnforced', profile: 'okta', message: expect.stringContaining('SSO sign-in is unavailable') });
       // An SSO login to the profile now fails with its refusal code.

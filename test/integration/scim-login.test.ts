@@ -128,7 +128,7 @@ describe('SCIM-provisioned users and the login path', () => {
       return m.methods.length === 0 ? m : undefined;
     }, 15_000);
     // No way in, and no word of why.
-    expect(methods).toEqual({ methods: [] });
+    expect(methods).toEqual({ email: email.toLowerCase(), methods: [] });
     const refused = await samlLogin();
     expect(refused.status).toBe(403);
     expect(await refused.text()).toMatch(/deactivated|USER_INACTIVE/i);

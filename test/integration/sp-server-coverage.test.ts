@@ -130,16 +130,16 @@ describe('enforced-domain coverage and the test link, end to end', () => {
       JSON.stringify((await getProfile(client, org, 'okta')).status?.enforcement),
     );
     for (const spelling of [`stranger@${domain}`, `Stranger@${domain.toUpperCase()}.`]) {
-      expect(await loginMethods(spelling)).toEqual({ methods: [] });
+      expect(await loginMethods(spelling)).toEqual({ email: `stranger@${domain}`, methods: [] });
     }
     // The foreign namespace's deactivated entry for an address of this domain decides nothing either.
-    expect(await loginMethods(`hal@${domain}`)).toEqual({ methods: [] });
+    expect(await loginMethods(`hal@${domain}`)).toEqual({ email: `hal@${domain}`, methods: [] });
   });
 
   it('lets a foreign namespace\'s deactivated ManagedUser for a stranger\'s address change nothing', async () => {
     const unlisted = await loginMethods('nobody@stranger.example');
-    expect(unlisted).toEqual({ methods: ['password'] });
-    expect(await loginMethods('stray@stranger.example')).toEqual(unlisted);
+    expect(unlisted).toEqual({ email: 'nobody@stranger.example', methods: ['password'] });
+    expect(await loginMethods('stray@stranger.example')).toEqual({ ...unlisted, email: 'stray@stranger.example' });
   });
 
   it('keeps the password of unmanaged addresses with unmanagedUsers: Allow', async () => {
@@ -148,6 +148,6 @@ describe('enforced-domain coverage and the test link, end to end', () => {
       const a = await loginMethods(`stranger@${domain}`);
       return a.methods.includes('password') ? a : undefined;
     }, 30_000);
-    expect(answer).toEqual({ methods: ['password'] });
+    expect(answer).toEqual({ email: `stranger@${domain}`, methods: ['password'] });
   });
 });

@@ -113,6 +113,7 @@ export async function redeem(app: AppClient, callbackURL: string, started: Start
 
 /** The login-methods answer as the application gets it (sp-server/login/methods.ts). */
 export interface LoginMethods {
+  email: string;
   methods: Array<'sso' | 'password'>;
   ssoURL?: string;
   ssoUnavailable?: true;

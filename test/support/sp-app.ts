@@ -53,6 +53,9 @@ export const APP_CLIENT: OAuthClient = oauthClient.parse({
   idp_initiated_default: true,
 });
 
+// RSA key generation takes a while under load; one pair of keys serves every test app of a run.
+let testKeys: ReturnType<typeof generateSigningKeys> | undefined;
+
 export interface TestApp {
   app: FastifyInstance;
   base: string;
@@ -79,7 +82,7 @@ export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<
     config,
     users,
     clients: [APP_CLIENT, ...(o.clients ?? []).map((c) => oauthClient.parse(c))],
-    signingKeys: await generateSigningKeys(),
+    signingKeys: await (testKeys ??= generateSigningKeys()),
     store,
     status: o.status ?? status,
     metrics,
