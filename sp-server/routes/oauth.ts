@@ -181,7 +181,7 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       reply.code(401).header('www-authenticate', `Bearer error="invalid_token", error_description="${desc}"`).send({ error: 'invalid_token', error_description: desc });
     if (!token) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'invalid_token' });
     try {
-      const { payload } = await jwtVerify(token, jwks, { issuer: gh.issuer, audience: oauthURL(gh.issuer, 'userinfo'), typ: 'at+jwt', algorithms: [keys.accessTokens.alg] });
+      const { payload } = await jwtVerify(token, jwks, { issuer: gh.issuer, audience: oauthURL(gh.issuer, 'userinfo'), typ: 'at+jwt', algorithms: keys.all.map((k) => k.alg) });
       // A user deprovisioned since the token was issued gets nothing more.
       const user = typeof payload.sub === 'string' ? gh.users.bySubject(payload.sub) : undefined;
       if (!user || !user.active) return deny('the user is no longer active');
