@@ -22,6 +22,7 @@ export async function authenticateClient(clients: ReadonlyMap<string, OAuthClien
     const colon = decoded.indexOf(':');
     if (colon < 0) return fail('malformed Basic credentials');
     let basicId: string;
+    // RFC 6749 §2.3.1 form-encodes both parts; a broken escape is the client's error, not ours.
     try {
       basicId = decodeURIComponent(decoded.slice(0, colon));
       given = decodeURIComponent(decoded.slice(colon + 1));

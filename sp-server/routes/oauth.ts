@@ -8,7 +8,8 @@ import { domainOf, EMAIL } from '../config/store.ts';
 import type { CodeGrant, SurfaceOptions } from '../context.ts';
 import { jsonErrorHandler } from '../error-handlers.ts';
 import { emailPage, errorPage } from '../html.ts';
-import { html, parseCookies, refusalReply, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
+import { html, refusalReply, sha256b64url } from '../http-util.ts';
+import { takeRestart } from '../login/restart.ts';
 import { startLogin } from '../login/start.ts';
 import { authenticateClient, BASIC_CHALLENGE } from '../oauth/client-auth.ts';
 import { CLAIMS_SUPPORTED, grantScope, releasedClaims, SCOPES } from '../oauth/scopes.ts';
@@ -73,6 +74,10 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
     const scope = grantScope(q.scope, client.allowed_scopes);
     if ('error' in scope) return back(scope.error, scope.description);
     if (q.prompt === 'none') return back('login_required', 'interactive login required');
+    if (q.max_age !== undefined && !/^\d{1,9}$/.test(q.max_age)) return back('invalid_request', 'max_age must be a non-negative integer');
+    // Gatehouse cannot know how old the IdP's session is, so any max_age asks the IdP to
+    // authenticate again (ForceAuthn), and the ACS checks the AuthnInstant against it.
+    const maxAge = q.max_age === undefined ? undefined : Number(q.max_age);
     const flow = {
       kind: 'login' as const,
       clientId: client.client_id,
@@ -81,18 +86,14 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       scope: scope.granted,
       ...(q.state !== undefined ? { state: q.state } : {}),
       ...(q.nonce !== undefined ? { nonce: q.nonce } : {}),
-      ...(q.prompt?.split(' ').includes('login') || q.max_age === '0' ? { forceAuthn: true } : {}),
+      ...(q.prompt?.split(' ').includes('login') || maxAge !== undefined ? { forceAuthn: true } : {}),
+      ...(maxAge !== undefined ? { maxAge } : {}),
     };
 
     if (!q.login_hint) {
       // After an IdP-initiated attempt, the restarted login goes straight back to that IdP.
-      const restart = parseCookies(req.headers.cookie)[RESTART_COOKIE];
-      if (restart) {
-        setCookie(reply, RESTART_COOKIE, '', 0, gh.secureCookies);
-        const [ns, name] = restart.split('/');
-        const ref = ns && name ? gh.config.profile(ns, name) : undefined;
-        if (ref) return startLogin(gh, req, reply, ref, flow);
-      }
+      const restart = await takeRestart(gh, req, reply);
+      if (restart) return startLogin(gh, req, reply, restart, flow);
       const params = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string'));
       return html(reply, 200, emailPage(params));
     }
