@@ -37,12 +37,12 @@ describe('fetchMetadata', () => {
   });
 
   it('refuses loopback unless allowed', async () => {
-    await expect(fetchMetadata(`${base}/`, { timeoutMs: 1000, maxBytes: 1024, allowPrivate: false })).rejects.toMatchObject({ code: 'Refused' });
-    await expect(fetchMetadata(`http://localhost:${new URL(base).port}/`, { timeoutMs: 1000, maxBytes: 1024, allowPrivate: false })).rejects.toMatchObject({ code: 'Refused' });
+    await expect(fetchMetadata(`${base}/`, { timeoutMs: 1000, maxBytes: 1024, allowPrivate: false, allowInsecure: true })).rejects.toMatchObject({ code: 'Refused' });
+    await expect(fetchMetadata(`http://localhost:${new URL(base).port}/`, { timeoutMs: 1000, maxBytes: 1024, allowPrivate: false, allowInsecure: true })).rejects.toMatchObject({ code: 'Refused' });
   });
 
   it('uses conditional requests, and limits size and time', async () => {
-    const o = { timeoutMs: 500, maxBytes: 1024, allowPrivate: true };
+    const o = { timeoutMs: 500, maxBytes: 1024, allowPrivate: true, allowInsecure: true };
     const first = await fetchMetadata(`${base}/`, o);
     expect(first).toMatchObject({ notModified: false, body: '<xml/>', etag: '"v1"' });
     expect(await fetchMetadata(`${base}/`, { ...o, etag: '"v1"' })).toEqual({ notModified: true });

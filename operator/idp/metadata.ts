@@ -2,6 +2,7 @@
 // entity expansion of any kind), every certificate must be a real X.509 certificate.
 import { X509Certificate, createHash } from 'node:crypto';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
+import { exceededBound, type XmlBounds } from '../../xml/bounds.ts';
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const DS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -26,11 +27,20 @@ export interface IdPDescriptor {
   validUntil?: Date;
 }
 
-/** Parses metadata XML into a DOM, refusing DTDs before the parser sees them. */
+/**
+ * Far above real metadata (an IdP's own document has a few hundred elements; a federation
+ * aggregate within --metadata-max-bytes a few tens of thousands), far below what makes xmldom or
+ * c14n slow enough to stall the operator for every organization.
+ */
+export const METADATA_XML_BOUNDS: XmlBounds = { elements: 100_000, depth: 32, attributesPerElement: 64, namespaceDeclarations: 4096 };
+
+/** Parses metadata XML into a DOM, refusing DTDs and documents over the bounds before the parser sees them. */
 export function parseMetadataDocument(xml: string): Document {
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) {
     throw new IdPConfigError('MetadataInvalid', 'IdP metadata must not contain a DTD (<!DOCTYPE>)');
   }
+  const over = exceededBound(xml, METADATA_XML_BOUNDS);
+  if (over !== undefined) throw new IdPConfigError('MetadataInvalid', `IdP metadata is refused unparsed: it has ${over}`);
   const errors: string[] = [];
   let doc;
   try {

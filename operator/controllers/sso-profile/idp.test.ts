@@ -31,7 +31,7 @@ describe('IdP step', () => {
 
   it('is Unknown while a metadata URL is fetched for the first time', async () => {
     const p = profile('okta', { idp: { metadata: { url: 'https://idp.example/metadata', refreshInterval: '1h' } } });
-    const { ctx } = contextWith({ profiles: [p], metadata: { get: (_key, url) => ({ url, inFlight: true }), forget: () => {} } });
+    const { ctx } = contextWith({ profiles: [p], metadata: { get: (_key, { url }) => ({ url, inFlight: true }), forget: () => {} } });
     const r = reconcileOf(ctx, p);
     await idpStep.run(r, r.conditions);
     expect(r.conditions.get('IdPConfigValid')).toMatchObject({ status: 'Unknown', reason: 'MetadataPending' });
