@@ -34,6 +34,14 @@ describe('SSOProfile with a metadata URL', () => {
   const paths: string[] = [];
   const refresh = (ns: string, name: string, value: string) =>
     client.call('PATCH', crPath('ssoprofiles', ns, name), { body: { metadata: { annotations: { [REFRESH_METADATA_ANNOTATION]: value } } }, contentType: MERGE_PATCH });
+  /** A profile in the strict operator's organization, once its IdP configuration is refused. */
+  const refusedByStrictOperator = async (name: string, metadataURL: string) => {
+    await create(client, 'ssoprofiles', strictOrg, { kind: 'SSOProfile', metadata: { name }, spec: { idp: { metadata: { url: metadataURL } }, domains: ['strict.example'] } });
+    return waitFor('refused', async () => {
+      const x = await getProfile(client, strictOrg, name);
+      return condition(x, 'IdPConfigValid')?.status === 'False' ? x : undefined;
+    }, 20_000);
+  };
   const renderedProfile = async (name: string) => {
     const secret = await client.call<{ data?: Record<string, string> }>('GET', secretPath(system, 'gatehouse-sp-config'));
     const config = spConfig.parse(JSON.parse(Buffer.from(secret.data?.['config.json'] ?? '', 'base64').toString('utf8')));
@@ -149,15 +157,7 @@ describe('SSOProfile with a metadata URL', () => {
   });
 
   it('refuses a plain http:// metadata URL without fetching it unless the installation allows it', async () => {
-    await create(client, 'ssoprofiles', strictOrg, {
-      kind: 'SSOProfile',
-      metadata: { name: 'plain-http' },
-      spec: { idp: { metadata: { url: url.replace('/metadata', '/plain-http') } }, domains: ['strict.example'] },
-    });
-    const p = await waitFor('refused', async () => {
-      const x = await getProfile(client, strictOrg, 'plain-http');
-      return condition(x, 'IdPConfigValid')?.status === 'False' ? x : undefined;
-    }, 20_000);
+    const p = await refusedByStrictOperator('plain-http', url.replace('/metadata', '/plain-http'));
     expect(condition(p, 'IdPConfigValid')).toMatchObject({ reason: 'InsecureMetadataURL', message: expect.stringContaining('--allow-insecure-metadata-urls') });
     expect(condition(p, 'Ready')).toMatchObject({ status: 'False', reason: 'InsecureMetadataURL' });
     expect(paths).not.toContain('/plain-http');
@@ -165,15 +165,7 @@ describe('SSOProfile with a metadata URL', () => {
 
   it('refuses a loopback metadata URL unless private URLs are allowed', async () => {
     // https://, so that the address is what is refused (at resolution, before any connection).
-    await create(client, 'ssoprofiles', strictOrg, {
-      kind: 'SSOProfile',
-      metadata: { name: 'ssrf' },
-      spec: { idp: { metadata: { url: url.replace('http://127.0.0.1', 'https://localhost') } }, domains: ['strict.example'] },
-    });
-    const p = await waitFor('refused', async () => {
-      const x = await getProfile(client, strictOrg, 'ssrf');
-      return condition(x, 'IdPConfigValid')?.status === 'False' ? x : undefined;
-    }, 20_000);
+    const p = await refusedByStrictOperator('ssrf', url.replace('http://127.0.0.1', 'https://localhost'));
     expect(condition(p, 'IdPConfigValid')?.reason).toBe('MetadataFetchFailed');
     expect(condition(p, 'IdPConfigValid')?.message).toMatch(/loopback, link-local or private address/);
     expect(await strict.metric('gatehouse_operator_metadata_fetches_total', { result: 'refused' })).toBeGreaterThan(0);
