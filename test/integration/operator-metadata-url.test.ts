@@ -135,7 +135,9 @@ describe('SSOProfile with a metadata URL', () => {
     });
     const state = async () => JSON.stringify((await getProfile(client, org, 'signed')).status?.conditions);
     await waitFor('signed metadata accepted and the profile Ready', async () => condition(await getProfile(client, org, 'signed'), 'Ready')?.status === 'True', 30_000, state);
-    expect((await renderedProfile('signed'))?.idp.ssoURL).toBe('https://idp.signed.example/sso');
+    // The rendered config follows after a short debounce.
+    const rendered = await waitFor('signed profile rendered', () => renderedProfile('signed'), 20_000);
+    expect(rendered.idp.ssoURL).toBe('https://idp.signed.example/sso');
 
     // The IdP (or someone on the path) now serves the same document unsigned, pointing elsewhere.
     signedBody = good.replace('https://idp.signed.example/sso', 'https://evil.example/sso');
