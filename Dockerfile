@@ -21,7 +21,6 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY crds ./crds
 COPY kube ./kube
-COPY xml ./xml
 COPY operator ./operator
 COPY sp-server ./sp-server
 # A numeric user, so that Kubernetes can verify runAsNonRoot; the chart runs as 10001:10001.

@@ -3,7 +3,7 @@
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { fail, quote, type SamlErrorCode } from './errors.ts';
 import { NS } from './uris.ts';
-import { exceededBound, SAML_XML_BOUNDS } from '../../xml/bounds.ts';
+import { exceededBound, SAML_XML_BOUNDS } from './xml-bounds.ts';
 
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** The ACS refuses larger POST bodies before reading them: real responses are a few tens of KiB. */
