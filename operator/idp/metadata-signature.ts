@@ -3,7 +3,7 @@
 // spec.idp.metadata.signingCertificate only (KeyInfo is never read) and strict algorithms. xml-crypto
 // canonicalizes; the rest is direct (its own verifier walks the whole document with XPath several
 // times, which costs seconds on large metadata).
-import { createHash, timingSafeEqual, verify as cryptoVerify, X509Certificate } from 'node:crypto';
+import { createHash, timingSafeEqual, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
 import { childElements, IdPConfigError } from './metadata.ts';
@@ -55,16 +55,8 @@ function algorithmOf(parent: Element, localName: string, allowed: ReadonlySet<st
   return alg;
 }
 
-function fingerprint(pem: string): string {
-  try {
-    return new X509Certificate(pem).fingerprint256;
-  } catch {
-    return `(sha256 of the text ${createHash('sha256').update(pem).digest('hex').slice(0, 12)}…)`;
-  }
-}
-
-/** Throws IdPConfigError (MetadataUnsigned, MetadataSignatureInvalid) unless `doc`, parsed from `xml`, is signed as required. */
-export function verifyMetadataSignature(doc: Document, xml: string, signingCertificatePem: string): void {
+/** Throws IdPConfigError (MetadataUnsigned, MetadataSignatureInvalid, CertificateInvalid) unless `doc` is signed as required. */
+export function verifyMetadataSignature(doc: Document, signingCertificatePem: string): void {
   const root = doc.documentElement;
   if (!root) throw new IdPConfigError('MetadataInvalid', 'IdP metadata has no root element');
   const what = root.localName;
@@ -93,27 +85,33 @@ export function verifyMetadataSignature(doc: Document, xml: string, signingCerti
   const transforms = transformElements.find((t) => t.getAttribute('Algorithm') === EXC_C14N);
   const unknown = algorithms.find((a) => !TRANSFORMS.has(a));
   if (unknown !== undefined) throw invalid(`the metadata signature uses transform ${JSON.stringify(unknown)}; accepted: enveloped-signature and exclusive c14n`);
-  if (!algorithms.includes(ENVELOPED)) throw invalid('the metadata signature is not an enveloped signature (no enveloped-signature transform)');
+  if (!algorithms.includes(ENVELOPED) || transforms === undefined) throw invalid('the metadata signature must list the enveloped-signature and exclusive c14n transforms');
   const digestAlgorithm = algorithmOf(reference, 'DigestMethod', DIGEST_HASHES, 'digest');
 
   // SignedInfo first: a signature by another key is reported as such, whatever it covers.
   const signedInfoCanon = canonicalize(signedInfo, inclusivePrefixes(only(signedInfo, 'CanonicalizationMethod')), [signature, root]);
   const signatureValue = Buffer.from((only(signature, 'SignatureValue').textContent ?? '').replace(/\s+/g, ''), 'base64');
+  let publicKey: KeyObject;
+  try {
+    publicKey = new X509Certificate(signingCertificatePem).publicKey;
+  } catch (err) {
+    throw new IdPConfigError('CertificateInvalid', `spec.idp.metadata.signingCertificate cannot be parsed as X.509: ${(err as Error).message}`);
+  }
   let verified = false;
   try {
-    verified = cryptoVerify(SIGNATURE_HASHES.get(signatureAlgorithm) as string, Buffer.from(signedInfoCanon, 'utf8'), new X509Certificate(signingCertificatePem).publicKey, signatureValue);
+    verified = cryptoVerify(SIGNATURE_HASHES.get(signatureAlgorithm) as string, Buffer.from(signedInfoCanon, 'utf8'), publicKey, signatureValue);
   } catch {
     verified = false;
   }
   if (!verified) {
-    throw invalid(`the metadata signature does not verify with spec.idp.metadata.signingCertificate (SHA-256 ${fingerprint(signingCertificatePem)}): the IdP signs with another key, or the metadata was altered`);
+    throw invalid(`the metadata signature does not verify with spec.idp.metadata.signingCertificate (SHA-256 ${new X509Certificate(signingCertificatePem).fingerprint256}): the IdP signs with another key, or the metadata was altered`);
   }
   // The enveloped-signature transform: the digest covers the root without this signature.
   const next = signature.nextSibling;
   root.removeChild(signature);
   let rootCanon: string;
   try {
-    rootCanon = canonicalize(root, transforms ? inclusivePrefixes(transforms) : [], []);
+    rootCanon = canonicalize(root, inclusivePrefixes(transforms), []);
   } finally {
     root.insertBefore(signature, next);
   }

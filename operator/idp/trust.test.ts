@@ -45,6 +45,10 @@ describe('metadata trust', () => {
     expect(reasonOf(signMetadata(unsigned(), other))).toMatch(/^MetadataSignatureInvalid: .*does not verify with spec.idp.metadata.signingCertificate/);
   });
 
+  it('says so when the pinned signing certificate is not a certificate', () => {
+    expect(reasonOf(signed(), { signingCertificate: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' })).toMatch(/^CertificateInvalid: spec.idp.metadata.signingCertificate cannot be parsed as X.509/);
+  });
+
   it('refuses metadata altered after it was signed', () => {
     const tampered = signed().replace('https://idp.example.com/sso', 'https://evil.example/sso');
     expect(reasonOf(tampered)).toMatch(/^MetadataSignatureInvalid: .*modified after it was signed/);

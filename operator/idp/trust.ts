@@ -12,7 +12,7 @@ export interface MetadataTrust {
 /** The IdP the metadata describes; throws IdPConfigError with the reason it is refused. */
 export function acceptMetadata(xml: string, trust: MetadataTrust, now: Date): IdPDescriptor {
   const doc = parseMetadataDocument(xml);
-  if (trust.signingCertificate !== undefined) verifyMetadataSignature(doc, xml, trust.signingCertificate);
+  if (trust.signingCertificate !== undefined) verifyMetadataSignature(doc, trust.signingCertificate);
   const descriptor = describeIdP(doc);
   assertNotExpired(descriptor, now);
   return descriptor;
