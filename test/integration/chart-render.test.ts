@@ -233,9 +233,11 @@ describe('helm template, options', () => {
     expect(op).toContain('{"port":6443,"protocol":"TCP"}');
     expect(JSON.stringify(find(objs, 'NetworkPolicy', 'gatehouse-sp-server').spec)).toContain('{"port":6379,"protocol":"TCP"}');
     expect(args(objs, 'gatehouse-operator')).toContain('--dns-servers=10.0.0.53:5353');
-    const single = await render({ operator: { leaderElection: { enabled: false }, allowPrivateMetadataURLs: true } });
+    expect(args(objs, 'gatehouse-operator')).not.toContain('--allow-insecure-metadata-urls');
+    const single = await render({ operator: { leaderElection: { enabled: false }, allowPrivateMetadataURLs: true, allowInsecureMetadataURLs: true } });
     expect(args(single, 'gatehouse-operator')).not.toContain('--leader-elect');
     expect(args(single, 'gatehouse-operator')).toContain('--allow-private-metadata-urls');
+    expect(args(single, 'gatehouse-operator')).toContain('--allow-insecure-metadata-urls');
     expect((find(single, 'Deployment', 'gatehouse-operator').spec as { strategy: unknown }).strategy).toEqual({ type: 'Recreate' });
   });
 
