@@ -5,6 +5,7 @@ import xmlenc from 'xml-encryption';
 import type { RenderedProfile } from '../../crds/api/index.ts';
 import { attr, children, oneChild, parseXml } from './dom.ts';
 import { fail, quote } from './errors.ts';
+import { exceededSubtreeBound, ENCRYPTED_ASSERTION_BOUNDS } from './subtree-bounds.ts';
 import { DECRYPTION_ALGORITHM_URIS, NS } from './uris.ts';
 
 const DECRYPTION_HINT = 'the EncryptedAssertion cannot be decrypted with the SP key: the IdP encrypts for another certificate, or the data is corrupt';
@@ -12,6 +13,8 @@ const DECRYPTION_HINT = 'the EncryptedAssertion cannot be decrypted with the SP 
 /** The decrypted Assertion element, parsed as untrusted XML in a document of its own. */
 export async function decryptAssertion(encrypted: Element, profile: RenderedProfile): Promise<Element> {
   oneChild(encrypted, NS.xenc, 'EncryptedData', true, 'DECRYPTION_FAILED');
+  // xml-encryption's XPath queries cost far more per node than one walk: only the shape an IdP writes reaches them.
+  if (exceededSubtreeBound(encrypted, ENCRYPTED_ASSERTION_BOUNDS) !== undefined) fail('DECRYPTION_FAILED', DECRYPTION_HINT);
   const walk = (el: Element): void => {
     for (const c of children(el)) {
       if (c.localName === 'EncryptionMethod') {

@@ -55,6 +55,8 @@ export const SAML_ERROR_CODES = [
   'DECRYPTION_FAILED',
   /** The assertion's Subject has no NameID (or an empty one). */
   'NAMEID_MISSING',
+  /** A ds:SignedInfo over the size bounds (elements, attributes, text, depth): refused before canonicalization. */
+  'SIGNED_INFO_TOO_LARGE',
 ] as const;
 
 export type SamlErrorCode = (typeof SAML_ERROR_CODES)[number];

@@ -50,25 +50,35 @@ export async function validateSamlResponse(samlResponseBase64: string, ctx: Vali
 }
 
 export async function validateWithTimings(samlResponseBase64: string, ctx: ValidationContext, timings: ValidationTimings | undefined): Promise<ValidatedAssertion> {
-  let result: ValidatedAssertion;
-  let t0 = timings === undefined ? 0 : performance.now();
+  const result = await validateDocumentOnly(samlResponseBase64, ctx, timings);
+  const t0 = timings === undefined ? 0 : performance.now();
+  await rememberAssertion(result, ctx);
+  if (timings !== undefined) timings.replayMs += performance.now() - t0;
+  return result;
+}
+
+/** What the document checks need: everything but the replay cache, so it can cross to a worker thread. */
+export type DocumentContext = Omit<ValidationContext, 'replay'>;
+
+/** Every check of the document itself (the CPU work), without the replay step. */
+export async function validateDocumentOnly(samlResponseBase64: string, ctx: DocumentContext, timings?: ValidationTimings): Promise<ValidatedAssertion> {
   try {
-    result = await validateDocument(samlResponseBase64, ctx, timings);
+    return await validateDocument(samlResponseBase64, ctx, timings);
   } catch (err) {
     if (err instanceof SamlValidationError) throw err;
     // Whatever a hostile document provokes below is still a refusal with a stable code.
     fail('MALFORMED_RESPONSE', 'the response could not be processed', err);
   }
-  if (timings !== undefined) t0 = performance.now();
-  // The replay store's own failures (e.g. Redis unreachable) propagate: they are not the IdP's fault.
-  const skewMs = ctx.profile.allowedClockSkewSeconds * 1000;
-  const fresh = await ctx.replay.remember(result.assertionID, new Date(result.notOnOrAfter.getTime() + skewMs));
-  if (timings !== undefined) timings.replayMs += performance.now() - t0;
-  if (!fresh) fail('ASSERTION_REPLAYED', `the assertion ${quote(result.assertionID, 60)} was already used for a login`);
-  return result;
 }
 
-async function validateDocument(samlResponseBase64: string, ctx: ValidationContext, timings: ValidationTimings | undefined): Promise<ValidatedAssertion> {
+/** The replay step: an assertion is accepted once. The store's own failures (e.g. Redis unreachable) propagate: they are not the IdP's fault. */
+export async function rememberAssertion(result: ValidatedAssertion, ctx: ValidationContext): Promise<void> {
+  const skewMs = ctx.profile.allowedClockSkewSeconds * 1000;
+  const fresh = await ctx.replay.remember(result.assertionID, new Date(result.notOnOrAfter.getTime() + skewMs));
+  if (!fresh) fail('ASSERTION_REPLAYED', `the assertion ${quote(result.assertionID, 60)} was already used for a login`);
+}
+
+async function validateDocument(samlResponseBase64: string, ctx: DocumentContext, timings: ValidationTimings | undefined): Promise<ValidatedAssertion> {
   const { profile } = ctx;
   const now = (ctx.now ?? new Date()).getTime();
   const skewMs = profile.allowedClockSkewSeconds * 1000;
@@ -151,7 +161,7 @@ async function validateDocument(samlResponseBase64: string, ctx: ValidationConte
   return result;
 }
 
-function checkAssertion(assertion: Element, response: Element, ctx: ValidationContext, now: number, skewMs: number): ValidatedAssertion {
+function checkAssertion(assertion: Element, response: Element, ctx: DocumentContext, now: number, skewMs: number): ValidatedAssertion {
   const { profile } = ctx;
   if (attr(assertion, 'Version') !== '2.0') fail('MALFORMED_RESPONSE', `the Assertion has Version ${quote(attr(assertion, 'Version'))}, expected "2.0"`);
   const assertionID = attr(assertion, 'ID');
@@ -241,7 +251,7 @@ function checkAssertion(assertion: Element, response: Element, ctx: ValidationCo
   return result;
 }
 
-function checkBearer(sc: Element, ctx: ValidationContext, expected: string, now: number, skewMs: number): Date {
+function checkBearer(sc: Element, ctx: DocumentContext, expected: string, now: number, skewMs: number): Date {
   const { profile } = ctx;
   const data = oneChild(sc, NS.saml, 'SubjectConfirmationData', false);
   if (data === undefined) fail('SUBJECT_CONFIRMATION_MISSING', 'the bearer SubjectConfirmation has no SubjectConfirmationData');
