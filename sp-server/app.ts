@@ -17,7 +17,7 @@ import { loginMethodsSurface } from './routes/login-methods.ts';
 import { oauthSurface } from './routes/oauth.ts';
 import { opsSurface } from './routes/ops.ts';
 import { samlSurface } from './routes/saml.ts';
-import { ACS_BODY_LIMIT_BYTES } from './saml/dom.ts';
+import { ACS_BODY_LIMIT_BYTES } from './saml/acs-body-limit.ts';
 import { validateSamlResponse } from './saml/validate.ts';
 import { createValidationPool } from './saml/validation-pool.ts';
 import { kubeGroupSource, type GroupSource } from './scim/groups.ts';

@@ -25,7 +25,7 @@ import { ConfigStore } from './config/store.ts';
 import { KubeClient } from '../kube/client.ts';
 import { loadCredentials } from '../kube/kubeconfig.ts';
 import { createMetrics } from './metrics.ts';
-import { ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from './saml/dom.ts';
+import { ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from './saml/acs-body-limit.ts';
 import { loadClientsFile } from './oauth/clients.ts';
 import { generateSigningKey, loadSigningKey } from './oauth/keys.ts';
 import { MemoryStore, RedisStore, type StateStore } from './state/store.ts';

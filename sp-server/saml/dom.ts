@@ -1,18 +1,11 @@
 // Reading untrusted SAML XML: a parse that refuses DTDs and lenient input, accessors that read
 // exactly what exclusive c14n covers, and one pass that indexes every ID (duplicates refused).
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { ACS_BODY_LIMIT_MAX_BYTES } from './acs-body-limit.ts';
 import { fail, quote, type SamlErrorCode } from './errors.ts';
 import { NS } from './uris.ts';
 import { exceededBound, SAML_XML_BOUNDS } from './xml-bounds.ts';
 
-/**
- * The ACS refuses larger POST bodies before reading them: real responses are a few tens of KiB.
- * The default; an installation sets its own between the bounds below (--acs-body-limit-bytes,
- * the chart's spServer.acsBodyLimitBytes).
- */
-export const ACS_BODY_LIMIT_BYTES = 256 * 1024;
-export const ACS_BODY_LIMIT_MIN_BYTES = 16 * 1024;
-export const ACS_BODY_LIMIT_MAX_BYTES = 1024 * 1024;
 /** Real responses nest about 8 levels; the bound (one with the pre-parse check) keeps every recursive walk far from the stack limit. */
 const MAX_DEPTH = SAML_XML_BOUNDS.depth;
 export const ELEMENT_NODE = 1;
