@@ -261,6 +261,8 @@ describe('sp-server process on the API server', () => {
     await waitFor('invalid config counted', async () => /gatehouse_sp_config_reloads_total\{result="invalid"\} [1-9]/.test(await (await fetch(`${base}/metrics`)).text()), 3000, undefined, 50);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('gatehouse_sp_cache_synced{cache="managedusers"} 1');
+    // The process validates in its worker pool by default, one thread per core.
+    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^gatehouse_sp_validation_workers [1-9]/m);
     expect(await loginMethods('eve@acme.test')).toMatchObject({ sso: { available: true, displayName: 'Okta (new)' } });
     expect(sp.logLines().some((l) => l.msg === 'config refused; keeping the last good one')).toBe(true);
   });
