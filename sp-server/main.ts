@@ -31,6 +31,7 @@ import { generateSigningKey, loadSigningKey } from './oauth/keys.ts';
 import { MemoryStore, RedisStore, type StateStore } from './state/store.ts';
 import { KubeStatusSink, MemoryStatusSink, type StatusSink } from './status/writer.ts';
 import { KubeUserDirectory, StaticUserDirectory, loadUsersFile, type UserDirectory } from './users/directory.ts';
+import { ManagedGroupCache } from './scim/groups.ts';
 
 const env = (name: string) => process.env[`GATEHOUSE_SP_${name}`];
 const { values: f } = parseArgs({
@@ -123,8 +124,11 @@ async function main(): Promise<void> {
     status = new MemoryStatusSink();
   }
   if (flags.scim && !kube) throw new Error('--scim needs the Kubernetes API');
+  // ManagedGroups for role mapping at login, from a watch indexed by member (no LIST per login).
+  const groups = kube ? new ManagedGroupCache(kube, logger.child({ part: 'managedgroups' })) : undefined;
   source.start();
   users.start?.();
+  groups?.start();
 
   const app = await buildApp({
     publicURL,
@@ -141,8 +145,9 @@ async function main(): Promise<void> {
     acsBodyLimitBytes: flags.acsBodyLimitBytes,
     ...(kube ? { kube } : {}),
     scim: flags.scim,
-    readiness: async () => ({ configSource: source.healthy || config.loaded }),
-    caches: { config: source, managedusers: users },
+    readiness: async () => ({ configSource: source.healthy || config.loaded, ...(groups ? { managedGroups: groups.healthy } : {}) }),
+    caches: { config: source, managedusers: users, ...(groups ? { managedgroups: groups } : {}) },
+    ...(groups ? { groups } : {}),
   });
   const [host, port] = splitHostPort(flags.listen);
   await app.listen({ host, port });
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
     await status.close();
     await source.close();
     await users.close?.();
+    await groups?.close();
     await kube?.close();
     await store.close();
     process.exit(0);

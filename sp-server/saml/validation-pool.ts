@@ -71,7 +71,7 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
       if (err instanceof Error && err.message === 'Task queue is at limit') throw new ServerBusyError(piscina.queueSize);
       throw err;
     }
-    if (!outcome.ok) throw new SamlValidationError(outcome.code, outcome.hint);
+    if (!outcome.ok) throw new SamlValidationError(outcome.code, outcome.hint, outcome.cause === undefined ? undefined : { cause: outcome.cause });
     await rememberAssertion(outcome.assertion, ctx);
     return outcome.assertion;
   };

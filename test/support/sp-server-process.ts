@@ -34,6 +34,8 @@ export interface SpServerProcessOptions {
   /** Pass --jit-provisioning (default true). */
   jitProvisioning?: boolean;
   scim?: boolean;
+  /** Further command-line flags, appended as given. */
+  extraArgs?: string[];
 }
 
 const root = join(import.meta.dirname, '..', '..');
@@ -98,6 +100,7 @@ export class SpServerProcess {
     if (o.redisURL) args.push(`--redis-url=${o.redisURL}`);
     if (o.logLevel) args.push(`--log-level=${o.logLevel}`);
     if (o.statusIntervalMs !== undefined) args.push(`--status-interval-ms=${o.statusIntervalMs}`);
+    if (o.extraArgs) args.push(...o.extraArgs);
     const proc = ManagedProcess.spawn({ name: 'sp-server', command: process.execPath, args, env: { ...process.env, ...o.env }, outputLimitBytes: 2 * 1024 * 1024 });
     const sp = new SpServerProcess(proc, port, url, dir);
     try {
