@@ -9,7 +9,7 @@
 // --no-scim also skips the control plane that SCIM needs.
 // HOSTILE_SP_FLAGS adds sp-server flags (space-separated); `{metricsPort}` in them is replaced by
 // a free port, and /metrics is then read there instead of on the public port.
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import { kubectl } from '../test/controlplane/kubectl.ts';
 import { applyManagedUser, createNamespace, testClient } from '../test/support/kube.ts';
 import { CookieJar, readAuthnRequest } from '../test/support/login-driver.ts';
 import { buildResponse, testProfile } from '../test/support/saml-fixtures.ts';
-import { SpServerProcess } from '../test/support/sp-server-process.ts';
+import { SpServerProcess, testSigningKeyPems } from '../test/support/sp-server-process.ts';
 import { acsCorpus, scimFilter, scimPatchBody, type HostileInput } from './hostile-corpus.ts';
 
 const { values: opt } = parseArgs({
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
       configFile,
       port,
       logLevel: 'error',
-      signingKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      signingKeys: testSigningKeyPems(),
       clients: [{ client_id: 'console', redirect_uris: [REDIRECT] }],
       extraArgs: extraArgs.map((f) => f.replaceAll('{metricsPort}', String(metricsPort))),
       ...(cp ? { kubeconfig: cp.kubeconfigPath, scim: true } : { users: globexUsers.map((u, i) => ({ metadata: { name: u.name, namespace: 'globex', uid: `uid-${i}` }, spec: { email: u.email, roles: ['member'] } })) }),
