@@ -28,7 +28,7 @@ const spServiceAccount = `system:serviceaccount:${CFG_NS}:gatehouse-sp-server-${
 
 /**
  * A kubeconfig that impersonates a ServiceAccount bound to the chart's sp-server rules (JIT on):
- * ManagedUsers get/list/watch/create, ssoprofiles/status patch, the config Secret by name.
+ * ManagedUsers get/list/watch/create, ManagedGroups get/list/watch, ssoprofiles/status patch, the config Secret by name.
  */
 async function leastPrivilegeKubeconfig(k: KubeClient, adminKubeconfig: string, namespace: string, name: string, secret: string, dir: string): Promise<string> {
   const labels = { 'app.kubernetes.io/component': 'sp-server' };
@@ -36,6 +36,7 @@ async function leastPrivilegeKubeconfig(k: KubeClient, adminKubeconfig: string, 
     apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels },
     rules: [
       { apiGroups: [GROUP], resources: ['managedusers'], verbs: ['get', 'list', 'watch', 'create'] },
+      { apiGroups: [GROUP], resources: ['managedgroups'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [GROUP], resources: ['ssoprofiles/status'], verbs: ['patch'] },
     ],
   }, 'test');
