@@ -4,6 +4,7 @@
 // crds/api: the values are how an admin installs Gatehouse, not the sso.gatehouse.dev API.
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../crds/api/duration.ts';
+import { ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from '../sp-server/saml/acs-body-limit.ts';
 import { ID_TOKEN_ALGS } from '../sp-server/oauth/keys.ts';
 import { SCOPES } from '../sp-server/oauth/scopes.ts';
 
@@ -107,6 +108,8 @@ const spServer = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).optional(),
   port: z.int().min(1024).max(65535).optional(),
   jitProvisioning: z.boolean().optional(),
+  acsBodyLimitBytes: z.int().min(ACS_BODY_LIMIT_MIN_BYTES).max(ACS_BODY_LIMIT_MAX_BYTES).optional(),
+  validationWorkers: z.int().min(0).max(64).optional(),
   signingKey: z
     .strictObject({ existingSecret: z.string().optional(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/), ecKey: z.string().regex(/^([-._a-zA-Z0-9]+)?$/).optional() })
     .optional(),

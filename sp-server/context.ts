@@ -33,6 +33,8 @@ export interface AppContext {
   metrics: Metrics;
   logger: Logger;
   validate: Validator;
+  /** The largest ACS POST body read; larger ones are refused before parsing. */
+  acsBodyLimitBytes: number;
   lifetimes: Lifetimes;
   /** Extra readiness checks (watch health, Redis), name → ok. */
   readiness: () => Promise<Record<string, boolean>>;

@@ -15,6 +15,9 @@
 //   --status-interval-ms N         minimum spacing of recentFailures writes per profile (default 10000)
 //   --no-kube --users-file PATH    local use without a cluster: ManagedUsers from a JSON/YAML list
 //   --log-level LEVEL              (or LOG_LEVEL)
+//   --validation-workers N         worker threads validating SAML responses (default: the cores; 0: on the event loop)
+//   --acs-body-limit-bytes N       largest ACS POST body read (default 262144; 16384 to 1048576)
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { buildApp } from './app.ts';
@@ -23,6 +26,7 @@ import { ConfigStore } from './config/store.ts';
 import { KubeClient } from '../kube/client.ts';
 import { loadCredentials } from '../kube/kubeconfig.ts';
 import { createMetrics } from './metrics.ts';
+import { ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from './saml/acs-body-limit.ts';
 import { loadClientsFile } from './oauth/clients.ts';
 import { generateSigningKeys, loadSigningKeys } from './oauth/keys.ts';
 import { MemoryStore, RedisStore, type StateStore } from './state/store.ts';
@@ -53,6 +57,8 @@ const { values: f } = parseArgs({
     'users-file': { type: 'string' },
     dev: { type: 'boolean', default: false },
     'log-level': { type: 'string' },
+    'validation-workers': { type: 'string' },
+    'acs-body-limit-bytes': { type: 'string' },
   },
   strict: true,
 });
@@ -74,7 +80,16 @@ const flags = {
   usersFile: f['users-file'] ?? env('USERS_FILE'),
   dev: f.dev || env('DEV') === 'true',
   logLevel: f['log-level'] ?? env('LOG_LEVEL') ?? process.env.LOG_LEVEL ?? 'info',
+  validationWorkers: integerFlag('validation-workers', f['validation-workers'] ?? env('VALIDATION_WORKERS'), availableParallelism(), 0, 256),
+  acsBodyLimitBytes: integerFlag('acs-body-limit-bytes', f['acs-body-limit-bytes'] ?? env('ACS_BODY_LIMIT_BYTES'), ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MIN_BYTES, ACS_BODY_LIMIT_MAX_BYTES),
 };
+
+function integerFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  return n;
+}
 
 const logger = pino({ level: flags.logLevel, base: { component: 'sp-server' } });
 
@@ -128,6 +143,8 @@ async function main(): Promise<void> {
     metrics,
     logger,
     jitProvisioning: flags.jit,
+    validationWorkers: flags.validationWorkers,
+    acsBodyLimitBytes: flags.acsBodyLimitBytes,
     ...(kube ? { kube } : {}),
     scim: flags.scim,
     readiness: async () => ({ configSource: source.healthy || config.loaded, ...(groups ? { managedGroups: groups.healthy } : {}) }),
@@ -136,7 +153,7 @@ async function main(): Promise<void> {
   });
   const [host, port] = splitHostPort(flags.listen);
   await app.listen({ host, port });
-  logger.info({ publicURL, listen: flags.listen, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory' }, 'sp-server listening');
+  logger.info({ publicURL, listen: flags.listen, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory', validationWorkers: flags.validationWorkers }, 'sp-server listening');
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -108,7 +108,16 @@ describe('helm template, default values', () => {
       '--oauth-clients-file=/etc/gatehouse/oauth-clients/clients.json',
       '--signing-key-file=/etc/gatehouse/signing-key/private.pem',
       '--signing-key-file=/etc/gatehouse/signing-key/ec-private.pem',
+      '--acs-body-limit-bytes=262144',
+      '--validation-workers=2',
     ]);
+  });
+
+  it('passes the sp-server its ACS body limit and validation workers, within the schema\'s bounds', async () => {
+    const objs = await render({ spServer: { acsBodyLimitBytes: 1048576, validationWorkers: 0 } });
+    expect(args(objs, 'gatehouse-sp-server')).toEqual(expect.arrayContaining(['--acs-body-limit-bytes=1048576', '--validation-workers=0']));
+    await expect(render({ spServer: { acsBodyLimitBytes: 1048577 } })).rejects.toThrow(/acsBodyLimitBytes/);
+    await expect(render({ spServer: { acsBodyLimitBytes: 1024 } })).rejects.toThrow(/acsBodyLimitBytes/);
   });
 
   it('passes the operator the test link lifetime it is given', async () => {

@@ -2,7 +2,7 @@
 // rendered config built from the SAML fixtures: the quickest real listening server for tests.
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { buildApp } from '../../sp-server/app.ts';
+import { buildApp, type AppOptions } from '../../sp-server/app.ts';
 import type { RenderedOrganization, RenderedProfile, SPConfig } from '../../crds/api/index.ts';
 import { ConfigStore } from '../../sp-server/config/store.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
@@ -67,7 +67,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<RenderedProfile>; extraOrgs?: RenderedOrganization[]; store?: StateStore; status?: StatusSink; jitProvisioning?: boolean; clients?: OAuthClientInput[] } = {}): Promise<TestApp> {
+export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<RenderedProfile>; extraOrgs?: RenderedOrganization[]; store?: StateStore; status?: StatusSink; jitProvisioning?: boolean; clients?: OAuthClientInput[]; app?: Partial<AppOptions> } = {}): Promise<TestApp> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const logger = pino({ level: process.env.SP_TEST_LOG ?? 'silent' });
@@ -88,6 +88,7 @@ export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<
     metrics,
     logger,
     ...(o.jitProvisioning !== undefined ? { jitProvisioning: o.jitProvisioning } : {}),
+    ...o.app,
   });
   await app.listen({ host: '127.0.0.1', port });
   return { app, base, config, users, status, metrics, store, close: () => app.close() };
