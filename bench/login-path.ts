@@ -7,7 +7,6 @@
 // A breakdown at concurrency 1 gives the CPU of each step. Goals (2 cores): ≤ 1.5 ms of server
 // CPU per login at 5 attributes, p99 < 20 ms at concurrency 8.
 //   npm run bench:login [-- --logins 400 --concurrency 1,8,32 --redis]
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { freePort } from '../test/controlplane/controlplane.ts';
 import { CookieJar, readAuthnRequest } from '../test/support/login-driver.ts';
 import { RedisServer } from '../test/support/redis-server.ts';
 import { buildResponse, testProfile } from '../test/support/saml-fixtures.ts';
-import { SpServerProcess } from '../test/support/sp-server-process.ts';
+import { SpServerProcess, testSigningKeyPems } from '../test/support/sp-server-process.ts';
 import { cpuSeconds } from './proc-stats.ts';
 
 const { values } = parseArgs({
@@ -127,7 +126,7 @@ async function main(): Promise<void> {
     users,
     port,
     logLevel: 'warn',
-    signingKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    signingKeys: testSigningKeyPems(),
     clients: [{ client_id: 'console', redirect_uris: [REDIRECT] }],
     ...(redis ? { redisURL: redis.url } : {}),
     ...(process.env.SP_NODE_OPTIONS ? { env: { NODE_OPTIONS: process.env.SP_NODE_OPTIONS } } : {}),

@@ -4,6 +4,9 @@
 // crds/api: the values are how an admin installs Gatehouse, not the sso.gatehouse.dev API.
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../crds/api/duration.ts';
+import { ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from '../sp-server/saml/acs-body-limit.ts';
+import { ID_TOKEN_ALGS } from '../sp-server/oauth/keys.ts';
+import { SCOPES } from '../sp-server/oauth/scopes.ts';
 
 export const VALUES_SCHEMA_PATH = 'charts/gatehouse/values.schema.json';
 
@@ -53,6 +56,7 @@ const operator = z
     logLevel: z.enum(LOG_LEVELS).optional(),
     dnsServers: z.array(z.string().regex(/^([0-9.]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?$/).meta({ description: 'IP[:port]' })).optional(),
     allowPrivateMetadataURLs: z.boolean().optional(),
+    allowInsecureMetadataURLs: z.boolean().optional().meta({ description: 'Allow SSOProfile metadata URLs over plain http:// (test IdPs only)' }),
     // The CRDs' duration pattern: the operator parses both with the same parser.
     certificateExpiryWarning: goDuration.optional(),
     domainReverifyInterval: goDuration.optional(),
@@ -86,6 +90,11 @@ const oauthClient = z
     public: z.boolean(),
     clientSecretHash: z.string().min(16).optional().meta({ description: 'hash of the client secret, never the secret' }),
     idpInitiatedDefault: z.boolean().optional(),
+    idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).optional().meta({ description: 'the ID-token signature algorithm (default RS256)' }),
+    allowedScopes: z
+      .array(z.enum(SCOPES))
+      .optional()
+      .meta({ description: 'the scopes the client may be granted (default: all); must include openid', contains: { const: 'openid' }, uniqueItems: true }),
   })
   .meta({
     allOf: [
@@ -99,7 +108,11 @@ const spServer = z.strictObject({
   logLevel: z.enum(LOG_LEVELS).optional(),
   port: z.int().min(1024).max(65535).optional(),
   jitProvisioning: z.boolean().optional(),
-  signingKey: z.strictObject({ existingSecret: z.string().optional(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/) }).optional(),
+  acsBodyLimitBytes: z.int().min(ACS_BODY_LIMIT_MIN_BYTES).max(ACS_BODY_LIMIT_MAX_BYTES).optional(),
+  validationWorkers: z.int().min(0).max(64).optional(),
+  signingKey: z
+    .strictObject({ existingSecret: z.string().optional(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/), ecKey: z.string().regex(/^([-._a-zA-Z0-9]+)?$/).optional() })
+    .optional(),
   oauthClients: z
     .array(oauthClient)
     .optional()

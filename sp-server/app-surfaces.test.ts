@@ -10,7 +10,7 @@ import { acmeConfig, APP_CLIENT, user } from '../test/support/sp-app.ts';
 import { buildApp } from './app.ts';
 import { ConfigStore } from './config/store.ts';
 import { createMetrics } from './metrics.ts';
-import { generateSigningKey } from './oauth/keys.ts';
+import { generateSigningKeys } from './oauth/keys.ts';
 import { MemoryStore } from './state/store.ts';
 import { StaticUserDirectory } from './users/directory.ts';
 
@@ -32,7 +32,7 @@ describe('the app\'s surfaces', () => {
       config,
       users: new StaticUserDirectory([user('acme', 'alice@acme.test')]),
       clients: [APP_CLIENT],
-      signingKey: await generateSigningKey(),
+      signingKeys: await generateSigningKeys(),
       store: new MemoryStore(),
       metrics,
       kube: api.client,
@@ -46,12 +46,16 @@ describe('the app\'s surfaces', () => {
   });
 
   it('answers bad API requests in JSON and bad browser requests with a page', async () => {
-    const methods = await app.inject({ method: 'GET', url: '/api/v1/login-methods?email=nope' });
+    const methods = await app.inject({ method: 'GET', url: '/api/v1/login-methods?email=nope&client_id=console' });
     expect(methods.statusCode).toBe(400);
     expect(methods.json()).toEqual({ error: 'invalid_request', error_description: 'invalid parameters' });
     const token = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'text/xml' }, payload: '<x/>' });
     expect(token.statusCode).toBe(415);
     expect(token.json()).toEqual({ error: 'invalid_request' });
+    // A broken percent-escape in Basic credentials is the client's error (found by fuzzing: it was a 500).
+    const basic = await app.inject({ method: 'POST', url: '/token', headers: { authorization: `Basic ${Buffer.from('%:x').toString('base64')}` }, payload: {} });
+    expect(basic.statusCode).toBe(401);
+    expect(basic.json()).toEqual({ error: 'invalid_client', error_description: 'malformed Basic credentials' });
     const authorize = await app.inject({ method: 'GET', url: `/authorize?client_id=${'x'.repeat(300)}` });
     expect(authorize.statusCode).toBe(400);
     expect(authorize.headers['content-type']).toMatch(/^text\/html/);
@@ -84,7 +88,7 @@ describe('the app\'s surfaces', () => {
   it('points the login-methods answer at the OAuth surface\'s authorize endpoint', async () => {
     const discovery = (await app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json() as { authorization_endpoint: string };
     expect(discovery.authorization_endpoint).toBe(`${BASE}/authorize`);
-    const methods = (await app.inject({ method: 'GET', url: '/api/v1/login-methods?email=alice@acme.test' })).json() as { sso: { authorizeURL: string } };
-    expect(methods.sso.authorizeURL).toBe(`${discovery.authorization_endpoint}?login_hint=alice%40acme.test`);
+    const methods = (await app.inject({ method: 'GET', url: '/api/v1/login-methods?email=alice@acme.test&client_id=console' })).json() as { ssoURL: string };
+    expect(methods.ssoURL).toBe(`${discovery.authorization_endpoint}?client_id=console&login_hint=alice%40acme.test`);
   });
 });

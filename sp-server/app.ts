@@ -10,14 +10,16 @@ import type { KubeClient } from '../kube/client.ts';
 import type { ConfigStore } from './config/store.ts';
 import type { AppContext, Lifetimes, Validator } from './context.ts';
 import { htmlErrorHandler } from './error-handlers.ts';
-import { createMetrics, watchCacheHealth, type Metrics, type WatchedCache } from './metrics.ts';
+import { createMetrics, validationPoolMetrics, watchCacheHealth, type Metrics, type WatchedCache } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
-import type { SigningKey } from './oauth/keys.ts';
+import type { SigningKeys } from './oauth/keys.ts';
 import { loginMethodsSurface } from './routes/login-methods.ts';
 import { oauthSurface } from './routes/oauth.ts';
 import { opsSurface } from './routes/ops.ts';
 import { samlSurface } from './routes/saml.ts';
+import { ACS_BODY_LIMIT_BYTES } from './saml/acs-body-limit.ts';
 import { validateSamlResponse } from './saml/validate.ts';
+import { createValidationPool } from './saml/validation-pool.ts';
 import { kubeGroupSource, type GroupSource } from './scim/groups.ts';
 import { SCIM_PREFIX, scimPlugin } from './scim/plugin.ts';
 import { tokenVerifierFromConfig, verifiedDomainsFromConfig } from './scim/token.ts';
@@ -31,7 +33,7 @@ export interface AppOptions {
   config: ConfigStore;
   users: UserDirectory;
   clients: OAuthClient[];
-  signingKey: SigningKey;
+  signingKeys: SigningKeys;
   store: StateStore;
   status?: StatusSink;
   /** The one registry every surface's metrics go to; default: a fresh one without process metrics. */
@@ -39,6 +41,10 @@ export interface AppOptions {
   logger?: Logger;
   /** Replaces the SAML validator (unit tests of the routing around it). */
   validate?: Validator;
+  /** Worker threads for SAML validation (closed with the app); 0 or absent: on the event loop. main.ts defaults to the cores. */
+  validationWorkers?: number;
+  /** The ACS POST body limit; default ACS_BODY_LIMIT_BYTES. */
+  acsBodyLimitBytes?: number;
   lifetimes?: Partial<Lifetimes>;
   readiness?: () => Promise<Record<string, boolean>>;
   /** Watched inputs reported by gatehouse_sp_cache_synced, by name. */
@@ -59,18 +65,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const groups = options.groups ?? (options.kube ? kubeGroupSource(options.kube) : undefined);
   const metrics = options.metrics ?? createMetrics();
   if (options.caches) watchCacheHealth(metrics, options.caches);
+  const pool = options.validate === undefined && (options.validationWorkers ?? 0) > 0 ? createValidationPool({ threads: options.validationWorkers as number }) : undefined;
+  if (pool) validationPoolMetrics(metrics, pool);
   const ctx: AppContext = {
     issuer,
     secureCookies: issuer.startsWith('https://'),
     config: options.config,
     users: options.users,
     clients: new Map(options.clients.map((c) => [c.client_id, c])),
-    signingKey: options.signingKey,
+    signingKeys: options.signingKeys,
     store: options.store,
     status: options.status ?? new MemoryStatusSink(),
     metrics,
     logger,
-    validate: options.validate ?? validateSamlResponse,
+    validate: options.validate ?? pool?.validate ?? validateSamlResponse,
+    acsBodyLimitBytes: options.acsBodyLimitBytes ?? ACS_BODY_LIMIT_BYTES,
     lifetimes: { pendingMs: 10 * 60_000, codeMs: 60_000, tokenSeconds: 600, ...options.lifetimes },
     readiness: options.readiness ?? (async () => ({})),
     jitProvisioning: options.jitProvisioning ?? true,
@@ -84,6 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Per-request access logs are left to the ingress; the login path logs its own decisions.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  if (pool) app.addHook('onClose', () => pool.close());
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(formbody);

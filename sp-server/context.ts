@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { ConfigStore } from './config/store.ts';
 import type { Metrics } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
-import type { SigningKey } from './oauth/keys.ts';
+import type { SigningKeys } from './oauth/keys.ts';
 import type { ValidatedAssertion, ValidationContext } from './saml/validate.ts';
 import type { StateStore } from './state/store.ts';
 import type { StatusSink } from './status/writer.ts';
@@ -27,12 +27,14 @@ export interface AppContext {
   config: ConfigStore;
   users: UserDirectory;
   clients: Map<string, OAuthClient>;
-  signingKey: SigningKey;
+  signingKeys: SigningKeys;
   store: StateStore;
   status: StatusSink;
   metrics: Metrics;
   logger: Logger;
   validate: Validator;
+  /** The largest ACS POST body read; larger ones are refused before parsing. */
+  acsBodyLimitBytes: number;
   lifetimes: Lifetimes;
   /** Extra readiness checks (watch health, Redis), name → ok. */
   readiness: () => Promise<Record<string, boolean>>;
@@ -60,9 +62,13 @@ export interface PendingLogin {
   redirectUri?: string;
   state?: string;
   nonce?: string;
+  /** The scope /authorize granted (oauth/scopes.ts). */
+  scope?: string;
   codeChallenge?: string;
-  /** The IdP must authenticate again (test link, prompt=login, max_age=0). */
+  /** The AuthnRequest asked the IdP to authenticate again (test link, prompt=login, max_age, spec.forceAuthn). */
   forceAuthn?: boolean;
+  /** The OAuth request's max_age in seconds: the IdP's AuthnInstant may be at most this old. */
+  maxAge?: number;
   /** A test login: sha256 of the test link's token, so a renewed or expired link ends it. */
   testLink?: string;
 }

@@ -6,7 +6,8 @@
 //   --config-file PATH             local use: the rendered config from a file instead of the Secret
 //   --public-url URL               issuer / base URL the browser and the application see
 //   --oauth-clients-file PATH [--clients-file]  OAuth clients (JSON or YAML)
-//   --signing-key-file PATH [--signing-key]     ID-token signing key (PEM or JWK); --dev generates one
+//   --signing-key-file PATH [--signing-key]     ID-token signing key (PEM or JWK), given once per key:
+//                                  an RSA key (RS256) and an EC P-256 key (ES256); --dev generates both
 //   --redis-url URL                shared state for several replicas (password: REDIS_PASSWORD)
 //   --listen-address HOST:PORT [--listen]       (default 0.0.0.0:8080)
 //   --jit-provisioning             allow creating ManagedUsers on first login (profiles opt in too)
@@ -14,6 +15,9 @@
 //   --status-interval-ms N         minimum spacing of recentFailures writes per profile (default 10000)
 //   --no-kube --users-file PATH    local use without a cluster: ManagedUsers from a JSON/YAML list
 //   --log-level LEVEL              (or LOG_LEVEL)
+//   --validation-workers N         worker threads validating SAML responses (default: the cores; 0: on the event loop)
+//   --acs-body-limit-bytes N       largest ACS POST body read (default 262144; 16384 to 1048576)
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { buildApp } from './app.ts';
@@ -22,11 +26,13 @@ import { ConfigStore } from './config/store.ts';
 import { KubeClient } from '../kube/client.ts';
 import { loadCredentials } from '../kube/kubeconfig.ts';
 import { createMetrics } from './metrics.ts';
+import { ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from './saml/acs-body-limit.ts';
 import { loadClientsFile } from './oauth/clients.ts';
-import { generateSigningKey, loadSigningKey } from './oauth/keys.ts';
+import { generateSigningKeys, loadSigningKeys } from './oauth/keys.ts';
 import { MemoryStore, RedisStore, type StateStore } from './state/store.ts';
 import { KubeStatusSink, MemoryStatusSink, type StatusSink } from './status/writer.ts';
 import { KubeUserDirectory, StaticUserDirectory, loadUsersFile, type UserDirectory } from './users/directory.ts';
+import { ManagedGroupCache } from './scim/groups.ts';
 
 const env = (name: string) => process.env[`GATEHOUSE_SP_${name}`];
 const { values: f } = parseArgs({
@@ -39,8 +45,8 @@ const { values: f } = parseArgs({
     'public-url': { type: 'string' },
     'oauth-clients-file': { type: 'string' },
     'clients-file': { type: 'string' },
-    'signing-key-file': { type: 'string' },
-    'signing-key': { type: 'string' },
+    'signing-key-file': { type: 'string', multiple: true },
+    'signing-key': { type: 'string', multiple: true },
     'redis-url': { type: 'string' },
     'listen-address': { type: 'string' },
     listen: { type: 'string' },
@@ -51,6 +57,8 @@ const { values: f } = parseArgs({
     'users-file': { type: 'string' },
     dev: { type: 'boolean', default: false },
     'log-level': { type: 'string' },
+    'validation-workers': { type: 'string' },
+    'acs-body-limit-bytes': { type: 'string' },
   },
   strict: true,
 });
@@ -62,7 +70,7 @@ const flags = {
   configFile: f['config-file'] ?? env('CONFIG_FILE'),
   publicURL: f['public-url'] ?? env('PUBLIC_URL'),
   clientsFile: f['oauth-clients-file'] ?? f['clients-file'] ?? env('CLIENTS_FILE'),
-  signingKey: f['signing-key-file'] ?? f['signing-key'] ?? env('SIGNING_KEY'),
+  signingKeys: [...(f['signing-key-file'] ?? []), ...(f['signing-key'] ?? []), ...(env('SIGNING_KEY')?.split(',') ?? [])],
   redisURL: f['redis-url'] ?? env('REDIS_URL'),
   listen: f['listen-address'] ?? f.listen ?? env('LISTEN') ?? '0.0.0.0:8080',
   jit: f['jit-provisioning'] || env('JIT_PROVISIONING') === 'true',
@@ -72,7 +80,16 @@ const flags = {
   usersFile: f['users-file'] ?? env('USERS_FILE'),
   dev: f.dev || env('DEV') === 'true',
   logLevel: f['log-level'] ?? env('LOG_LEVEL') ?? process.env.LOG_LEVEL ?? 'info',
+  validationWorkers: integerFlag('validation-workers', f['validation-workers'] ?? env('VALIDATION_WORKERS'), availableParallelism(), 0, 256),
+  acsBodyLimitBytes: integerFlag('acs-body-limit-bytes', f['acs-body-limit-bytes'] ?? env('ACS_BODY_LIMIT_BYTES'), ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MIN_BYTES, ACS_BODY_LIMIT_MAX_BYTES),
 };
+
+function integerFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  return n;
+}
 
 const logger = pino({ level: flags.logLevel, base: { component: 'sp-server' } });
 
@@ -81,12 +98,13 @@ async function main(): Promise<void> {
   if (!publicURL) throw new Error('--public-url is required');
   if (!flags.clientsFile) throw new Error('--oauth-clients-file is required');
   const clients = loadClientsFile(flags.clientsFile);
-  let signingKey;
-  if (flags.signingKey) signingKey = await loadSigningKey(flags.signingKey);
+  let signingKeys;
+  if (flags.signingKeys.length > 0) signingKeys = await loadSigningKeys(flags.signingKeys);
   else if (flags.dev) {
-    logger.warn('dev mode: generated an ID-token signing key; tokens do not survive a restart');
-    signingKey = await generateSigningKey();
-  } else throw new Error('--signing-key-file is required (or --dev to generate one)');
+    logger.warn('dev mode: generated the ID-token signing keys; tokens do not survive a restart');
+    signingKeys = await generateSigningKeys();
+  } else throw new Error('--signing-key-file is required (or --dev to generate the keys)');
+  if (!signingKeys.forAlg('RS256')) logger.warn('no RSA signing key: RS256, which OpenID Connect Discovery requires, is not offered');
 
   const metrics = createMetrics(true);
   const config = new ConfigStore(logger.child({ part: 'config' }), metrics);
@@ -108,28 +126,34 @@ async function main(): Promise<void> {
     status = new MemoryStatusSink();
   }
   if (flags.scim && !kube) throw new Error('--scim needs the Kubernetes API');
+  // ManagedGroups for role mapping at login, from a watch indexed by member (no LIST per login).
+  const groups = kube ? new ManagedGroupCache(kube, logger.child({ part: 'managedgroups' })) : undefined;
   source.start();
   users.start?.();
+  groups?.start();
 
   const app = await buildApp({
     publicURL,
     config,
     users,
     clients,
-    signingKey,
+    signingKeys,
     store,
     status,
     metrics,
     logger,
     jitProvisioning: flags.jit,
+    validationWorkers: flags.validationWorkers,
+    acsBodyLimitBytes: flags.acsBodyLimitBytes,
     ...(kube ? { kube } : {}),
     scim: flags.scim,
-    readiness: async () => ({ configSource: source.healthy || config.loaded }),
-    caches: { config: source, managedusers: users },
+    readiness: async () => ({ configSource: source.healthy || config.loaded, ...(groups ? { managedGroups: groups.healthy } : {}) }),
+    caches: { config: source, managedusers: users, ...(groups ? { managedgroups: groups } : {}) },
+    ...(groups ? { groups } : {}),
   });
   const [host, port] = splitHostPort(flags.listen);
   await app.listen({ host, port });
-  logger.info({ publicURL, listen: flags.listen, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory' }, 'sp-server listening');
+  logger.info({ publicURL, listen: flags.listen, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory', validationWorkers: flags.validationWorkers }, 'sp-server listening');
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -142,6 +166,7 @@ async function main(): Promise<void> {
     await status.close();
     await source.close();
     await users.close?.();
+    await groups?.close();
     await kube?.close();
     await store.close();
     process.exit(0);

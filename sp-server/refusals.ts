@@ -26,6 +26,8 @@ export const LOGIN_REFUSAL_CODES = [
   'USER_NOT_MANAGED',
   /** The ManagedUser is deactivated (spec.active: false). */
   'USER_INACTIVE',
+  /** Every SAML validation worker is busy and the queue is full: nothing was checked, the browser may post again. */
+  'SERVER_BUSY',
 ] as const;
 
 export type LoginRefusalCode = (typeof LOGIN_REFUSAL_CODES)[number];
@@ -33,7 +35,7 @@ export type RefusalCode = SamlErrorCode | LoginRefusalCode;
 export const REFUSAL_CODES: readonly RefusalCode[] = [...SAML_ERROR_CODES, ...LOGIN_REFUSAL_CODES];
 
 /** The HTTP statuses a refusal page may carry. */
-export const REFUSAL_HTTP_STATUSES = [400, 403, 404] as const;
+export const REFUSAL_HTTP_STATUSES = [400, 403, 404, 503] as const;
 
 export interface RefusalText {
   /**
@@ -120,12 +122,37 @@ const TEXTS = {
   ENCRYPTED_ASSERTION_UNSIGNED: { userMessage: `The sign-in response was not signed by your identity provider. ${ASK_ADMIN}`, adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
   DECRYPTION_FAILED: {
     userMessage: `The sign-in response could not be decrypted. ${ASK_ADMIN}`,
-    adminAdvice: 'Encrypt assertions for the SP certificate in the SP metadata (status.sp.metadataURL).',
+    adminAdvice: 'Encrypt assertions for the SP certificate in the SP metadata (status.sp.metadataURL) with RSA-OAEP and AES-CBC or AES-GCM, and have the IdP sign the assertion (or the whole response); for the exact cause, read the sp-server\'s debug log.',
     httpStatus: 400,
   },
   NAMEID_MISSING: {
     userMessage: `Your identity provider did not say who you are. ${ASK_ADMIN}`,
     adminAdvice: 'Configure the IdP to send the user\'s email as NameID.',
+    httpStatus: 400,
+  },
+  ISSUE_INSTANT_OUT_OF_RANGE: {
+    userMessage: 'The sign-in response is too old or dated in the future; a clock may be wrong. Please start again.',
+    adminAdvice: 'Gatehouse accepts a response issued at most 5 minutes (plus spec.allowedClockSkew) before it arrives and not later than the skew ahead: fix the IdP server\'s clock (NTP), or find what holds responses back on their way.',
+    httpStatus: 400,
+  },
+  NAMEID_FORMAT_MISMATCH: {
+    userMessage: `Your identity provider identified you in a form this organization does not accept. ${ASK_ADMIN}`,
+    adminAdvice: 'Set the IdP\'s NameID format to the one in spec.nameIDFormat (emailAddress also accepts unspecified), or change spec.nameIDFormat to what the IdP sends.',
+    httpStatus: 400,
+  },
+  AUTHN_STATEMENT_MISSING: {
+    userMessage: NOT_ACCEPTED,
+    adminAdvice: 'The IdP sent an assertion without an AuthnStatement (with its AuthnInstant): configure the application at the IdP as SAML web sign-on (not an attribute query or a custom token).',
+    httpStatus: 400,
+  },
+  AUTHN_INSTANT_TOO_OLD: {
+    userMessage: 'This application asked you to sign in again, but your identity provider reused an earlier sign-in. Sign out at your identity provider, then start again.',
+    adminAdvice: 'The IdP ignored ForceAuthn (test link, prompt=login, max_age, spec.forceAuthn) or reported an AuthnInstant older than the application\'s max_age: make the IdP honour ForceAuthn, or fix its clock.',
+    httpStatus: 400,
+  },
+  SIGNED_INFO_TOO_LARGE: {
+    userMessage: NOT_VERIFIED,
+    adminAdvice: 'A signature\'s SignedInfo was far larger than any IdP writes (one Reference, a handful of elements) and was refused before it was checked: if a real IdP sent it, compare its signing settings with status.sp; otherwise it was forged.',
     httpStatus: 400,
   },
 
@@ -157,6 +184,11 @@ const TEXTS = {
     httpStatus: 403,
   },
   USER_INACTIVE: { userMessage: 'Your account is deactivated. Ask your administrator to restore access.', adminAdvice: 'The ManagedUser has spec.active: false.', httpStatus: 403 },
+  SERVER_BUSY: {
+    userMessage: 'Sign-in is very busy right now. Please go back and try again in a moment.',
+    adminAdvice: 'The sp-server refused the response unchecked because every SAML validation worker was busy and its queue was full: add replicas or CPU (spServer.replicas, spServer.resources), and check gatehouse_sp_validation_queue_size for a flood of ACS posts.',
+    httpStatus: 503,
+  },
 } as const satisfies Record<RefusalCode, RefusalText>;
 
 export const REFUSALS: Readonly<Record<RefusalCode, Refusal>> = Object.fromEntries(

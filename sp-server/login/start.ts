@@ -13,9 +13,12 @@ export async function startLogin(
   ref: ProfileRef,
   login: Omit<PendingLogin, 'browser' | 'createdAt' | 'namespace' | 'profile'>,
 ): Promise<FastifyReply> {
-  const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn: login.kind === 'test' || login.forceAuthn === true || ref.profile.forceAuthn });
+  const forceAuthn = login.kind === 'test' || login.forceAuthn === true || ref.profile.forceAuthn;
+  const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn });
   const pending: PendingLogin = {
     ...login,
+    // What the request asked, so the ACS checks the AuthnInstant against it.
+    forceAuthn,
     namespace: ref.org.namespace,
     profile: ref.profile.name,
     browser: browserBinding(req, reply, gh.secureCookies),

@@ -107,7 +107,17 @@ describe('helm template, default values', () => {
       '--listen-address=0.0.0.0:8080',
       '--oauth-clients-file=/etc/gatehouse/oauth-clients/clients.json',
       '--signing-key-file=/etc/gatehouse/signing-key/private.pem',
+      '--signing-key-file=/etc/gatehouse/signing-key/ec-private.pem',
+      '--acs-body-limit-bytes=262144',
+      '--validation-workers=2',
     ]);
+  });
+
+  it('passes the sp-server its ACS body limit and validation workers, within the schema\'s bounds', async () => {
+    const objs = await render({ spServer: { acsBodyLimitBytes: 1048576, validationWorkers: 0 } });
+    expect(args(objs, 'gatehouse-sp-server')).toEqual(expect.arrayContaining(['--acs-body-limit-bytes=1048576', '--validation-workers=0']));
+    await expect(render({ spServer: { acsBodyLimitBytes: 1048577 } })).rejects.toThrow(/acsBodyLimitBytes/);
+    await expect(render({ spServer: { acsBodyLimitBytes: 1024 } })).rejects.toThrow(/acsBodyLimitBytes/);
   });
 
   it('passes the operator the test link lifetime it is given', async () => {
@@ -135,14 +145,15 @@ describe('helm template, default values', () => {
     expect(objs.filter((o) => o.metadata.name === 'gatehouse-sp-server-scim')).toEqual([]);
   });
 
-  it('generates an RSA ID-token signing key', async () => {
+  it('generates an RSA and an EC P-256 ID-token signing key', async () => {
     const objs = await render();
     const secret = find(objs, 'Secret', 'gatehouse-oidc-signing-key') as Rendered & { data: Record<string, string> };
-    const pem = Buffer.from(secret.data['private.pem'] ?? '', 'base64').toString();
     const { createPrivateKey } = await import('node:crypto');
-    const key = createPrivateKey(pem);
-    expect(key.asymmetricKeyType).toBe('rsa');
-    expect(key.asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+    const key = (name: string) => createPrivateKey(Buffer.from(secret.data[name] ?? '', 'base64').toString());
+    expect(key('private.pem').asymmetricKeyType).toBe('rsa');
+    expect(key('private.pem').asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+    expect(key('ec-private.pem').asymmetricKeyType).toBe('ec');
+    expect(key('ec-private.pem').asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
   });
 });
 
@@ -231,9 +242,11 @@ describe('helm template, options', () => {
     expect(op).toContain('{"port":6443,"protocol":"TCP"}');
     expect(JSON.stringify(find(objs, 'NetworkPolicy', 'gatehouse-sp-server').spec)).toContain('{"port":6379,"protocol":"TCP"}');
     expect(args(objs, 'gatehouse-operator')).toContain('--dns-servers=10.0.0.53:5353');
-    const single = await render({ operator: { leaderElection: { enabled: false }, allowPrivateMetadataURLs: true } });
+    expect(args(objs, 'gatehouse-operator')).not.toContain('--allow-insecure-metadata-urls');
+    const single = await render({ operator: { leaderElection: { enabled: false }, allowPrivateMetadataURLs: true, allowInsecureMetadataURLs: true } });
     expect(args(single, 'gatehouse-operator')).not.toContain('--leader-elect');
     expect(args(single, 'gatehouse-operator')).toContain('--allow-private-metadata-urls');
+    expect(args(single, 'gatehouse-operator')).toContain('--allow-insecure-metadata-urls');
     expect((find(single, 'Deployment', 'gatehouse-operator').spec as { strategy: unknown }).strategy).toEqual({ type: 'Recreate' });
   });
 
@@ -255,7 +268,12 @@ describe('helm template, options', () => {
     const objs = await render({ spServer: { signingKey: { existingSecret: 'my-oidc-key', key: 'key.pem' } } });
     expect(objs.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual(['gatehouse-oauth-clients']);
     expect(args(objs, 'gatehouse-sp-server')).toContain('--signing-key-file=/etc/gatehouse/signing-key/key.pem');
+    // A Secret from before ES256 holds one key: the chart mounts only that one.
+    expect(args(objs, 'gatehouse-sp-server').filter((a) => a.startsWith('--signing-key-file='))).toHaveLength(1);
     expect(JSON.stringify(podSpec(find(objs, 'Deployment', 'gatehouse-sp-server')))).toContain('"secretName":"my-oidc-key"');
+    const both = await render({ spServer: { signingKey: { existingSecret: 'my-oidc-key', key: 'rsa.pem', ecKey: 'ec.pem' } } });
+    expect(args(both, 'gatehouse-sp-server').filter((a) => a.startsWith('--signing-key-file='))).toEqual(['--signing-key-file=/etc/gatehouse/signing-key/rsa.pem', '--signing-key-file=/etc/gatehouse/signing-key/ec.pem']);
+    expect(JSON.stringify(podSpec(find(both, 'Deployment', 'gatehouse-sp-server')))).toContain('{"key":"ec.pem","path":"ec.pem"}');
   });
 
   it('CRDs off renders none; keep off drops the resource policy', async () => {
@@ -287,6 +305,8 @@ describe('values the schema refuses', () => {
     ['a public OAuth client with a secret hash', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, clientSecretHash: 'sha256:0123456789abcdef' }] } }, /oauthClients\/0/],
     ['an OAuth client without redirect URIs', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: [], public: true }] } }, /redirectUris/],
     ['a plain-http redirect URI off loopback', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['http://app.example.com/cb'], public: true }] } }, /redirectUris\/0/],
+    ['an ID-token algorithm Gatehouse does not sign with', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, idTokenSignedResponseAlg: 'HS256' }] } }, /idTokenSignedResponseAlg/],
+    ['allowed scopes without openid', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, allowedScopes: ['email'] }] } }, /allowedScopes/],
     ['two IdP-initiated default clients', { spServer: { oauthClients: [
       { clientId: 'a', redirectUris: ['https://a.example.com/cb'], public: true, idpInitiatedDefault: true },
       { clientId: 'b', redirectUris: ['https://b.example.com/cb'], public: true, idpInitiatedDefault: true },

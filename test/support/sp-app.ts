@@ -2,12 +2,12 @@
 // rendered config built from the SAML fixtures: the quickest real listening server for tests.
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { buildApp } from '../../sp-server/app.ts';
+import { buildApp, type AppOptions } from '../../sp-server/app.ts';
 import type { RenderedOrganization, RenderedProfile, SPConfig } from '../../crds/api/index.ts';
 import { ConfigStore } from '../../sp-server/config/store.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
-import type { OAuthClient } from '../../sp-server/oauth/clients.ts';
-import { generateSigningKey } from '../../sp-server/oauth/keys.ts';
+import { oauthClient, type OAuthClient, type OAuthClientInput } from '../../sp-server/oauth/clients.ts';
+import { generateSigningKeys } from '../../sp-server/oauth/keys.ts';
 import { MemoryStore, type StateStore } from '../../sp-server/state/store.ts';
 import { MemoryStatusSink, type StatusSink } from '../../sp-server/status/writer.ts';
 import { StaticUserDirectory, type UserRecord } from '../../sp-server/users/directory.ts';
@@ -45,12 +45,16 @@ export function acmeConfig(base: string, profile: Partial<RenderedProfile> = {},
   };
 }
 
-export const APP_CLIENT: OAuthClient = {
+/** The application: a public client, RS256 ID tokens (the default), every scope allowed. */
+export const APP_CLIENT: OAuthClient = oauthClient.parse({
   client_id: 'console',
   redirect_uris: ['http://127.0.0.1:1/callback'],
   initiate_login_uri: 'http://127.0.0.1:1/login/sso',
   idp_initiated_default: true,
-};
+});
+
+// RSA key generation takes a while under load; one pair of keys serves every test app of a run.
+let testKeys: ReturnType<typeof generateSigningKeys> | undefined;
 
 export interface TestApp {
   app: FastifyInstance;
@@ -63,7 +67,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<RenderedProfile>; extraOrgs?: RenderedOrganization[]; store?: StateStore; status?: StatusSink; jitProvisioning?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<RenderedProfile>; extraOrgs?: RenderedOrganization[]; store?: StateStore; status?: StatusSink; jitProvisioning?: boolean; clients?: OAuthClientInput[]; app?: Partial<AppOptions> } = {}): Promise<TestApp> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const logger = pino({ level: process.env.SP_TEST_LOG ?? 'silent' });
@@ -77,13 +81,14 @@ export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<
     publicURL: base,
     config,
     users,
-    clients: [APP_CLIENT],
-    signingKey: await generateSigningKey(),
+    clients: [APP_CLIENT, ...(o.clients ?? []).map((c) => oauthClient.parse(c))],
+    signingKeys: await (testKeys ??= generateSigningKeys()),
     store,
     status: o.status ?? status,
     metrics,
     logger,
     ...(o.jitProvisioning !== undefined ? { jitProvisioning: o.jitProvisioning } : {}),
+    ...o.app,
   });
   await app.listen({ host: '127.0.0.1', port });
   return { app, base, config, users, status, metrics, store, close: () => app.close() };

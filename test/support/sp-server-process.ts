@@ -1,4 +1,5 @@
 // Runs sp-server/main.ts as a child process on a free loopback port, for end-to-end tests.
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,13 @@ export interface SpServerClient {
   client_secret_sha256?: string;
   initiate_login_uri?: string;
   idp_initiated_default?: boolean;
+  id_token_signed_response_alg?: 'RS256' | 'ES256';
+  allowed_scopes?: string[];
+}
+
+/** A fresh RSA and EC P-256 signing key (PKCS#8 PEM), as an installation holds them. */
+export function testSigningKeyPems(): string[] {
+  return [generateKeyPairSync('rsa', { modulusLength: 2048 }), generateKeyPairSync('ec', { namedCurve: 'P-256' })].map((k) => k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 }
 
 export interface SpServerProcessOptions {
@@ -20,8 +28,8 @@ export interface SpServerProcessOptions {
   /** Rendered config as a file instead of the Secret (no Kubernetes for the config). */
   configFile?: string;
   clients: SpServerClient[];
-  /** PEM or JWK text; generated in dev mode when absent. */
-  signingKey?: string;
+  /** PEM or JWK texts, one per key (testSigningKeyPems); generated in dev mode when absent. */
+  signingKeys?: string[];
   redisURL?: string;
   port?: number;
   /** Public URL; default http://127.0.0.1:PORT. */
@@ -34,6 +42,8 @@ export interface SpServerProcessOptions {
   /** Pass --jit-provisioning (default true). */
   jitProvisioning?: boolean;
   scim?: boolean;
+  /** Further command-line flags, appended as given. */
+  extraArgs?: string[];
 }
 
 const root = join(import.meta.dirname, '..', '..');
@@ -81,10 +91,12 @@ export class SpServerProcess {
     const clientsPath = join(dir, 'clients.json');
     writeFileSync(clientsPath, JSON.stringify({ clients: o.clients }));
     const args = [join(root, 'sp-server', 'main.ts'), `--listen-address=127.0.0.1:${port}`, `--public-url=${url}`, `--oauth-clients-file=${clientsPath}`];
-    if (o.signingKey) {
-      const keyPath = join(dir, o.signingKey.trim().startsWith('{') ? 'signing.jwk' : 'signing.pem');
-      writeFileSync(keyPath, o.signingKey, { mode: 0o600 });
-      args.push(`--signing-key-file=${keyPath}`);
+    if (o.signingKeys?.length) {
+      o.signingKeys.forEach((key, i) => {
+        const keyPath = join(dir, key.trim().startsWith('{') ? `signing-${i}.jwk` : `signing-${i}.pem`);
+        writeFileSync(keyPath, key, { mode: 0o600 });
+        args.push(`--signing-key-file=${keyPath}`);
+      });
     } else args.push('--dev');
     if (o.jitProvisioning ?? true) args.push('--jit-provisioning');
     if (o.scim) args.push('--scim');
@@ -103,6 +115,7 @@ export class SpServerProcess {
     if (o.redisURL) args.push(`--redis-url=${o.redisURL}`);
     if (o.logLevel) args.push(`--log-level=${o.logLevel}`);
     if (o.statusIntervalMs !== undefined) args.push(`--status-interval-ms=${o.statusIntervalMs}`);
+    if (o.extraArgs) args.push(...o.extraArgs);
     const proc = ManagedProcess.spawn({ name: 'sp-server', command: process.execPath, args, env: { ...process.env, ...o.env }, outputLimitBytes: 2 * 1024 * 1024 });
     const sp = new SpServerProcess(proc, port, url, dir);
     try {
