@@ -1,9 +1,10 @@
-// Starting an SP-initiated login: remember the pending request (bound to this browser) and send
-// the browser to the IdP with an AuthnRequest.
+// Starting an SP-initiated login: remember the pending request (bound to this browser, within the
+// pending-login caps) and send the browser to the IdP with an AuthnRequest.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ProfileRef } from '../config/store.ts';
 import type { AppContext, PendingLogin } from '../context.ts';
-import { browserBinding } from '../http-util.ts';
+import { browserBinding, refusalReply } from '../http-util.ts';
+import { clientKey } from '../limits/client-address.ts';
 import { buildAuthnRequestRedirect } from '../saml/authn-request.ts';
 
 export async function startLogin(
@@ -14,6 +15,11 @@ export async function startLogin(
   login: Omit<PendingLogin, 'browser' | 'createdAt' | 'namespace' | 'profile'>,
 ): Promise<FastifyReply> {
   const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn: login.kind === 'test' || login.forceAuthn === true || ref.profile.forceAuthn });
+  const admission = await gh.pendingLogins.admit(clientKey(req), id);
+  if (!admission.admitted) {
+    req.log.warn({ code: 'TOO_MANY_PENDING_LOGINS', scope: admission.scope, client: clientKey(req) }, 'login start refused: pending-login cap');
+    return refusalReply(reply.header('retry-after', String(admission.retryAfterSeconds)), 'TOO_MANY_PENDING_LOGINS', 'Too many sign-ins');
+  }
   const pending: PendingLogin = {
     ...login,
     namespace: ref.org.namespace,

@@ -8,7 +8,7 @@ import { domainOf, EMAIL } from '../config/store.ts';
 import type { CodeGrant, SurfaceOptions } from '../context.ts';
 import { jsonErrorHandler } from '../error-handlers.ts';
 import { emailPage, errorPage } from '../html.ts';
-import { html, parseCookies, refusalReply, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
+import { html, readCookie, refusalReply, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
 import { startLogin } from '../login/start.ts';
 import { isConfidential, secretMatches } from '../oauth/clients.ts';
 import { OAUTH_PATHS, oauthURL } from '../urls.ts';
@@ -73,7 +73,7 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
 
     if (!q.login_hint) {
       // After an IdP-initiated attempt, the restarted login goes straight back to that IdP.
-      const restart = parseCookies(req.headers.cookie)[RESTART_COOKIE];
+      const restart = readCookie(req, RESTART_COOKIE, gh.secureCookies);
       if (restart) {
         setCookie(reply, RESTART_COOKIE, '', 0, gh.secureCookies);
         const [ns, name] = restart.split('/');
