@@ -73,10 +73,12 @@ export async function installRateLimits(app: FastifyInstance, gh: AppContext, li
       return undefined;
     }
   };
+  // SCIM authenticates in its own onRequest hook, which runs first: only a valid token is counted,
+  // so nobody without it can use up an organization's budget. Never the token itself: its hash
+  // names the counter (and the Redis key).
   const scimToken: KeyOf = (req) => {
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
-    // Never the token itself: its hash names the counter (and the Redis key).
-    return bearer ? `token:${sha256b64url(bearer)}` : `anonymous:${clientKey(req)}`;
+    return bearer ? sha256b64url(bearer) : undefined;
   };
 
   const page: Answer = (reply) => refusalReply(reply, 'RATE_LIMITED', 'Too many requests');
