@@ -4,6 +4,7 @@
 // crds/api: the values are how an admin installs Gatehouse, not the sso.gatehouse.dev API.
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../crds/api/duration.ts';
+import { rateLimitsSchema } from '../sp-server/limits/settings.ts';
 
 export const VALUES_SCHEMA_PATH = 'charts/gatehouse/values.schema.json';
 
@@ -98,6 +99,12 @@ const spServer = z.strictObject({
   replicas: z.int().min(0).max(100).optional(),
   logLevel: z.enum(LOG_LEVELS).optional(),
   port: z.int().min(1024).max(65535).optional(),
+  metricsPort: z.int().min(1024).max(65535).optional(),
+  trustedProxies: z
+    .union([z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/)), z.int().min(0).max(10)])
+    .optional()
+    .meta({ description: 'addresses/CIDRs of the proxies whose X-Forwarded-For names the client, or a hop count' }),
+  rateLimits: rateLimitsSchema.optional(),
   jitProvisioning: z.boolean().optional(),
   signingKey: z.strictObject({ existingSecret: z.string().optional(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/) }).optional(),
   oauthClients: z
