@@ -71,7 +71,8 @@ export class RedisCounters implements Counters {
   }
 
   async incr(key: string, windowMs: number): Promise<WindowCount> {
-    const [count, ttlMs] = await (this.redis.gatehouseIncrWithTTL as NonNullable<RedisWithScripts['gatehouseIncrWithTTL']>)(this.prefix + key, windowMs);
+    const incr = this.redis.gatehouseIncrWithTTL as NonNullable<RedisWithScripts['gatehouseIncrWithTTL']>;
+    const [count, ttlMs] = await incr.call(this.redis, this.prefix + key, windowMs);
     return { count: Number(count), ttlMs: Number(ttlMs) };
   }
 }

@@ -105,7 +105,7 @@ export class RedisPendingBudget implements PendingLoginBudget {
     let res: Array<number | string>;
     try {
       const admit = this.redis.gatehousePendingAdmit as NonNullable<RedisWithAdmit['gatehousePendingAdmit']>;
-      res = await admit(`${this.prefix}all`, `${this.prefix}client:${client}`, now, this.caps.windowMs, this.caps.global, this.caps.perIP, id);
+      res = await admit.call(this.redis, `${this.prefix}all`, `${this.prefix}client:${client}`, now, this.caps.windowMs, this.caps.global, this.caps.perIP, id);
     } catch (err) {
       if (now - this.lastWarning > 30_000) {
         this.lastWarning = now;

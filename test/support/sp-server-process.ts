@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.ts';
+import type { RateLimitsInput } from '../../sp-server/limits/settings.ts';
 import { httpProbe, ManagedProcess } from './managed-process.ts';
 
 export interface SpServerClient {
@@ -34,21 +35,45 @@ export interface SpServerProcessOptions {
   /** Pass --jit-provisioning (default true). */
   jitProvisioning?: boolean;
   scim?: boolean;
+  /**
+   * --rate-limits. Tests and benches send everything from 127.0.0.1, one client address: the
+   * default here lifts the limits (TEST_RATE_LIMITS); pass {} for the production defaults.
+   */
+  rateLimits?: RateLimitsInput;
+  /** --trusted-proxies (default: none). */
+  trustedProxies?: string;
 }
+
+/** High enough that no test or bench from one loopback address is throttled. */
+export const TEST_RATE_LIMITS: RateLimitsInput = {
+  authorize: { perIP: 1_000_000, perOrganization: 1_000_000 },
+  acs: { perIP: 1_000_000, perOrganization: 1_000_000 },
+  loginMethods: { perIP: 1_000_000, perOrganization: 1_000_000 },
+  token: { perIP: 1_000_000, perOrganization: 1_000_000 },
+  scim: { perToken: 1_000_000 },
+  pendingLogins: { global: 1_000_000, perIP: 1_000_000 },
+};
 
 const root = join(import.meta.dirname, '..', '..');
 
 export class SpServerProcess {
   readonly url: string;
   readonly port: number;
+  /** Where /metrics is served (not on the public port). */
+  readonly metricsURL: string;
   private readonly process: ManagedProcess;
   private readonly dir: string;
 
-  private constructor(proc: ManagedProcess, port: number, url: string, dir: string) {
+  private constructor(proc: ManagedProcess, port: number, url: string, metricsPort: number, dir: string) {
     this.process = proc;
     this.port = port;
     this.url = url;
+    this.metricsURL = `http://127.0.0.1:${metricsPort}/metrics`;
     this.dir = dir;
+  }
+
+  async metrics(): Promise<string> {
+    return (await fetch(this.metricsURL)).text();
   }
 
   /** What the process logged (pino JSON lines), its last 2 MiB. */
@@ -71,11 +96,20 @@ export class SpServerProcess {
 
   static async start(o: SpServerProcessOptions): Promise<SpServerProcess> {
     const port = o.port ?? (await freePort());
+    const metricsPort = await freePort();
     const url = o.publicURL ?? `http://127.0.0.1:${port}`;
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sp-'));
     const clientsPath = join(dir, 'clients.json');
     writeFileSync(clientsPath, JSON.stringify({ clients: o.clients }));
-    const args = [join(root, 'sp-server', 'main.ts'), `--listen-address=127.0.0.1:${port}`, `--public-url=${url}`, `--oauth-clients-file=${clientsPath}`];
+    const args = [
+      join(root, 'sp-server', 'main.ts'),
+      `--listen-address=127.0.0.1:${port}`,
+      `--metrics-address=127.0.0.1:${metricsPort}`,
+      `--public-url=${url}`,
+      `--oauth-clients-file=${clientsPath}`,
+      `--rate-limits=${JSON.stringify(o.rateLimits ?? TEST_RATE_LIMITS)}`,
+    ];
+    if (o.trustedProxies) args.push(`--trusted-proxies=${o.trustedProxies}`);
     if (o.signingKey) {
       const keyPath = join(dir, o.signingKey.trim().startsWith('{') ? 'signing.jwk' : 'signing.pem');
       writeFileSync(keyPath, o.signingKey, { mode: 0o600 });
@@ -99,7 +133,7 @@ export class SpServerProcess {
     if (o.logLevel) args.push(`--log-level=${o.logLevel}`);
     if (o.statusIntervalMs !== undefined) args.push(`--status-interval-ms=${o.statusIntervalMs}`);
     const proc = ManagedProcess.spawn({ name: 'sp-server', command: process.execPath, args, env: { ...process.env, ...o.env }, outputLimitBytes: 2 * 1024 * 1024 });
-    const sp = new SpServerProcess(proc, port, url, dir);
+    const sp = new SpServerProcess(proc, port, url, metricsPort, dir);
     try {
       await sp.waitReady(30_000);
     } catch (err) {
