@@ -77,6 +77,17 @@ export class RedisCounters implements Counters {
   }
 }
 
+/** A warning about Redis failing, logged at most every 30 s however many requests hit it. */
+export function throttledRedisWarning(logger: Logger, message: string): (err: unknown) => void {
+  let last = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < 30_000) return;
+    last = now;
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, message);
+  };
+}
+
 /**
  * The shared store when it answers, the local one when it does not. Failing open would hand an
  * attacker the site whenever Redis hiccups; failing closed would turn a Redis outage into an
@@ -84,25 +95,20 @@ export class RedisCounters implements Counters {
  * middle: each replica still refuses a flood on its own.
  */
 export class FallbackCounters implements Counters {
-  private lastWarning = 0;
   private readonly shared: Counters;
   private readonly local: Counters;
-  private readonly logger: Logger;
+  private readonly warn: (err: unknown) => void;
   constructor(shared: Counters, local: Counters, logger: Logger) {
     this.shared = shared;
     this.local = local;
-    this.logger = logger;
+    this.warn = throttledRedisWarning(logger, 'rate-limit counters unavailable in Redis; counting per replica');
   }
 
   async incr(key: string, windowMs: number): Promise<WindowCount> {
     try {
       return await this.shared.incr(key, windowMs);
     } catch (err) {
-      const now = Date.now();
-      if (now - this.lastWarning > 30_000) {
-        this.lastWarning = now;
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'rate-limit counters unavailable in Redis; counting per replica');
-      }
+      this.warn(err);
       return this.local.incr(key, windowMs);
     }
   }

@@ -3,6 +3,7 @@
 // address — a flood is refused with TOO_MANY_PENDING_LOGINS instead of growing the state.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { throttledRedisWarning } from './counters.ts';
 
 export type Admission = { admitted: true } | { admitted: false; scope: 'global' | 'client'; retryAfterSeconds: number };
 
@@ -87,14 +88,13 @@ type RedisWithAdmit = Redis & { gatehousePendingAdmit?: (all: string, client: st
 export class RedisPendingBudget implements PendingLoginBudget {
   private readonly redis: RedisWithAdmit;
   private readonly local: MemoryPendingBudget;
-  private lastWarning = 0;
   private readonly caps: PendingLoginCaps;
-  private readonly logger: Logger;
+  private readonly warn: (err: unknown) => void;
   private readonly prefix: string;
   constructor(redis: Redis, caps: PendingLoginCaps, logger: Logger, prefix: string) {
     this.redis = redis;
     this.caps = caps;
-    this.logger = logger;
+    this.warn = throttledRedisWarning(logger, 'pending-login caps unavailable in Redis; capping per replica');
     this.prefix = prefix;
     this.local = new MemoryPendingBudget(caps);
     if (!this.redis.gatehousePendingAdmit) this.redis.defineCommand('gatehousePendingAdmit', { numberOfKeys: 2, lua: ADMIT });
@@ -107,10 +107,7 @@ export class RedisPendingBudget implements PendingLoginBudget {
       const admit = this.redis.gatehousePendingAdmit as NonNullable<RedisWithAdmit['gatehousePendingAdmit']>;
       res = await admit.call(this.redis, `${this.prefix}all`, `${this.prefix}client:${client}`, now, this.caps.windowMs, this.caps.global, this.caps.perIP, id);
     } catch (err) {
-      if (now - this.lastWarning > 30_000) {
-        this.lastWarning = now;
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'pending-login caps unavailable in Redis; capping per replica');
-      }
+      this.warn(err);
       return this.local.admit(client);
     }
     if (Number(res[0]) === 1) return { admitted: true };
