@@ -10,14 +10,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('MemoryStore', () => {
   it('refuses a new key when full of live entries, and makes room once entries expire', async () => {
     const s = new MemoryStore(2);
-    await s.put('a', '1', 20);
+    await s.put('a', '1', 1500);
     await s.put('b', '1', 60_000);
     await expect(s.put('c', '1', 60_000)).rejects.toBeInstanceOf(StateStoreFullError);
     await expect(s.putIfAbsent('c', '1', 60_000)).rejects.toBeInstanceOf(StateStoreFullError);
     // Replacing a key takes no room.
     await s.put('b', '2', 60_000);
     expect(s.size).toBe(2);
-    await sleep(1100);
+    await sleep(1600);
     await s.put('c', '1', 60_000);
     expect(s.size).toBe(2);
     expect(await s.get('c')).toBe('1');
