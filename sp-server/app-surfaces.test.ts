@@ -56,6 +56,10 @@ describe('the app\'s surfaces', () => {
     const token = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'text/xml' }, payload: '<x/>' });
     expect(token.statusCode).toBe(415);
     expect(token.json()).toEqual({ error: 'invalid_request' });
+    // A broken percent-escape in Basic credentials is the client's error (found by fuzzing: it was a 500).
+    const basic = await app.inject({ method: 'POST', url: '/token', headers: { authorization: `Basic ${Buffer.from('%:x').toString('base64')}` }, payload: {} });
+    expect(basic.statusCode).toBe(401);
+    expect(basic.json()).toEqual({ error: 'invalid_client', error_description: 'malformed Basic credentials' });
     const authorize = await app.inject({ method: 'GET', url: `/authorize?client_id=${'x'.repeat(300)}` });
     expect(authorize.statusCode).toBe(400);
     expect(authorize.headers['content-type']).toMatch(/^text\/html/);

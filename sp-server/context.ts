@@ -64,8 +64,10 @@ export interface PendingLogin {
   state?: string;
   nonce?: string;
   codeChallenge?: string;
-  /** The IdP must authenticate again (test link, prompt=login, max_age=0). */
+  /** The AuthnRequest asked the IdP to authenticate again (test link, prompt=login, max_age, spec.forceAuthn). */
   forceAuthn?: boolean;
+  /** The OAuth request's max_age in seconds: the IdP's AuthnInstant may be at most this old. */
+  maxAge?: number;
   /** A test login: sha256 of the test link's token, so a renewed or expired link ends it. */
   testLink?: string;
 }

@@ -124,12 +124,32 @@ const TEXTS = {
   ENCRYPTED_ASSERTION_UNSIGNED: { userMessage: `The sign-in response was not signed by your identity provider. ${ASK_ADMIN}`, adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
   DECRYPTION_FAILED: {
     userMessage: `The sign-in response could not be decrypted. ${ASK_ADMIN}`,
-    adminAdvice: 'Encrypt assertions for the SP certificate in the SP metadata (status.sp.metadataURL).',
+    adminAdvice: 'Encrypt assertions for the SP certificate in the SP metadata (status.sp.metadataURL) with RSA-OAEP and AES-CBC or AES-GCM, and have the IdP sign the assertion (or the whole response); for the exact cause, read the sp-server\'s debug log.',
     httpStatus: 400,
   },
   NAMEID_MISSING: {
     userMessage: `Your identity provider did not say who you are. ${ASK_ADMIN}`,
     adminAdvice: 'Configure the IdP to send the user\'s email as NameID.',
+    httpStatus: 400,
+  },
+  ISSUE_INSTANT_OUT_OF_RANGE: {
+    userMessage: 'The sign-in response is too old or dated in the future; a clock may be wrong. Please start again.',
+    adminAdvice: 'Gatehouse accepts a response issued at most 5 minutes (plus spec.allowedClockSkew) before it arrives and not later than the skew ahead: fix the IdP server\'s clock (NTP), or find what holds responses back on their way.',
+    httpStatus: 400,
+  },
+  NAMEID_FORMAT_MISMATCH: {
+    userMessage: `Your identity provider identified you in a form this organization does not accept. ${ASK_ADMIN}`,
+    adminAdvice: 'Set the IdP\'s NameID format to the one in spec.nameIDFormat (emailAddress also accepts unspecified), or change spec.nameIDFormat to what the IdP sends.',
+    httpStatus: 400,
+  },
+  AUTHN_STATEMENT_MISSING: {
+    userMessage: NOT_ACCEPTED,
+    adminAdvice: 'The IdP sent an assertion without an AuthnStatement (with its AuthnInstant): configure the application at the IdP as SAML web sign-on (not an attribute query or a custom token).',
+    httpStatus: 400,
+  },
+  AUTHN_INSTANT_TOO_OLD: {
+    userMessage: 'This application asked you to sign in again, but your identity provider reused an earlier sign-in. Sign out at your identity provider, then start again.',
+    adminAdvice: 'The IdP ignored ForceAuthn (test link, prompt=login, max_age, spec.forceAuthn) or reported an AuthnInstant older than the application\'s max_age: make the IdP honour ForceAuthn, or fix its clock.',
     httpStatus: 400,
   },
 

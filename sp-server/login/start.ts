@@ -14,7 +14,8 @@ export async function startLogin(
   ref: ProfileRef,
   login: Omit<PendingLogin, 'browser' | 'createdAt' | 'namespace' | 'profile'>,
 ): Promise<FastifyReply> {
-  const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn: login.kind === 'test' || login.forceAuthn === true || ref.profile.forceAuthn });
+  const forceAuthn = login.kind === 'test' || login.forceAuthn === true || ref.profile.forceAuthn;
+  const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn });
   const admission = await gh.pendingLogins.admit(clientKey(req), id);
   if (!admission.admitted) {
     req.log.warn({ code: 'TOO_MANY_PENDING_LOGINS', scope: admission.scope, client: clientKey(req) }, 'login start refused: pending-login cap');
@@ -22,6 +23,8 @@ export async function startLogin(
   }
   const pending: PendingLogin = {
     ...login,
+    // What the request asked, so the ACS checks the AuthnInstant against it.
+    forceAuthn,
     namespace: ref.org.namespace,
     profile: ref.profile.name,
     browser: browserBinding(req, reply, gh.secureCookies),

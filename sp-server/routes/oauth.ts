@@ -8,7 +8,8 @@ import { domainOf, EMAIL } from '../config/store.ts';
 import type { CodeGrant, SurfaceOptions } from '../context.ts';
 import { jsonErrorHandler } from '../error-handlers.ts';
 import { emailPage, errorPage } from '../html.ts';
-import { html, readCookie, refusalReply, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
+import { html, refusalReply, sha256b64url } from '../http-util.ts';
+import { takeRestart } from '../login/restart.ts';
 import { startLogin } from '../login/start.ts';
 import { isConfidential, secretMatches } from '../oauth/clients.ts';
 import { OAUTH_PATHS, oauthURL } from '../urls.ts';
@@ -38,6 +39,14 @@ const tokenBody = z.object({
   code_verifier: z.string().max(256).optional(),
 });
 
+function decodeFormComponent(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx: gh }) => {
   const jwks = createLocalJWKSet({ keys: [gh.signingKey.publicJwk] });
 
@@ -61,6 +70,10 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
     if (q.code_challenge_method !== 'S256') return back('invalid_request', 'PKCE with code_challenge_method=S256 is required');
     if (!q.code_challenge || !PKCE.test(q.code_challenge)) return back('invalid_request', 'a valid code_challenge is required');
     if (q.prompt === 'none') return back('login_required', 'interactive login required');
+    if (q.max_age !== undefined && !/^\d{1,9}$/.test(q.max_age)) return back('invalid_request', 'max_age must be a non-negative integer');
+    // Gatehouse cannot know how old the IdP's session is, so any max_age asks the IdP to
+    // authenticate again (ForceAuthn), and the ACS checks the AuthnInstant against it.
+    const maxAge = q.max_age === undefined ? undefined : Number(q.max_age);
     const flow = {
       kind: 'login' as const,
       clientId: client.client_id,
@@ -68,18 +81,14 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       codeChallenge: q.code_challenge,
       ...(q.state !== undefined ? { state: q.state } : {}),
       ...(q.nonce !== undefined ? { nonce: q.nonce } : {}),
-      ...(q.prompt?.split(' ').includes('login') || q.max_age === '0' ? { forceAuthn: true } : {}),
+      ...(q.prompt?.split(' ').includes('login') || maxAge !== undefined ? { forceAuthn: true } : {}),
+      ...(maxAge !== undefined ? { maxAge } : {}),
     };
 
     if (!q.login_hint) {
       // After an IdP-initiated attempt, the restarted login goes straight back to that IdP.
-      const restart = readCookie(req, RESTART_COOKIE, gh.secureCookies);
-      if (restart) {
-        setCookie(reply, RESTART_COOKIE, '', 0, gh.secureCookies);
-        const [ns, name] = restart.split('/');
-        const ref = ns && name ? gh.config.profile(ns, name) : undefined;
-        if (ref) return startLogin(gh, req, reply, ref, flow);
-      }
+      const restart = await takeRestart(gh, req, reply);
+      if (restart) return startLogin(gh, req, reply, restart, flow);
       const params = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string'));
       return html(reply, 200, emailPage(params));
     }
@@ -126,10 +135,13 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       if (colon < 0) return fail(401, 'invalid_client', 'malformed Basic credentials');
-      const basicId = decodeURIComponent(decoded.slice(0, colon));
+      // RFC 6749 §2.3.1 form-encodes both parts; a broken escape is the client's error, not ours.
+      const basicId = decodeFormComponent(decoded.slice(0, colon));
+      const basicSecret = decodeFormComponent(decoded.slice(colon + 1));
+      if (basicId === undefined || basicSecret === undefined) return fail(401, 'invalid_client', 'malformed Basic credentials');
       if (clientId !== undefined && clientId !== basicId) return fail(401, 'invalid_client', 'client_id mismatch');
       clientId = basicId;
-      secret = decodeURIComponent(decoded.slice(colon + 1));
+      secret = basicSecret;
     }
     const client = clientId ? gh.clients.get(clientId) : undefined;
     if (!client) return fail(401, 'invalid_client', 'unknown client');

@@ -5,12 +5,13 @@ import { z } from 'zod';
 import { domainOf, type ProfileRef } from '../config/store.ts';
 import type { AppContext, CodeGrant, PendingLogin, SurfaceOptions } from '../context.ts';
 import { errorPage, testResultPage } from '../html.ts';
-import { BROWSER_COOKIE, html, randomToken, readCookie, refusalReply, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
+import { BROWSER_COOKIE, html, randomToken, readCookie, refusalReply, sha256b64url } from '../http-util.ts';
+import { rememberRestart } from '../login/restart.ts';
 import { SP_METADATA_CONTENT_TYPE, spMetadata } from '../saml/metadata.ts';
 import { startLogin } from '../login/start.ts';
 import { REFUSALS, type RefusalCode } from '../refusals.ts';
 import { isSamlValidationError, quote, type SamlValidationError } from '../saml/errors.ts';
-import { peekInResponseTo, type ValidatedAssertion } from '../saml/validate.ts';
+import { peekInResponseTo, type AuthnRequestFacts, type ValidatedAssertion } from '../saml/validate.ts';
 import { storeReplayCache } from '../state/store.ts';
 import type { UserRecord } from '../users/directory.ts';
 import { ACS_BODY_LIMIT_BYTES } from '../saml/dom.ts';
@@ -75,8 +76,8 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
 
     const inResponseTo = peekInResponseTo(samlResponse);
     if (inResponseTo === null) {
-      // Only a response that a trusted IdP signed restarts a login; anything else is refused
-      // with its own code (the validator stops at UNSOLICITED_RESPONSE after signature and issuer).
+      // Only a response that passed every check but InResponseTo (its assertion ID now spent)
+      // restarts a login: the validator raises UNSOLICITED_RESPONSE for nothing else.
       try {
         await gh.validate(samlResponse, { profile: ref.profile, expectedInResponseTo: null, replay });
       } catch (err) {
@@ -95,7 +96,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     try {
       // Without a pending request the response is still validated (so a replay is reported as
       // one), but it is refused afterwards.
-      assertion = await gh.validate(samlResponse, { profile: ref.profile, expectedInResponseTo: inResponseTo, replay });
+      assertion = await gh.validate(samlResponse, { profile: ref.profile, expectedInResponseTo: inResponseTo, replay, ...(pending ? { authnRequest: authnRequestOf(pending) } : {}) });
       if (!pending) throw new LoginRefusal('UNSOLICITED_RESPONSE', `InResponseTo ${quote(inResponseTo)} matches no pending sign-in (expired, already used, or never started here)`);
       if (pending.namespace !== namespace || pending.profile !== name) {
         throw new LoginRefusal('IN_RESPONSE_TO_MISMATCH', `the sign-in was started for profile ${pending.namespace}/${pending.profile}, the response came to ${namespace}/${name}`);
@@ -149,7 +150,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
         org: namespace,
         roles,
         ...(user.displayName ? { name: user.displayName } : {}),
-        authTime: Math.floor((assertion.authnInstant ?? new Date()).getTime() / 1000),
+        authTime: Math.floor(assertion.authnInstant.getTime() / 1000),
       };
       await gh.store.put(`code:${sha256b64url(code)}`, JSON.stringify(grant), gh.lifetimes.codeMs);
       gh.metrics.logins.inc({ kind: 'login' });
@@ -224,7 +225,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     if (!client?.initiate_login_uri) {
       return html(reply, 400, errorPage('Start from the application', 'Sign-ins started at your identity provider are not accepted here. Open the application and choose single sign-on.', 'UNSOLICITED_RESPONSE'));
     }
-    setCookie(reply, RESTART_COOKIE, `${ref.org.namespace}/${ref.profile.name}`, 300, gh.secureCookies);
+    await rememberRestart(gh, reply, ref);
     const target = new URL(client.initiate_login_uri);
     target.searchParams.set('iss', gh.issuer);
     return reply.code(303).header('cache-control', 'no-store').header('location', target.toString()).send();
@@ -237,6 +238,8 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     const name = ref.profile.name;
     gh.metrics.samlRejections.inc({ code: refusal.metricLabel });
     req.log.warn({ profile: `${namespace}/${name}`, code, hint, kind: pending?.kind ?? null }, 'SAML response refused');
+    // The cause behind a deliberately uniform refusal (DECRYPTION_FAILED) is for operators only.
+    if (err.cause !== undefined) req.log.debug({ profile: `${namespace}/${name}`, code, cause: String(err.cause) }, 'SAML refusal cause');
     gh.status.recordFailure(namespace, name, code, hint);
     if (pending?.kind === 'test') {
       const message = `${hint}. ${refusal.adminAdvice}`.slice(0, 1024);
@@ -253,6 +256,11 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     return refusalReply(reply, code);
   }
 };
+
+/** What the pending login's AuthnRequest asked of the IdP, for the AuthnInstant checks. */
+function authnRequestOf(pending: PendingLogin): AuthnRequestFacts {
+  return { requestedAt: new Date(pending.createdAt), forceAuthn: pending.forceAuthn === true, ...(pending.maxAge !== undefined ? { maxAgeSeconds: pending.maxAge } : {}) };
+}
 
 /** The user JIT would create, kept in memory only: what a test login reports without creating it. */
 function unprovisionedUser(namespace: string, email: string, roles: string[]): UserRecord {

@@ -49,13 +49,31 @@ export const SAML_ERROR_CODES = [
   'CONDITIONS_MISSING',
   /** This assertion ID was already used for a login. */
   'ASSERTION_REPLAYED',
-  /** An EncryptedAssertion that no trusted signature covers. */
+  /**
+   * An EncryptedAssertion that no trusted signature covers. No longer raised: under an unsigned
+   * Response every failure up to the decrypted assertion's verified signature is DECRYPTION_FAILED.
+   */
   'ENCRYPTED_ASSERTION_UNSIGNED',
-  /** The EncryptedAssertion cannot be decrypted with the SP key, or uses a refused algorithm. */
+  /**
+   * The EncryptedAssertion cannot be decrypted with the SP key, uses a refused algorithm, or (under
+   * an unsigned Response) does not decrypt to an assertion whose own signature verifies: one code
+   * and one hint for all of these, so the ACS is no decryption oracle.
+   */
   'DECRYPTION_FAILED',
   /** The assertion's Subject has no NameID (or an empty one). */
   'NAMEID_MISSING',
+  /** The Response's or the Assertion's IssueInstant is in the future beyond the skew, or older than MAX_ISSUE_AGE_SECONDS. */
+  'ISSUE_INSTANT_OUT_OF_RANGE',
+  /** The NameID's Format is not one the profile's spec.nameIDFormat accepts. */
+  'NAMEID_FORMAT_MISMATCH',
+  /** The assertion carries no AuthnStatement (or one without AuthnInstant): it says nothing about a sign-in. */
+  'AUTHN_STATEMENT_MISSING',
+  /** The AuthnInstant predates a ForceAuthn request, or is older than the OAuth request's max_age. */
+  'AUTHN_INSTANT_TOO_OLD',
 ] as const;
+
+/** Codes kept for their meaning in old logs and status, which the validator no longer raises. */
+export const RETIRED_SAML_ERROR_CODES: readonly SamlErrorCode[] = ['ENCRYPTED_ASSERTION_UNSIGNED'];
 
 export type SamlErrorCode = (typeof SAML_ERROR_CODES)[number];
 

@@ -1,6 +1,7 @@
 // Interoperability with an independent SAML implementation: samlify playing the IdP signs (and
 // encrypts, with its own xml-encryption fork) responses from Gatehouse's SP metadata, and parses
 // Gatehouse's AuthnRequests, signatures included.
+import { randomUUID } from 'node:crypto';
 import * as validator from '@authenio/samlify-node-xmllint';
 import * as samlify from 'samlify';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,36 @@ import { memoryReplayCache, validateSamlResponse } from './validate.ts';
 
 samlify.setSchemaValidator(validator);
 
+// samlify's default template leaves the AuthnStatement out; a samlify IdP serving web sign-in
+// fills it in through its own template, as Gatehouse requires one.
+const AUTHN_STATEMENT = '<saml:AuthnStatement AuthnInstant="{IssueInstant}" SessionIndex="{AssertionID}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>';
+const LOGIN_RESPONSE_TEMPLATE = samlify.SamlLib.defaultLoginResponseTemplate.context.replace('{AuthnStatement}', AUTHN_STATEMENT);
+
+/** samlify's tag values for a login response, as its own default replacement would fill them. */
+function loginResponseTags(profile: ReturnType<typeof testProfile>, requestID: string, email: string) {
+  const id = `_${randomUUID()}`;
+  const now = new Date();
+  const later = new Date(now.getTime() + 5 * 60_000).toISOString();
+  const values = {
+    ID: id,
+    AssertionID: `_${randomUUID()}`,
+    Destination: profile.sp.acsURL,
+    Audience: profile.sp.entityID,
+    SubjectRecipient: profile.sp.acsURL,
+    Issuer: profile.idp.entityID,
+    IssueInstant: now.toISOString(),
+    StatusCode: samlify.Constants.StatusCode.Success,
+    ConditionsNotBefore: now.toISOString(),
+    ConditionsNotOnOrAfter: later,
+    SubjectConfirmationDataNotOnOrAfter: later,
+    NameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+    NameID: email,
+    InResponseTo: requestID,
+    AttributeStatement: '',
+  };
+  return (template: string) => ({ id, context: samlify.SamlLib.replaceTagsByValue(template, values) });
+}
+
 function samlifyIdp(profile: ReturnType<typeof testProfile>, encrypt: boolean) {
   return samlify.IdentityProvider({
     entityID: profile.idp.entityID,
@@ -20,6 +51,7 @@ function samlifyIdp(profile: ReturnType<typeof testProfile>, encrypt: boolean) {
     singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: profile.idp.ssoURL }],
     singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: profile.idp.ssoURL }],
     isAssertionEncrypted: encrypt,
+    loginResponseTemplate: { context: LOGIN_RESPONSE_TEMPLATE, attributes: [] },
     wantAuthnRequestsSigned: profile.signAuthnRequests,
   });
 }
@@ -30,7 +62,7 @@ describe('interoperability with samlify', () => {
     const sp = samlify.ServiceProvider({ metadata: spMetadata(profile) });
     const idp = samlifyIdp(profile, encrypt);
     const { id } = buildAuthnRequestRedirect(profile);
-    const res = (await idp.createLoginResponse(sp, { extract: { request: { id } } } as never, 'post', { email: 'alice@acme.test' })) as { context: string };
+    const res = (await idp.createLoginResponse(sp, { extract: { request: { id } } } as never, 'post', { email: 'alice@acme.test' }, loginResponseTags(profile, id, 'alice@acme.test'))) as { context: string };
     const xml = Buffer.from(res.context, 'base64').toString('utf8');
     expect(xml.includes('EncryptedAssertion')).toBe(encrypt);
     const v = await validateSamlResponse(res.context, { profile, expectedInResponseTo: id, replay: memoryReplayCache() });

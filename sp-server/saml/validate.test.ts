@@ -21,7 +21,7 @@ import {
   type ResponseOptions,
   type WrappingShape,
 } from '../../test/support/saml-fixtures.ts';
-import { SAML_ERROR_CODES, SamlValidationError, type SamlErrorCode } from './errors.ts';
+import { RETIRED_SAML_ERROR_CODES, SAML_ERROR_CODES, SamlValidationError, type SamlErrorCode } from './errors.ts';
 import { memoryReplayCache, peekInResponseTo, validateSamlResponse, type ValidationContext } from './validate.ts';
 
 const profile = testProfile();
@@ -352,13 +352,37 @@ describe('validateSamlResponse refuses', () => {
     await expectCode(validateSamlResponse(toBase64(xml), ctx(newID())), 'IN_RESPONSE_TO_MISMATCH');
   });
 
-  it('an IdP-initiated response or one with no pending request: UNSOLICITED_RESPONSE', async () => {
+  it('an IdP-initiated response that passes every other check: UNSOLICITED_RESPONSE', async () => {
     await reject({ inResponseTo: null }, 'UNSOLICITED_RESPONSE', { expectedInResponseTo: null });
+    // A response answering some request, where none is pending, is no IdP-initiated response.
     const r = await buildResponse();
-    await expectCode(validateSamlResponse(r.base64, ctx(null)), 'UNSOLICITED_RESPONSE');
+    await expectCode(validateSamlResponse(r.base64, ctx(null)), 'IN_RESPONSE_TO_MISMATCH');
+    const a = await buildResponse({ signResponse: false, signAssertion: true });
+    const outerStripped = a.xml.replace(/(<samlp:Response[^>]*) InResponseTo="[^"]*"/, '$1');
+    await expectCode(validateSamlResponse(toBase64(outerStripped), ctx(null)), 'IN_RESPONSE_TO_MISMATCH');
     // An IdP-initiated response presented where a request is pending is still no match.
     const idp = await buildResponse({ inResponseTo: null });
     await expectCode(validateSamlResponse(idp.base64, ctx(newID())), 'IN_RESPONSE_TO_MISMATCH');
+  });
+
+  // UNSOLICITED_RESPONSE restarts a login at the same IdP: it must mean "genuine", so every other
+  // check runs first, each with its own code, and the assertion ID is spent.
+  it.each([
+    ['expired', { notOnOrAfterSeconds: -600, subjectNotOnOrAfterSeconds: -600 }, 'EXPIRED'],
+    ['for another audience', { audience: 'https://other-sp.test' }, 'AUDIENCE_MISMATCH'],
+    ['for another destination', { destination: 'https://gatehouse.test/saml/other/okta/acs' }, 'DESTINATION_MISMATCH'],
+    ['for another recipient', { recipient: 'https://gatehouse.test/saml/other/okta/acs' }, 'RECIPIENT_MISMATCH'],
+    ['issued long ago', { issueInstantSeconds: -3600 }, 'ISSUE_INSTANT_OUT_OF_RANGE'],
+    ['without an AuthnStatement', { omitAuthnStatement: true }, 'AUTHN_STATEMENT_MISSING'],
+  ] as const)('a signed IdP-initiated response %s: %s, not UNSOLICITED_RESPONSE', async (_what, opts, code) => {
+    await reject({ ...opts, inResponseTo: null }, code, { expectedInResponseTo: null });
+  });
+
+  it('an IdP-initiated response posted twice: UNSOLICITED_RESPONSE once, then ASSERTION_REPLAYED', async () => {
+    const r = await buildResponse({ inResponseTo: null });
+    const c = ctx(null);
+    await expectCode(validateSamlResponse(r.base64, c), 'UNSOLICITED_RESPONSE');
+    await expectCode(validateSamlResponse(r.base64, c), 'ASSERTION_REPLAYED');
   });
 
   it('NotBefore beyond the skew: NOT_YET_VALID', async () => {
@@ -387,8 +411,49 @@ describe('validateSamlResponse refuses', () => {
     await expectCode(validateSamlResponse(r.base64, c), 'ASSERTION_REPLAYED');
   });
 
-  it('an encrypted assertion that no signature covers: ENCRYPTED_ASSERTION_UNSIGNED', async () => {
-    await reject({ encrypt: true, signResponse: false, signAssertion: false }, 'ENCRYPTED_ASSERTION_UNSIGNED');
+  it('an encrypted assertion that no signature covers: DECRYPTION_FAILED (no longer ENCRYPTED_ASSERTION_UNSIGNED)', async () => {
+    await reject({ encrypt: true, signResponse: false, signAssertion: false }, 'DECRYPTION_FAILED');
+  });
+
+  it('under an unsigned Response, every decryption-stage failure is one code with one hint', async () => {
+    const other = makeKeyPair('other-sp-3.test');
+    const otherProfile = testProfile({ sp: { ...profile.sp, key: { privateKeyPem: other.privateKeyPem, certificatePem: other.certificatePem } } });
+    const r = await buildResponse({ encrypt: true, signResponse: false, signAssertion: true, contentEncryption: 'aes256-cbc' });
+    const encryptedPart = /<saml:EncryptedAssertion>[\s\S]*<\/saml:EncryptedAssertion>/;
+    const cipherValues = [...r.xml.matchAll(/<xenc:CipherValue>([^<]*)<\/xenc:CipherValue>/g)].map((m) => m[1] as string);
+    const content = cipherValues.at(-1) as string;
+    const flipped = (b64: string, at: number): string => {
+      const bytes = Buffer.from(b64, 'base64');
+      bytes[at] = (bytes[at] as number) ^ 0x01;
+      return bytes.toString('base64');
+    };
+    const unsigned = await buildResponse({ encrypt: true, signResponse: false });
+    const signedAssertion = async (o: ResponseOptions): Promise<string> => /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec((await buildResponse({ ...o, signResponse: false })).xml)?.[0] as string;
+    const variants: Array<[string, () => Promise<unknown>]> = [
+      ['wrong key', () => validateSamlResponse(r.base64, ctx(r.inResponseTo, { profile: otherProfile }))],
+      ['refused algorithm', () => validateSamlResponse(toBase64(r.xml.replace('http://www.w3.org/2001/04/xmlenc#aes256-cbc', 'http://www.w3.org/2001/04/xmlenc#tripledes-cbc')), ctx(r.inResponseTo))],
+      ['unknown algorithm', () => validateSamlResponse(toBase64(r.xml.replace('http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p', 'urn:x:nope')), ctx(r.inResponseTo))],
+      ['malformed EncryptedData', () => validateSamlResponse(toBase64(r.xml.replace(/<xenc:CipherData>[\s\S]*?<\/xenc:CipherData>\s*<\/xenc:EncryptedData>/, '</xenc:EncryptedData>')), ctx(r.inResponseTo))],
+      ['no EncryptedData', () => validateSamlResponse(toBase64(r.xml.replace(encryptedPart, '<saml:EncryptedAssertion/>')), ctx(r.inResponseTo))],
+      // The last block's padding, and a middle block whose plaintext no longer parses or verifies.
+      ['bad padding', () => validateSamlResponse(toBase64(r.xml.replace(content, flipped(content, Buffer.from(content, 'base64').length - 17))), ctx(r.inResponseTo))],
+      ['altered block', () => validateSamlResponse(toBase64(r.xml.replace(content, flipped(content, 40))), ctx(r.inResponseTo))],
+      ['unsigned assertion', () => validateSamlResponse(unsigned.base64, ctx(unsigned.inResponseTo))],
+    ];
+    for (const [name, o] of [['tampered signed assertion', { signAssertion: true }], ['untrusted signer', { signAssertion: true, signer: untrustedKeys() }]] as const) {
+      const assertion = await signedAssertion(o);
+      const xml = r.xml.replace(encryptedPart, await encryptAssertion(name === 'untrusted signer' ? assertion : assertion.replace('alice@acme.test</saml:NameID>', 'mallory@acme.test</saml:NameID>'), testSpKeys(), 'aes256-cbc'));
+      variants.push([name, () => validateSamlResponse(toBase64(xml), ctx(r.inResponseTo))]);
+    }
+    const refusals = new Map<string, string>();
+    for (const [name, run] of variants) {
+      const e = await expectCode(run(), 'DECRYPTION_FAILED');
+      refusals.set(name, e.message);
+    }
+    expect(new Set(refusals.values()).size, JSON.stringify(Object.fromEntries(refusals))).toBe(1);
+    // Under a signed Response the ciphertext is covered, so the IdP's own mistakes keep their codes.
+    const covered = await buildResponse({ encrypt: true, signResponse: true, signAssertion: false });
+    await validateSamlResponse(covered.base64, ctx(covered.inResponseTo));
   });
 
   it('an assertion encrypted for another SP key: DECRYPTION_FAILED', async () => {
@@ -422,6 +487,87 @@ describe('validateSamlResponse refuses', () => {
   });
 });
 
+describe('validateSamlResponse checks what the assertion states about the sign-in', () => {
+  it('an IssueInstant older than 5 minutes plus the skew, or ahead beyond the skew: ISSUE_INSTANT_OUT_OF_RANGE', async () => {
+    const now = new Date();
+    await accept({ now, issueInstantSeconds: -300 - 89, assertionIssueInstantSeconds: -300 - 89 }, { now });
+    await accept({ now, issueInstantSeconds: 89, assertionIssueInstantSeconds: 89, notBeforeSeconds: 0 }, { now });
+    const old = await reject({ now, issueInstantSeconds: -300 - 91 }, 'ISSUE_INSTANT_OUT_OF_RANGE', { now });
+    expect(old.hint).toMatch(/^the Response was issued at .*, more than 300s/);
+    await reject({ now, issueInstantSeconds: 91 }, 'ISSUE_INSTANT_OUT_OF_RANGE', { now });
+    // The assertion's own IssueInstant is what a signature covers when the Response is unsigned.
+    const a = await reject({ assertionIssueInstantSeconds: -3600, signResponse: false, signAssertion: true }, 'ISSUE_INSTANT_OUT_OF_RANGE');
+    expect(a.hint).toMatch(/^the Assertion was issued/);
+    await reject({ assertionIssueInstantSeconds: 600 }, 'ISSUE_INSTANT_OUT_OF_RANGE');
+    const r = await buildResponse({ signResponse: false, signAssertion: true });
+    const noInstant = r.xml.replace(/(<samlp:Response[^>]*) IssueInstant="[^"]*"/, '$1');
+    await expectCode(validateSamlResponse(toBase64(noInstant), ctx(r.inResponseTo)), 'MALFORMED_RESPONSE');
+  });
+
+  it('a NameID Format the profile does not accept: NAMEID_FORMAT_MISMATCH', async () => {
+    const persistent = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+    const transient = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
+    const unspecified = 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
+    // emailAddress (the default) also takes unspecified, and no Format at all.
+    await accept({ nameIDFormat: unspecified });
+    await accept({ nameIDFormat: null });
+    const e = await reject({ nameIDFormat: persistent }, 'NAMEID_FORMAT_MISMATCH');
+    expect(e.hint).toBe(`the IdP sends a NameID of format "${persistent}", the profile expects "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" (nameIDFormat emailAddress)`);
+    await reject({ nameIDFormat: transient }, 'NAMEID_FORMAT_MISMATCH');
+    await reject({ nameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName' }, 'NAMEID_FORMAT_MISMATCH');
+    // persistent takes persistent only; unspecified takes anything.
+    const persistentProfile = testProfile({ nameIDFormat: 'persistent' });
+    await accept({ nameIDFormat: persistent, nameID: 'a1b2c3' }, { profile: persistentProfile });
+    await reject({}, 'NAMEID_FORMAT_MISMATCH', { profile: persistentProfile });
+    await reject({ nameIDFormat: null }, 'NAMEID_FORMAT_MISMATCH', { profile: persistentProfile });
+    for (const nameIDFormat of [transient, persistent, null]) await accept({ nameIDFormat }, { profile: testProfile({ nameIDFormat: 'unspecified' }) });
+  });
+
+  it('no AuthnStatement, or one without AuthnInstant: AUTHN_STATEMENT_MISSING', async () => {
+    await reject({ omitAuthnStatement: true }, 'AUTHN_STATEMENT_MISSING');
+    await reject({ omitAuthnStatement: true, signResponse: false, signAssertion: true }, 'AUTHN_STATEMENT_MISSING');
+    await reject({ authnInstantSeconds: null }, 'AUTHN_STATEMENT_MISSING');
+  });
+
+  it('an AuthnInstant ahead of the clock beyond the skew: NOT_YET_VALID', async () => {
+    await accept({ authnInstantSeconds: 80 });
+    await reject({ authnInstantSeconds: 120 }, 'NOT_YET_VALID');
+  });
+
+  it('after ForceAuthn, a sign-in older than the request (minus the skew): AUTHN_INSTANT_TOO_OLD', async () => {
+    const now = new Date();
+    const requestedAt = new Date(now.getTime() - 60_000);
+    const forced = { now, authnRequest: { requestedAt, forceAuthn: true } };
+    await accept({ now, authnInstantSeconds: -30 }, forced);
+    await accept({ now, authnInstantSeconds: -60 - 89 }, forced);
+    const e = await reject({ now, authnInstantSeconds: -60 - 91 }, 'AUTHN_INSTANT_TOO_OLD', forced);
+    expect(e.hint).toContain('ForceAuthn');
+    // Without ForceAuthn an IdP session of any age is fine.
+    await accept({ now, authnInstantSeconds: -86_400 }, { now, authnRequest: { requestedAt, forceAuthn: false } });
+  });
+
+  it('a sign-in older than the OAuth request\'s max_age (plus the skew): AUTHN_INSTANT_TOO_OLD', async () => {
+    const now = new Date();
+    const maxAge = { now, authnRequest: { requestedAt: now, forceAuthn: false, maxAgeSeconds: 600 } };
+    await accept({ now, authnInstantSeconds: -600 - 89 }, maxAge);
+    const e = await reject({ now, authnInstantSeconds: -600 - 91 }, 'AUTHN_INSTANT_TOO_OLD', maxAge);
+    expect(e.hint).toContain('max_age of 600s');
+  });
+
+  it('keys the replay cache by issuer and assertion ID', async () => {
+    const replay = memoryReplayCache();
+    const assertionID = newID();
+    const other = 'https://idp.other.test/saml';
+    const otherProfile = testProfile({ idp: { ...profile.idp, entityID: other } });
+    await accept({ assertionID }, { replay });
+    // Another IdP's assertion with the same ID is a different assertion.
+    await accept({ assertionID, issuer: other }, { replay, profile: otherProfile });
+    // The same IdP's ID again is a replay, even in another response.
+    await reject({ assertionID, issuer: other }, 'ASSERTION_REPLAYED', { replay, profile: otherProfile });
+    await reject({ assertionID }, 'ASSERTION_REPLAYED', { replay });
+  });
+});
+
 describe('peekInResponseTo', () => {
   it('reads the root InResponseTo without verifying anything', async () => {
     const r = await buildResponse();
@@ -439,13 +585,16 @@ describe('peekInResponseTo', () => {
 describe('memoryReplayCache', () => {
   it('refuses an ID until it expires', async () => {
     const cache = memoryReplayCache();
-    expect(await cache.remember('_a', new Date(Date.now() + 60_000))).toBe(true);
-    expect(await cache.remember('_a', new Date(Date.now() + 60_000))).toBe(false);
-    expect(await cache.remember('_b', new Date(Date.now() + 60_000))).toBe(true);
+    const until = new Date(Date.now() + 60_000);
+    expect(await cache.remember('https://idp-a.test', '_a', until)).toBe(true);
+    expect(await cache.remember('https://idp-a.test', '_a', until)).toBe(false);
+    expect(await cache.remember('https://idp-a.test', '_b', until)).toBe(true);
+    expect(await cache.remember('https://idp-b.test', '_a', until)).toBe(true);
   });
 });
 
 afterAll(() => {
   // Every stable code is produced by at least one hostile response above.
-  expect(SAML_ERROR_CODES.filter((c) => !seenCodes.has(c))).toEqual([]);
+  expect(SAML_ERROR_CODES.filter((c) => !seenCodes.has(c) && !RETIRED_SAML_ERROR_CODES.includes(c))).toEqual([]);
+  expect(RETIRED_SAML_ERROR_CODES.filter((c) => seenCodes.has(c))).toEqual([]);
 });

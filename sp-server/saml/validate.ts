@@ -4,22 +4,31 @@
 // signature counts only when it is a direct child of the element it references, so the element
 // whose digest was verified is the very element the claims are read from: the response (and the
 // assertion that is its only child) or the assertion itself. Nothing is read from anywhere else.
-// The pieces: dom.ts (parsing), signature.ts, decrypt.ts, replay.ts; uris.ts names the URIs.
+// The pieces: dom.ts (parsing), signature.ts, decrypt.ts, statements.ts (issue times, NameID
+// format, AuthnStatement), replay.ts; uris.ts names the URIs.
 import type { Element } from '@xmldom/xmldom';
 import type { RenderedProfile } from '../../crds/api/index.ts';
-import { attr, childrenNamed, decodeBase64, indexDocument, MAX_RESPONSE_BASE64, oneChild, parseTime, parseXml, text } from './dom.ts';
-import { decryptAssertion } from './decrypt.ts';
+import { attr, childrenNamed, decodeBase64, indexDocument, MAX_RESPONSE_BASE64, oneChild, parseTime, parseXml, text, type DocumentIndex } from './dom.ts';
+import { DECRYPTION_HINT, decryptAssertion } from './decrypt.ts';
 import { fail, quote, SamlValidationError } from './errors.ts';
 import type { ReplayCache } from './replay.ts';
 import { verifyEnvelopedSignature } from './signature.ts';
+import { checkAuthnStatement, checkIssueInstants, checkNameIDFormat, type AuthnRequestFacts, type Clock } from './statements.ts';
 import { BEARER, NS, STATUS_SUCCESS } from './uris.ts';
 
 export { memoryReplayCache, type ReplayCache } from './replay.ts';
+export type { AuthnRequestFacts } from './statements.ts';
 
 export interface ValidationContext {
   profile: RenderedProfile;
-  /** The ID of the browser's pending AuthnRequest; null when there is none (unsolicited). */
+  /**
+   * The ID of the browser's pending AuthnRequest; null when there is none (IdP-initiated). With
+   * null every other check still runs, the assertion ID is consumed, and only then is the
+   * response refused with UNSOLICITED_RESPONSE: that code means "a genuine IdP-initiated response".
+   */
   expectedInResponseTo: string | null;
+  /** What the pending login's AuthnRequest asked (ForceAuthn, max_age); absent when there is none. */
+  authnRequest?: AuthnRequestFacts;
   now?: Date;
   replay: ReplayCache;
 }
@@ -29,7 +38,7 @@ export interface ValidatedAssertion {
   nameID: string;
   nameIDFormat?: string;
   sessionIndex?: string;
-  authnInstant?: Date;
+  authnInstant: Date;
   assertionID: string;
   inResponseTo?: string;
   /** The earliest NotOnOrAfter of Conditions and the bearer SubjectConfirmationData. */
@@ -62,9 +71,12 @@ export async function validateWithTimings(samlResponseBase64: string, ctx: Valid
   if (timings !== undefined) t0 = performance.now();
   // The replay store's own failures (e.g. Redis unreachable) propagate: they are not the IdP's fault.
   const skewMs = ctx.profile.allowedClockSkewSeconds * 1000;
-  const fresh = await ctx.replay.remember(result.assertionID, new Date(result.notOnOrAfter.getTime() + skewMs));
+  const fresh = await ctx.replay.remember(result.issuer, result.assertionID, new Date(result.notOnOrAfter.getTime() + skewMs));
   if (timings !== undefined) timings.replayMs += performance.now() - t0;
   if (!fresh) fail('ASSERTION_REPLAYED', `the assertion ${quote(result.assertionID, 60)} was already used for a login`);
+  // Unsolicited responses are never logins; the ACS turns this one, which passed every other
+  // check and whose ID is now spent, into a fresh SP-initiated login.
+  if (ctx.expectedInResponseTo === null) fail('UNSOLICITED_RESPONSE', 'the IdP sent an IdP-initiated response; Gatehouse starts a fresh SP-initiated login instead');
   return result;
 }
 
@@ -124,34 +136,52 @@ async function validateDocument(samlResponseBase64: string, ctx: ValidationConte
   }
   lap('signatureMs');
 
-  let assertion: Element;
-  let assertionIndex = index;
-  if (encrypted[0] !== undefined) {
-    assertion = await decryptAssertion(encrypted[0], profile);
-    assertionIndex = indexDocument(assertion);
-    if (assertionIndex.assertions !== 1) fail('SIGNATURE_WRAPPING', 'the decrypted assertion contains another assertion');
+  const responseSigned = responseSignature !== undefined;
+  const sealed = encrypted[0];
+  const openSealed = async (ciphertext: Element): Promise<Element> => {
+    const opened = await decryptAssertion(ciphertext, profile);
+    const openedIndex = indexDocument(opened);
+    if (openedIndex.assertions !== 1) fail('SIGNATURE_WRAPPING', 'the decrypted assertion contains another assertion');
     lap('parseMs');
-  } else {
+    verifyAssertionSignature(opened, openedIndex, responseSigned, profile);
+    return opened;
+  };
+  let assertion: Element;
+  if (sealed === undefined) {
     assertion = plain[0] as Element;
-  }
-  const assertionSignatures = childrenNamed(assertion, NS.ds, 'Signature');
-  if (assertionSignatures.length > 1) fail('SIGNATURE_WRAPPING', 'the Assertion carries more than one signature');
-  const assertionSignature = assertionSignatures[0];
-  if (assertionSignature !== undefined) {
-    verifyEnvelopedSignature(assertionSignature, assertion, assertionIndex, profile);
-  } else if (responseSignature === undefined) {
-    if (encrypted.length > 0) fail('ENCRYPTED_ASSERTION_UNSIGNED', 'the EncryptedAssertion is covered by no signature: sign the Response or the Assertion at the IdP');
-    fail('SIGNATURE_MISSING', 'neither the Response nor the Assertion is signed: enable assertion or response signing at the IdP');
+    verifyAssertionSignature(assertion, index, responseSigned, profile);
+  } else if (responseSigned) {
+    assertion = await openSealed(sealed);
+  } else {
+    // Nothing covers the ciphertext: until the decrypted assertion's own signature verifies, every
+    // failure looks the same, or a CBC ciphertext altered block by block would learn from the code
+    // whether its plaintext still parsed.
+    try {
+      assertion = await openSealed(sealed);
+    } catch (err) {
+      if (err instanceof SamlValidationError && err.code === 'DECRYPTION_FAILED') throw err;
+      fail('DECRYPTION_FAILED', DECRYPTION_HINT, err);
+    }
   }
   lap('signatureMs');
 
   // From here on everything is read from `assertion`, which a verified signature covers.
-  const result = checkAssertion(assertion, response, ctx, now, skewMs);
+  const result = checkAssertion(assertion, response, ctx, { now, skewMs });
   lap('checksMs');
   return result;
 }
 
-function checkAssertion(assertion: Element, response: Element, ctx: ValidationContext, now: number, skewMs: number): ValidatedAssertion {
+/** The assertion's own signature, required unless a verified Response signature covers it. */
+function verifyAssertionSignature(assertion: Element, index: DocumentIndex, responseSigned: boolean, profile: RenderedProfile): void {
+  const signatures = childrenNamed(assertion, NS.ds, 'Signature');
+  if (signatures.length > 1) fail('SIGNATURE_WRAPPING', 'the Assertion carries more than one signature');
+  const signature = signatures[0];
+  if (signature !== undefined) verifyEnvelopedSignature(signature, assertion, index, profile);
+  else if (!responseSigned) fail('SIGNATURE_MISSING', 'neither the Response nor the Assertion is signed: enable assertion or response signing at the IdP');
+}
+
+function checkAssertion(assertion: Element, response: Element, ctx: ValidationContext, clock: Clock): ValidatedAssertion {
+  const { now, skewMs } = clock;
   const { profile } = ctx;
   if (attr(assertion, 'Version') !== '2.0') fail('MALFORMED_RESPONSE', `the Assertion has Version ${quote(attr(assertion, 'Version'))}, expected "2.0"`);
   const assertionID = attr(assertion, 'ID');
@@ -161,16 +191,11 @@ function checkAssertion(assertion: Element, response: Element, ctx: ValidationCo
   const issuer = text(issuerEl).trim();
   if (issuer !== profile.idp.entityID) fail('ISSUER_MISMATCH', `issuer mismatch: the IdP sends ${quote(issuer)}, expected ${quote(profile.idp.entityID)}`);
 
-  // Unsolicited responses are never logins; the ACS turns them into a fresh SP-initiated login.
+  // Without a pending request (IdP-initiated) no InResponseTo may appear anywhere.
   const expected = ctx.expectedInResponseTo;
   const responseInResponseTo = attr(response, 'InResponseTo');
-  if (expected === null) {
-    fail('UNSOLICITED_RESPONSE', responseInResponseTo === undefined
-      ? 'the IdP sent an IdP-initiated response; Gatehouse starts a fresh SP-initiated login instead'
-      : `no pending login matches InResponseTo ${quote(responseInResponseTo, 60)} (expired, or started in another browser)`);
-  }
   if (responseInResponseTo !== undefined && responseInResponseTo !== expected) {
-    fail('IN_RESPONSE_TO_MISMATCH', `the Response answers request ${quote(responseInResponseTo, 60)}, the browser's pending request is ${quote(expected, 60)}`);
+    fail('IN_RESPONSE_TO_MISMATCH', `the Response answers request ${quote(responseInResponseTo, 60)}, ${pendingRequest(expected)}`);
   }
 
   const subject = oneChild(assertion, NS.saml, 'Subject', true, 'NAMEID_MISSING');
@@ -205,7 +230,7 @@ function checkAssertion(assertion: Element, response: Element, ctx: ValidationCo
   let firstError: SamlValidationError | undefined;
   for (const sc of bearers) {
     try {
-      confirmed = checkBearer(sc, ctx, expected, now, skewMs);
+      confirmed = checkBearer(sc, ctx, expected, clock);
       break;
     } catch (err) {
       if (!(err instanceof SamlValidationError)) throw err;
@@ -214,7 +239,9 @@ function checkAssertion(assertion: Element, response: Element, ctx: ValidationCo
   }
   if (confirmed === undefined) throw firstError ?? new SamlValidationError('SUBJECT_CONFIRMATION_MISSING', 'no usable bearer SubjectConfirmation');
 
-  const authn = childrenNamed(assertion, NS.saml, 'AuthnStatement')[0];
+  checkIssueInstants(response, assertion, clock);
+  checkNameIDFormat(nameIDEl, profile.nameIDFormat);
+  const authentication = checkAuthnStatement(assertion, ctx.authnRequest, clock);
   const attributes: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const statement of childrenNamed(assertion, NS.saml, 'AttributeStatement')) {
     for (const a of childrenNamed(statement, NS.saml, 'Attribute')) {
@@ -229,19 +256,14 @@ function checkAssertion(assertion: Element, response: Element, ctx: ValidationCo
   }
 
   const notOnOrAfter = condNotOnOrAfter !== undefined && condNotOnOrAfter < confirmed ? condNotOnOrAfter : confirmed;
-  const result: ValidatedAssertion = { issuer, nameID, assertionID, notOnOrAfter, attributes: { ...attributes }, inResponseTo: expected };
+  const result: ValidatedAssertion = { issuer, nameID, assertionID, notOnOrAfter, attributes: { ...attributes }, ...authentication };
+  if (expected !== null) result.inResponseTo = expected;
   const format = attr(nameIDEl, 'Format');
   if (format !== undefined) result.nameIDFormat = format;
-  if (authn !== undefined) {
-    const sessionIndex = attr(authn, 'SessionIndex');
-    if (sessionIndex !== undefined) result.sessionIndex = sessionIndex;
-    const authnInstant = parseTime(attr(authn, 'AuthnInstant'), 'AuthnInstant');
-    if (authnInstant !== undefined) result.authnInstant = authnInstant;
-  }
   return result;
 }
 
-function checkBearer(sc: Element, ctx: ValidationContext, expected: string, now: number, skewMs: number): Date {
+function checkBearer(sc: Element, ctx: ValidationContext, expected: string | null, { now, skewMs }: Clock): Date {
   const { profile } = ctx;
   const data = oneChild(sc, NS.saml, 'SubjectConfirmationData', false);
   if (data === undefined) fail('SUBJECT_CONFIRMATION_MISSING', 'the bearer SubjectConfirmation has no SubjectConfirmationData');
@@ -255,11 +277,13 @@ function checkBearer(sc: Element, ctx: ValidationContext, expected: string, now:
   const notBefore = parseTime(attr(data, 'NotBefore'), 'SubjectConfirmationData NotBefore');
   if (notBefore !== undefined && now + skewMs < notBefore.getTime()) fail('NOT_YET_VALID', `the bearer confirmation is valid from ${notBefore.toISOString()}: check the IdP's clock`);
   const inResponseTo = attr(data, 'InResponseTo');
-  if (inResponseTo !== expected) {
-    fail('IN_RESPONSE_TO_MISMATCH', `the assertion answers request ${quote(inResponseTo, 60)}, the browser's pending request is ${quote(expected, 60)}`);
+  if (inResponseTo !== (expected ?? undefined)) {
+    fail('IN_RESPONSE_TO_MISMATCH', `the assertion answers request ${quote(inResponseTo, 60)}, ${pendingRequest(expected)}`);
   }
   return notOnOrAfter;
 }
+
+const pendingRequest = (expected: string | null): string => (expected === null ? 'but no sign-in is pending for it (an IdP-initiated response carries no InResponseTo)' : `the browser's pending request is ${quote(expected, 60)}`);
 
 /**
  * Reads InResponseTo from the Response's start tag without parsing or verifying anything, so the

@@ -101,6 +101,9 @@ describe('SCIM filter evaluation', () => {
     ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "42"', true],
     ['urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "bob"', true],
     ['USERNAME eq "alice@example.com"', true],
+    // JavaScript's object members are not attributes (found by fuzzing: `constructor pr` matched every user).
+    ['constructor pr', false],
+    ['toString pr', false],
   ])('%s → %s', (input, expected) => {
     expect(matches(alice, parseFilter(input))).toBe(expected);
   });

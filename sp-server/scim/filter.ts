@@ -232,7 +232,8 @@ type Json = unknown;
 export function getAttr(obj: Json, name: string): Json {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
   const rec = obj as Record<string, unknown>;
-  if (name in rec) return rec[name];
+  // Own properties only: `constructor` or `toString` are JavaScript's, not the resource's attributes.
+  if (Object.hasOwn(rec, name)) return rec[name];
   const lower = name.toLowerCase();
   for (const k of Object.keys(rec)) if (k.toLowerCase() === lower) return rec[k];
   return undefined;

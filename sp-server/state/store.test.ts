@@ -17,11 +17,17 @@ describe('MemoryStore', () => {
     expect(await s.take('k')).toBeNull();
   });
 
-  it('backs a replay cache that accepts an assertion ID once', async () => {
+  it('backs a replay cache that accepts an issuer\'s assertion ID once', async () => {
     const cache = storeReplayCache(new MemoryStore());
     const until = new Date(Date.now() + 60_000);
-    expect(await cache.remember('_a1', until)).toBe(true);
-    expect(await cache.remember('_a1', until)).toBe(false);
-    expect(await cache.remember('_a2', until)).toBe(true);
+    expect(await cache.remember('https://idp-a.test', '_a1', until)).toBe(true);
+    expect(await cache.remember('https://idp-a.test', '_a1', until)).toBe(false);
+    expect(await cache.remember('https://idp-a.test', '_a2', until)).toBe(true);
+    // Another IdP's colliding ID is its own assertion, and is not blocked.
+    expect(await cache.remember('https://idp-b.test', '_a1', until)).toBe(true);
+    expect(await cache.remember('https://idp-b.test', '_a1', until)).toBe(false);
+    // No issuer/ID pair spells another's key.
+    expect(await cache.remember('https://idp-a.test:', '_a3', until)).toBe(true);
+    expect(await cache.remember('https://idp-a.test', ':_a3', until)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
 // replay cache) behind one interface: process memory for a single replica, Redis when several
 // replicas share a login that starts on one and finishes on another.
 import { Redis, type RedisOptions } from 'ioredis';
-import type { ReplayCache } from '../saml/replay.ts';
+import { replayKey, type ReplayCache } from '../saml/replay.ts';
 
 export interface StateStore {
   /** Stores a value until `ttlMs` from now, replacing any earlier one. */
@@ -139,10 +139,10 @@ export class RedisStore implements StateStore {
 /** The validator's replay cache on top of a store, so every replica sees every assertion ID. */
 export function storeReplayCache(store: StateStore): ReplayCache {
   return {
-    async remember(assertionID: string, expiresAt: Date): Promise<boolean> {
+    async remember(issuer: string, assertionID: string, expiresAt: Date): Promise<boolean> {
       // Keep the ID at least until the assertion could no longer be accepted, plus skew margin.
       const ttl = Math.max(expiresAt.getTime() - Date.now(), 0) + 5 * 60_000;
-      return store.putIfAbsent(`replay:${assertionID}`, '1', ttl);
+      return store.putIfAbsent(`replay:${replayKey(issuer, assertionID)}`, '1', ttl);
     },
   };
 }

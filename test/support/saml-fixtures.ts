@@ -124,7 +124,14 @@ export interface ResponseOptions {
   issuer?: string;
   responseIssuer?: string | null;
   nameID?: string;
-  nameIDFormat?: string;
+  /** null omits the Format attribute. */
+  nameIDFormat?: string | null;
+  /** The Response's and the Assertion's IssueInstant, seconds relative to `now` (default 0). */
+  issueInstantSeconds?: number;
+  assertionIssueInstantSeconds?: number;
+  /** The AuthnStatement's AuthnInstant, seconds relative to `now` (default -1); null omits it. */
+  authnInstantSeconds?: number | null;
+  omitAuthnStatement?: boolean;
   assertionID?: string;
   responseID?: string;
   omitConditions?: boolean;
@@ -262,6 +269,7 @@ export async function buildResponse(opts: ResponseOptions = {}): Promise<BuiltRe
   const responseIssuer = opts.responseIssuer === undefined ? issuer : opts.responseIssuer;
   const destination = opts.destination === undefined ? TEST_ACS_URL : opts.destination;
   const audience = opts.audience === undefined ? TEST_SP_ENTITY_ID : opts.audience;
+  const nameIDFormat = opts.nameIDFormat === undefined ? 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' : opts.nameIDFormat;
 
   const conditions = opts.omitConditions
     ? ''
@@ -272,11 +280,13 @@ export async function buildResponse(opts: ResponseOptions = {}): Promise<BuiltRe
     ? ''
     : `<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="${at(opts.subjectNotOnOrAfterSeconds ?? 300)}" Recipient="${esc(opts.recipient ?? TEST_ACS_URL)}"${irt}/></saml:SubjectConfirmation>`;
   let assertion =
-    `<saml:Assertion xmlns:saml="${NS.saml}" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="${NS.xsi}" ID="${assertionID}" Version="2.0" IssueInstant="${at(0)}">` +
+    `<saml:Assertion xmlns:saml="${NS.saml}" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="${NS.xsi}" ID="${assertionID}" Version="2.0" IssueInstant="${at(opts.assertionIssueInstantSeconds ?? 0)}">` +
     `<saml:Issuer>${esc(issuer)}</saml:Issuer>` +
-    `<saml:Subject><saml:NameID Format="${esc(opts.nameIDFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress')}">${esc(opts.nameID ?? 'alice@acme.test')}</saml:NameID>${confirmation}</saml:Subject>` +
+    `<saml:Subject><saml:NameID${nameIDFormat === null ? '' : ` Format="${esc(nameIDFormat)}"`}>${esc(opts.nameID ?? 'alice@acme.test')}</saml:NameID>${confirmation}</saml:Subject>` +
     conditions +
-    `<saml:AuthnStatement AuthnInstant="${at(-1)}" SessionIndex="${newID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    (opts.omitAuthnStatement
+      ? ''
+      : `<saml:AuthnStatement${opts.authnInstantSeconds === null ? '' : ` AuthnInstant="${at(opts.authnInstantSeconds ?? -1)}"`} SessionIndex="${newID()}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`) +
     attributeXml(opts.attributes ?? 5) +
     `</saml:Assertion>`;
   if (opts.defaultNamespace) {
@@ -293,7 +303,7 @@ export async function buildResponse(opts: ResponseOptions = {}): Promise<BuiltRe
   if (opts.encrypt) assertion = await encryptAssertion(assertion, testSpKeys(), opts.contentEncryption ?? 'aes256-gcm');
 
   let xml =
-    `<samlp:Response xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}"${opts.inclusivePrefixes ? schemaNamespaces : ''} ID="${responseID}" Version="2.0" IssueInstant="${at(0)}"${destination === null ? '' : ` Destination="${esc(destination)}"`}${irt}>` +
+    `<samlp:Response xmlns:samlp="${NS.samlp}" xmlns:saml="${NS.saml}"${opts.inclusivePrefixes ? schemaNamespaces : ''} ID="${responseID}" Version="2.0" IssueInstant="${at(opts.issueInstantSeconds ?? 0)}"${destination === null ? '' : ` Destination="${esc(destination)}"`}${irt}>` +
     (responseIssuer === null ? '' : `<saml:Issuer>${esc(responseIssuer)}</saml:Issuer>`) +
     `<samlp:Status><samlp:StatusCode Value="${esc(opts.status ?? 'urn:oasis:names:tc:SAML:2.0:status:Success')}"/></samlp:Status>` +
     assertion +

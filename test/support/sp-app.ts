@@ -14,6 +14,7 @@ import { MemoryStore, type StateStore } from '../../sp-server/state/store.ts';
 import { MemoryStatusSink, type StatusSink } from '../../sp-server/status/writer.ts';
 import { StaticUserDirectory, type UserRecord } from '../../sp-server/users/directory.ts';
 import { freePort } from '../controlplane/controlplane.ts';
+import { TEST_RATE_LIMITS } from './limits.ts';
 import { testProfile } from './saml-fixtures.ts';
 
 export function user(namespace: string, email: string, extra: Partial<UserRecord> = {}): UserRecord {
@@ -72,7 +73,7 @@ export interface TestAppOptions {
   store?: StateStore;
   status?: StatusSink;
   jitProvisioning?: boolean;
-  /** Default: the production defaults. */
+  /** Default: lifted (TEST_RATE_LIMITS); {} for the production defaults. */
   rateLimits?: RateLimitsInput;
   limitsRedis?: Redis;
   /** Listen on this port (several apps behind one public URL); default: a free one. */
@@ -102,7 +103,7 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     metrics,
     logger,
     ...(o.jitProvisioning !== undefined ? { jitProvisioning: o.jitProvisioning } : {}),
-    ...(o.rateLimits ? { rateLimits: o.rateLimits } : {}),
+    rateLimits: o.rateLimits ?? TEST_RATE_LIMITS,
     ...(o.limitsRedis ? { limitsRedis: o.limitsRedis } : {}),
   });
   await app.listen({ host: '127.0.0.1', port });

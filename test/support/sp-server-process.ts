@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.ts';
 import type { RateLimitsInput } from '../../sp-server/limits/settings.ts';
+import { TEST_RATE_LIMITS } from './limits.ts';
 import { httpProbe, ManagedProcess } from './managed-process.ts';
 
 export interface SpServerClient {
@@ -40,19 +41,14 @@ export interface SpServerProcessOptions {
    * default here lifts the limits (TEST_RATE_LIMITS); pass {} for the production defaults.
    */
   rateLimits?: RateLimitsInput;
+  /** The metrics listener's port; default: a free one. */
+  metricsPort?: number;
   /** --trusted-proxies (default: none). */
   trustedProxies?: string;
+  /** Further command-line flags, appended as given. */
+  extraArgs?: string[];
 }
 
-/** High enough that no test or bench from one loopback address is throttled. */
-export const TEST_RATE_LIMITS: RateLimitsInput = {
-  authorize: { perIP: 1_000_000, perOrganization: 1_000_000 },
-  acs: { perIP: 1_000_000, perOrganization: 1_000_000 },
-  loginMethods: { perIP: 1_000_000, perOrganization: 1_000_000 },
-  token: { perIP: 1_000_000, perOrganization: 1_000_000 },
-  scim: { perToken: 1_000_000 },
-  pendingLogins: { global: 1_000_000, perIP: 1_000_000 },
-};
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -96,7 +92,7 @@ export class SpServerProcess {
 
   static async start(o: SpServerProcessOptions): Promise<SpServerProcess> {
     const port = o.port ?? (await freePort());
-    const metricsPort = await freePort();
+    const metricsPort = o.metricsPort ?? (await freePort());
     const url = o.publicURL ?? `http://127.0.0.1:${port}`;
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sp-'));
     const clientsPath = join(dir, 'clients.json');
@@ -132,6 +128,7 @@ export class SpServerProcess {
     if (o.redisURL) args.push(`--redis-url=${o.redisURL}`);
     if (o.logLevel) args.push(`--log-level=${o.logLevel}`);
     if (o.statusIntervalMs !== undefined) args.push(`--status-interval-ms=${o.statusIntervalMs}`);
+    if (o.extraArgs) args.push(...o.extraArgs);
     const proc = ManagedProcess.spawn({ name: 'sp-server', command: process.execPath, args, env: { ...process.env, ...o.env }, outputLimitBytes: 2 * 1024 * 1024 });
     const sp = new SpServerProcess(proc, port, url, metricsPort, dir);
     try {
