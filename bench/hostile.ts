@@ -11,7 +11,7 @@
 // the metrics listener's port). The limits are lifted (the test processes' default), so the bench
 // measures the unthrottled worst case; HOSTILE_SP_FLAGS='--rate-limits={}' runs it under the
 // production defaults.
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import { kubectl } from '../test/controlplane/kubectl.ts';
 import { applyManagedUser, createNamespace, testClient } from '../test/support/kube.ts';
 import { CookieJar, readAuthnRequest } from '../test/support/login-driver.ts';
 import { buildResponse, testProfile } from '../test/support/saml-fixtures.ts';
-import { SpServerProcess } from '../test/support/sp-server-process.ts';
+import { SpServerProcess, testSigningKeyPems } from '../test/support/sp-server-process.ts';
 import { acsCorpus, scimFilter, scimPatchBody, type HostileInput } from './hostile-corpus.ts';
 
 const { values: opt } = parseArgs({
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
       configFile,
       port,
       logLevel: 'error',
-      signingKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      signingKeys: testSigningKeyPems(),
       clients: [{ client_id: 'console', redirect_uris: [REDIRECT] }],
       metricsPort,
       extraArgs: extraArgs.map((f) => f.replaceAll('{metricsPort}', String(metricsPort))),

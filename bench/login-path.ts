@@ -3,7 +3,6 @@
 //   npm run bench:login [-- --logins 400 --concurrency 1,8,32 --redis]
 // The client signs each SAML response after /authorize (it needs the request ID); that signing
 // is not counted in the latencies, which are the sum of the three server round trips.
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { freePort } from '../test/controlplane/controlplane.ts';
 import { CookieJar, readAuthnRequest } from '../test/support/login-driver.ts';
 import { RedisServer } from '../test/support/redis-server.ts';
 import { buildResponse, testProfile } from '../test/support/saml-fixtures.ts';
-import { SpServerProcess } from '../test/support/sp-server-process.ts';
+import { SpServerProcess, testSigningKeyPems } from '../test/support/sp-server-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -92,7 +91,7 @@ async function main(): Promise<void> {
     users,
     port,
     logLevel: 'warn',
-    signingKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    signingKeys: testSigningKeyPems(),
     clients: [{ client_id: 'console', redirect_uris: [REDIRECT] }],
     ...(redis ? { redisURL: redis.url } : {}),
   });

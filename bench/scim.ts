@@ -1,16 +1,29 @@
 // SCIM benchmark against a real kube-apiserver + etcd started for the run:
-//   1. users created per second through POST /Users (each a ManagedUser in the API server),
+//   0. the floor: ManagedUsers created per second by a plain KubeClient POST loop at the same
+//      concurrency against the same API server (the objects SCIM would write, in another namespace),
+//   1. users created per second through POST /Users (each a ManagedUser in the API server), and
+//      its ratio to the floor,
 //   2. GET /Users?filter=userName eq "…" latency (p50/p99) with that many users in the organization,
+//      next to an authenticated GET that reads nothing (ServiceProviderConfig) interleaved with it,
 //   3. an IdP's full import (unfiltered pages of 100) and a filter no index label serves.
-// Usage: hack/env.sh npm run bench:scim   (SCIM_BENCH_USERS=10000, SCIM_BENCH_CONCURRENCY=16, SCIM_BENCH_LOOKUPS=1000)
+// Usage: hack/env.sh npm run bench:scim   (SCIM_BENCH_USERS=10000, SCIM_BENCH_CONCURRENCY=16, SCIM_BENCH_LOOKUPS=1000, SCIM_BENCH_WARMUP=200)
 import { join } from 'node:path';
+import { Pool } from 'undici';
+import { API_VERSION } from '../crds/api/index.ts';
+import { KubeClient } from '../kube/client.ts';
+import { loadCredentials } from '../kube/kubeconfig.ts';
+import { pathOf } from '../kube/resources.ts';
+import { emailLabelKey, EXTERNAL_ID_LABEL, INDEXED_LABEL, LAST_MODIFIED_ANNOTATION, EXTERNAL_ID_ANNOTATION, ATTRIBUTES_ANNOTATION, userNameForEmail, valueHash } from '../sp-server/scim/labels.ts';
 import { ControlPlane } from '../test/controlplane/controlplane.ts';
 import { kubectl } from '../test/controlplane/kubectl.ts';
+import { createNamespace } from '../test/support/kube.ts';
 import { CORE_USER, ScimHarness } from '../test/support/scim.ts';
 
 const USERS = Number(process.env.SCIM_BENCH_USERS ?? 10_000);
 const CONCURRENCY = Number(process.env.SCIM_BENCH_CONCURRENCY ?? 16);
 const LOOKUPS = Number(process.env.SCIM_BENCH_LOOKUPS ?? 1000);
+/** Creates before each timed phase, so both the floor and SCIM run warm (JIT, connections). */
+const WARMUP = Number(process.env.SCIM_BENCH_WARMUP ?? 200);
 const root = join(import.meta.dirname, '..');
 
 function percentile(sorted: number[], p: number): number {
@@ -39,20 +52,65 @@ try {
   const org = await h.organization('bench', ['bench.example']);
   const email = (i: number) => `user${String(i).padStart(6, '0')}@bench.example`;
 
+  // The floor: the same API server, the same concurrency, a plain client POSTing the
+  // ManagedUser SCIM would write for that user (labels and annotations included).
+  const plain = await KubeClient.create(await loadCredentials(cp.kubeconfigPath), { userAgent: 'gatehouse-bench', connections: CONCURRENCY });
+  const floorNamespace = 'bench-floor';
+  await createNamespace(plain, floorNamespace);
+  const plainCreate = async (i: number) => {
+    const address = `floor${String(i).padStart(6, '0')}@bench.example`;
+    await plain.call('POST', pathOf('ManagedUser', floorNamespace), {
+      body: {
+        apiVersion: API_VERSION,
+        kind: 'ManagedUser',
+        metadata: {
+          name: userNameForEmail(address),
+          labels: { [INDEXED_LABEL]: 'true', [emailLabelKey(address)]: 'true', [EXTERNAL_ID_LABEL]: valueHash(`floor-${i}`, true) },
+          annotations: {
+            [LAST_MODIFIED_ANNOTATION]: new Date().toISOString(),
+            [EXTERNAL_ID_ANNOTATION]: `floor-${i}`,
+            [ATTRIBUTES_ANNOTATION]: JSON.stringify({ name: { givenName: 'Bench', familyName: `User ${i}` }, emails: [{ value: address, type: 'work', primary: true }] }),
+          },
+        },
+        spec: { email: address, active: true, displayName: `Bench User ${i}` },
+      },
+    });
+  };
+  await pool(WARMUP, CONCURRENCY, (i) => plainCreate(USERS + i));
+  const tFloor = performance.now();
+  await pool(USERS, CONCURRENCY, plainCreate);
+  const floorSeconds = (performance.now() - tFloor) / 1000;
+  await plain.close();
+  console.error(`  floor: ${USERS} plain creates in ${floorSeconds.toFixed(1)} s`);
+
+  // The IdP side of a create is a plain keep-alive pool too (as lean as the floor's client), so
+  // the ratio compares what the SCIM server adds, not the cost of fetch() in this process.
+  const idp = new Pool(new URL(h.baseURL).origin, { connections: CONCURRENCY });
+  const usersPath = `${new URL(h.baseURL).pathname}/${org.namespace}/Users`;
+  const scimCreate = async (i: number) => {
+    const res = await idp.request({
+      method: 'POST',
+      path: usersPath,
+      headers: { authorization: `Bearer ${org.token}`, 'content-type': 'application/scim+json', accept: 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: [CORE_USER],
+        userName: email(i),
+        externalId: `ext-${i}`,
+        name: { givenName: 'Bench', familyName: `User ${i}` },
+        emails: [{ value: email(i), type: 'work', primary: true }],
+        active: true,
+      }),
+    });
+    return { status: res.statusCode, body: await res.body.text() };
+  };
+  await pool(WARMUP, CONCURRENCY, async (i) => void (await scimCreate(USERS + i)));
   let failures = 0;
   const t0 = performance.now();
   await pool(USERS, CONCURRENCY, async (i) => {
-    const res = await h.request(org, 'POST', '/Users', {
-      schemas: [CORE_USER],
-      userName: email(i),
-      externalId: `ext-${i}`,
-      name: { givenName: 'Bench', familyName: `User ${i}` },
-      emails: [{ value: email(i), type: 'work', primary: true }],
-      active: true,
-    });
+    const res = await scimCreate(i);
     if (res.status !== 201) {
       failures++;
-      if (failures <= 3) console.error(`create ${i}: ${res.status} ${JSON.stringify(res.body)}`);
+      if (failures <= 3) console.error(`create ${i}: ${res.status} ${res.body}`);
     }
     if ((i + 1) % 1000 === 0) console.error(`  created ${i + 1}`);
   });
@@ -61,21 +119,38 @@ try {
 
   const lookup = async (filter: string) => {
     const s = performance.now();
-    const res = await h.request(org, 'GET', `/Users?filter=${encodeURIComponent(filter)}`);
+    const res = await idp.request({
+      method: 'GET',
+      path: `${usersPath}?filter=${encodeURIComponent(filter)}`,
+      headers: { authorization: `Bearer ${org.token}`, accept: 'application/scim+json' },
+    });
+    const body = (await res.body.json()) as { totalResults?: number };
     const ms = performance.now() - s;
-    if (res.status !== 200) throw new Error(`lookup ${filter}: ${res.status}`);
-    return { ms, total: res.body.totalResults };
+    if (res.statusCode !== 200) throw new Error(`lookup ${filter}: ${res.statusCode}`);
+    return { ms, total: body.totalResults };
   };
 
-  for (let i = 0; i < 20; i++) await lookup(`userName eq "${email(i)}"`); // warm-up
+  // The lookup's floor, interleaved with it: an authenticated SCIM GET that reads nothing
+  // (ServiceProviderConfig) — HTTP, auth and this machine's scheduling without the lookup.
+  const trivial = async () => {
+    const s = performance.now();
+    const res = await idp.request({ method: 'GET', path: `${new URL(h.baseURL).pathname}/${org.namespace}/ServiceProviderConfig`, headers: { authorization: `Bearer ${org.token}` } });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`ServiceProviderConfig: ${res.statusCode}`);
+    return performance.now() - s;
+  };
+  for (let i = 0; i < 200; i++) await lookup(`userName eq "${email(i)}"`), await trivial(); // warm-up
   const latencies: number[] = [];
+  const floorLatencies: number[] = [];
   for (let k = 0; k < LOOKUPS; k++) {
     const i = Math.floor(Math.random() * USERS);
     const { ms, total } = await lookup(`userName eq "${email(i).toUpperCase()}"`);
     if (total !== 1) throw new Error(`userName eq ${email(i)} found ${total}`);
     latencies.push(ms);
+    floorLatencies.push(await trivial());
   }
   latencies.sort((a, b) => a - b);
+  floorLatencies.sort((a, b) => a - b);
   const scans: number[] = [];
   for (let k = 0; k < 3; k++) scans.push((await lookup(`name.familyName eq "User ${k * 7}"`)).ms);
 
@@ -83,26 +158,34 @@ try {
   const pageMs: number[] = [];
   let imported = 0;
   const tImport = performance.now();
-  for (let start = 1; start <= USERS; start += 100) {
+  for (let start = 1; start <= USERS + WARMUP; start += 100) {
     const s = performance.now();
     const res = await h.request(org, 'GET', `/Users?startIndex=${start}&count=100`);
     pageMs.push(performance.now() - s);
-    if (res.status !== 200 || res.body.totalResults !== USERS) throw new Error(`import page ${start}: ${res.status} total=${res.body.totalResults}`);
+    if (res.status !== 200 || res.body.totalResults !== USERS + WARMUP) throw new Error(`import page ${start}: ${res.status} total=${res.body.totalResults}`);
     imported += res.body.Resources?.length ?? 0;
   }
   const importSeconds = (performance.now() - tImport) / 1000;
-  if (imported !== USERS) throw new Error(`import saw ${imported} users`);
+  await idp.close();
+  if (imported !== USERS + WARMUP) throw new Error(`import saw ${imported} users`);
   pageMs.sort((a, b) => a - b);
 
   const result = {
     users: USERS,
     concurrency: CONCURRENCY,
+    warmupCreatesEach: WARMUP,
+    plainClientCreatesPerSecond: Number((USERS / floorSeconds).toFixed(1)),
     created,
     createSeconds: Number(createSeconds.toFixed(1)),
     usersPerSecond: Number((created / createSeconds).toFixed(1)),
+    ratioToPlainClient: Number((created / createSeconds / (USERS / floorSeconds)).toFixed(2)),
+    usersInOrganization: USERS + WARMUP,
     userNameEqLookups: LOOKUPS,
     userNameEqP50ms: Number(percentile(latencies, 50).toFixed(2)),
     userNameEqP99ms: Number(percentile(latencies, 99).toFixed(2)),
+    serviceProviderConfigP50ms: Number(percentile(floorLatencies, 50).toFixed(2)),
+    serviceProviderConfigP99ms: Number(percentile(floorLatencies, 99).toFixed(2)),
+    lookupP50OverFloor: Number((percentile(latencies, 50) / percentile(floorLatencies, 50)).toFixed(2)),
     fullImportSeconds: Number(importSeconds.toFixed(1)),
     importPageOf100P50ms: Number(percentile(pageMs, 50).toFixed(1)),
     importPageOf100P99ms: Number(percentile(pageMs, 99).toFixed(1)),

@@ -4,6 +4,8 @@
 // crds/api: the values are how an admin installs Gatehouse, not the sso.gatehouse.dev API.
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../crds/api/duration.ts';
+import { ID_TOKEN_ALGS } from '../sp-server/oauth/keys.ts';
+import { SCOPES } from '../sp-server/oauth/scopes.ts';
 import { rateLimitsSchema } from '../sp-server/limits/settings.ts';
 
 export const VALUES_SCHEMA_PATH = 'charts/gatehouse/values.schema.json';
@@ -87,6 +89,11 @@ const oauthClient = z
     public: z.boolean(),
     clientSecretHash: z.string().min(16).optional().meta({ description: 'hash of the client secret, never the secret' }),
     idpInitiatedDefault: z.boolean().optional(),
+    idTokenSignedResponseAlg: z.enum(ID_TOKEN_ALGS).optional().meta({ description: 'the ID-token signature algorithm (default RS256)' }),
+    allowedScopes: z
+      .array(z.enum(SCOPES))
+      .optional()
+      .meta({ description: 'the scopes the client may be granted (default: all); must include openid', contains: { const: 'openid' }, uniqueItems: true }),
   })
   .meta({
     allOf: [
@@ -106,7 +113,9 @@ const spServer = z.strictObject({
     .meta({ description: 'addresses/CIDRs of the proxies whose X-Forwarded-For names the client, or a hop count' }),
   rateLimits: rateLimitsSchema.optional(),
   jitProvisioning: z.boolean().optional(),
-  signingKey: z.strictObject({ existingSecret: z.string().optional(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/) }).optional(),
+  signingKey: z
+    .strictObject({ existingSecret: z.string().optional(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/), ecKey: z.string().regex(/^([-._a-zA-Z0-9]+)?$/).optional() })
+    .optional(),
   oauthClients: z
     .array(oauthClient)
     .optional()

@@ -1,7 +1,8 @@
 // The demo application ("console") that `make run` starts: an ordinary web app that signs users
 // in through Gatehouse with a standard OpenID Connect client (openid-client, authorization code +
 // PKCE), and keeps its own password login for users whose SSO is not enforced. It asks
-// Gatehouse's login-methods API before it shows a password box, as a real application would.
+// Gatehouse's login-methods API (as its OAuth client) before it shows a password box, as a real
+// application would.
 import { randomBytes } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -33,8 +34,9 @@ interface PendingLogin {
 }
 
 const loginMethods = z.object({
-  password: z.object({ allowed: z.boolean() }).passthrough(),
-  sso: z.object({ available: z.boolean(), authorizeURL: z.string().optional() }).passthrough(),
+  methods: z.array(z.enum(['sso', 'password'])),
+  ssoURL: z.string().optional(),
+  ssoUnavailable: z.literal(true).optional(),
 });
 export type LoginMethods = z.infer<typeof loginMethods>;
 
@@ -68,7 +70,8 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
     return reply.header('set-cookie', `demo_session=${id}; Path=/; HttpOnly; SameSite=Lax`).redirect('/');
   };
   const methodsFor = async (email: string): Promise<LoginMethods> => {
-    const res = await fetch(`${options.issuer}/api/v1/login-methods?email=${encodeURIComponent(email)}`);
+    // A public client names itself; a confidential one would send HTTP Basic credentials instead.
+    const res = await fetch(`${options.issuer}/api/v1/login-methods?${new URLSearchParams({ email, client_id: options.clientId }).toString()}`);
     if (!res.ok) throw new Error(`login-methods answered ${res.status}`);
     return loginMethods.parse(await res.json());
   };
@@ -78,7 +81,8 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
     pending.set(login.state, login);
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: callback,
-      scope: 'openid email profile',
+      // email for who signed in, organization for the roles shown on the home page.
+      scope: 'openid email profile organization',
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state: login.state,
@@ -117,9 +121,10 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
   app.post('/login', async (req, reply) => {
     const { email } = z.object({ email: z.string().min(3).max(320) }).parse(req.body);
     const methods = await methodsFor(email);
-    if (!methods.password.allowed) {
-      if (methods.sso.available) return startSSO(reply, email);
-      return reply.type('text/html').send(page('Sign in', '<p class="err" id="error">This account cannot sign in. Ask your administrator.</p>'));
+    if (!methods.methods.includes('password')) {
+      if (methods.methods.includes('sso')) return startSSO(reply, email);
+      const why = methods.ssoUnavailable ? 'Single sign-on is temporarily unavailable. Try again later, or ask your administrator.' : 'This account cannot sign in. Ask your administrator.';
+      return reply.type('text/html').send(page('Sign in', `<p class="err" id="error">${why}</p>`));
     }
     reply.type('text/html');
     return page(
@@ -127,7 +132,7 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
       `<form method="post" action="/password"><input type="hidden" name="email" value="${esc(email)}">` +
         `<p>${esc(email)}</p><label>Password<input id="password" name="password" type="password" autocomplete="current-password" required></label>` +
         '<button id="sign-in">Sign in</button></form>' +
-        (methods.sso.available
+        (methods.methods.includes('sso')
           ? `<form method="get" action="/sso"><input type="hidden" name="email" value="${esc(email)}"><button id="sso">Sign in with SSO</button></form>`
           : ''),
     );
@@ -138,9 +143,10 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
     // Ask again: the password box may have been shown before enforcement was switched on.
     const methods = await methodsFor(email);
     const known = Object.entries(options.passwords).find(([e]) => e.toLowerCase() === email.toLowerCase());
-    if (!methods.password.allowed || !known || known[1] !== password) {
+    const passwordAllowed = methods.methods.includes('password');
+    if (!passwordAllowed || !known || known[1] !== password) {
       reply.code(401).type('text/html');
-      return page('Sign in', `<p class="err" id="error">${methods.password.allowed ? 'Wrong email or password.' : 'Your organization requires single sign-on.'}</p><a href="/">Back</a>`);
+      return page('Sign in', `<p class="err" id="error">${passwordAllowed ? 'Wrong email or password.' : 'Your organization requires single sign-on.'}</p><a href="/">Back</a>`);
     }
     return signIn(reply, { email: known[0], method: 'password' });
   });

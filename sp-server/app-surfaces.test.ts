@@ -11,7 +11,7 @@ import { buildApp } from './app.ts';
 import { ConfigStore } from './config/store.ts';
 import { startMetricsListener, type MetricsListener } from './metrics-listener.ts';
 import { createMetrics } from './metrics.ts';
-import { generateSigningKey } from './oauth/keys.ts';
+import { generateSigningKeys } from './oauth/keys.ts';
 import { MemoryStore } from './state/store.ts';
 import { StaticUserDirectory } from './users/directory.ts';
 
@@ -35,7 +35,7 @@ describe('the app\'s surfaces', () => {
       config,
       users: new StaticUserDirectory([user('acme', 'alice@acme.test')]),
       clients: [APP_CLIENT],
-      signingKey: await generateSigningKey(),
+      signingKeys: await generateSigningKeys(),
       store: new MemoryStore(),
       metrics,
       kube: api.client,
@@ -50,7 +50,7 @@ describe('the app\'s surfaces', () => {
   });
 
   it('answers bad API requests in JSON and bad browser requests with a page', async () => {
-    const methods = await app.inject({ method: 'GET', url: '/api/v1/login-methods?email=nope' });
+    const methods = await app.inject({ method: 'GET', url: '/api/v1/login-methods?email=nope&client_id=console' });
     expect(methods.statusCode).toBe(400);
     expect(methods.json()).toEqual({ error: 'invalid_request', error_description: 'invalid parameters' });
     const token = await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'text/xml' }, payload: '<x/>' });
@@ -94,7 +94,7 @@ describe('the app\'s surfaces', () => {
   it('points the login-methods answer at the OAuth surface\'s authorize endpoint', async () => {
     const discovery = (await app.inject({ method: 'GET', url: '/.well-known/openid-configuration' })).json() as { authorization_endpoint: string };
     expect(discovery.authorization_endpoint).toBe(`${BASE}/authorize`);
-    const methods = (await app.inject({ method: 'GET', url: '/api/v1/login-methods?email=alice@acme.test' })).json() as { sso: { authorizeURL: string } };
-    expect(methods.sso.authorizeURL).toBe(`${discovery.authorization_endpoint}?login_hint=alice%40acme.test`);
+    const methods = (await app.inject({ method: 'GET', url: '/api/v1/login-methods?email=alice@acme.test&client_id=console' })).json() as { ssoURL: string };
+    expect(methods.ssoURL).toBe(`${discovery.authorization_endpoint}?client_id=console&login_hint=alice%40acme.test`);
   });
 });

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildResponse, tamperNameID, toBase64, untrustedKeys, withDoctype, wrap, type ResponseOptions } from '../test/support/saml-fixtures.ts';
 import { APP_CLIENT, startTestApp, user, type TestApp } from '../test/support/sp-app.ts';
-import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, readAuthnRequest, redeem, oidc, type AppClient, type StartedLogin } from '../test/support/login-driver.ts';
+import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, fetchLoginMethods, loginMethodsOf, readAuthnRequest, redeem, oidc, type AppClient, type StartedLogin } from '../test/support/login-driver.ts';
 
 const REDIRECT = APP_CLIENT.redirect_uris[0] as string;
 
@@ -151,15 +151,16 @@ describe('SP-initiated login with PKCE', () => {
   });
 
   it('answers login-methods from the operator\'s decision', async () => {
-    const get = async (email: string) => (await fetch(`${t.base}/api/v1/login-methods?email=${encodeURIComponent(email)}`)).json() as Promise<Record<string, any>>;
-    expect(await get('Alice@ACME.test')).toMatchObject({ password: { allowed: true }, sso: { available: true, organization: 'acme', profile: 'okta' } });
-    expect(await get('carol@acme.test')).toMatchObject({ password: { allowed: false }, sso: { available: true, enforced: true } });
-    expect(await get('bob@acme.test')).toMatchObject({ password: { allowed: false }, sso: { available: false } });
+    const get = (email: string) => loginMethodsOf(t.base, email);
+    expect(await get('Alice@ACME.test')).toEqual({ email: 'alice@acme.test', methods: ['sso', 'password'], ssoURL: `${t.base}/authorize?client_id=console&login_hint=alice%40acme.test` });
+    expect(await get('carol@acme.test')).toMatchObject({ methods: ['sso'] });
+    // Deactivated: no way in, and not a word about why.
+    expect(await get('bob@acme.test')).toEqual({ email: 'bob@acme.test', methods: [] });
     // SSO Disabled for a user: password stays, SSO stays available.
-    expect(await get('frank@acme.test')).toMatchObject({ password: { allowed: true }, sso: { available: true, enforced: false }, reason: 'OverrideDisabled' });
-    expect(await get('eve@acme.test')).toMatchObject({ password: { allowed: true }, sso: { available: false } });
-    expect(await get('zed@unknown.test')).toMatchObject({ password: { allowed: true }, sso: { available: false } });
-    expect((await fetch(`${t.base}/api/v1/login-methods?email=nope`)).status).toBe(400);
+    expect(await get('frank@acme.test')).toMatchObject({ methods: ['sso', 'password'] });
+    expect(await get('eve@acme.test')).toEqual({ email: 'eve@acme.test', methods: ['password'] });
+    expect(await get('zed@unknown.test')).toEqual({ email: 'zed@unknown.test', methods: ['password'] });
+    expect((await fetchLoginMethods(t.base, 'nope')).status).toBe(400);
   });
 
   it('refuses an untrusted signature with a code, a metric label, a page without internals and a status failure', async () => {

@@ -17,7 +17,7 @@ import { installRateLimits } from './limits/rate-limits.ts';
 import { resolveRateLimits, type RateLimitsInput } from './limits/settings.ts';
 import { createMetrics, watchCacheHealth, type Metrics, type WatchedCache } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
-import type { SigningKey } from './oauth/keys.ts';
+import type { SigningKeys } from './oauth/keys.ts';
 import { loginMethodsSurface } from './routes/login-methods.ts';
 import { oauthSurface } from './routes/oauth.ts';
 import { opsSurface } from './routes/ops.ts';
@@ -36,7 +36,7 @@ export interface AppOptions {
   config: ConfigStore;
   users: UserDirectory;
   clients: OAuthClient[];
-  signingKey: SigningKey;
+  signingKeys: SigningKeys;
   store: StateStore;
   status?: StatusSink;
   /** The one registry every surface's metrics go to; default: a fresh one without process metrics. */
@@ -79,7 +79,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     config: options.config,
     users: options.users,
     clients: new Map(options.clients.map((c) => [c.client_id, c])),
-    signingKey: options.signingKey,
+    signingKeys: options.signingKeys,
     store: options.store,
     status: options.status ?? new MemoryStatusSink(),
     metrics,

@@ -5,7 +5,7 @@ import type { ConfigStore } from './config/store.ts';
 import type { PendingLoginBudget } from './limits/pending-logins.ts';
 import type { Metrics } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
-import type { SigningKey } from './oauth/keys.ts';
+import type { SigningKeys } from './oauth/keys.ts';
 import type { ValidatedAssertion, ValidationContext } from './saml/validate.ts';
 import type { StateStore } from './state/store.ts';
 import type { StatusSink } from './status/writer.ts';
@@ -28,7 +28,7 @@ export interface AppContext {
   config: ConfigStore;
   users: UserDirectory;
   clients: Map<string, OAuthClient>;
-  signingKey: SigningKey;
+  signingKeys: SigningKeys;
   store: StateStore;
   status: StatusSink;
   metrics: Metrics;
@@ -63,6 +63,8 @@ export interface PendingLogin {
   redirectUri?: string;
   state?: string;
   nonce?: string;
+  /** The scope /authorize granted (oauth/scopes.ts). */
+  scope?: string;
   codeChallenge?: string;
   /** The AuthnRequest asked the IdP to authenticate again (test link, prompt=login, max_age, spec.forceAuthn). */
   forceAuthn?: boolean;

@@ -6,19 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderedProfile } from '../crds/api/index.ts';
 import { buildResponse } from '../test/support/saml-fixtures.ts';
 import { APP_CLIENT, startTestApp, user, type TestApp } from '../test/support/sp-app.ts';
-import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, readAuthnRequest } from '../test/support/login-driver.ts';
+import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, fetchLoginMethods, readAuthnRequest, type LoginMethods } from '../test/support/login-driver.ts';
 import { canonicalEmail } from './login/address.ts';
-
-type Answer = { email: string; password: { allowed: boolean }; sso: { available: boolean; enforced?: boolean; organization?: string }; reason?: string };
 
 const ENFORCED: Partial<RenderedProfile> = { domains: ['acme.test', 'acme-labs.test'], enforcedDomains: ['acme.test'], enforcementExempt: ['root@acme.test'] };
 
-async function loginMethods(t: TestApp, email: string): Promise<{ status: number; body: Answer }> {
-  const res = await fetch(`${t.base}/api/v1/login-methods?email=${encodeURIComponent(email)}`);
-  return { status: res.status, body: (await res.json()) as Answer };
+async function loginMethods(t: TestApp, email: string): Promise<{ status: number; body: LoginMethods }> {
+  const res = await fetchLoginMethods(t.base, email);
+  return { status: res.status, body: (await res.json()) as LoginMethods };
 }
 
-const STRANGER = { password: { allowed: true }, sso: { available: false } };
+/** What every address gets that SSO neither covers nor offers. */
+const STRANGER = (email: string) => ({ email, methods: ['password'] });
+/** No way in: what an enforced address the organization does not list gets. */
+const NONE = (email: string) => ({ email, methods: [] });
+/** No way in for now: the domain's SSO is enforced and out of service. */
+const UNAVAILABLE = (email: string) => ({ email, methods: [], ssoUnavailable: true });
+const ssoFor = (t: TestApp, email: string) => `${t.base}/authorize?client_id=console&login_hint=${encodeURIComponent(email)}`;
 
 describe('an enforced domain covers every address in it', () => {
   const apps: TestApp[] = [];
@@ -39,38 +43,36 @@ describe('an enforced domain covers every address in it', () => {
     for (const t of apps) await t.close();
   });
 
-  it('refuses an unmanaged address any login when JIT cannot create it, with reason UnmanagedUser', async () => {
+  it('refuses an unmanaged address any login when JIT cannot create it, and says no more', async () => {
     const t = await start({});
-    expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual({ email: 'stranger@acme.test', password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+    expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual(NONE('stranger@acme.test'));
     // The profile enables JIT, the installation does not: still no login.
     const t2 = await start({ jit: { enabled: true, defaultRoles: [] } }, false);
-    expect((await loginMethods(t2, 'stranger@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+    expect((await loginMethods(t2, 'stranger@acme.test')).body).toEqual(NONE('stranger@acme.test'));
     // The installation enables JIT, the profile does not: no login either.
     const t3 = await start({}, true);
-    expect((await loginMethods(t3, 'stranger@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+    expect((await loginMethods(t3, 'stranger@acme.test')).body).toEqual(NONE('stranger@acme.test'));
   });
 
   it('sends an unmanaged address to SSO only when JIT provisioning is on in the profile and the installation', async () => {
     const t = await start({ jit: { enabled: true, defaultRoles: [] } }, true);
-    expect((await loginMethods(t, 'stranger@acme.test')).body).toMatchObject({
-      password: { allowed: false },
-      sso: { available: true, enforced: true, organization: 'acme' },
-      reason: 'DomainEnforced',
-    });
+    // SSO only, and nothing about the organization or why.
+    expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual({ email: 'stranger@acme.test', methods: ['sso'], ssoURL: ssoFor(t, 'stranger@acme.test') });
   });
 
   it('keeps the password of unmanaged addresses with unmanagedUsers: Allow, of exempt addresses, and on domains not enforced', async () => {
     const allow = await start({ unmanagedUsers: 'Allow' });
-    expect((await loginMethods(allow, 'stranger@acme.test')).body).toEqual({ email: 'stranger@acme.test', ...STRANGER });
+    expect((await loginMethods(allow, 'stranger@acme.test')).body).toEqual(STRANGER('stranger@acme.test'));
     const t = await start({});
-    expect((await loginMethods(t, 'Root@acme.test')).body).toMatchObject(STRANGER);
-    expect((await loginMethods(t, 'stranger@acme-labs.test')).body).toMatchObject({ password: { allowed: true } });
+    // An exempt address looks like any address SSO does not cover: no "exempt", no reason.
+    expect((await loginMethods(t, 'Root@acme.test')).body).toEqual(STRANGER('root@acme.test'));
+    expect((await loginMethods(t, 'stranger@acme-labs.test')).body).toEqual(STRANGER('stranger@acme-labs.test'));
   });
 
   it('still answers ManagedUsers from the operator\'s decision', async () => {
     const t = await start({});
-    expect((await loginMethods(t, 'alice@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: true, enforced: true }, reason: 'DomainEnforced' });
-    expect((await loginMethods(t, 'frank@acme.test')).body).toMatchObject({ password: { allowed: true }, sso: { available: true, enforced: false }, reason: 'OverrideDisabled' });
+    expect((await loginMethods(t, 'alice@acme.test')).body).toEqual({ email: 'alice@acme.test', methods: ['sso'], ssoURL: ssoFor(t, 'alice@acme.test') });
+    expect((await loginMethods(t, 'frank@acme.test')).body).toEqual({ email: 'frank@acme.test', methods: ['sso', 'password'], ssoURL: ssoFor(t, 'frank@acme.test') });
   });
 
   it.each([
@@ -82,7 +84,7 @@ describe('an enforced domain covers every address in it', () => {
     ['a compatibility form in the local part', 'ｓtranger@acme.test'],
   ])('answers %s of an enforced address as the address itself', async (_how, spelling) => {
     const t = await start({});
-    expect((await loginMethods(t, spelling)).body).toEqual({ email: 'stranger@acme.test', password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+    expect((await loginMethods(t, spelling)).body).toEqual(NONE('stranger@acme.test'));
   });
 
   it.each([
@@ -121,8 +123,8 @@ describe('an enforced domain whose profile is broken', () => {
           o.namespace === 'acme' ? { ...o, profiles: [], enforcedWithoutProfile: [{ domain: 'acme.test', profile: 'okta', unmanagedUsers: 'Refuse' as const, exempt: ['root@acme.test'] }] } : o,
         ),
       });
-      expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual({ email: 'stranger@acme.test', password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
-      expect((await loginMethods(t, 'root@acme.test')).body).toMatchObject({ password: { allowed: true } });
+      expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual(UNAVAILABLE('stranger@acme.test'));
+      expect((await loginMethods(t, 'root@acme.test')).body).toEqual(STRANGER('root@acme.test'));
       // The authorization endpoint says SSO is out of service, not "use another sign-in method".
       const app = await discoverClient(t.base, 'console', APP_CLIENT.redirect_uris[0] as string);
       const page = await browserGet((await buildAuthorize(app, 'stranger@acme.test')).authorizeURL, new CookieJar());
@@ -156,12 +158,13 @@ describe('an enforced domain whose verification lapsed', () => {
         });
       };
       lapsed(false);
-      expect((await loginMethods(t, 'alice@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: false }, reason: 'DomainEnforced' });
-      expect((await loginMethods(t, 'stranger@acme.test')).body).toMatchObject({ password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+      // The user and a stranger of the domain hear the same: SSO is out of service, no password.
+      expect((await loginMethods(t, 'alice@acme.test')).body).toEqual(UNAVAILABLE('alice@acme.test'));
+      expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual(UNAVAILABLE('stranger@acme.test'));
       // The domain changed hands: its new owner's users decide, the old latch no longer speaks for it.
       lapsed(true);
-      expect((await loginMethods(t, 'gus@acme.test')).body).toMatchObject({ password: { allowed: true } });
-      expect((await loginMethods(t, 'stranger@acme.test')).body).toMatchObject({ password: { allowed: true } });
+      expect((await loginMethods(t, 'gus@acme.test')).body).toEqual(STRANGER('gus@acme.test'));
+      expect((await loginMethods(t, 'stranger@acme.test')).body).toEqual(STRANGER('stranger@acme.test'));
     } finally {
       await t.close();
     }
@@ -189,15 +192,15 @@ describe('no organization decides about another\'s or a stranger\'s address', ()
   afterAll(() => t.close());
 
   it.each(['zed@nobody.test', 'yan@nobody.test'])('answers %s, of a domain nobody verified, as an unknown user', async (email) => {
-    expect((await loginMethods(t, email)).body).toEqual({ email, ...STRANGER });
+    expect((await loginMethods(t, email)).body).toEqual(STRANGER(email));
   });
 
   it.each(['gil@globex.test', 'hal@globex.test'])('answers %s by the organization that verified the domain, not by the one listing it', async (email) => {
-    expect((await loginMethods(t, email)).body).toEqual({ email, ...STRANGER });
+    expect((await loginMethods(t, email)).body).toEqual(STRANGER(email));
   });
 
   it('lets another organization\'s entry neither exempt nor describe an address of an enforced domain', async () => {
-    expect((await loginMethods(t, 'ivy@acme.test')).body).toEqual({ email: 'ivy@acme.test', password: { allowed: false }, sso: { available: false }, reason: 'UnmanagedUser' });
+    expect((await loginMethods(t, 'ivy@acme.test')).body).toEqual(NONE('ivy@acme.test'));
   });
 
   it('refuses at the ACS an address that only another organization lists', async () => {

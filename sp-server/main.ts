@@ -6,7 +6,8 @@
 //   --config-file PATH             local use: the rendered config from a file instead of the Secret
 //   --public-url URL               issuer / base URL the browser and the application see
 //   --oauth-clients-file PATH [--clients-file]  OAuth clients (JSON or YAML)
-//   --signing-key-file PATH [--signing-key]     ID-token signing key (PEM or JWK); --dev generates one
+//   --signing-key-file PATH [--signing-key]     ID-token signing key (PEM or JWK), given once per key:
+//                                  an RSA key (RS256) and an EC P-256 key (ES256); --dev generates both
 //   --redis-url URL                shared state for several replicas (password: REDIS_PASSWORD)
 //   --listen-address HOST:PORT [--listen]       (default 0.0.0.0:8080)
 //   --metrics-address HOST:PORT    /metrics, not on the public port (default 0.0.0.0:9090)
@@ -29,10 +30,11 @@ import { parseRateLimitsFlag } from './limits/settings.ts';
 import { startMetricsListener } from './metrics-listener.ts';
 import { createMetrics } from './metrics.ts';
 import { loadClientsFile } from './oauth/clients.ts';
-import { generateSigningKey, loadSigningKey } from './oauth/keys.ts';
+import { generateSigningKeys, loadSigningKeys } from './oauth/keys.ts';
 import { MemoryStore, redisConnection, RedisStore, type StateStore } from './state/store.ts';
 import { KubeStatusSink, MemoryStatusSink, type StatusSink } from './status/writer.ts';
 import { KubeUserDirectory, StaticUserDirectory, loadUsersFile, type UserDirectory } from './users/directory.ts';
+import { ManagedGroupCache } from './scim/groups.ts';
 
 const env = (name: string) => process.env[`GATEHOUSE_SP_${name}`];
 const { values: f } = parseArgs({
@@ -45,8 +47,8 @@ const { values: f } = parseArgs({
     'public-url': { type: 'string' },
     'oauth-clients-file': { type: 'string' },
     'clients-file': { type: 'string' },
-    'signing-key-file': { type: 'string' },
-    'signing-key': { type: 'string' },
+    'signing-key-file': { type: 'string', multiple: true },
+    'signing-key': { type: 'string', multiple: true },
     'redis-url': { type: 'string' },
     'listen-address': { type: 'string' },
     listen: { type: 'string' },
@@ -71,7 +73,7 @@ const flags = {
   configFile: f['config-file'] ?? env('CONFIG_FILE'),
   publicURL: f['public-url'] ?? env('PUBLIC_URL'),
   clientsFile: f['oauth-clients-file'] ?? f['clients-file'] ?? env('CLIENTS_FILE'),
-  signingKey: f['signing-key-file'] ?? f['signing-key'] ?? env('SIGNING_KEY'),
+  signingKeys: [...(f['signing-key-file'] ?? []), ...(f['signing-key'] ?? []), ...(env('SIGNING_KEY')?.split(',') ?? [])],
   redisURL: f['redis-url'] ?? env('REDIS_URL'),
   listen: f['listen-address'] ?? f.listen ?? env('LISTEN') ?? '0.0.0.0:8080',
   metricsAddress: f['metrics-address'] ?? env('METRICS_ADDRESS') ?? '0.0.0.0:9090',
@@ -93,12 +95,13 @@ async function main(): Promise<void> {
   if (!publicURL) throw new Error('--public-url is required');
   if (!flags.clientsFile) throw new Error('--oauth-clients-file is required');
   const clients = loadClientsFile(flags.clientsFile);
-  let signingKey;
-  if (flags.signingKey) signingKey = await loadSigningKey(flags.signingKey);
+  let signingKeys;
+  if (flags.signingKeys.length > 0) signingKeys = await loadSigningKeys(flags.signingKeys);
   else if (flags.dev) {
-    logger.warn('dev mode: generated an ID-token signing key; tokens do not survive a restart');
-    signingKey = await generateSigningKey();
-  } else throw new Error('--signing-key-file is required (or --dev to generate one)');
+    logger.warn('dev mode: generated the ID-token signing keys; tokens do not survive a restart');
+    signingKeys = await generateSigningKeys();
+  } else throw new Error('--signing-key-file is required (or --dev to generate the keys)');
+  if (!signingKeys.forAlg('RS256')) logger.warn('no RSA signing key: RS256, which OpenID Connect Discovery requires, is not offered');
 
   const metrics = createMetrics(true);
   const config = new ConfigStore(logger.child({ part: 'config' }), metrics);
@@ -123,15 +126,18 @@ async function main(): Promise<void> {
     status = new MemoryStatusSink();
   }
   if (flags.scim && !kube) throw new Error('--scim needs the Kubernetes API');
+  // ManagedGroups for role mapping at login, from a watch indexed by member (no LIST per login).
+  const groups = kube ? new ManagedGroupCache(kube, logger.child({ part: 'managedgroups' })) : undefined;
   source.start();
   users.start?.();
+  groups?.start();
 
   const app = await buildApp({
     publicURL,
     config,
     users,
     clients,
-    signingKey,
+    signingKeys,
     store,
     status,
     metrics,
@@ -139,8 +145,9 @@ async function main(): Promise<void> {
     jitProvisioning: flags.jit,
     ...(kube ? { kube } : {}),
     scim: flags.scim,
-    readiness: async () => ({ configSource: source.healthy || config.loaded }),
-    caches: { config: source, managedusers: users },
+    readiness: async () => ({ configSource: source.healthy || config.loaded, ...(groups ? { managedGroups: groups.healthy } : {}) }),
+    caches: { config: source, managedusers: users, ...(groups ? { managedgroups: groups } : {}) },
+    ...(groups ? { groups } : {}),
     rateLimits: flags.rateLimits,
     trustedProxies: flags.trustedProxies,
     ...(limitsRedis ? { limitsRedis } : {}),
@@ -163,6 +170,7 @@ async function main(): Promise<void> {
     await status.close();
     await source.close();
     await users.close?.();
+    await groups?.close();
     await kube?.close();
     await store.close();
     limitsRedis?.disconnect();

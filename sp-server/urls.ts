@@ -9,9 +9,9 @@ export const OAUTH_PATHS = {
   discovery: '/.well-known/openid-configuration',
 } as const;
 
-/** Where the application sends the browser to sign in `email` with SSO. */
-export function authorizeURL(issuer: string, email: string): string {
-  return `${issuer}${OAUTH_PATHS.authorize}?login_hint=${encodeURIComponent(email)}`;
+/** Where the application sends the browser to sign in `email` with SSO, once it added its redirect_uri, scope, state, nonce and PKCE. */
+export function authorizeURL(issuer: string, email: string, clientId: string): string {
+  return `${issuer}${OAUTH_PATHS.authorize}?${new URLSearchParams({ client_id: clientId, login_hint: email }).toString()}`;
 }
 
 /** An absolute URL of one of the OAuth surface's endpoints. */

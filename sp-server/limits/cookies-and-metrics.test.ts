@@ -9,7 +9,7 @@ import { ConfigStore } from '../config/store.ts';
 import { BROWSER_COOKIE, readCookie } from '../http-util.ts';
 import { startMetricsListener } from '../metrics-listener.ts';
 import { createMetrics } from '../metrics.ts';
-import { generateSigningKey } from '../oauth/keys.ts';
+import { generateSigningKeys } from '../oauth/keys.ts';
 import { MemoryStore } from '../state/store.ts';
 import { StaticUserDirectory } from '../users/directory.ts';
 
@@ -17,10 +17,10 @@ async function appAt(base: string) {
   const metrics = createMetrics();
   const config = new ConfigStore(pino({ level: 'silent' }), metrics);
   config.apply(acmeConfig(base));
-  return buildApp({ publicURL: base, config, users: new StaticUserDirectory([user('acme', 'alice@acme.test')]), clients: [APP_CLIENT], signingKey: await generateSigningKey(), store: new MemoryStore(), metrics });
+  return buildApp({ publicURL: base, config, users: new StaticUserDirectory([user('acme', 'alice@acme.test')]), clients: [APP_CLIENT], signingKeys: await generateSigningKeys(), store: new MemoryStore(), metrics });
 }
 
-const startLogin = `/authorize?${new URLSearchParams({ client_id: APP_CLIENT.client_id, redirect_uri: APP_CLIENT.redirect_uris[0] as string, response_type: 'code', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256', login_hint: 'alice@acme.test' })}`;
+const startLogin = `/authorize?${new URLSearchParams({ client_id: APP_CLIENT.client_id, redirect_uri: APP_CLIENT.redirect_uris[0] as string, response_type: 'code', scope: 'openid email', code_challenge: 'c'.repeat(43), code_challenge_method: 'S256', login_hint: 'alice@acme.test' })}`;
 const request = (cookie: string) => ({ headers: { cookie } }) as FastifyRequest;
 
 describe('cookie names', () => {

@@ -14,7 +14,7 @@ import { ConfigStore } from '../config/store.ts';
 import type { AppContext } from '../context.ts';
 import { sha256b64url } from '../http-util.ts';
 import { createMetrics } from '../metrics.ts';
-import { generateSigningKey } from '../oauth/keys.ts';
+import { generateSigningKeys } from '../oauth/keys.ts';
 import { MemoryStore } from '../state/store.ts';
 import { StaticUserDirectory } from '../users/directory.ts';
 import { MemoryCounters } from './counters.ts';
@@ -53,7 +53,7 @@ async function appWith(rateLimits: RateLimitsInput, extra: Partial<AppOptions> =
     config,
     users: new StaticUserDirectory([user('acme', 'alice@acme.test'), user('globex', 'dave@globex.test')]),
     clients: [APP_CLIENT],
-    signingKey: await generateSigningKey(),
+    signingKeys: await generateSigningKeys(),
     store,
     metrics,
     kube: api.client,
@@ -66,12 +66,12 @@ async function appWith(rateLimits: RateLimitsInput, extra: Partial<AppOptions> =
 
 const authorize = (email: string, remoteAddress = X, headers: Record<string, string> = {}): InjectOptions => ({
   method: 'GET',
-  url: `/authorize?${new URLSearchParams({ client_id: APP_CLIENT.client_id, redirect_uri: APP_CLIENT.redirect_uris[0] as string, response_type: 'code', code_challenge: PKCE, code_challenge_method: 'S256', login_hint: email })}`,
+  url: `/authorize?${new URLSearchParams({ client_id: APP_CLIENT.client_id, redirect_uri: APP_CLIENT.redirect_uris[0] as string, response_type: 'code', scope: 'openid email', code_challenge: PKCE, code_challenge_method: 'S256', login_hint: email })}`,
   remoteAddress,
   headers,
 });
 const acs = (org: string, remoteAddress = X): InjectOptions => ({ method: 'POST', url: `/saml/${org}/okta/acs`, remoteAddress, payload: 'SAMLResponse=', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-const loginMethods = (email: string, remoteAddress = X): InjectOptions => ({ method: 'GET', url: `/api/v1/login-methods?email=${encodeURIComponent(email)}`, remoteAddress });
+const loginMethods = (email: string, remoteAddress = X): InjectOptions => ({ method: 'GET', url: `/api/v1/login-methods?client_id=${APP_CLIENT.client_id}&email=${encodeURIComponent(email)}`, remoteAddress });
 const token = (code: string, remoteAddress = X): InjectOptions => ({
   method: 'POST',
   url: '/token',

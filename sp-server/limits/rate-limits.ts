@@ -4,7 +4,6 @@
 // Retry-After in its own shape (a page for browsers, OAuth JSON, the SCIM error schema).
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { Counter } from 'prom-client';
 import { domainOf } from '../config/store.ts';
 import type { AppContext, CodeGrant } from '../context.ts';
 import { refusalReply, sha256b64url } from '../http-util.ts';
@@ -38,7 +37,6 @@ const firstString = (v: unknown): string | undefined => (typeof v === 'string' ?
 
 export async function installRateLimits(app: FastifyInstance, gh: AppContext, limits: RateLimits, counters: Counters): Promise<void> {
   await app.register(rateLimit, { global: false, store: storeOver(counters) });
-  const limited = new Counter({ name: 'gatehouse_sp_rate_limited_total', help: 'Requests refused by a rate limit, by limit.', labelNames: ['limit'] as const, registers: [gh.metrics.registry] });
   const windowMs = limits.windowSeconds * 1000;
 
   /** One limit: `max` requests per window per key; a request without a key is not counted by it. */
@@ -128,7 +126,7 @@ export async function installRateLimits(app: FastifyInstance, gh: AppContext, li
       for (const check of rule.checks) {
         const exceeded = await check(req);
         if (!exceeded) continue;
-        limited.inc({ limit: exceeded.limit });
+        gh.metrics.rateLimited.inc({ limit: exceeded.limit });
         req.log.info({ limit: exceeded.limit, client: clientKey(req) }, 'rate limit exceeded');
         reply.header('retry-after', String(exceeded.retryAfterSeconds));
         return rule.answer(reply, exceeded.retryAfterSeconds);

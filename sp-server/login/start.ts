@@ -18,6 +18,7 @@ export async function startLogin(
   const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn });
   const admission = await gh.pendingLogins.admit(clientKey(req), id);
   if (!admission.admitted) {
+    gh.metrics.rateLimited.inc({ limit: `pending-logins-${admission.scope}` });
     req.log.warn({ code: 'TOO_MANY_PENDING_LOGINS', scope: admission.scope, client: clientKey(req) }, 'login start refused: pending-login cap');
     return refusalReply(reply.header('retry-after', String(admission.retryAfterSeconds)), 'TOO_MANY_PENDING_LOGINS', 'Too many sign-ins');
   }

@@ -1,10 +1,13 @@
 // The application's OAuth clients, from the Helm values (a JSON or YAML file). Both spellings are
 // read: the chart's camelCase (clientId, redirectUris, public, clientSecretHash "sha256:<hex>" or
-// an argon2id PHC string, idpInitiatedDefault, initiateLoginUri) and OAuth's snake_case.
+// an argon2id PHC string, idpInitiatedDefault, initiateLoginUri, idTokenSignedResponseAlg,
+// allowedScopes) and OAuth's snake_case.
 import { argon2, createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { ID_TOKEN_ALGS } from './keys.ts';
+import { SCOPES } from './scopes.ts';
 
 const ARGON2_PHC = /^\$argon2(id|i|d)\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
@@ -23,6 +26,13 @@ const clientFields = z
     initiate_login_uri: z.url().optional(),
     /** The client that IdP-initiated logins are restarted for. */
     idp_initiated_default: z.boolean().default(false),
+    /** OIDC Dynamic Client Registration's default, RS256, unless the client asks for ES256. */
+    id_token_signed_response_alg: z.enum(ID_TOKEN_ALGS).default('RS256'),
+    /** The scopes this client may be granted; a request for another known scope is refused. */
+    allowed_scopes: z
+      .array(z.enum(SCOPES))
+      .refine((s) => s.includes('openid'), { message: 'allowedScopes must include openid' })
+      .default([...SCOPES]),
   })
   .refine((c) => !(c.public === true && (c.client_secret_sha256 || c.client_secret_argon2)), { message: 'a public client has no secret' })
   .refine((c) => !(c.public === false && !c.client_secret_sha256 && !c.client_secret_argon2), { message: 'a confidential client needs clientSecretHash' });
@@ -36,6 +46,8 @@ function normalise(raw: unknown): unknown {
     redirectUris: 'redirect_uris',
     initiateLoginUri: 'initiate_login_uri',
     idpInitiatedDefault: 'idp_initiated_default',
+    idTokenSignedResponseAlg: 'id_token_signed_response_alg',
+    allowedScopes: 'allowed_scopes',
   };
   for (const [k, v] of Object.entries(r)) {
     if (k === 'clientSecretHash' && typeof v === 'string') {
@@ -48,6 +60,8 @@ function normalise(raw: unknown): unknown {
 
 export const oauthClient = z.preprocess(normalise, clientFields);
 export type OAuthClient = z.infer<typeof clientFields>;
+/** A client as code writes it: the fields with defaults may be left out. */
+export type OAuthClientInput = z.input<typeof clientFields>;
 
 export const clientsFile = z.union([z.object({ clients: z.array(oauthClient) }), z.array(oauthClient).transform((clients) => ({ clients }))]);
 
@@ -79,6 +93,9 @@ export async function secretMatches(client: OAuthClient, secret: string): Promis
   }
   const phc = client.client_secret_argon2 ? ARGON2_PHC.exec(client.client_secret_argon2) : null;
   if (!phc) return false;
+  const digest = createHash('sha256').update(secret).digest();
+  const accepted = acceptedArgon2.get(phc[0]);
+  if (accepted && timingSafeEqual(accepted, digest)) return true;
   const [, variant, m, t, p, salt, hash] = phc as unknown as [string, 'id' | 'i' | 'd', string, string, string, string, string];
   const expected = Buffer.from(hash, 'base64');
   // Asynchronous: argon2 is deliberately expensive and must not block the event loop.
@@ -89,5 +106,12 @@ export async function secretMatches(client: OAuthClient, secret: string): Promis
       (err, key) => (err ? reject(err) : resolve(Buffer.from(key))),
     ),
   );
-  return got.length === expected.length && timingSafeEqual(got, expected);
+  const ok = got.length === expected.length && timingSafeEqual(got, expected);
+  if (ok) acceptedArgon2.set(phc[0], digest);
+  return ok;
 }
+
+// The secret each argon2 hash last accepted, as its sha256 (what a sha256 client registration
+// holds anyway): the application presents it on every /token and login-methods call, and the
+// deliberately slow hash then runs only for a secret not seen before.
+const acceptedArgon2 = new Map<string, Buffer>();

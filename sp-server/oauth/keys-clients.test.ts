@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify, createLocalJWKSet, exportJWK } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isConfidential, loadClientsFile, secretMatches } from './clients.ts';
-import { loadSigningKey } from './keys.ts';
+import { isConfidential, loadClientsFile, parseClients, secretMatches } from './clients.ts';
+import { generateSigningKeys, loadSigningKey, loadSigningKeys } from './keys.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-oauth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +27,45 @@ describe('signing keys', () => {
   });
 });
 
+describe('the signing key set', () => {
+  const write = (name: string, pem: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, pem);
+    return path;
+  };
+  const rsa = (bits: number) => generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const ec = (curve: string) => generateKeyPairSync('ec', { namedCurve: curve }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+  it('holds one RSA and one EC P-256 key with distinct kids; dev mode generates both', async () => {
+    const keys = await loadSigningKeys([write('ec.pem', ec('P-256')), write('rsa.pem', rsa(2048))]);
+    expect(keys.all.map((k) => k.alg)).toEqual(['RS256', 'ES256']);
+    expect(keys.forAlg('RS256')?.kid).not.toBe(keys.forAlg('ES256')?.kid);
+    expect(keys.accessTokens.alg).toBe('ES256');
+    const dev = await generateSigningKeys();
+    expect(dev.all.map((k) => [k.alg, k.publicJwk.kty])).toEqual([['RS256', 'RSA'], ['ES256', 'EC']]);
+    // One key alone still works (an installation from before ES256): it signs access tokens too.
+    expect((await loadSigningKeys([write('only-rsa.pem', rsa(2048))])).accessTokens.alg).toBe('RS256');
+  });
+
+  it('refuses two keys of one algorithm, another curve and a short RSA key', async () => {
+    await expect(loadSigningKeys([write('a.pem', ec('P-256')), write('b.pem', ec('P-256'))])).rejects.toThrow(/two ES256 signing keys/);
+    await expect(loadSigningKeys([write('p384.pem', ec('P-384'))])).rejects.toThrow(/RSA \(RS256\) or EC P-256 \(ES256\), not EC P-384/);
+    await expect(loadSigningKeys([write('short.pem', rsa(1024))])).rejects.toThrow(/at least 2048 bits/);
+  });
+});
+
 describe('clients file', () => {
+  it('defaults to RS256 ID tokens and every scope, and reads the chart\'s spelling of both', () => {
+    const [plain, pinned] = parseClients([
+      { clientId: 'a', redirectUris: ['https://a.example/cb'] },
+      { clientId: 'b', redirectUris: ['https://b.example/cb'], idTokenSignedResponseAlg: 'ES256', allowedScopes: ['openid', 'email'] },
+    ]);
+    expect(plain).toMatchObject({ id_token_signed_response_alg: 'RS256', allowed_scopes: ['openid', 'email', 'profile', 'organization'] });
+    expect(pinned).toMatchObject({ id_token_signed_response_alg: 'ES256', allowed_scopes: ['openid', 'email'] });
+    expect(() => parseClients([{ clientId: 'c', redirectUris: ['https://c.example/cb'], allowedScopes: ['email'] }])).toThrow(/must include openid/);
+    expect(() => parseClients([{ clientId: 'c', redirectUris: ['https://c.example/cb'], idTokenSignedResponseAlg: 'HS256' }])).toThrow();
+  });
+
   it('reads the chart\'s camelCase values with sha256 and argon2id secret hashes', async () => {
     const salt = Buffer.from('0123456789abcdef');
     const tag = argon2Sync('argon2id', { message: 'console-secret', nonce: salt, parallelism: 1, tagLength: 32, memory: 1024, passes: 2 });

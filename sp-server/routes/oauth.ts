@@ -11,7 +11,8 @@ import { emailPage, errorPage } from '../html.ts';
 import { html, refusalReply, sha256b64url } from '../http-util.ts';
 import { takeRestart } from '../login/restart.ts';
 import { startLogin } from '../login/start.ts';
-import { isConfidential, secretMatches } from '../oauth/clients.ts';
+import { authenticateClient, BASIC_CHALLENGE } from '../oauth/client-auth.ts';
+import { CLAIMS_SUPPORTED, grantScope, releasedClaims, SCOPES } from '../oauth/scopes.ts';
 import { OAUTH_PATHS, oauthURL } from '../urls.ts';
 
 const PKCE = /^[A-Za-z0-9\-._~]{43,128}$/;
@@ -39,16 +40,17 @@ const tokenBody = z.object({
   code_verifier: z.string().max(256).optional(),
 });
 
-function decodeFormComponent(text: string): string | undefined {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
-}
-
 export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx: gh }) => {
-  const jwks = createLocalJWKSet({ keys: [gh.signingKey.publicJwk] });
+  const keys = gh.signingKeys;
+  const publicJwks = { keys: keys.all.map((k) => k.publicJwk) };
+  const jwks = createLocalJWKSet(publicJwks);
+  // A client whose algorithm has no key would fail at its first login: refuse to start instead.
+  for (const client of gh.clients.values()) {
+    if (!keys.forAlg(client.id_token_signed_response_alg)) {
+      const has = keys.all.map((k) => k.alg).join(', ');
+      throw new Error(`client ${client.client_id} signs ID tokens with ${client.id_token_signed_response_alg}, but only ${has} keys are loaded: add the key, or set its idTokenSignedResponseAlg to ${has}`);
+    }
+  }
 
   app.get(OAUTH_PATHS.authorize, { schema: { querystring: authorizeQuery } }, async (req, reply) => {
     const q = req.query as z.infer<typeof authorizeQuery>;
@@ -69,6 +71,8 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
     if (q.response_type !== 'code') return back('unsupported_response_type', 'only response_type=code is supported');
     if (q.code_challenge_method !== 'S256') return back('invalid_request', 'PKCE with code_challenge_method=S256 is required');
     if (!q.code_challenge || !PKCE.test(q.code_challenge)) return back('invalid_request', 'a valid code_challenge is required');
+    const scope = grantScope(q.scope, client.allowed_scopes);
+    if ('error' in scope) return back(scope.error, scope.description);
     if (q.prompt === 'none') return back('login_required', 'interactive login required');
     if (q.max_age !== undefined && !/^\d{1,9}$/.test(q.max_age)) return back('invalid_request', 'max_age must be a non-negative integer');
     // Gatehouse cannot know how old the IdP's session is, so any max_age asks the IdP to
@@ -79,6 +83,7 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       clientId: client.client_id,
       redirectUri: q.redirect_uri,
       codeChallenge: q.code_challenge,
+      scope: scope.granted,
       ...(q.state !== undefined ? { state: q.state } : {}),
       ...(q.nonce !== undefined ? { nonce: q.nonce } : {}),
       ...(q.prompt?.split(' ').includes('login') || maxAge !== undefined ? { forceAuthn: true } : {}),
@@ -124,30 +129,12 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
     const fail = (status: number, error: string, description: string) => {
       gh.metrics.tokens.inc({ result: error });
       req.log.info({ error, description }, 'token request refused');
-      if (status === 401) reply.header('www-authenticate', 'Basic realm="gatehouse"');
+      if (status === 401) reply.header('www-authenticate', BASIC_CHALLENGE);
       return reply.code(status).send({ error, error_description: description });
     };
-    // Client authentication: client_secret_basic, client_secret_post, or none for public clients.
-    let clientId = b.client_id;
-    let secret = b.client_secret;
-    const auth = req.headers.authorization;
-    if (auth?.startsWith('Basic ')) {
-      const decoded = Buffer.from(auth.slice(6), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon < 0) return fail(401, 'invalid_client', 'malformed Basic credentials');
-      // RFC 6749 §2.3.1 form-encodes both parts; a broken escape is the client's error, not ours.
-      const basicId = decodeFormComponent(decoded.slice(0, colon));
-      const basicSecret = decodeFormComponent(decoded.slice(colon + 1));
-      if (basicId === undefined || basicSecret === undefined) return fail(401, 'invalid_client', 'malformed Basic credentials');
-      if (clientId !== undefined && clientId !== basicId) return fail(401, 'invalid_client', 'client_id mismatch');
-      clientId = basicId;
-      secret = basicSecret;
-    }
-    const client = clientId ? gh.clients.get(clientId) : undefined;
-    if (!client) return fail(401, 'invalid_client', 'unknown client');
-    if (isConfidential(client) ? secret === undefined || !(await secretMatches(client, secret)) : secret !== undefined) {
-      return fail(401, 'invalid_client', 'client authentication failed');
-    }
+    const auth = await authenticateClient(gh.clients, { authorization: req.headers.authorization, clientId: b.client_id, secret: b.client_secret });
+    if ('error' in auth) return fail(401, auth.error, auth.description);
+    const { client } = auth;
     if (b.grant_type !== 'authorization_code') return fail(400, 'unsupported_grant_type', 'only authorization_code is supported');
     if (!b.code) return fail(400, 'invalid_request', 'code is required');
     // Single use: the code is consumed before anything else is checked, so a failed attempt burns it.
@@ -161,27 +148,31 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       return fail(400, 'invalid_grant', 'code_verifier does not match the code_challenge');
     }
     const now = Math.floor(Date.now() / 1000);
-    const key = gh.signingKey;
-    const claims = { email: grant.email, email_verified: true, org: grant.org, roles: grant.roles, ...(grant.name ? { name: grant.name } : {}) };
+    // A code issued before scopes were kept grants openid alone.
+    const scope = grant.scope ?? 'openid';
+    const claims = releasedClaims(scope, { email: grant.email, email_verified: true, org: grant.org, roles: grant.roles, ...(grant.name ? { name: grant.name } : {}) });
+    const idKey = keys.forAlg(client.id_token_signed_response_alg);
+    if (!idKey) throw new Error(`no ${client.id_token_signed_response_alg} key`);
     const idToken = await new SignJWT({ ...claims, auth_time: grant.authTime, amr: ['ext'], ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}) })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: idKey.alg, kid: idKey.kid, typ: 'JWT' })
       .setIssuer(gh.issuer)
       .setSubject(grant.sub)
       .setAudience(client.client_id)
       .setIssuedAt(now)
       .setExpirationTime(now + gh.lifetimes.tokenSeconds)
-      .sign(key.privateKey);
-    const accessToken = await new SignJWT({ ...claims, client_id: client.client_id, scope: grant.scope ?? 'openid' })
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+      .sign(idKey.privateKey);
+    const atKey = keys.accessTokens;
+    const accessToken = await new SignJWT({ ...claims, client_id: client.client_id, scope })
+      .setProtectedHeader({ alg: atKey.alg, kid: atKey.kid, typ: 'at+jwt' })
       .setIssuer(gh.issuer)
       .setSubject(grant.sub)
       .setAudience(oauthURL(gh.issuer, 'userinfo'))
       .setIssuedAt(now)
       .setExpirationTime(now + gh.lifetimes.tokenSeconds)
       .setJti(crypto.randomUUID())
-      .sign(key.privateKey);
+      .sign(atKey.privateKey);
     gh.metrics.tokens.inc({ result: 'issued' });
-    return reply.send({ access_token: accessToken, token_type: 'Bearer', expires_in: gh.lifetimes.tokenSeconds, id_token: idToken, scope: grant.scope ?? 'openid' });
+    return reply.send({ access_token: accessToken, token_type: 'Bearer', expires_in: gh.lifetimes.tokenSeconds, id_token: idToken, scope });
   }
 
   async function userinfoEndpoint(req: FastifyRequest, reply: FastifyReply) {
@@ -191,18 +182,13 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       reply.code(401).header('www-authenticate', `Bearer error="invalid_token", error_description="${desc}"`).send({ error: 'invalid_token', error_description: desc });
     if (!token) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'invalid_token' });
     try {
-      const { payload } = await jwtVerify(token, jwks, { issuer: gh.issuer, audience: oauthURL(gh.issuer, 'userinfo'), typ: 'at+jwt', algorithms: [gh.signingKey.alg] });
+      const { payload } = await jwtVerify(token, jwks, { issuer: gh.issuer, audience: oauthURL(gh.issuer, 'userinfo'), typ: 'at+jwt', algorithms: keys.all.map((k) => k.alg) });
       // A user deprovisioned since the token was issued gets nothing more.
-      const user = typeof payload.email === 'string' ? gh.users.byEmail(payload.email).find((u) => u.namespace === payload.org) : undefined;
+      const user = typeof payload.sub === 'string' ? gh.users.bySubject(payload.sub) : undefined;
       if (!user || !user.active) return deny('the user is no longer active');
-      return reply.header('cache-control', 'no-store').send({
-        sub: payload.sub,
-        email: payload.email,
-        email_verified: payload.email_verified,
-        org: payload.org,
-        roles: payload.roles,
-        ...(payload.name ? { name: payload.name } : {}),
-      });
+      // The same claims as the ID token: those the token's scope released.
+      const scope = typeof payload.scope === 'string' ? payload.scope : 'openid';
+      return reply.header('cache-control', 'no-store').send({ sub: payload.sub, ...releasedClaims(scope, payload) });
     } catch {
       return deny('the access token is invalid or expired');
     }
@@ -219,14 +205,14 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code'],
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: [gh.signingKey.alg],
+      id_token_signing_alg_values_supported: keys.all.map((k) => k.alg),
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256'],
-      scopes_supported: ['openid', 'email', 'profile'],
-      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'amr', 'email', 'email_verified', 'org', 'roles', 'name'],
+      scopes_supported: SCOPES,
+      claims_supported: CLAIMS_SUPPORTED,
       authorization_response_iss_parameter_supported: true,
     }),
   );
 
-  app.get(OAUTH_PATHS.jwks, async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [gh.signingKey.publicJwk] }));
+  app.get(OAUTH_PATHS.jwks, async (_req, reply) => reply.header('cache-control', 'public, max-age=300').send(publicJwks));
 };

@@ -13,7 +13,7 @@ import { REFUSALS, type RefusalCode } from '../refusals.ts';
 import { isSamlValidationError, quote, type SamlValidationError } from '../saml/errors.ts';
 import { peekInResponseTo, type AuthnRequestFacts, type ValidatedAssertion } from '../saml/validate.ts';
 import { storeReplayCache } from '../state/store.ts';
-import type { UserRecord } from '../users/directory.ts';
+import { subjectOf, type UserRecord } from '../users/directory.ts';
 import { ACS_BODY_LIMIT_BYTES } from '../saml/dom.ts';
 
 const profileParams = z.object({ namespace: z.string().min(1).max(63), profile: z.string().min(1).max(253) });
@@ -145,7 +145,8 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
         redirectUri: pending.redirectUri as string,
         codeChallenge: pending.codeChallenge as string,
         ...(pending.nonce !== undefined ? { nonce: pending.nonce } : {}),
-        sub: user.uid || `${user.namespace}/${user.name}`,
+        ...(pending.scope !== undefined ? { scope: pending.scope } : {}),
+        sub: subjectOf(user),
         email,
         org: namespace,
         roles,

@@ -1,15 +1,19 @@
 // The discovery endpoints (RFC 7644 §4): what this service provider supports and the schemas of
 // its resources, so IdPs and SCIM validators can adapt to it.
+import { MAX_ATTRIBUTE_VALUES, MAX_GROUP_MEMBERS, MAX_PATCH_OPERATIONS, MAX_PAYLOAD_BYTES, MAX_RESULTS } from './limits.ts';
 import { ENTERPRISE_SCHEMA, GROUP_SCHEMA, USER_SCHEMA } from './schemas.ts';
 
-export const MAX_RESULTS = 1000;
+export { MAX_RESULTS } from './limits.ts';
 
 export function serviceProviderConfig(baseURL: string) {
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'],
     documentationUri: 'https://gatehouse.dev/docs/scim',
-    patch: { supported: true },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    // RFC 7643 §5 has no place for PATCH limits; clients that read these extra fields can batch
+    // under them, the others learn them from a 400 tooMany.
+    patch: { supported: true, maxOperations: MAX_PATCH_OPERATIONS, maxGroupMembers: MAX_GROUP_MEMBERS, maxValuesPerAttribute: MAX_ATTRIBUTE_VALUES },
+    // Bulk is not offered; maxPayloadSize is the body limit of every SCIM request (413 above it).
+    bulk: { supported: false, maxOperations: 0, maxPayloadSize: MAX_PAYLOAD_BYTES },
     filter: { supported: true, maxResults: MAX_RESULTS },
     changePassword: { supported: false },
     sort: { supported: false },

@@ -9,12 +9,15 @@ import { applyPatch, type PatchOperation } from './patch.ts';
 import { conditionalUpdate, checkIfMatch, dedupe, DNS_SUBDOMAIN, dropUndefined, etagOf, ownAnnotationsRemoved, pathIs, timestamp, type Json } from './resource.ts';
 import { GROUP_SCHEMA, parseGroupInput, type ScimGroupInput } from './schemas.ts';
 import type { K8sObject, KubeStore } from './store.ts';
+import type { ScimUserCache } from './user-cache.ts';
 
 export class ScimGroups {
   private readonly store: KubeStore;
+  private readonly users: ScimUserCache | undefined;
 
-  constructor(store: KubeStore) {
+  constructor(store: KubeStore, users?: ScimUserCache) {
     this.store = store;
+    this.users = users;
   }
 
 
@@ -80,10 +83,12 @@ export class ScimGroups {
     };
   }
 
+  /** Names that are not users of the namespace: the cache vouches for most, the API server for the rest (a user another replica just created). */
   private async missingUsers(namespace: string, names: string[]): Promise<string[]> {
+    const unknown = this.users ? names.filter((n) => !this.users!.get(namespace, n)) : names;
     const missing: string[] = [];
-    for (let i = 0; i < names.length; i += 32) {
-      const chunk = names.slice(i, i + 32);
+    for (let i = 0; i < unknown.length; i += 32) {
+      const chunk = unknown.slice(i, i + 32);
       const found = await Promise.all(chunk.map((n) => this.store.get('managedusers', namespace, n)));
       chunk.forEach((n, j) => {
         if (!found[j]) missing.push(n);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ScimError } from './errors.ts';
+import { serviceProviderConfig } from './discovery.ts';
+import { MAX_ATTRIBUTE_VALUES, MAX_GROUP_MEMBERS, MAX_PATCH_OPERATIONS, MAX_PAYLOAD_BYTES } from './limits.ts';
 import { applyPatch, parsePatchRequest, PATCH_OP_SCHEMA, type PatchOperation } from './patch.ts';
+import { parseGroupInput, parseUserInput } from './schemas.ts';
 
 const CORE = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const ENT = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
@@ -102,5 +105,49 @@ describe('SCIM PATCH engine', () => {
       expect(() => parsePatchRequest(body)).toThrow(expect.objectContaining({ scimType: 'invalidSyntax' }));
     }
     expect(parsePatchRequest({ schemas: [PATCH_OP_SCHEMA], operations: [{ op: 'ADD', path: 'a', value: 1 }] }).Operations[0]?.op).toBe('add');
+  });
+
+  it('adds and removes 5,000 group members in one request each, keeping order and dropping duplicates', () => {
+    const member = (i: number) => ({ value: `user-${i}` });
+    const group = { displayName: 'all', members: [member(-1)] };
+    const all = Array.from({ length: MAX_GROUP_MEMBERS - 1 }, (_, i) => member(i));
+    const added = applyPatch(group, ops({ op: 'Add', path: 'members', value: [...all, member(0), member(-1)] }), opts);
+    expect(added.members).toEqual([member(-1), ...all]);
+    const odd = all.filter((_, i) => i % 2 === 1);
+    const removed = applyPatch(added, ops({ op: 'Remove', path: 'members', value: odd }), opts);
+    expect(removed.members).toEqual([member(-1), ...all.filter((_, i) => i % 2 === 0)]);
+    const byBareValue = applyPatch(removed, ops({ op: 'Remove', path: 'members', value: all.map((m) => m.value) }), opts);
+    expect(byBareValue.members).toEqual([member(-1)]);
+  });
+
+  it(`refuses more than ${MAX_PATCH_OPERATIONS} operations with tooMany`, () => {
+    const many = Array.from({ length: MAX_PATCH_OPERATIONS + 1 }, () => ({ op: 'replace', path: 'displayName', value: 'x' }));
+    expect(() => parsePatchRequest({ schemas: [PATCH_OP_SCHEMA], Operations: many })).toThrow(expect.objectContaining({ status: 400, scimType: 'tooMany' }));
+    expect(parsePatchRequest({ schemas: [PATCH_OP_SCHEMA], Operations: many.slice(1) }).Operations).toHaveLength(MAX_PATCH_OPERATIONS);
+  });
+
+  it('refuses a result with more values than an attribute may hold, with tooMany', () => {
+    const full = { displayName: 'all', members: Array.from({ length: MAX_GROUP_MEMBERS }, (_, i) => ({ value: `u${i}` })) };
+    expect(patchError(full, ops({ op: 'add', path: 'members', value: [{ value: 'one-more' }] }))).toMatchObject({ status: 400, scimType: 'tooMany' });
+    expect(applyPatch(full, ops({ op: 'add', path: 'members', value: [{ value: 'u0' }] }), opts).members).toHaveLength(MAX_GROUP_MEMBERS);
+    const roles = Array.from({ length: MAX_ATTRIBUTE_VALUES + 1 }, (_, i) => ({ value: `r${i}` }));
+    expect(patchError(base(), ops({ op: 'add', path: 'roles', value: roles }))).toMatchObject({ scimType: 'tooMany' });
+    expect(patchError(base(), ops({ op: 'add', path: `${ENT}:badges`, value: roles }))).toMatchObject({ scimType: 'tooMany' });
+  });
+
+  it('refuses over-long multi-valued attributes on create and replace too', () => {
+    const members = Array.from({ length: MAX_GROUP_MEMBERS + 1 }, (_, i) => ({ value: `u${i}` }));
+    expect(() => parseGroupInput({ displayName: 'g', members })).toThrow(expect.objectContaining({ scimType: 'tooMany' }));
+    expect(parseGroupInput({ displayName: 'g', members: members.slice(1) }).members).toHaveLength(MAX_GROUP_MEMBERS);
+    const roles = Array.from({ length: MAX_ATTRIBUTE_VALUES + 1 }, (_, i) => ({ value: `r${i}` }));
+    expect(() => parseUserInput({ userName: 'a@example.com', roles })).toThrow(expect.objectContaining({ scimType: 'tooMany' }));
+  });
+
+  it('advertises its limits in ServiceProviderConfig', () => {
+    expect(serviceProviderConfig('https://sp/scim/v2/org')).toMatchObject({
+      patch: { supported: true, maxOperations: MAX_PATCH_OPERATIONS, maxGroupMembers: MAX_GROUP_MEMBERS, maxValuesPerAttribute: MAX_ATTRIBUTE_VALUES },
+      bulk: { supported: false, maxPayloadSize: MAX_PAYLOAD_BYTES },
+      filter: { supported: true, maxResults: 1000 },
+    });
   });
 });

@@ -3,10 +3,13 @@
 // `path` whose value is a map of attribute paths ("name.givenName", extension URNs), value
 // filters in paths (`emails[type eq "work"].value`) that add the element when none matches, and
 // removal of multi-valued members by value. The engine is pure: it returns a new object and
-// never touches the input; schema validation of the result is the caller's job.
+// never touches the input; schema validation of the result is the caller's job. Adding or
+// removing m values of an n-valued attribute costs O(n + m) (values are compared through a set of
+// their JSON), and the operation and value counts are bounded (limits.ts).
 import { z } from 'zod';
 import { badRequest, ScimError } from './errors.ts';
 import { getAttr, matches, parseAttrPath, parseFilter, type AttrPath, type Filter } from './filter.ts';
+import { checkValueCounts, MAX_PATCH_OPERATIONS, tooMany } from './limits.ts';
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
@@ -21,7 +24,7 @@ export const patchRequest = z.object({
       }),
     )
     .min(1)
-    .max(1000),
+    .max(MAX_PATCH_OPERATIONS),
 });
 export type PatchRequest = z.infer<typeof patchRequest>;
 export type PatchOperation = PatchRequest['Operations'][number];
@@ -33,6 +36,9 @@ export function parsePatchRequest(body: unknown): PatchRequest {
     const rec = input as Record<string, unknown>;
     const ops = getAttr(rec, 'Operations');
     input = { ...rec, Operations: ops };
+    if (Array.isArray(ops) && ops.length > MAX_PATCH_OPERATIONS) {
+      throw tooMany(`a PATCH request may carry at most ${MAX_PATCH_OPERATIONS} operations (got ${ops.length})`);
+    }
   }
   const res = patchRequest.safeParse(input);
   if (!res.success) throw badRequest('invalidSyntax', `invalid PATCH request: ${z.prettifyError(res.error)}`);
@@ -100,9 +106,8 @@ function deleteKey(obj: Obj, name: string): void {
   delete obj[keyOf(obj, name)];
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
+/** Two values are the same value when their JSON is (the comparison PATCH always made), so a Set of it finds one in O(1). */
+const identity = (v: unknown): string => JSON.stringify(v) ?? 'undefined';
 
 /** The container (resource or extension object) that holds the attribute; created on demand. */
 function container(resource: Obj, urn: string | undefined, create: boolean): Obj | undefined {
@@ -179,7 +184,13 @@ function addOrReplace(resource: Obj, path: PatchPath, value: unknown, replace: b
   if (Array.isArray(current) && !replace) {
     const added = Array.isArray(value) ? value : [value];
     const next = [...current];
-    for (const v of added) if (!next.some((e) => deepEqual(e, v))) next.push(v);
+    const present = new Set(current.map(identity));
+    for (const v of added) {
+      const id = identity(v);
+      if (present.has(id)) continue;
+      present.add(id);
+      next.push(v);
+    }
     setKey(holder, name, next);
   } else if (isObj(current) && isObj(value)) {
     const copy = { ...current };
@@ -230,8 +241,12 @@ function remove(resource: Obj, path: PatchPath, value: unknown): void {
   }
   // Entra ID removes group members as {"op":"Remove","path":"members","value":[{"value":"id"}]}.
   if (Array.isArray(current) && value !== undefined) {
-    const gone = (Array.isArray(value) ? value : [value]).map((v) => (isObj(v) ? getAttr(v, 'value') : v));
-    const kept = current.filter((e) => !gone.some((g) => g !== undefined && (deepEqual(e, g) || (isObj(e) && deepEqual(getAttr(e, 'value'), g)))));
+    const gone = new Set<string>();
+    for (const v of Array.isArray(value) ? value : [value]) {
+      const g = isObj(v) ? getAttr(v, 'value') : v;
+      if (g !== undefined) gone.add(identity(g));
+    }
+    const kept = current.filter((e) => !gone.has(identity(e)) && !(isObj(e) && gone.has(identity(getAttr(e, 'value')))));
     if (kept.length > 0) setKey(holder, name, kept);
     else deleteKey(holder, name);
     return;
@@ -245,6 +260,7 @@ function clone<T>(v: T): T {
 
 /** Applies the operations in order; any failure rejects the whole request (no partial patch). */
 export function applyPatch(resource: Obj, operations: PatchOperation[], opts: PatchOptions): Obj {
+  if (operations.length > MAX_PATCH_OPERATIONS) throw tooMany(`a PATCH request may carry at most ${MAX_PATCH_OPERATIONS} operations`);
   const out = clone(resource);
   for (const op of operations) {
     if (op.path === undefined) {
@@ -266,6 +282,7 @@ export function applyPatch(resource: Obj, operations: PatchOperation[], opts: Pa
     if (op.op === 'remove') remove(out, path, op.value);
     else addOrReplace(out, path, op.value, op.op === 'replace');
   }
+  checkValueCounts(out);
   return out;
 }
 

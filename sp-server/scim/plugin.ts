@@ -4,16 +4,19 @@
 //
 //   app.register(scimPlugin, { prefix: SCIM_PREFIX, kube, tokenVerifier, verifiedDomains, logger, metrics })
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import { KubeApiError, type KubeClient } from '../../kube/client.ts';
 import type { Metrics } from '../metrics.ts';
 import { MAX_RESULTS, resourceTypes, schemaDefinitions, serviceProviderConfig } from './discovery.ts';
 import { badRequest, ScimError } from './errors.ts';
 import { parseFilter, type Filter } from './filter.ts';
+import { MAX_PAYLOAD_BYTES } from './limits.ts';
 import { parsePatchRequest } from './patch.ts';
 import { LIST_SCHEMA } from './schemas.ts';
 import { etagOf, ScimService, type Json, type VerifiedDomains } from './service.ts';
 import { KubeStore } from './store.ts';
+import { ScimUserCache } from './user-cache.ts';
 
 export const SCIM_PREFIX = '/scim/v2';
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -87,7 +90,11 @@ interface Params {
 }
 
 export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opts) => {
-  const service = new ScimService(new KubeStore(opts.kube), opts.verifiedDomains);
+  // fastify's logger is the pino instance the server was given; the informer wants pino's type.
+  const users = new ScimUserCache(opts.kube, opts.logger.child({ part: 'scim-users' }) as unknown as Logger);
+  users.start();
+  app.addHook('onClose', () => users.stop());
+  const service = new ScimService(new KubeStore(opts.kube), opts.verifiedDomains, users);
   const log = opts.logger;
   const prefix = app.prefix;
 
@@ -95,7 +102,7 @@ export const scimPlugin: FastifyPluginAsync<ScimPluginOptions> = async (app, opt
   app.removeContentTypeParser('text/plain');
   const parseJSON = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string' }, (req, body, done) => {
+  app.addContentTypeParser(['application/json', 'application/scim+json'], { parseAs: 'string', bodyLimit: MAX_PAYLOAD_BYTES }, (req, body, done) => {
     // Entra ID's provisioning sends DELETE with a JSON content type and no body; a body-less GET
     // or DELETE carries nothing to parse. Writes still need a body (invalidSyntax otherwise).
     if (body === '' && (req.method === 'DELETE' || req.method === 'GET')) return done(null, undefined);

@@ -1,6 +1,7 @@
 // SCIM resource representations (RFC 7643) and how they map onto the custom resources.
 import { z } from 'zod';
 import { badRequest } from './errors.ts';
+import { checkValueCounts, MAX_GROUP_MEMBERS } from './limits.ts';
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -53,7 +54,7 @@ export const scimGroupInput = z.looseObject({
   externalId: str(256).nullish(),
   members: z
     .array(z.looseObject({ value: z.string().min(1).max(253), display: z.string().optional(), type: z.string().optional() }))
-    .max(10000)
+    .max(MAX_GROUP_MEMBERS)
     .optional(),
 });
 export type ScimGroupInput = z.infer<typeof scimGroupInput>;
@@ -75,13 +76,17 @@ export function canonicalKeys(input: unknown, known: readonly string[]): Record<
 }
 
 export function parseUserInput(body: unknown): ScimUserInput {
-  const res = scimUserInput.safeParse(canonicalKeys(body, USER_ATTRIBUTES));
+  const input = canonicalKeys(body, USER_ATTRIBUTES);
+  checkValueCounts(input);
+  const res = scimUserInput.safeParse(input);
   if (!res.success) throw badRequest('invalidValue', `invalid User: ${z.prettifyError(res.error)}`);
   return res.data;
 }
 
 export function parseGroupInput(body: unknown): ScimGroupInput {
-  const res = scimGroupInput.safeParse(canonicalKeys(body, GROUP_ATTRIBUTES));
+  const input = canonicalKeys(body, GROUP_ATTRIBUTES);
+  checkValueCounts(input);
+  const res = scimGroupInput.safeParse(input);
   if (!res.success) throw badRequest('invalidValue', `invalid Group: ${z.prettifyError(res.error)}`);
   return res.data;
 }

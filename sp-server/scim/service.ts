@@ -25,6 +25,7 @@ import {
   type ScimUserInput,
 } from './schemas.ts';
 import type { K8sObject, KubeStore } from './store.ts';
+import type { ScimUserCache } from './user-cache.ts';
 
 /** An organization's Verified domains as the operator rendered them into the SP config. */
 export type VerifiedDomains = (namespace: string) => ReadonlySet<string>;
@@ -62,11 +63,20 @@ export class ScimService {
 
   readonly groups: ScimGroups;
   private readonly verifiedDomainsOf: VerifiedDomains;
+  /** Serves lookups by address and externalId once synced; without it (or unsynced) they are LISTs. */
+  private readonly cache: ScimUserCache | undefined;
 
-  constructor(store: KubeStore, verifiedDomains: VerifiedDomains) {
+  constructor(store: KubeStore, verifiedDomains: VerifiedDomains, cache?: ScimUserCache) {
     this.store = store;
     this.verifiedDomainsOf = verifiedDomains;
-    this.groups = new ScimGroups(store);
+    this.cache = cache;
+    this.groups = new ScimGroups(store, cache);
+  }
+
+  /** Keeps the cache ahead of the watch for this process's own writes (read-your-writes for the IdP). */
+  private written(obj: K8sObject): K8sObject {
+    this.cache?.written(obj);
+    return obj;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -105,6 +115,8 @@ export class ScimService {
 
   /** Users carrying that address (index label), plus every user SCIM has not indexed yet. */
   private async usersByEmail(namespace: string, email: string): Promise<K8sObject[]> {
+    const cached = this.cache?.byEmail(namespace, email);
+    if (cached) return dedupe(cached);
     const [indexed, unindexed] = await Promise.all([
       this.store.list('managedusers', namespace, emailLabelKey(email)),
       this.store.list('managedusers', namespace, `!${INDEXED_LABEL}`),
@@ -113,6 +125,8 @@ export class ScimService {
   }
 
   private async usersByExternalId(namespace: string, externalId: string): Promise<K8sObject[]> {
+    const cached = this.cache?.byExternalId(namespace, externalId);
+    if (cached) return dedupe(cached);
     const [indexed, unindexed] = await Promise.all([
       this.store.list('managedusers', namespace, `${EXTERNAL_ID_LABEL}=${valueHash(externalId, true)}`),
       this.store.list('managedusers', namespace, `!${INDEXED_LABEL}`),
@@ -187,7 +201,7 @@ export class ScimService {
     const input = parseUserInput(body);
     const name = userNameForEmail(input.userName);
     try {
-      return await this.store.create('managedusers', namespace, await this.buildUser(namespace, name, input, undefined));
+      return this.written(await this.store.create('managedusers', namespace, await this.buildUser(namespace, name, input, undefined)));
     } catch (err) {
       if (!isApiError(err, 409)) throw err;
     }
@@ -200,7 +214,7 @@ export class ScimService {
     }
     const alt = `${name}-${randomBytes(3).toString('hex')}`;
     try {
-      return await this.store.create('managedusers', namespace, await this.buildUser(namespace, alt, input, undefined));
+      return this.written(await this.store.create('managedusers', namespace, await this.buildUser(namespace, alt, input, undefined)));
     } catch (err) {
       if (isApiError(err, 409)) throw new ScimError(409, `a user with userName '${input.userName}' already exists`, 'uniqueness');
       throw err;
@@ -214,7 +228,7 @@ export class ScimService {
       body: await this.buildUser(namespace, id, input, current),
       result: undefined,
     }));
-    return obj;
+    return this.written(obj);
   }
 
   async patchUser(namespace: string, id: string, operations: PatchOperation[], ifMatch?: string): Promise<K8sObject> {
@@ -224,7 +238,7 @@ export class ScimService {
       const input = parseUserInput(patched);
       return { body: await this.buildUser(namespace, id, input, current), result: undefined };
     });
-    return obj;
+    return this.written(obj);
   }
 
   async deleteUser(namespace: string, id: string, ifMatch?: string): Promise<void> {
@@ -238,6 +252,7 @@ export class ScimService {
       if (isApiError(err, 409)) throw new ScimError(412, 'the resource changed since the version given in If-Match', 'invalidVers');
       throw err;
     }
+    this.cache?.deleted(namespace, id);
     // A deleted user leaves every group; group membership must not outlive the user.
     for (const group of await this.store.list('managedgroups', namespace)) {
       const members = Array.isArray(group.spec?.members) ? group.spec.members : [];

@@ -27,9 +27,16 @@ export interface UserRecord {
 const loginDecision = ssoDecision.pick({ available: true, enforced: true, profile: true, reason: true });
 export type LoginDecision = z.infer<typeof loginDecision>;
 
+/** The ID token's `sub`: the ManagedUser's UID, stable across renames of its email. */
+export function subjectOf(user: Pick<UserRecord, 'uid' | 'namespace' | 'name'>): string {
+  return user.uid || `${user.namespace}/${user.name}`;
+}
+
 export interface UserDirectory {
   /** Every ManagedUser with this email (normally one; several organizations may list the same address). */
   byEmail(email: string): UserRecord[];
+  /** The ManagedUser a token's `sub` names (subjectOf). */
+  bySubject(sub: string): UserRecord | undefined;
   /** JIT: creates a ManagedUser; resolves to the stored record. */
   create(namespace: string, email: string, roles: string[], displayName?: string): Promise<UserRecord>;
   readonly healthy: boolean;
@@ -64,6 +71,7 @@ export class KubeUserDirectory implements UserDirectory {
   /** email → (namespace/name → record): the one lookup a login makes. */
   private readonly index = new Map<string, Map<string, UserRecord>>();
   private readonly byKey = new Map<string, UserRecord>();
+  private readonly bySub = new Map<string, UserRecord>();
   private readonly client: KubeClient;
 
   constructor(client: KubeClient, logger: Logger) {
@@ -76,6 +84,7 @@ export class KubeUserDirectory implements UserDirectory {
       const rec = toUserRecord(obj);
       if (!rec) return;
       this.byKey.set(key, rec);
+      this.bySub.set(subjectOf(rec), rec);
       let m = this.index.get(rec.email);
       if (!m) this.index.set(rec.email, (m = new Map()));
       m.set(key, rec);
@@ -86,6 +95,7 @@ export class KubeUserDirectory implements UserDirectory {
     const prev = this.byKey.get(key);
     if (!prev) return;
     this.byKey.delete(key);
+    this.bySub.delete(subjectOf(prev));
     const m = this.index.get(prev.email);
     m?.delete(key);
     if (m && m.size === 0) this.index.delete(prev.email);
@@ -107,6 +117,10 @@ export class KubeUserDirectory implements UserDirectory {
   byEmail(email: string): UserRecord[] {
     const m = this.index.get(email.toLowerCase());
     return m ? [...m.values()] : [];
+  }
+
+  bySubject(sub: string): UserRecord | undefined {
+    return this.bySub.get(sub);
   }
 
   async create(namespace: string, email: string, roles: string[], displayName?: string): Promise<UserRecord> {
@@ -157,6 +171,9 @@ export class StaticUserDirectory implements UserDirectory {
   }
   byEmail(email: string): UserRecord[] {
     return this.users.filter((u) => u.email === email.toLowerCase());
+  }
+  bySubject(sub: string): UserRecord | undefined {
+    return this.users.find((u) => subjectOf(u) === sub);
   }
   async create(namespace: string, email: string, roles: string[], displayName?: string): Promise<UserRecord> {
     const name = `jit-${this.users.length}`;

@@ -5,7 +5,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from '../support/browser.ts';
 import { waitFor } from '../support/wait.ts';
-import { DEMO_USERS, ORGANIZATION, startLocalSystem, type DemoUser, type LocalSystem } from '../support/local-system.ts';
+import { DEMO_CLIENT_ID, DEMO_USERS, ORGANIZATION, startLocalSystem, type DemoUser, type LocalSystem } from '../support/local-system.ts';
+import { loginMethodsOf } from '../support/login-driver.ts';
 
 let system: LocalSystem;
 let browser: Browser;
@@ -141,8 +142,8 @@ describe('signing in through Gatehouse in a browser', () => {
     expect(await page.textContent('#method')).toBe('password');
 
     await enforceAcme();
-    const methods = await (await fetch(`${system.spURL}/api/v1/login-methods?email=${encodeURIComponent(bob.email)}`)).json() as { password: { allowed: boolean } };
-    expect(methods.password.allowed).toBe(false);
+    const methods = await loginMethodsOf(system.spURL, bob.email, { id: DEMO_CLIENT_ID });
+    expect(methods.methods).not.toContain('password');
     // Enforcement governs how users sign in, not the sessions the application already issued.
     const account = await page.goto(`${system.demoURL}/account`);
     expect(account?.status()).toBe(200);

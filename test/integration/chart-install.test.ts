@@ -25,8 +25,11 @@ async function jsonOf<T>(args: string[]): Promise<T> {
   return JSON.parse(await ok([...args, '-o', 'json'])) as T;
 }
 
-const signingKey = async () =>
-  (await jsonOf<{ data: Record<string, string> }>(['get', 'secret', '-n', ns, 'gatehouse-oidc-signing-key'])).data['private.pem'];
+/** Both signing keys (RSA and EC), as stored. */
+const signingKey = async () => {
+  const { data } = await jsonOf<{ data: Record<string, string> }>(['get', 'secret', '-n', ns, 'gatehouse-oidc-signing-key']);
+  return `${data['private.pem']} ${data['ec-private.pem']}`;
+};
 
 const crdDescription = async (name: string) =>
   (await jsonOf<{ spec: { versions: { schema: { openAPIV3Schema: { description: string } } }[] } }>(['get', 'crd', name])).spec.versions[0]?.schema.openAPIV3Schema.description;
@@ -72,7 +75,7 @@ describe('helm install, upgrade, uninstall', () => {
       const obj = await jsonOf<{ metadata: { annotations: Record<string, string> } }>(['get', 'crd', crd]);
       expect(obj.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
     }
-    expect(await signingKey()).toMatch(/^[A-Za-z0-9+/=]{100,}$/);
+    expect(await signingKey()).toMatch(/^[A-Za-z0-9+/=]{100,} [A-Za-z0-9+/=]{100,}$/);
   });
 
   it('upgrades: CRD changes are applied, the signing key is kept, values take effect', async () => {

@@ -108,6 +108,7 @@ describe('helm template, default values', () => {
       '--metrics-address=0.0.0.0:9090',
       '--oauth-clients-file=/etc/gatehouse/oauth-clients/clients.json',
       '--signing-key-file=/etc/gatehouse/signing-key/private.pem',
+      '--signing-key-file=/etc/gatehouse/signing-key/ec-private.pem',
     ]);
   });
 
@@ -152,14 +153,15 @@ describe('helm template, default values', () => {
     expect(objs.filter((o) => o.metadata.name === 'gatehouse-sp-server-scim')).toEqual([]);
   });
 
-  it('generates an RSA ID-token signing key', async () => {
+  it('generates an RSA and an EC P-256 ID-token signing key', async () => {
     const objs = await render();
     const secret = find(objs, 'Secret', 'gatehouse-oidc-signing-key') as Rendered & { data: Record<string, string> };
-    const pem = Buffer.from(secret.data['private.pem'] ?? '', 'base64').toString();
     const { createPrivateKey } = await import('node:crypto');
-    const key = createPrivateKey(pem);
-    expect(key.asymmetricKeyType).toBe('rsa');
-    expect(key.asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+    const key = (name: string) => createPrivateKey(Buffer.from(secret.data[name] ?? '', 'base64').toString());
+    expect(key('private.pem').asymmetricKeyType).toBe('rsa');
+    expect(key('private.pem').asymmetricKeyDetails?.modulusLength).toBeGreaterThanOrEqual(2048);
+    expect(key('ec-private.pem').asymmetricKeyType).toBe('ec');
+    expect(key('ec-private.pem').asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
   });
 });
 
@@ -272,7 +274,12 @@ describe('helm template, options', () => {
     const objs = await render({ spServer: { signingKey: { existingSecret: 'my-oidc-key', key: 'key.pem' } } });
     expect(objs.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual(['gatehouse-oauth-clients']);
     expect(args(objs, 'gatehouse-sp-server')).toContain('--signing-key-file=/etc/gatehouse/signing-key/key.pem');
+    // A Secret from before ES256 holds one key: the chart mounts only that one.
+    expect(args(objs, 'gatehouse-sp-server').filter((a) => a.startsWith('--signing-key-file='))).toHaveLength(1);
     expect(JSON.stringify(podSpec(find(objs, 'Deployment', 'gatehouse-sp-server')))).toContain('"secretName":"my-oidc-key"');
+    const both = await render({ spServer: { signingKey: { existingSecret: 'my-oidc-key', key: 'rsa.pem', ecKey: 'ec.pem' } } });
+    expect(args(both, 'gatehouse-sp-server').filter((a) => a.startsWith('--signing-key-file='))).toEqual(['--signing-key-file=/etc/gatehouse/signing-key/rsa.pem', '--signing-key-file=/etc/gatehouse/signing-key/ec.pem']);
+    expect(JSON.stringify(podSpec(find(both, 'Deployment', 'gatehouse-sp-server')))).toContain('{"key":"ec.pem","path":"ec.pem"}');
   });
 
   it('CRDs off renders none; keep off drops the resource policy', async () => {
@@ -307,6 +314,8 @@ describe('values the schema refuses', () => {
     ['a public OAuth client with a secret hash', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, clientSecretHash: 'sha256:0123456789abcdef' }] } }, /oauthClients\/0/],
     ['an OAuth client without redirect URIs', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: [], public: true }] } }, /redirectUris/],
     ['a plain-http redirect URI off loopback', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['http://app.example.com/cb'], public: true }] } }, /redirectUris\/0/],
+    ['an ID-token algorithm Gatehouse does not sign with', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, idTokenSignedResponseAlg: 'HS256' }] } }, /idTokenSignedResponseAlg/],
+    ['allowed scopes without openid', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, allowedScopes: ['email'] }] } }, /allowedScopes/],
     ['two IdP-initiated default clients', { spServer: { oauthClients: [
       { clientId: 'a', redirectUris: ['https://a.example.com/cb'], public: true, idpInitiatedDefault: true },
       { clientId: 'b', redirectUris: ['https://b.example.com/cb'], public: true, idpInitiatedDefault: true },

@@ -1,6 +1,7 @@
 // Malformed requests get SCIM error bodies with the right status and scimType, and never write.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CORE_USER, ERROR, PATCH_OP, ScimHarness, type Org } from '../support/scim.ts';
+import { MAX_GROUP_MEMBERS, MAX_PATCH_OPERATIONS, MAX_PAYLOAD_BYTES } from '../../sp-server/scim/limits.ts';
+import { CORE_GROUP, CORE_USER, ERROR, PATCH_OP, ScimHarness, type Org } from '../support/scim.ts';
 
 const kubeconfig = inject('kubeconfig');
 let h: ScimHarness;
@@ -110,5 +111,27 @@ describe('SCIM errors', () => {
     );
     await expectError(h.request(org, 'DELETE', `/Users/${id}`, undefined, { 'if-match': etag }), 412, 'invalidVers');
     expect((await h.request(org, 'GET', `/Users/${id}`)).body.title).toBe('v2');
+  });
+
+  it('holds every request to the limits ServiceProviderConfig advertises, without writing', async () => {
+    const spc = await h.request(org, 'GET', '/ServiceProviderConfig');
+    expect(spc.body).toMatchObject({ patch: { maxOperations: MAX_PATCH_OPERATIONS, maxGroupMembers: MAX_GROUP_MEMBERS }, bulk: { maxPayloadSize: MAX_PAYLOAD_BYTES } });
+    const before = await h.managedUsers(org.namespace);
+
+    const oversized = JSON.stringify({ schemas: [CORE_USER], userName: 'big@errors.example', title: 'x'.repeat(MAX_PAYLOAD_BYTES) });
+    await expectError(h.request(org, 'POST', '/Users', oversized), 413);
+    const operations = Array.from({ length: MAX_PATCH_OPERATIONS + 1 }, (_, i) => ({ op: 'replace', path: 'title', value: `t${i}` }));
+    await expectError(h.request(org, 'PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: operations }), 400, 'tooMany');
+    const roles = Array.from({ length: 51 }, (_, i) => ({ value: `role-${i}` }));
+    await expectError(h.request(org, 'PATCH', `/Users/${id}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'roles', value: roles }] }), 400, 'tooMany');
+
+    const group = await h.request(org, 'POST', '/Groups', { schemas: [CORE_GROUP], displayName: 'Everyone', members: [{ value: id }] });
+    expect(group.status).toBe(201);
+    const members = Array.from({ length: MAX_GROUP_MEMBERS }, (_, i) => ({ value: `user-${i}` }));
+    await expectError(h.request(org, 'PATCH', `/Groups/${group.body.id!}`, { schemas: [PATCH_OP], Operations: [{ op: 'add', path: 'members', value: members }] }), 400, 'tooMany');
+    expect((await h.managedGroup(org.namespace, group.body.id!)).spec.members).toEqual([id]);
+    await h.request(org, 'DELETE', `/Groups/${group.body.id!}`);
+    const after = await h.managedUsers(org.namespace);
+    expect(after.map((u) => [u.metadata.name, u.metadata.resourceVersion])).toEqual(before.map((u) => [u.metadata.name, u.metadata.resourceVersion]));
   });
 });

@@ -40,7 +40,7 @@ describe('limits in Redis', () => {
     return app;
   }
 
-  const loginMethods = (a: TestApp, email = 'someone@acme.test') => fetch(`${a.base}/api/v1/login-methods?email=${encodeURIComponent(email)}`);
+  const loginMethods = (a: TestApp, email = 'someone@acme.test') => fetch(`${a.base}/api/v1/login-methods?client_id=${APP_CLIENT.client_id}&email=${encodeURIComponent(email)}`);
 
   it('two instances share one counter, and one pending-login cap', async () => {
     const limits = { loginMethods: { perIP: 3 }, pendingLogins: { perIP: 2 } };

@@ -1,6 +1,6 @@
 // Two sp-server processes sharing one Redis: a login that starts on one finishes on the other,
 // and an assertion or code used on one is refused by the other.
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { applyManagedUser, createNamespace, deleteNamespaceContents, testClient 
 import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, readAuthnRequest, redeem, type AppClient } from '../support/login-driver.ts';
 import { RedisServer } from '../support/redis-server.ts';
 import { buildResponse, testProfile } from '../support/saml-fixtures.ts';
-import { SpServerProcess } from '../support/sp-server-process.ts';
+import { SpServerProcess, testSigningKeyPems } from '../support/sp-server-process.ts';
 
 const kubeconfig = inject('kubeconfig');
 const ORG = `redis-acme-${randomBytes(3).toString('hex')}`;
@@ -48,8 +48,9 @@ describe('two sp-server replicas on one Redis', () => {
     };
     const configFile = join(dir, 'config.json');
     writeFileSync(configFile, JSON.stringify(config));
-    const signingKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const common = { kubeconfig, configFile, redisURL: redis.url, signingKey, publicURL: issuer, clients: [{ client_id: 'console', redirect_uris: [REDIRECT] }] };
+    // Both replicas hold the same keys, as the chart's Secret gives them.
+    const signingKeys = testSigningKeyPems();
+    const common = { kubeconfig, configFile, redisURL: redis.url, signingKeys, publicURL: issuer, clients: [{ client_id: 'console', redirect_uris: [REDIRECT] }] };
     [a, b] = await Promise.all([SpServerProcess.start({ ...common, port: portA }), SpServerProcess.start(common)]);
     app = await discoverClient(issuer, 'console', REDIRECT);
   });

@@ -11,7 +11,7 @@ import type { RenderedProfile, SPConfig } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { freePort } from '../controlplane/controlplane.ts';
 import { applyConfigSecret, applyManagedUser, applySSOProfile, createNamespace, crPath, deleteNamespaceContents, statusOf, testClient } from '../support/kube.ts';
-import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, readAuthnRequest, redeem, type AppClient } from '../support/login-driver.ts';
+import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, loginMethodsOf, readAuthnRequest, redeem, type AppClient } from '../support/login-driver.ts';
 import { buildResponse, testIdpKeys, testProfile, TEST_IDP_ENTITY_ID, type ResponseOptions } from '../support/saml-fixtures.ts';
 import { SpServerProcess } from '../support/sp-server-process.ts';
 import { waitFor } from '../support/wait.ts';
@@ -124,14 +124,14 @@ describe('sp-server process on the API server', () => {
   const acs = () => `${base}/saml/${ORG}/okta/acs`;
   const respond = (requestID: string | null, o: ResponseOptions = {}) =>
     buildResponse({ inResponseTo: requestID, destination: acs(), recipient: acs(), audience: `${base}/saml/${ORG}/okta`, ...o });
-  const loginMethods = async (email: string) => (await fetch(`${base}/api/v1/login-methods?email=${encodeURIComponent(email)}`)).json() as Promise<Record<string, any>>;
+  const loginMethods = (email: string) => loginMethodsOf(base, email);
 
   it('reads the operator\'s decision from ManagedUser status, and follows its changes', async () => {
-    expect(await loginMethods('carol@acme.test')).toMatchObject({ password: { allowed: false }, sso: { available: true } });
-    expect(await loginMethods('alice@acme.test')).toMatchObject({ password: { allowed: true }, sso: { available: true } });
-    expect(await loginMethods('bob@acme.test')).toMatchObject({ password: { allowed: false }, sso: { available: false } });
+    expect((await loginMethods('carol@acme.test')).methods).toEqual(['sso']);
+    expect((await loginMethods('alice@acme.test')).methods).toEqual(['sso', 'password']);
+    expect((await loginMethods('bob@acme.test')).methods).toEqual([]);
     await applyManagedUser(k, ORG, { name: 'carol', email: 'carol@acme.test', enforced: false, profile: 'okta' });
-    await waitFor('enforcement lifted', async () => (await loginMethods('carol@acme.test')).password.allowed === true, 5000, undefined, 50);
+    await waitFor('enforcement lifted', async () => (await loginMethods('carol@acme.test')).methods.includes('password'), 5000, undefined, 50);
   });
 
   it('runs with least privilege: the impersonated identity cannot read SSOProfiles or other Secrets', async () => {
@@ -246,11 +246,11 @@ describe('sp-server process on the API server', () => {
     const jar = new CookieJar();
     const started = await buildAuthorize(app, 'alice@acme.test');
     const { id } = readAuthnRequest((await browserGet(started.authorizeURL, jar)).headers.get('location') as string);
-    expect(await loginMethods('eve@acme.test')).toMatchObject({ sso: { available: false } });
+    expect((await loginMethods('eve@acme.test')).methods).toEqual(['password']);
     // …the operator turns JIT on and adds a role mapping…
     await applyConfigSecret(k, CFG_NS, SECRET, config(base, { displayName: 'Okta (new)', jit: { enabled: true, defaultRoles: ['viewer'] }, roleMapping: { attribute: 'groups', rules: [{ value: 'eng', roles: ['developer'] }] } }));
     // How fast is measured by bench/config-reload.ts; here: applied without a restart.
-    await waitFor('new config applied', async () => (await loginMethods('eve@acme.test')).sso.available === true, 10_000, undefined, 50);
+    await waitFor('new config applied', async () => (await loginMethods('eve@acme.test')).methods.includes('sso'), 10_000, undefined, 50);
     // …and the earlier login completes.
     const post = await browserPostForm(acs(), { SAMLResponse: (await respond(id)).base64 }, jar);
     expect(post.status).toBe(303);
@@ -261,7 +261,8 @@ describe('sp-server process on the API server', () => {
     await waitFor('invalid config counted', async () => /gatehouse_sp_config_reloads_total\{result="invalid"\} [1-9]/.test(await sp.metrics()), 3000, undefined, 50);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(await sp.metrics()).toContain('gatehouse_sp_cache_synced{cache="managedusers"} 1');
-    expect(await loginMethods('eve@acme.test')).toMatchObject({ sso: { available: true, displayName: 'Okta (new)' } });
+    // Still the new config: only it lets eve in by JIT.
+    expect((await loginMethods('eve@acme.test')).methods).toEqual(['sso', 'password']);
     expect(sp.logLines().some((l) => l.msg === 'config refused; keeping the last good one')).toBe(true);
   });
 

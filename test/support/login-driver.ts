@@ -40,9 +40,17 @@ export interface AppClient {
   redirectURI: string;
 }
 
-export async function discoverClient(issuer: string, clientId: string, redirectURI: string, secret?: string): Promise<AppClient> {
-  const config = await oidc.discovery(new URL(issuer), clientId, { redirect_uris: [redirectURI] }, secret ? oidc.ClientSecretBasic(secret) : oidc.None(), {
-    execute: [oidc.allowInsecureRequests],
+export interface ClientOptions {
+  /** The client's registered id_token_signed_response_alg, which openid-client then insists on. */
+  idTokenAlg?: 'RS256' | 'ES256';
+  /** Verify each ID token's signature against the JWKS (openid-client's non-repudiation checks). */
+  verifySignatures?: boolean;
+}
+
+export async function discoverClient(issuer: string, clientId: string, redirectURI: string, secret?: string, o: ClientOptions = {}): Promise<AppClient> {
+  const metadata = { redirect_uris: [redirectURI], ...(o.idTokenAlg ? { id_token_signed_response_alg: o.idTokenAlg } : {}) };
+  const config = await oidc.discovery(new URL(issuer), clientId, metadata, secret ? oidc.ClientSecretBasic(secret) : oidc.None(), {
+    execute: [oidc.allowInsecureRequests, ...(o.verifySignatures ? [oidc.enableNonRepudiationChecks] : [])],
   });
   return { config, redirectURI };
 }
@@ -54,13 +62,16 @@ export interface StartedLogin {
   nonce: string;
 }
 
-export async function buildAuthorize(app: AppClient, loginHint?: string): Promise<StartedLogin> {
+/** Every scope whose claims the tests read (email, name, org, roles). */
+export const APP_SCOPE = 'openid email profile organization';
+
+export async function buildAuthorize(app: AppClient, loginHint?: string, scope = APP_SCOPE): Promise<StartedLogin> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const params: Record<string, string> = {
     redirect_uri: app.redirectURI,
-    scope: 'openid email',
+    scope,
     code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
@@ -98,6 +109,27 @@ export async function redeem(app: AppClient, callbackURL: string, started: Start
   const claims = tokens.claims();
   if (!claims) throw new Error('no ID token');
   return { tokens, claims };
+}
+
+/** The login-methods answer as the application gets it (sp-server/login/methods.ts). */
+export interface LoginMethods {
+  email: string;
+  methods: Array<'sso' | 'password'>;
+  ssoURL?: string;
+  ssoUnavailable?: true;
+}
+
+/** Asks login-methods as the application does: a public client names itself, a confidential one uses HTTP Basic. */
+export function fetchLoginMethods(base: string, email: string, client: { id: string; secret?: string } = { id: 'console' }): Promise<Response> {
+  const q = new URLSearchParams({ email, ...(client.secret === undefined ? { client_id: client.id } : {}) });
+  const headers: Record<string, string> = client.secret === undefined ? {} : { authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64')}` };
+  return fetch(`${base}/api/v1/login-methods?${q.toString()}`, { headers });
+}
+
+export async function loginMethodsOf(base: string, email: string, client?: { id: string; secret?: string }): Promise<LoginMethods> {
+  const res = await fetchLoginMethods(base, email, client);
+  if (!res.ok) throw new Error(`login-methods answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as LoginMethods;
 }
 
 export { oidc };

@@ -3,7 +3,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import type { KubeClient } from '../../kube/client.ts';
+import { KubeClient, type RequestEvent } from '../../kube/client.ts';
+import { loadCredentials } from '../../kube/kubeconfig.ts';
 import type { SPConfig } from '../../crds/api/index.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
@@ -27,7 +28,8 @@ export class ScimHarness {
   private constructor(client: KubeClient) {
     this.client = client;
     const logger: FastifyBaseLogger = pino({ level: process.env.SCIM_TEST_LOG ?? 'silent' });
-    this.app = Fastify({ loggerInstance: logger });
+    // A generous server-wide body limit: SCIM must hold to its own (limits.ts) whatever the app's is.
+    this.app = Fastify({ loggerInstance: logger, bodyLimit: 8 * 1024 * 1024 });
     void this.app.register(scimPlugin, {
       prefix: SCIM_PREFIX,
       kube: client,
@@ -37,8 +39,12 @@ export class ScimHarness {
     });
   }
 
-  static async start(kubeconfigPath: string): Promise<ScimHarness> {
-    const h = new ScimHarness(await testClient(kubeconfigPath));
+  /** With `onRequest`, every API-server request of the SCIM plugin (and of the harness) is reported to it. */
+  static async start(kubeconfigPath: string, o: { onRequest?: (event: RequestEvent) => void } = {}): Promise<ScimHarness> {
+    const client = o.onRequest
+      ? await KubeClient.create(await loadCredentials(kubeconfigPath), { userAgent: 'gatehouse-tests', connections: 16, onRequest: o.onRequest })
+      : await testClient(kubeconfigPath);
+    const h = new ScimHarness(client);
     await h.app.listen({ host: '127.0.0.1', port: 0 });
     const addr = h.app.server.address();
     if (addr === null || typeof addr === 'string') throw new Error('no address');

@@ -8,8 +8,8 @@ import type { RenderedOrganization, RenderedProfile, SPConfig } from '../../crds
 import { ConfigStore } from '../../sp-server/config/store.ts';
 import type { RateLimitsInput } from '../../sp-server/limits/settings.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
-import type { OAuthClient } from '../../sp-server/oauth/clients.ts';
-import { generateSigningKey } from '../../sp-server/oauth/keys.ts';
+import { oauthClient, type OAuthClient, type OAuthClientInput } from '../../sp-server/oauth/clients.ts';
+import { generateSigningKeys } from '../../sp-server/oauth/keys.ts';
 import { MemoryStore, type StateStore } from '../../sp-server/state/store.ts';
 import { MemoryStatusSink, type StatusSink } from '../../sp-server/status/writer.ts';
 import { StaticUserDirectory, type UserRecord } from '../../sp-server/users/directory.ts';
@@ -48,12 +48,16 @@ export function acmeConfig(base: string, profile: Partial<RenderedProfile> = {},
   };
 }
 
-export const APP_CLIENT: OAuthClient = {
+/** The application: a public client, RS256 ID tokens (the default), every scope allowed. */
+export const APP_CLIENT: OAuthClient = oauthClient.parse({
   client_id: 'console',
   redirect_uris: ['http://127.0.0.1:1/callback'],
   initiate_login_uri: 'http://127.0.0.1:1/login/sso',
   idp_initiated_default: true,
-};
+});
+
+// RSA key generation takes a while under load; one pair of keys serves every test app of a run.
+let testKeys: ReturnType<typeof generateSigningKeys> | undefined;
 
 export interface TestApp {
   app: FastifyInstance;
@@ -73,6 +77,7 @@ export interface TestAppOptions {
   store?: StateStore;
   status?: StatusSink;
   jitProvisioning?: boolean;
+  clients?: OAuthClientInput[];
   /** Default: lifted (TEST_RATE_LIMITS); {} for the production defaults. */
   rateLimits?: RateLimitsInput;
   limitsRedis?: Redis;
@@ -96,8 +101,8 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     publicURL: base,
     config,
     users,
-    clients: [APP_CLIENT],
-    signingKey: await generateSigningKey(),
+    clients: [APP_CLIENT, ...(o.clients ?? []).map((c) => oauthClient.parse(c))],
+    signingKeys: await (testKeys ??= generateSigningKeys()),
     store,
     status: o.status ?? status,
     metrics,

@@ -1,4 +1,5 @@
 // Runs sp-server/main.ts as a child process on a free loopback port, for end-to-end tests.
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,13 @@ export interface SpServerClient {
   client_secret_sha256?: string;
   initiate_login_uri?: string;
   idp_initiated_default?: boolean;
+  id_token_signed_response_alg?: 'RS256' | 'ES256';
+  allowed_scopes?: string[];
+}
+
+/** A fresh RSA and EC P-256 signing key (PKCS#8 PEM), as an installation holds them. */
+export function testSigningKeyPems(): string[] {
+  return [generateKeyPairSync('rsa', { modulusLength: 2048 }), generateKeyPairSync('ec', { namedCurve: 'P-256' })].map((k) => k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 }
 
 export interface SpServerProcessOptions {
@@ -22,8 +30,8 @@ export interface SpServerProcessOptions {
   /** Rendered config as a file instead of the Secret (no Kubernetes for the config). */
   configFile?: string;
   clients: SpServerClient[];
-  /** PEM or JWK text; generated in dev mode when absent. */
-  signingKey?: string;
+  /** PEM or JWK texts, one per key (testSigningKeyPems); generated in dev mode when absent. */
+  signingKeys?: string[];
   redisURL?: string;
   port?: number;
   /** Public URL; default http://127.0.0.1:PORT. */
@@ -106,10 +114,12 @@ export class SpServerProcess {
       `--rate-limits=${JSON.stringify(o.rateLimits ?? TEST_RATE_LIMITS)}`,
     ];
     if (o.trustedProxies) args.push(`--trusted-proxies=${o.trustedProxies}`);
-    if (o.signingKey) {
-      const keyPath = join(dir, o.signingKey.trim().startsWith('{') ? 'signing.jwk' : 'signing.pem');
-      writeFileSync(keyPath, o.signingKey, { mode: 0o600 });
-      args.push(`--signing-key-file=${keyPath}`);
+    if (o.signingKeys?.length) {
+      o.signingKeys.forEach((key, i) => {
+        const keyPath = join(dir, key.trim().startsWith('{') ? `signing-${i}.jwk` : `signing-${i}.pem`);
+        writeFileSync(keyPath, key, { mode: 0o600 });
+        args.push(`--signing-key-file=${keyPath}`);
+      });
     } else args.push('--dev');
     if (o.jitProvisioning ?? true) args.push('--jit-provisioning');
     if (o.scim) args.push('--scim');

@@ -42,6 +42,15 @@
 {{- end }}
 {{- end }}
 
+{{/* The EC P-256 (ES256) key's entry in the signing key Secret: ec-private.pem in the generated Secret, none in an existing one unless named. */}}
+{{- define "gatehouse.signingECKey" -}}
+{{- if .Values.spServer.signingKey.ecKey }}
+{{- .Values.spServer.signingKey.ecKey }}
+{{- else if not .Values.spServer.signingKey.existingSecret }}
+{{- "ec-private.pem" }}
+{{- end }}
+{{- end }}
+
 {{- define "gatehouse.oauthClientsSecretName" -}}
 {{- printf "%s-oauth-clients" (include "gatehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
