@@ -2,7 +2,7 @@
 // (and the 680 KB SignedInfo attack that it now refuses by size), SCIM PATCH bodies and filters at
 // theirs. Every document is built once; the load loops replay them.
 import { buildResponse, type BuiltResponse } from '../test/support/saml-fixtures.ts';
-import { ACS_BODY_LIMIT_BYTES } from '../sp-server/saml/dom.ts';
+import { ACS_BODY_LIMIT_BYTES } from '../sp-server/saml/acs-body-limit.ts';
 import { SAML_XML_BOUNDS } from '../sp-server/saml/xml-bounds.ts';
 
 export interface HostileInput {

@@ -4,6 +4,7 @@
 // crds/api: the values are how an admin installs Gatehouse, not the sso.gatehouse.dev API.
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../crds/api/duration.ts';
+import { ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from '../sp-server/saml/acs-body-limit.ts';
 import { ID_TOKEN_ALGS } from '../sp-server/oauth/keys.ts';
 import { SCOPES } from '../sp-server/oauth/scopes.ts';
 import { rateLimitsSchema } from '../sp-server/limits/settings.ts';
@@ -56,6 +57,7 @@ const operator = z
     logLevel: z.enum(LOG_LEVELS).optional(),
     dnsServers: z.array(z.string().regex(/^([0-9.]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?$/).meta({ description: 'IP[:port]' })).optional(),
     allowPrivateMetadataURLs: z.boolean().optional(),
+    allowInsecureMetadataURLs: z.boolean().optional().meta({ description: 'Allow SSOProfile metadata URLs over plain http:// (test IdPs only)' }),
     // The CRDs' duration pattern: the operator parses both with the same parser.
     certificateExpiryWarning: goDuration.optional(),
     domainReverifyInterval: goDuration.optional(),
@@ -113,6 +115,8 @@ const spServer = z.strictObject({
     .meta({ description: 'addresses/CIDRs of the proxies whose X-Forwarded-For names the client, or a hop count' }),
   rateLimits: rateLimitsSchema.optional(),
   jitProvisioning: z.boolean().optional(),
+  acsBodyLimitBytes: z.int().min(ACS_BODY_LIMIT_MIN_BYTES).max(ACS_BODY_LIMIT_MAX_BYTES).optional(),
+  validationWorkers: z.int().min(0).max(64).optional(),
   signingKey: z
     .strictObject({ existingSecret: z.string().optional(), key: z.string().regex(/^[-._a-zA-Z0-9]+$/), ecKey: z.string().regex(/^([-._a-zA-Z0-9]+)?$/).optional() })
     .optional(),

@@ -15,6 +15,13 @@ describe('operator configuration', () => {
     expect(c.configSecret).toBe('gatehouse-sp-config');
     expect(c.leaseDuration).toBe(15_000);
     expect(c.allowPrivateMetadataUrls).toBe(false);
+    expect(c.allowInsecureMetadataUrls).toBe(false);
+  });
+
+  it('allows http:// metadata URLs only when the installation says so, by flag or environment', () => {
+    const base = ['--namespace=gatehouse', '--sp-public-url=https://sso.example.com'];
+    expect(loadConfig([...base, '--allow-insecure-metadata-urls'], {}).allowInsecureMetadataUrls).toBe(true);
+    expect(loadConfig(base, { GATEHOUSE_ALLOW_INSECURE_METADATA_URLS: 'true' }).allowInsecureMetadataUrls).toBe(true);
   });
 
   it('gives test links a 24h lifetime unless --test-link-ttl says otherwise, within 1s and 720h', () => {

@@ -23,6 +23,8 @@ export const operatorConfig = z.object({
   watchNamespaces: list.default([]),
   dnsServers: list.default([]),
   allowPrivateMetadataUrls: bool.default(false),
+  /** Metadata over plain http:// can be rewritten by anyone on the path: only test IdPs need it. */
+  allowInsecureMetadataUrls: bool.default(false),
   certificateExpiryWarning: duration.default(720 * 3_600_000),
   /** How long a test link works after the operator issues it: a leaked link is not a standing credential. */
   testLinkTtl: duration.default(24 * 3_600_000).refine((ms) => ms >= 1_000 && ms <= 30 * 24 * 3_600_000, 'the test link lifetime must be between 1s and 720h'),

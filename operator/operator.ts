@@ -65,7 +65,7 @@ export class Operator {
       events: new EventRecorder(client, this.log, this.identity),
       resolver,
       metadata: new MetadataCache(
-        { timeoutMs: this.cfg.metadataTimeout, maxBytes: this.cfg.metadataMaxBytes, allowPrivate: this.cfg.allowPrivateMetadataUrls },
+        { timeoutMs: this.cfg.metadataTimeout, maxBytes: this.cfg.metadataMaxBytes, allowPrivate: this.cfg.allowPrivateMetadataUrls, allowInsecure: this.cfg.allowInsecureMetadataUrls },
         (k) => {
           const [namespace = '', name = ''] = k.split('/');
           queue.add(queueKey.ssoProfile(namespace, name));

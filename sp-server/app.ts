@@ -15,14 +15,16 @@ import { limitBackends } from './limits/backends.ts';
 import { trustProxyOption, type TrustedProxies } from './limits/client-address.ts';
 import { installRateLimits } from './limits/rate-limits.ts';
 import { resolveRateLimits, type RateLimitsInput } from './limits/settings.ts';
-import { createMetrics, watchCacheHealth, type Metrics, type WatchedCache } from './metrics.ts';
+import { createMetrics, validationPoolMetrics, watchCacheHealth, type Metrics, type WatchedCache } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
 import type { SigningKeys } from './oauth/keys.ts';
 import { loginMethodsSurface } from './routes/login-methods.ts';
 import { oauthSurface } from './routes/oauth.ts';
 import { opsSurface } from './routes/ops.ts';
 import { samlSurface } from './routes/saml.ts';
+import { ACS_BODY_LIMIT_BYTES } from './saml/acs-body-limit.ts';
 import { validateSamlResponse } from './saml/validate.ts';
+import { createValidationPool } from './saml/validation-pool.ts';
 import { kubeGroupSource, type GroupSource } from './scim/groups.ts';
 import { SCIM_PREFIX, scimPlugin } from './scim/plugin.ts';
 import { tokenVerifierFromConfig, verifiedDomainsFromConfig } from './scim/token.ts';
@@ -44,6 +46,10 @@ export interface AppOptions {
   logger?: Logger;
   /** Replaces the SAML validator (unit tests of the routing around it). */
   validate?: Validator;
+  /** Worker threads for SAML validation (closed with the app); 0 or absent: on the event loop. main.ts defaults to the cores. */
+  validationWorkers?: number;
+  /** The ACS POST body limit; default ACS_BODY_LIMIT_BYTES. */
+  acsBodyLimitBytes?: number;
   lifetimes?: Partial<Lifetimes>;
   readiness?: () => Promise<Record<string, boolean>>;
   /** Watched inputs reported by gatehouse_sp_cache_synced, by name. */
@@ -73,6 +79,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const lifetimes = { pendingMs: 10 * 60_000, codeMs: 60_000, tokenSeconds: 600, ...options.lifetimes };
   const rateLimits = resolveRateLimits(options.rateLimits);
   const limits = limitBackends(rateLimits, lifetimes.pendingMs, logger, options.limitsRedis);
+  const pool = options.validate === undefined && (options.validationWorkers ?? 0) > 0 ? createValidationPool({ threads: options.validationWorkers as number }) : undefined;
+  if (pool) validationPoolMetrics(metrics, pool);
   const ctx: AppContext = {
     issuer,
     secureCookies: issuer.startsWith('https://'),
@@ -84,7 +92,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     status: options.status ?? new MemoryStatusSink(),
     metrics,
     logger,
-    validate: options.validate ?? validateSamlResponse,
+    validate: options.validate ?? pool?.validate ?? validateSamlResponse,
+    acsBodyLimitBytes: options.acsBodyLimitBytes ?? ACS_BODY_LIMIT_BYTES,
     lifetimes,
     pendingLogins: limits.pendingLogins,
     readiness: options.readiness ?? (async () => ({})),
@@ -99,6 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Per-request access logs are left to the ingress; the login path logs its own decisions.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  if (pool) app.addHook('onClose', () => pool.close());
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   await app.register(formbody);

@@ -34,6 +34,8 @@ export interface AppContext {
   metrics: Metrics;
   logger: Logger;
   validate: Validator;
+  /** The largest ACS POST body read; larger ones are refused before parsing. */
+  acsBodyLimitBytes: number;
   lifetimes: Lifetimes;
   /** Caps how many logins may be pending, in total and per client address. */
   pendingLogins: PendingLoginBudget;

@@ -18,6 +18,9 @@
 //   --status-interval-ms N         minimum spacing of recentFailures writes per profile (default 10000)
 //   --no-kube --users-file PATH    local use without a cluster: ManagedUsers from a JSON/YAML list
 //   --log-level LEVEL              (or LOG_LEVEL)
+//   --validation-workers N         worker threads validating SAML responses (default: the cores; 0: on the event loop)
+//   --acs-body-limit-bytes N       largest ACS POST body read (default 262144; 16384 to 1048576)
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { buildApp } from './app.ts';
@@ -29,6 +32,7 @@ import { parseTrustedProxies } from './limits/client-address.ts';
 import { parseRateLimitsFlag } from './limits/settings.ts';
 import { startMetricsListener } from './metrics-listener.ts';
 import { createMetrics } from './metrics.ts';
+import { ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from './saml/acs-body-limit.ts';
 import { loadClientsFile } from './oauth/clients.ts';
 import { generateSigningKeys, loadSigningKeys } from './oauth/keys.ts';
 import { MemoryStore, redisConnection, RedisStore, type StateStore } from './state/store.ts';
@@ -62,6 +66,8 @@ const { values: f } = parseArgs({
     'users-file': { type: 'string' },
     dev: { type: 'boolean', default: false },
     'log-level': { type: 'string' },
+    'validation-workers': { type: 'string' },
+    'acs-body-limit-bytes': { type: 'string' },
   },
   strict: true,
 });
@@ -86,7 +92,16 @@ const flags = {
   usersFile: f['users-file'] ?? env('USERS_FILE'),
   dev: f.dev || env('DEV') === 'true',
   logLevel: f['log-level'] ?? env('LOG_LEVEL') ?? process.env.LOG_LEVEL ?? 'info',
+  validationWorkers: integerFlag('validation-workers', f['validation-workers'] ?? env('VALIDATION_WORKERS'), availableParallelism(), 0, 256),
+  acsBodyLimitBytes: integerFlag('acs-body-limit-bytes', f['acs-body-limit-bytes'] ?? env('ACS_BODY_LIMIT_BYTES'), ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MIN_BYTES, ACS_BODY_LIMIT_MAX_BYTES),
 };
+
+function integerFlag(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  return n;
+}
 
 const logger = pino({ level: flags.logLevel, base: { component: 'sp-server' } });
 
@@ -143,6 +158,8 @@ async function main(): Promise<void> {
     metrics,
     logger,
     jitProvisioning: flags.jit,
+    validationWorkers: flags.validationWorkers,
+    acsBodyLimitBytes: flags.acsBodyLimitBytes,
     ...(kube ? { kube } : {}),
     scim: flags.scim,
     readiness: async () => ({ configSource: source.healthy || config.loaded, ...(groups ? { managedGroups: groups.healthy } : {}) }),
@@ -156,7 +173,7 @@ async function main(): Promise<void> {
   await app.listen({ host, port });
   const [metricsHost, metricsPort] = splitHostPort(flags.metricsAddress);
   const metricsListener = await startMetricsListener(metrics.registry, metricsHost, metricsPort);
-  logger.info({ publicURL, listen: flags.listen, metrics: flags.metricsAddress, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory' }, 'sp-server listening');
+  logger.info({ publicURL, listen: flags.listen, metrics: flags.metricsAddress, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory', validationWorkers: flags.validationWorkers }, 'sp-server listening');
 
   let closing = false;
   const shutdown = async (signal: string) => {

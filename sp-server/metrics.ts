@@ -87,3 +87,19 @@ export function watchCacheHealth(metrics: Metrics, caches: Record<string, Watche
     },
   });
 }
+
+/** What the metrics read from the SAML validation worker pool at scrape time. */
+export interface PoolGauges {
+  readonly threads: number;
+  readonly queueSize: number;
+  readonly utilization: number;
+}
+
+/** gatehouse_sp_validation_*: the SAML validation worker pool (refusals when full: gatehouse_saml_rejections_total{code="SERVER_BUSY"}). */
+export function validationPoolMetrics(metrics: Metrics, pool: PoolGauges): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({ name, help, registers: [metrics.registry], collect() { this.set(read()); } });
+  gauge('gatehouse_sp_validation_workers', 'Worker threads validating SAML responses.', () => pool.threads);
+  gauge('gatehouse_sp_validation_queue_size', 'SAML validations waiting for a worker thread.', () => pool.queueSize);
+  gauge('gatehouse_sp_validation_utilization_ratio', 'Share of the validation pool\'s capacity spent validating since start (0 to 1).', () => pool.utilization);
+}

@@ -16,7 +16,9 @@ describe('the refusal table', () => {
     expect(row.adminAdvice).toMatch(/\.$/);
     expect(REFUSAL_HTTP_STATUSES).toContain(row.httpStatus);
     expect(row.httpStatus).toBeGreaterThanOrEqual(400);
-    expect(row.httpStatus).toBeLessThan(500);
+    // A refusal is the client's or the IdP's doing, except the one that says the server is saturated.
+    if (code === 'SERVER_BUSY') expect(row.httpStatus).toBe(503);
+    else expect(row.httpStatus).toBeLessThan(500);
     expect(row.metricLabel).toMatch(/^[A-Z][A-Z0-9_]*$/);
   });
 

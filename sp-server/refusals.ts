@@ -30,6 +30,8 @@ export const LOGIN_REFUSAL_CODES = [
   'RATE_LIMITED',
   /** Too many logins started and not finished within the pending-login lifetime (per address or in total). */
   'TOO_MANY_PENDING_LOGINS',
+  /** Every SAML validation worker is busy and the queue is full: nothing was checked, the browser may post again. */
+  'SERVER_BUSY',
 ] as const;
 
 export type LoginRefusalCode = (typeof LOGIN_REFUSAL_CODES)[number];
@@ -37,7 +39,7 @@ export type RefusalCode = SamlErrorCode | LoginRefusalCode;
 export const REFUSAL_CODES: readonly RefusalCode[] = [...SAML_ERROR_CODES, ...LOGIN_REFUSAL_CODES];
 
 /** The HTTP statuses a refusal page may carry. */
-export const REFUSAL_HTTP_STATUSES = [400, 403, 404, 429] as const;
+export const REFUSAL_HTTP_STATUSES = [400, 403, 404, 429, 503] as const;
 
 export interface RefusalText {
   /**
@@ -152,6 +154,11 @@ const TEXTS = {
     adminAdvice: 'The IdP ignored ForceAuthn (test link, prompt=login, max_age, spec.forceAuthn) or reported an AuthnInstant older than the application\'s max_age: make the IdP honour ForceAuthn, or fix its clock.',
     httpStatus: 400,
   },
+  SIGNED_INFO_TOO_LARGE: {
+    userMessage: NOT_VERIFIED,
+    adminAdvice: 'A signature\'s SignedInfo was far larger than any IdP writes (one Reference, a handful of elements) and was refused before it was checked: if a real IdP sent it, compare its signing settings with status.sp; otherwise it was forged.',
+    httpStatus: 400,
+  },
 
   PROFILE_NOT_FOUND: {
     userMessage: 'This single sign-on connection does not exist (any more). Go back to the application and sign in again.',
@@ -190,6 +197,11 @@ const TEXTS = {
     userMessage: 'Too many sign-ins are under way right now. Please wait a minute and try again.',
     adminAdvice: 'The cap on pending logins (spServer.rateLimits.pendingLogins) refused a new sign-in: raise it if the traffic is legitimate, or check spServer.trustedProxies so clients behind the ingress are told apart.',
     httpStatus: 429,
+  },
+  SERVER_BUSY: {
+    userMessage: 'Sign-in is very busy right now. Please go back and try again in a moment.',
+    adminAdvice: 'The sp-server refused the response unchecked because every SAML validation worker was busy and its queue was full: add replicas or CPU (spServer.replicas, spServer.resources), and check gatehouse_sp_validation_queue_size for a flood of ACS posts.',
+    httpStatus: 503,
   },
 } as const satisfies Record<RefusalCode, RefusalText>;
 

@@ -20,3 +20,11 @@ export const SSO_PROFILE_DEFAULTS = {
 /** The most clock skew a profile may allow: beyond it an expired assertion looks fresh. */
 export const MAX_ALLOWED_CLOCK_SKEW = '5m';
 export const MAX_ALLOWED_CLOCK_SKEW_SECONDS = durationSeconds(MAX_ALLOWED_CLOCK_SKEW);
+
+/**
+ * The shortest refresh interval of a metadata URL: every fetch re-renders the shared config, so a
+ * tenant must not be able to make it continuous. The CRD refuses less (CEL); the operator clamps
+ * objects stored before the rule.
+ */
+export const MIN_METADATA_REFRESH_INTERVAL = '5m';
+export const MIN_METADATA_REFRESH_INTERVAL_MS = durationSeconds(MIN_METADATA_REFRESH_INTERVAL) * 1000;

@@ -1,7 +1,7 @@
 // SSOProfile: one SAML 2.0 IdP connection of an organization.
 import { z } from 'zod';
 import { commonStatus, dnsName, email, httpsOrHttpUrl, roleName } from './common.ts';
-import { MAX_ALLOWED_CLOCK_SKEW, SSO_PROFILE_DEFAULTS } from './defaults.ts';
+import { MAX_ALLOWED_CLOCK_SKEW, MIN_METADATA_REFRESH_INTERVAL, SSO_PROFILE_DEFAULTS } from './defaults.ts';
 import { duration } from './duration.ts';
 
 export const SIGNATURE_ALGORITHMS = ['rsa-sha256', 'rsa-sha384', 'rsa-sha512', 'ecdsa-sha256', 'ecdsa-sha384', 'ecdsa-sha512', 'rsa-sha1'] as const;
@@ -12,6 +12,8 @@ export const NAMEID_FORMATS = ['emailAddress', 'unspecified', 'persistent'] as c
 export const UNMANAGED_USER_POLICIES = ['Refuse', 'Allow'] as const;
 /** Setting or changing this annotation on an SSOProfile makes the operator issue a new test link. */
 export const RENEW_TEST_LINK_ANNOTATION = 'sso.gatehouse.dev/renew-test-link';
+/** Setting or changing this annotation on an SSOProfile makes the operator fetch its metadata URL again at once. */
+export const REFRESH_METADATA_ANNOTATION = 'sso.gatehouse.dev/refresh-metadata';
 /** Held by an SSOProfile while enforcement is latched: deleting it un-enforces its users first. */
 export const ENFORCEMENT_FINALIZER = 'sso.gatehouse.dev/enforcement';
 
@@ -29,8 +31,19 @@ export const idpSpec = z
     metadata: z
       .object({
         xml: z.string().max(262144).optional().meta({ description: 'The IdP metadata XML, inline.' }),
-        url: httpsOrHttpUrl.optional().meta({ description: 'Where to fetch the IdP metadata; refreshed periodically.' }),
-        refreshInterval: duration.default(SSO_PROFILE_DEFAULTS.metadataRefreshInterval).meta({ description: 'How often a metadata URL is fetched again.' }),
+        url: httpsOrHttpUrl
+          .optional()
+          .meta({ description: 'Where to fetch the IdP metadata (https://; plain http:// only where the installation allows it); refreshed periodically.' }),
+        refreshInterval: duration.default(SSO_PROFILE_DEFAULTS.metadataRefreshInterval).meta({
+          description: `How often a metadata URL is fetched again; at least ${MIN_METADATA_REFRESH_INTERVAL}. Set or change the annotation ${REFRESH_METADATA_ANNOTATION} to fetch at once.`,
+          'x-kubernetes-validations': [
+            { rule: `duration(self) >= duration('${MIN_METADATA_REFRESH_INTERVAL}')`, message: `refreshInterval must be at least ${MIN_METADATA_REFRESH_INTERVAL}` },
+          ],
+        }),
+        signingCertificate: pemCertificate.optional().meta({
+          description:
+            'The PEM certificate the IdP signs its metadata with. When set, the metadata must carry an enveloped XML signature over its root element by this certificate, or it is refused (a fetched document that fails keeps the last accepted one in use).',
+        }),
       })
       .optional()
       .meta({

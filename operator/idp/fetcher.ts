@@ -1,11 +1,15 @@
-// Fetches IdP metadata URLs: bounded time and size, conditional requests, a refusal to talk to
-// loopback, link-local or private addresses (SSRF) unless explicitly allowed, the last good copy
-// kept when a refresh fails, and periodic refresh that re-drives reconciliation on change.
+// Fetches IdP metadata URLs: https only unless the installation allows http, bounded time and
+// size, conditional requests, a refusal to talk to loopback, link-local or private addresses
+// (SSRF) unless explicitly allowed, only documents the profile's trust accepts, the last accepted
+// copy kept when a refresh fails or is refused, and periodic refresh that re-drives reconciliation.
 import { lookup as dnsLookup } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
+import { MIN_METADATA_REFRESH_INTERVAL_MS } from '../../crds/api/index.ts';
+import { IdPConfigError, type IdPDescriptor } from './metadata.ts';
+import { acceptMetadata, type MetadataTrust } from './trust.ts';
 
 const blocked = new BlockList();
 for (const [net, prefix] of [
@@ -23,6 +27,12 @@ export function isPrivateAddress(address: string): boolean {
   return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** Why a metadata URL must not be fetched under this installation's policy, or undefined when it may. */
+export function insecureMetadataURL(url: string, allowInsecure: boolean): string | undefined {
+  if (allowInsecure || !url.toLowerCase().startsWith('http:')) return undefined;
+  return `the metadata URL ${url} is plain http://, where anyone on the network path could substitute the IdP's certificates: use the IdP's https:// metadata URL or paste the metadata into spec.idp.metadata.xml (this installation fetches http:// only with the operator flag --allow-insecure-metadata-urls, chart value operator.allowInsecureMetadataURLs)`;
+}
+
 export class MetadataFetchError extends Error {
   readonly code: 'Refused' | 'Timeout' | 'TooLarge' | 'HTTPError' | 'NetworkError';
   constructor(code: MetadataFetchError['code'], message: string) {
@@ -36,6 +46,7 @@ export interface FetchOptions {
   timeoutMs: number;
   maxBytes: number;
   allowPrivate: boolean;
+  allowInsecure: boolean;
   etag?: string;
   lastModified?: string;
 }
@@ -45,6 +56,8 @@ export type FetchResult = { notModified: true } | { notModified: false; body: st
 export async function fetchMetadata(url: string, o: FetchOptions): Promise<FetchResult> {
   const u = new URL(url);
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new MetadataFetchError('Refused', `metadata URL scheme ${u.protocol} is not http(s)`);
+  const insecure = insecureMetadataURL(url, o.allowInsecure);
+  if (insecure !== undefined) throw new MetadataFetchError('Refused', insecure);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (!o.allowPrivate && isIP(host) && isPrivateAddress(host)) {
     throw new MetadataFetchError('Refused', `metadata URL host ${host} is a loopback, link-local or private address`);
@@ -108,23 +121,39 @@ export async function fetchMetadata(url: string, o: FetchOptions): Promise<Fetch
   });
 }
 
+/** What a profile asks of its metadata URL. */
+export interface MetadataSource {
+  url: string;
+  refreshMs: number;
+  trust: MetadataTrust;
+  /** The profile's refresh-metadata annotation: a new value fetches at once. */
+  refreshRequest?: string;
+}
+
 export interface MetadataState {
   url: string;
-  /** The last good document; kept when a refresh fails. */
+  /** The last accepted document and what it describes; kept when a refresh fails or is refused. */
   xml?: string;
+  descriptor?: IdPDescriptor;
   fetchedAt?: Date;
   etag?: string;
   lastModified?: string;
   lastError?: string;
+  /** The IdPConfigValid reason of the last failure: MetadataFetchFailed, or why the document was refused. */
+  lastErrorReason?: string;
   lastErrorAt?: Date;
   inFlight: boolean;
 }
 
 interface Entry extends MetadataState {
   refreshMs: number;
+  trust: MetadataTrust;
+  refreshRequest?: string;
   failures: number;
   timer?: NodeJS.Timeout;
 }
+
+const sameTrust = (a: MetadataTrust, b: MetadataTrust) => a.signingCertificate === b.signingCertificate;
 
 /** Keeps one metadata document per profile key and refreshes it in the background. */
 export class MetadataCache {
@@ -141,17 +170,28 @@ export class MetadataCache {
     this.log = log;
   }
 
-  /** The current state for the key, starting or re-targeting the fetch loop as needed. */
-  get(key: string, url: string, refreshMs: number): MetadataState {
+  /**
+   * The current state for the key, starting or re-targeting the fetch loop as needed: a new URL
+   * or a new trust fetches afresh (a copy accepted under another certificate proves nothing).
+   */
+  get(key: string, source: MetadataSource): MetadataState {
+    // Defence in depth: objects stored before the CRD's floor could ask for continuous fetches.
+    const refreshMs = Math.max(source.refreshMs, MIN_METADATA_REFRESH_INTERVAL_MS);
     let e = this.entries.get(key);
-    if (e && e.url !== url) {
+    if (e && (e.url !== source.url || !sameTrust(e.trust, source.trust))) {
       this.forget(key);
       e = undefined;
     }
     if (!e) {
-      e = { url, refreshMs, failures: 0, inFlight: false };
+      e = { url: source.url, refreshMs, trust: source.trust, refreshRequest: source.refreshRequest, failures: 0, inFlight: false };
       this.entries.set(key, e);
       void this.refresh(key, e);
+    } else if (source.refreshRequest !== e.refreshRequest) {
+      e.refreshRequest = source.refreshRequest;
+      if (!e.inFlight) {
+        clearTimeout(e.timer);
+        void this.refresh(key, e);
+      }
     }
     e.refreshMs = refreshMs;
     return e;
@@ -176,8 +216,11 @@ export class MetadataCache {
       if (res.notModified) {
         this.onResult('not_modified');
       } else {
+        // Refused documents change nothing, not even the validators of the conditional request.
+        const descriptor = acceptMetadata(res.body, e.trust, new Date());
         changed = res.body !== e.xml;
         e.xml = res.body;
+        e.descriptor = descriptor;
         e.etag = res.etag;
         e.lastModified = res.lastModified;
         this.onResult('updated');
@@ -185,16 +228,19 @@ export class MetadataCache {
       e.fetchedAt = new Date();
       changed ||= e.lastError !== undefined;
       e.lastError = undefined;
+      e.lastErrorReason = undefined;
       e.failures = 0;
     } catch (err) {
       if (this.entries.get(key) !== e) return;
       const msg = err instanceof Error ? err.message : String(err);
-      this.onResult(err instanceof MetadataFetchError && err.code === 'Refused' ? 'refused' : 'error');
-      changed = e.lastError !== msg;
+      const reason = err instanceof IdPConfigError ? err.reason : 'MetadataFetchFailed';
+      this.onResult(err instanceof IdPConfigError ? 'rejected' : err instanceof MetadataFetchError && err.code === 'Refused' ? 'refused' : 'error');
+      changed = e.lastError !== msg || e.lastErrorReason !== reason;
       e.lastError = msg;
+      e.lastErrorReason = reason;
       e.lastErrorAt = new Date();
       e.failures++;
-      this.log.warn({ profile: key, url: e.url, err: msg }, 'IdP metadata fetch failed');
+      this.log.warn({ profile: key, url: e.url, reason, err: msg }, err instanceof IdPConfigError ? 'IdP metadata refused' : 'IdP metadata fetch failed');
     } finally {
       e.inFlight = false;
     }

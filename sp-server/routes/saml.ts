@@ -14,7 +14,7 @@ import { isSamlValidationError, quote, type SamlValidationError } from '../saml/
 import { peekInResponseTo, type AuthnRequestFacts, type ValidatedAssertion } from '../saml/validate.ts';
 import { storeReplayCache } from '../state/store.ts';
 import { subjectOf, type UserRecord } from '../users/directory.ts';
-import { ACS_BODY_LIMIT_BYTES } from '../saml/dom.ts';
+import { ServerBusyError } from '../saml/validation-pool.ts';
 
 const profileParams = z.object({ namespace: z.string().min(1).max(63), profile: z.string().min(1).max(253) });
 
@@ -57,10 +57,16 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     return startLogin(gh, req, reply, ref, { kind: 'test', loginHint: email, testLink: sha256b64url(token) });
   });
 
-  app.post('/saml/:namespace/:profile/acs', { schema: { params: profileParams }, bodyLimit: ACS_BODY_LIMIT_BYTES }, async (req, reply) => {
+  app.post('/saml/:namespace/:profile/acs', { schema: { params: profileParams }, bodyLimit: gh.acsBodyLimitBytes }, async (req, reply) => {
     const stop = gh.metrics.acsDuration.startTimer();
     try {
       return await acs(gh, req, reply);
+    } catch (err) {
+      if (!(err instanceof ServerBusyError)) throw err;
+      // Nothing was checked and the pending login is untouched: the browser may post again.
+      gh.metrics.samlRejections.inc({ code: REFUSALS.SERVER_BUSY.metricLabel });
+      req.log.warn({ code: 'SERVER_BUSY', hint: err.message }, 'SAML response refused unchecked: validation queue full');
+      return refusalReply(reply.header('retry-after', '1'), 'SERVER_BUSY');
     } finally {
       stop();
     }

@@ -5,6 +5,7 @@ import xmlenc from 'xml-encryption';
 import type { RenderedProfile } from '../../crds/api/index.ts';
 import { attr, children, oneChild, parseXml } from './dom.ts';
 import { fail } from './errors.ts';
+import { exceededSubtreeBound, ENCRYPTED_ASSERTION_BOUNDS } from './subtree-bounds.ts';
 import { DECRYPTION_ALGORITHM_URIS, NS } from './uris.ts';
 
 /**
@@ -26,6 +27,9 @@ export async function decryptAssertion(encrypted: Element, profile: RenderedProf
 
 async function decrypt(encrypted: Element, profile: RenderedProfile): Promise<Element> {
   oneChild(encrypted, NS.xenc, 'EncryptedData', true);
+  // xml-encryption's XPath queries cost far more per node than one walk: only the shape an IdP writes reaches them.
+  const over = exceededSubtreeBound(encrypted, ENCRYPTED_ASSERTION_BOUNDS);
+  if (over !== undefined) throw new Error(`the EncryptedAssertion has ${over}`);
   const walk = (el: Element): void => {
     for (const c of children(el)) {
       if (c.localName === 'EncryptionMethod' && !DECRYPTION_ALGORITHM_URIS.has(attr(c, 'Algorithm') ?? '')) throw new Error(`refused algorithm ${attr(c, 'Algorithm') ?? ''}`);

@@ -1,27 +1,30 @@
 // Reading untrusted SAML XML: a parse that refuses DTDs and lenient input, accessors that read
 // exactly what exclusive c14n covers, and one pass that indexes every ID (duplicates refused).
 import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldom';
+import { ACS_BODY_LIMIT_MAX_BYTES } from './acs-body-limit.ts';
 import { fail, quote, type SamlErrorCode } from './errors.ts';
 import { NS } from './uris.ts';
 import { exceededBound, SAML_XML_BOUNDS } from './xml-bounds.ts';
 
-export const MAX_RESPONSE_BYTES = 1024 * 1024;
-/** The ACS refuses larger POST bodies before reading them: real responses are a few tens of KiB. */
-export const ACS_BODY_LIMIT_BYTES = 256 * 1024;
 /** Real responses nest about 8 levels; the bound (one with the pre-parse check) keeps every recursive walk far from the stack limit. */
 const MAX_DEPTH = SAML_XML_BOUNDS.depth;
 export const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
 const CDATA_SECTION_NODE = 4;
 
-/** The base64 length of a MAX_RESPONSE_BYTES document, for checks before decoding. */
-export const MAX_RESPONSE_BASE64 = (MAX_RESPONSE_BYTES * 4) / 3 + 4;
+/**
+ * The longest SAMLResponse decoded: a form field is never longer than the body that carries it,
+ * so no body limit an installation may set admits a response this refuses.
+ */
+export const MAX_RESPONSE_BASE64 = ACS_BODY_LIMIT_MAX_BYTES;
 
 export function decodeBase64(samlResponseBase64: string): string {
   const b64 = samlResponseBase64.trim();
   if (b64.length === 0) fail('MALFORMED_RESPONSE', 'the SAMLResponse parameter is empty');
-  if (b64.length > MAX_RESPONSE_BASE64) fail('MALFORMED_RESPONSE', `the SAMLResponse is larger than ${MAX_RESPONSE_BYTES} bytes`);
-  if (!/^[A-Za-z0-9+/\r\n]+={0,2}\s*$/.test(b64)) fail('MALFORMED_RESPONSE', 'the SAMLResponse parameter is not base64');
+  if (b64.length > MAX_RESPONSE_BASE64) fail('MALFORMED_RESPONSE', `the SAMLResponse is longer than ${MAX_RESPONSE_BASE64} characters`);
+  // Linear: after trim() nothing follows the padding. (A trailing \s* after a class that also
+  // matches line breaks made the old pattern quadratic in the line breaks before a stray character.)
+  if (!/^[A-Za-z0-9+/\r\n]+={0,2}$/.test(b64)) fail('MALFORMED_RESPONSE', 'the SAMLResponse parameter is not base64');
   return Buffer.from(b64, 'base64').toString('utf8');
 }
 

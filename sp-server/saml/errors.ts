@@ -70,6 +70,8 @@ export const SAML_ERROR_CODES = [
   'AUTHN_STATEMENT_MISSING',
   /** The AuthnInstant predates a ForceAuthn request, or is older than the OAuth request's max_age. */
   'AUTHN_INSTANT_TOO_OLD',
+  /** A ds:SignedInfo over the size bounds (elements, attributes, text, depth): refused before canonicalization. */
+  'SIGNED_INFO_TOO_LARGE',
 ] as const;
 
 /** Codes kept for their meaning in old logs and status, which the validator no longer raises. */

@@ -7,6 +7,7 @@ import { ExclusiveCanonicalization } from 'xml-crypto';
 import type { RenderedProfile } from '../../crds/api/index.ts';
 import { attr, children, childrenNamed, ELEMENT_NODE, oneChild, text, type DocumentIndex } from './dom.ts';
 import { fail, quote } from './errors.ts';
+import { exceededSubtreeBound, SIGNED_INFO_BOUNDS } from './subtree-bounds.ts';
 import { DIGEST_ALGORITHM_URIS, DIGEST_BY_URI, ENVELOPED, EXC_C14N, NS, SIGNATURE_ALGORITHM_URIS, SIGNATURE_BY_URI } from './uris.ts';
 
 interface TrustedKey {
@@ -87,6 +88,9 @@ function allowedAlgorithms(profile: RenderedProfile): { signatures: Set<string>;
 export function verifyEnvelopedSignature(signature: Element, signed: Element, index: DocumentIndex, profile: RenderedProfile): void {
   const what = signed.localName;
   const signedInfo = oneChild(signature, NS.ds, 'SignedInfo', true, 'SIGNATURE_INVALID');
+  // Before anything walks or canonicalizes it: a SignedInfo is read without any proof of origin.
+  const over = exceededSubtreeBound(signedInfo, SIGNED_INFO_BOUNDS);
+  if (over !== undefined) fail('SIGNED_INFO_TOO_LARGE', `the ${what} signature's SignedInfo has ${over}, far more than any IdP writes; it was not canonicalized`);
   const signatureValue = oneChild(signature, NS.ds, 'SignatureValue', true, 'SIGNATURE_INVALID');
   const allowed = allowedAlgorithms(profile);
 

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FUZZ_TEST_TIMEOUT_MS, fuzzParams, withinWorkBound } from '../../test/support/fuzz.ts';
 import { buildResponse, injectCommentInNameID, testProfile, toBase64, withDoctype, wrap, type BuiltResponse, type ResponseOptions, type WrappingShape } from '../../test/support/saml-fixtures.ts';
 import { REFUSALS } from '../refusals.ts';
-import { ACS_BODY_LIMIT_BYTES } from './dom.ts';
+import { ACS_BODY_LIMIT_BYTES } from './acs-body-limit.ts';
 import { SamlValidationError } from './errors.ts';
 import { NS } from './uris.ts';
 import { memoryReplayCache, validateSamlResponse, type ValidatedAssertion } from './validate.ts';

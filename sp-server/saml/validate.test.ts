@@ -1,7 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
-import { afterAll, describe, expect, it } from 'vitest';
-import { SignedXml } from 'xml-crypto';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
+import xmlenc from 'xml-encryption';
 import {
   buildResponse,
   ecIdpKeys,
@@ -23,6 +24,7 @@ import {
 } from '../../test/support/saml-fixtures.ts';
 import { RETIRED_SAML_ERROR_CODES, SAML_ERROR_CODES, SamlValidationError, type SamlErrorCode } from './errors.ts';
 import { memoryReplayCache, peekInResponseTo, validateSamlResponse, type ValidationContext } from './validate.ts';
+import { exceededBound } from './xml-bounds.ts';
 
 const profile = testProfile();
 const seenCodes = new Set<SamlErrorCode>();
@@ -182,6 +184,22 @@ describe('validateSamlResponse refuses', () => {
     expect(hostile.length).toBeGreaterThan(400_000);
     const e = await expectCode(validateSamlResponse(toBase64(hostile), ctx('_x')), 'MALFORMED_RESPONSE');
     expect(e.hint).toContain('attributes');
+  });
+
+  it('a SignedInfo under the document bounds but carrying thousands of attributes and hundreds of namespace declarations: SIGNED_INFO_TOO_LARGE, before any c14n', async () => {
+    const r = await buildResponse({ inResponseTo: '_x' });
+    const declaring = Array.from({ length: 15 }, (_, e) => `<d${e} ${Array.from({ length: 30 }, (_, i) => `xmlns:p${e}x${i}="urn:x:${e}:${i}"`).join(' ')}/>`).join('');
+    const attributed = `<a ${Array.from({ length: 30 }, (_, i) => `p0x${i}:v="${i}"`).join(' ')}/>`.repeat(600);
+    const hostile = r.xml.replace(/(<(?:\w+:)?SignedInfo[^>]*>)/, `$1${declaring}<w xmlns:p0x0="urn:a" ${Array.from({ length: 29 }, (_, i) => `xmlns:p0x${i + 1}="urn:b${i}"`).join(' ')}>${attributed}</w>`);
+    expect(exceededBound(hostile)).toBeUndefined();
+    const c14n = vi.spyOn(ExclusiveCanonicalization.prototype, 'process');
+    try {
+      const e = await expectCode(validateSamlResponse(toBase64(hostile), ctx('_x')), 'SIGNED_INFO_TOO_LARGE');
+      expect(e.hint).toContain('SignedInfo');
+      expect(c14n).not.toHaveBeenCalled();
+    } finally {
+      c14n.mockRestore();
+    }
   });
 
   it('input that is not base64, not XML, or not a SAML Response: MALFORMED_RESPONSE', async () => {
@@ -472,6 +490,23 @@ describe('validateSamlResponse refuses', () => {
       const xml = r.xml.replace(/<saml:EncryptedAssertion>[\s\S]*<\/saml:EncryptedAssertion>/, garbage);
       const e = await expectCode(validateSamlResponse(toBase64(xml), ctx(r.inResponseTo)), 'DECRYPTION_FAILED');
       expect(e.hint).toBe(wrongKey.hint);
+    }
+  });
+
+  it('an EncryptedAssertion stuffed with elements: DECRYPTION_FAILED with the same hint, before xml-encryption queries it', async () => {
+    const r = await buildResponse({ encrypt: true, signResponse: false, signAssertion: true });
+    const wrongKey = await reject({ encrypt: true, signResponse: false, signAssertion: true }, 'DECRYPTION_FAILED', {
+      profile: testProfile({ sp: { ...profile.sp, key: (({ privateKeyPem, certificatePem }) => ({ privateKeyPem, certificatePem }))(makeKeyPair('other-sp-3.test')) } }),
+    });
+    const stuffed = r.xml.replace(/(<xenc:EncryptedData[^>]*>)/, `$1${'<j/>'.repeat(4000)}`);
+    expect(stuffed).not.toBe(r.xml);
+    const decrypt = vi.spyOn(xmlenc, 'decrypt');
+    try {
+      const e = await expectCode(validateSamlResponse(toBase64(stuffed), ctx(r.inResponseTo)), 'DECRYPTION_FAILED');
+      expect(e.hint).toBe(wrongKey.hint);
+      expect(decrypt).not.toHaveBeenCalled();
+    } finally {
+      decrypt.mockRestore();
     }
   });
 

@@ -59,28 +59,42 @@ export async function validateSamlResponse(samlResponseBase64: string, ctx: Vali
 }
 
 export async function validateWithTimings(samlResponseBase64: string, ctx: ValidationContext, timings: ValidationTimings | undefined): Promise<ValidatedAssertion> {
-  let result: ValidatedAssertion;
-  let t0 = timings === undefined ? 0 : performance.now();
+  const result = await validateDocumentOnly(samlResponseBase64, ctx, timings);
+  const t0 = timings === undefined ? 0 : performance.now();
+  await rememberAssertion(result, ctx);
+  if (timings !== undefined) timings.replayMs += performance.now() - t0;
+  return result;
+}
+
+/** What the document checks need: everything but the replay cache, so it can cross to a worker thread. */
+export type DocumentContext = Omit<ValidationContext, 'replay'>;
+
+/** Every check of the document itself (the CPU work), without the replay step. */
+export async function validateDocumentOnly(samlResponseBase64: string, ctx: DocumentContext, timings?: ValidationTimings): Promise<ValidatedAssertion> {
   try {
-    result = await validateDocument(samlResponseBase64, ctx, timings);
+    return await validateDocument(samlResponseBase64, ctx, timings);
   } catch (err) {
     if (err instanceof SamlValidationError) throw err;
     // Whatever a hostile document provokes below is still a refusal with a stable code.
     fail('MALFORMED_RESPONSE', 'the response could not be processed', err);
   }
-  if (timings !== undefined) t0 = performance.now();
-  // The replay store's own failures (e.g. Redis unreachable) propagate: they are not the IdP's fault.
+}
+
+/**
+ * The step after the document checks, on the thread that owns the replay store: an assertion is
+ * accepted once, and an IdP-initiated one is refused only after its ID is spent. The store's own
+ * failures (e.g. Redis unreachable) propagate: they are not the IdP's fault.
+ */
+export async function rememberAssertion(result: ValidatedAssertion, ctx: ValidationContext): Promise<void> {
   const skewMs = ctx.profile.allowedClockSkewSeconds * 1000;
   const fresh = await ctx.replay.remember(result.issuer, result.assertionID, new Date(result.notOnOrAfter.getTime() + skewMs));
-  if (timings !== undefined) timings.replayMs += performance.now() - t0;
   if (!fresh) fail('ASSERTION_REPLAYED', `the assertion ${quote(result.assertionID, 60)} was already used for a login`);
   // Unsolicited responses are never logins; the ACS turns this one, which passed every other
   // check and whose ID is now spent, into a fresh SP-initiated login.
   if (ctx.expectedInResponseTo === null) fail('UNSOLICITED_RESPONSE', 'the IdP sent an IdP-initiated response; Gatehouse starts a fresh SP-initiated login instead');
-  return result;
 }
 
-async function validateDocument(samlResponseBase64: string, ctx: ValidationContext, timings: ValidationTimings | undefined): Promise<ValidatedAssertion> {
+async function validateDocument(samlResponseBase64: string, ctx: DocumentContext, timings: ValidationTimings | undefined): Promise<ValidatedAssertion> {
   const { profile } = ctx;
   const now = (ctx.now ?? new Date()).getTime();
   const skewMs = profile.allowedClockSkewSeconds * 1000;
@@ -180,7 +194,7 @@ function verifyAssertionSignature(assertion: Element, index: DocumentIndex, resp
   else if (!responseSigned) fail('SIGNATURE_MISSING', 'neither the Response nor the Assertion is signed: enable assertion or response signing at the IdP');
 }
 
-function checkAssertion(assertion: Element, response: Element, ctx: ValidationContext, clock: Clock): ValidatedAssertion {
+function checkAssertion(assertion: Element, response: Element, ctx: DocumentContext, clock: Clock): ValidatedAssertion {
   const { now, skewMs } = clock;
   const { profile } = ctx;
   if (attr(assertion, 'Version') !== '2.0') fail('MALFORMED_RESPONSE', `the Assertion has Version ${quote(attr(assertion, 'Version'))}, expected "2.0"`);
@@ -263,7 +277,7 @@ function checkAssertion(assertion: Element, response: Element, ctx: ValidationCo
   return result;
 }
 
-function checkBearer(sc: Element, ctx: ValidationContext, expected: string | null, { now, skewMs }: Clock): Date {
+function checkBearer(sc: Element, ctx: DocumentContext, expected: string | null, { now, skewMs }: Clock): Date {
   const { profile } = ctx;
   const data = oneChild(sc, NS.saml, 'SubjectConfirmationData', false);
   if (data === undefined) fail('SUBJECT_CONFIRMATION_MISSING', 'the bearer SubjectConfirmation has no SubjectConfirmationData');

@@ -31,22 +31,34 @@ export function exceededBound(xml: string, bounds: XmlBounds = SAML_XML_BOUNDS):
       i = skipPast(xml, i, '>');
     } else {
       if (++elements > bounds.elements) return `more than ${bounds.elements} elements`;
-      // One pass over the start tag: names outside quoted values are attributes.
+      // One pass over the start tag: names outside quoted values are attributes. The name before
+      // each `=` is the last unquoted token, tracked as the scan goes (never searched backwards).
       let attributes = 0;
       let j = i + 1;
       let quote = '';
       let selfClosing = false;
+      let tokenStart = -1;
+      let tokenEnd = -1;
       for (; j < xml.length; j++) {
         const c = xml[j] as string;
         if (quote) {
           if (c === quote) quote = '';
-        } else if (c === '"' || c === "'") quote = c;
-        else if (c === '=') {
+        } else if (c === '"' || c === "'") {
+          quote = c;
+          tokenStart = -1;
+        } else if (c === '=') {
           if (++attributes > bounds.attributesPerElement) return `an element with more than ${bounds.attributesPerElement} attributes`;
-          if (isNamespaceDeclaration(xml, j) && ++namespaces > bounds.namespaceDeclarations) return `more than ${bounds.namespaceDeclarations} namespace declarations`;
+          const name = tokenStart === -1 ? '' : xml.slice(tokenStart, tokenEnd === -1 ? j : tokenEnd);
+          if ((name === 'xmlns' || name.startsWith('xmlns:')) && ++namespaces > bounds.namespaceDeclarations) return `more than ${bounds.namespaceDeclarations} namespace declarations`;
+          tokenStart = -1;
         } else if (c === '>') {
           selfClosing = xml[j - 1] === '/';
           break;
+        } else if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+          if (tokenStart !== -1 && tokenEnd === -1) tokenEnd = j;
+        } else if (tokenStart === -1 || tokenEnd !== -1) {
+          tokenStart = j;
+          tokenEnd = -1;
         }
       }
       if (!selfClosing && ++depth > bounds.depth) return `elements nested deeper than ${bounds.depth}`;
@@ -60,14 +72,4 @@ export function exceededBound(xml: string, bounds: XmlBounds = SAML_XML_BOUNDS):
 function skipPast(xml: string, from: number, end: string): number {
   const at = xml.indexOf(end, from);
   return at === -1 ? -1 : at + end.length;
-}
-
-/** The attribute name before `=` (at index eq) is `xmlns` or `xmlns:…`. */
-function isNamespaceDeclaration(xml: string, eq: number): boolean {
-  let k = eq - 1;
-  while (k > 0 && /\s/.test(xml[k] as string)) k--;
-  let start = k;
-  while (start > 0 && !/[\s<]/.test(xml[start - 1] as string)) start--;
-  const name = xml.slice(start, k + 1);
-  return name === 'xmlns' || name.startsWith('xmlns:');
 }

@@ -109,6 +109,8 @@ describe('helm template, default values', () => {
       '--oauth-clients-file=/etc/gatehouse/oauth-clients/clients.json',
       '--signing-key-file=/etc/gatehouse/signing-key/private.pem',
       '--signing-key-file=/etc/gatehouse/signing-key/ec-private.pem',
+      '--acs-body-limit-bytes=262144',
+      '--validation-workers=2',
     ]);
   });
 
@@ -126,6 +128,13 @@ describe('helm template, default values', () => {
     const np = await render({ networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }] } });
     const ingress = (find(np, 'NetworkPolicy', 'gatehouse-sp-server').spec as { ingress: unknown[] }).ingress;
     expect(ingress).toContainEqual({ ports: [{ port: 'metrics', protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }] });
+  });
+
+  it('passes the sp-server its ACS body limit and validation workers, within the schema\'s bounds', async () => {
+    const objs = await render({ spServer: { acsBodyLimitBytes: 1048576, validationWorkers: 0 } });
+    expect(args(objs, 'gatehouse-sp-server')).toEqual(expect.arrayContaining(['--acs-body-limit-bytes=1048576', '--validation-workers=0']));
+    await expect(render({ spServer: { acsBodyLimitBytes: 1048577 } })).rejects.toThrow(/acsBodyLimitBytes/);
+    await expect(render({ spServer: { acsBodyLimitBytes: 1024 } })).rejects.toThrow(/acsBodyLimitBytes/);
   });
 
   it('passes the operator the test link lifetime it is given', async () => {
@@ -250,9 +259,11 @@ describe('helm template, options', () => {
     expect(op).toContain('{"port":6443,"protocol":"TCP"}');
     expect(JSON.stringify(find(objs, 'NetworkPolicy', 'gatehouse-sp-server').spec)).toContain('{"port":6379,"protocol":"TCP"}');
     expect(args(objs, 'gatehouse-operator')).toContain('--dns-servers=10.0.0.53:5353');
-    const single = await render({ operator: { leaderElection: { enabled: false }, allowPrivateMetadataURLs: true } });
+    expect(args(objs, 'gatehouse-operator')).not.toContain('--allow-insecure-metadata-urls');
+    const single = await render({ operator: { leaderElection: { enabled: false }, allowPrivateMetadataURLs: true, allowInsecureMetadataURLs: true } });
     expect(args(single, 'gatehouse-operator')).not.toContain('--leader-elect');
     expect(args(single, 'gatehouse-operator')).toContain('--allow-private-metadata-urls');
+    expect(args(single, 'gatehouse-operator')).toContain('--allow-insecure-metadata-urls');
     expect((find(single, 'Deployment', 'gatehouse-operator').spec as { strategy: unknown }).strategy).toEqual({ type: 'Recreate' });
   });
 

@@ -67,6 +67,26 @@ const cases: Case[] = [
     field: 'spec.idp.metadata.url',
   },
   {
+    name: 'metadata refreshed every millisecond',
+    kind: 'SSOProfile',
+    spec: { domains: ['example.com'], idp: { metadata: { url: 'https://idp.example.com/md', refreshInterval: '1ms' } } },
+    field: 'spec.idp.metadata.refreshInterval',
+    message: /refreshInterval must be at least 5m/,
+  },
+  {
+    name: 'metadata refreshed continuously (0s)',
+    kind: 'SSOProfile',
+    spec: { domains: ['example.com'], idp: { metadata: { url: 'https://idp.example.com/md', refreshInterval: '0s' } } },
+    field: 'spec.idp.metadata.refreshInterval',
+    message: /refreshInterval must be at least 5m/,
+  },
+  {
+    name: 'metadata signing certificate that is not PEM',
+    kind: 'SSOProfile',
+    spec: { domains: ['example.com'], idp: { metadata: { url: 'https://idp.example.com/md', signingCertificate: 'x'.repeat(80) } } },
+    field: 'spec.idp.metadata.signingCertificate',
+  },
+  {
     name: 'enforcement domain outside spec.domains',
     kind: 'SSOProfile',
     spec: { ...validProfileSpec, enforcement: { domains: ['other.com'] } },
@@ -134,6 +154,13 @@ describe('the API server refuses invalid resources, naming the field', () => {
     expect(res.stderr).toContain('is invalid');
     expect(res.stderr).toContain(field);
     if (message) expect(res.stderr).toMatch(message);
+  });
+
+  it('SSOProfile: a metadata refresh interval of exactly 5m, and a PEM signing certificate, are accepted', async () => {
+    const spec = { domains: ['example.com'], idp: { metadata: { url: 'https://idp.example.com/md', refreshInterval: '5m', signingCertificate: cert } } };
+    const res = await kubectl(kubeconfig, ['apply', '--dry-run=server', '-f', '-'], manifest('SSOProfile', 'floor', spec));
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
   });
 
   it('VerifiedDomain: spec.domain cannot change after creation', async () => {

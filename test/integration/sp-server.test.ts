@@ -28,7 +28,7 @@ const spServiceAccount = `system:serviceaccount:${CFG_NS}:gatehouse-sp-server-${
 
 /**
  * A kubeconfig that impersonates a ServiceAccount bound to the chart's sp-server rules (JIT on):
- * ManagedUsers get/list/watch/create, ssoprofiles/status patch, the config Secret by name.
+ * ManagedUsers get/list/watch/create, ManagedGroups get/list/watch, ssoprofiles/status patch, the config Secret by name.
  */
 async function leastPrivilegeKubeconfig(k: KubeClient, adminKubeconfig: string, namespace: string, name: string, secret: string, dir: string): Promise<string> {
   const labels = { 'app.kubernetes.io/component': 'sp-server' };
@@ -36,6 +36,7 @@ async function leastPrivilegeKubeconfig(k: KubeClient, adminKubeconfig: string, 
     apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name, labels },
     rules: [
       { apiGroups: [GROUP], resources: ['managedusers'], verbs: ['get', 'list', 'watch', 'create'] },
+      { apiGroups: [GROUP], resources: ['managedgroups'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [GROUP], resources: ['ssoprofiles/status'], verbs: ['patch'] },
     ],
   }, 'test');
@@ -261,6 +262,8 @@ describe('sp-server process on the API server', () => {
     await waitFor('invalid config counted', async () => /gatehouse_sp_config_reloads_total\{result="invalid"\} [1-9]/.test(await sp.metrics()), 3000, undefined, 50);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect(await sp.metrics()).toContain('gatehouse_sp_cache_synced{cache="managedusers"} 1');
+    // The process validates in its worker pool by default, one thread per core.
+    expect(await sp.metrics()).toMatch(/^gatehouse_sp_validation_workers [1-9]/m);
     // Still the new config: only it lets eve in by JIT.
     expect((await loginMethods('eve@acme.test')).methods).toEqual(['sso', 'password']);
     expect(sp.logLines().some((l) => l.msg === 'config refused; keeping the last good one')).toBe(true);

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { buildApp } from '../../sp-server/app.ts';
+import { buildApp, type AppOptions } from '../../sp-server/app.ts';
 import type { RenderedOrganization, RenderedProfile, SPConfig } from '../../crds/api/index.ts';
 import { ConfigStore } from '../../sp-server/config/store.ts';
 import type { RateLimitsInput } from '../../sp-server/limits/settings.ts';
@@ -78,6 +78,7 @@ export interface TestAppOptions {
   status?: StatusSink;
   jitProvisioning?: boolean;
   clients?: OAuthClientInput[];
+  app?: Partial<AppOptions>;
   /** Default: lifted (TEST_RATE_LIMITS); {} for the production defaults. */
   rateLimits?: RateLimitsInput;
   limitsRedis?: Redis;
@@ -110,6 +111,7 @@ export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
     ...(o.jitProvisioning !== undefined ? { jitProvisioning: o.jitProvisioning } : {}),
     rateLimits: o.rateLimits ?? TEST_RATE_LIMITS,
     ...(o.limitsRedis ? { limitsRedis: o.limitsRedis } : {}),
+    ...o.app,
   });
   await app.listen({ host: '127.0.0.1', port });
   return { app, base, config, users, status, metrics, store, close: () => app.close() };

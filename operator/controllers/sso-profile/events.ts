@@ -16,7 +16,7 @@ export function recordTransitions(ctx: Pick<Context, 'log' | 'events'>, p: SSOPr
     return b && (a?.status !== b.status || a?.reason !== b.reason) ? b : undefined;
   };
   const idp = changed('IdPConfigValid');
-  if (idp && idp.status !== 'Unknown') ctx.events.record(p, idp.status === 'True' ? 'Normal' : 'Warning', idp.status === 'True' ? 'IdPConfigValid' : idp.reason, idp.message);
+  if (idp && idp.status !== 'Unknown') ctx.events.record(p, idp.reason === 'Valid' ? 'Normal' : 'Warning', idp.reason === 'Valid' ? 'IdPConfigValid' : idp.reason, idp.message);
   const cert = changed('CertificateValid');
   if (cert && cert.reason !== 'Valid' && cert.status !== 'Unknown') ctx.events.record(p, 'Warning', cert.reason === 'ExpiringSoon' ? 'CertificateExpiringSoon' : `Certificate${cert.reason}`, cert.message);
   const tested = changed('Tested');

@@ -39,7 +39,7 @@ export function contextWith(opts: { profiles?: SSOProfile[]; domains?: VerifiedD
     queue,
     metrics: new OperatorMetrics(),
     events: { record: (_obj: unknown, type: string, reason: string, message: string) => events.push({ type, reason, message }) },
-    metadata: opts.metadata ?? { get: (_key: string, url: string) => ({ url, inFlight: true }), forget: () => {} },
+    metadata: opts.metadata ?? { get: (_key: string, source: { url: string }) => ({ url: source.url, inFlight: true }), forget: () => {} },
     domains: cacheOf(opts.domains ?? [verified('acme.com')]),
     profiles: cacheOf(opts.profiles ?? []),
     users: cacheOf(opts.users ?? []),

@@ -1,30 +1,45 @@
-// Step 1, the IdP: resolve the configuration (inline, by metadata XML or URL) and judge its
-// signing certificates. Owns IdPConfigValid and CertificateValid.
-import { parseDuration, SSO_PROFILE_DEFAULTS, type SSOProfile } from '../../../crds/api/index.ts';
+// Step 1, the IdP: resolve the configuration (inline, by metadata XML or URL, under the
+// installation's URL policy and the profile's metadata trust) and judge its signing certificates.
+// Owns IdPConfigValid and CertificateValid.
+import { parseDuration, REFRESH_METADATA_ANNOTATION, SSO_PROFILE_DEFAULTS, type SSOProfile } from '../../../crds/api/index.ts';
 import { rfc3339 } from '../../conditions.ts';
 import type { Context } from '../../context.ts';
-import { IdPConfigError, judgeCertificates, parseCertificate, parseIdPMetadata, splitPem, type IdPDescriptor } from '../../idp/metadata.ts';
+import { insecureMetadataURL } from '../../idp/fetcher.ts';
+import { assertNotExpired, IdPConfigError, judgeCertificates, parseCertificate, splitPem, type IdPDescriptor } from '../../idp/metadata.ts';
+import { acceptMetadata } from '../../idp/trust.ts';
 import type { Step } from '../steps.ts';
 import type { ProfileReconcile } from './state.ts';
 
-type IdPResult = { ok: true; idp: IdPDescriptor; fetchedAt?: Date; note?: string } | { ok: false; reason: string; message: string; pending?: boolean };
+/** `stale`: the last refresh of a metadata URL failed or was refused, and the copy accepted before is in use. */
+type IdPResult = { ok: true; idp: IdPDescriptor; fetchedAt?: Date; stale?: { reason: string; note: string } } | { ok: false; reason: string; message: string; pending?: boolean };
 
 /** Longest wait before the certificates are judged again (expiry warnings move with time). */
 const MAX_CERTIFICATE_RECHECK_MS = 24 * 3_600_000;
 
-export function resolveIdP(metadata: Pick<Context['metadata'], 'get'>, p: SSOProfile): IdPResult {
+export function resolveIdP(ctx: Pick<Context, 'metadata' | 'config'>, p: SSOProfile, now: Date): IdPResult {
   const spec = p.spec.idp;
+  const trust = spec.metadata?.signingCertificate !== undefined ? { signingCertificate: spec.metadata.signingCertificate } : {};
   try {
-    if (spec.metadata?.xml !== undefined) return { ok: true, idp: parseIdPMetadata(spec.metadata.xml) };
+    if (spec.metadata?.xml !== undefined) return { ok: true, idp: acceptMetadata(spec.metadata.xml, trust, now) };
     if (spec.metadata?.url !== undefined) {
-      const st = metadata.get(`${p.metadata.namespace}/${p.metadata.name}`, spec.metadata.url, parseDuration(spec.metadata.refreshInterval ?? SSO_PROFILE_DEFAULTS.metadataRefreshInterval));
-      if (st.xml === undefined) {
-        if (st.lastError) return { ok: false, reason: 'MetadataFetchFailed', message: `fetching ${spec.metadata.url} failed: ${st.lastError}` };
-        return { ok: false, reason: 'MetadataPending', message: `fetching ${spec.metadata.url}`, pending: true };
+      const { url } = spec.metadata;
+      const key = `${p.metadata.namespace}/${p.metadata.name}`;
+      const insecure = insecureMetadataURL(url, ctx.config.allowInsecureMetadataUrls);
+      if (insecure !== undefined) {
+        ctx.metadata.forget(key);
+        return { ok: false, reason: 'InsecureMetadataURL', message: insecure };
       }
-      const idp = parseIdPMetadata(st.xml);
-      const note = st.lastError ? `; the last refresh failed (${st.lastError}), using the copy fetched at ${st.fetchedAt?.toISOString()}` : '';
-      return { ok: true, idp, fetchedAt: st.fetchedAt, note };
+      const refreshRequest = p.metadata.annotations?.[REFRESH_METADATA_ANNOTATION];
+      const refreshMs = parseDuration(spec.metadata.refreshInterval ?? SSO_PROFILE_DEFAULTS.metadataRefreshInterval);
+      const st = ctx.metadata.get(key, { url, refreshMs, trust, ...(refreshRequest !== undefined ? { refreshRequest } : {}) });
+      const reason = st.lastErrorReason ?? 'MetadataFetchFailed';
+      if (st.descriptor === undefined) {
+        if (st.lastError) return { ok: false, reason, message: reason === 'MetadataFetchFailed' ? `fetching ${url} failed: ${st.lastError}` : `the metadata at ${url} is refused: ${st.lastError}` };
+        return { ok: false, reason: 'MetadataPending', message: `fetching ${url}`, pending: true };
+      }
+      assertNotExpired(st.descriptor, now);
+      const stale = st.lastError ? { reason, note: `; the last refresh failed (${st.lastError}), using the copy fetched at ${st.fetchedAt?.toISOString()}` } : undefined;
+      return { ok: true, idp: st.descriptor, fetchedAt: st.fetchedAt, ...(stale ? { stale } : {}) };
     }
     const certificates = (spec.certificates ?? []).flatMap((c) => {
       const blocks = splitPem(c);
@@ -44,7 +59,7 @@ export const idpStep: Step<ProfileReconcile, 'IdPConfigValid' | 'CertificateVali
   owns: ['IdPConfigValid', 'CertificateValid'],
   run(r, conditions) {
     const { now } = r;
-    const idp = resolveIdP(r.ctx.metadata, r.profile);
+    const idp = resolveIdP(r.ctx, r.profile, now);
     let requeueAfterMs: number | undefined;
     if (!idp.ok) {
       r.idpPending = idp.pending ?? false;
@@ -58,8 +73,11 @@ export const idpStep: Step<ProfileReconcile, 'IdPConfigValid' | 'CertificateVali
       const certificates = idp.idp.certificates.map(parseCertificate);
       r.idp.certificates = certificates;
       const verdict = judgeCertificates(certificates, r.ctx.config.certificateExpiryWarning, now);
-      if (verdict.nextChange) requeueAfterMs = Math.max(1000, Math.min(verdict.nextChange.getTime() - now.getTime() + 1000, MAX_CERTIFICATE_RECHECK_MS));
-      conditions.set({ type: 'IdPConfigValid', status: 'True', reason: 'Valid', message: `IdP ${idp.idp.entityID}, SSO URL ${idp.idp.ssoURL}, ${certificates.length} signing certificate(s)${idp.note ?? ''}` });
+      // Judged again when a certificate's verdict or the metadata's validUntil changes.
+      const nextChange = [verdict.nextChange, idp.idp.validUntil].filter((d) => d !== undefined).map((d) => d.getTime());
+      if (nextChange.length > 0) requeueAfterMs = Math.max(1000, Math.min(Math.min(...nextChange) - now.getTime() + 1000, MAX_CERTIFICATE_RECHECK_MS));
+      // Still True while a stale copy serves; the reason says why it is stale.
+      conditions.set({ type: 'IdPConfigValid', status: 'True', reason: idp.stale?.reason ?? 'Valid', message: `IdP ${idp.idp.entityID}, SSO URL ${idp.idp.ssoURL}, ${certificates.length} signing certificate(s)${idp.stale?.note ?? ''}` });
       conditions.set({ type: 'CertificateValid', status: verdict.status, reason: verdict.reason, message: verdict.message });
     } catch (err) {
       if (!(err instanceof IdPConfigError)) throw err;

@@ -1,0 +1,89 @@
+// ACS validation through the worker pool: validations per second with 1 and 2 worker threads,
+// side by side with validation on the event loop (the pool's floor: one core, no messaging), and
+// the ratio 2 workers / 1 worker (goal >= 1.7 on 2 cores). Each configuration first validates
+// BENCH_WARMUP responses per thread (so every worker's JIT has settled), then BENCH_N responses,
+// BENCH_INFLIGHT per thread kept in flight as the ACS would under load, each round timed
+// wall-clock; CPU (main thread and workers, one process) is reported per validation too.
+//
+//   npm run bench:acs-workers   (BENCH_N default 1000, BENCH_WARMUP default 400, BENCH_ROUNDS default 5)
+import { availableParallelism, loadavg } from 'node:os';
+import { buildResponse, testProfile, type BuiltResponse } from '../test/support/saml-fixtures.ts';
+import { memoryReplayCache, validateSamlResponse } from '../sp-server/saml/validate.ts';
+import { createValidationPool } from '../sp-server/saml/validation-pool.ts';
+import type { Validator } from '../sp-server/context.ts';
+
+const N = Number(process.env.BENCH_N ?? 1000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 400);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 8);
+const ATTRIBUTES = 5;
+const profile = testProfile();
+
+interface Rate {
+  perSecond: number;
+  cpuMsPerValidation: number;
+}
+
+async function responses(count: number): Promise<BuiltResponse[]> {
+  const out: BuiltResponse[] = [];
+  for (let i = 0; i < count; i++) out.push(await buildResponse({ attributes: ATTRIBUTES, signResponse: true, signAssertion: true, notOnOrAfterSeconds: 3600, subjectNotOnOrAfterSeconds: 3600 }));
+  return out;
+}
+
+/** Validates `set` with `inflight` validations outstanding at any time; every one must succeed. */
+async function drive(validate: Validator, set: BuiltResponse[], inflight: number): Promise<Rate> {
+  const replay = memoryReplayCache();
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const lane = async () => {
+    while (next < set.length) {
+      const r = set[next++] as BuiltResponse;
+      await validate(r.base64, { profile, expectedInResponseTo: r.inResponseTo, replay });
+    }
+  };
+  await Promise.all(Array.from({ length: inflight }, lane));
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return { perSecond: (set.length * 1000) / wallMs, cpuMsPerValidation: (cpu.user + cpu.system) / 1000 / set.length };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+interface Contender {
+  name: string;
+  threads: number;
+  validate: Validator;
+  rounds: Rate[];
+  close(): Promise<void>;
+}
+
+function contender(name: string, threads: number): Contender {
+  const pool = threads > 0 ? createValidationPool({ threads }) : undefined;
+  return { name, threads, validate: pool?.validate ?? validateSamlResponse, rounds: [], close: async () => pool?.close() };
+}
+
+const inflight = (c: Contender): number => Math.max(1, c.threads) * INFLIGHT;
+
+console.log(`ACS validation through the worker pool — node ${process.version}, ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
+console.log(`${ATTRIBUTES} attribute values, response and assertion signed (rsa-sha256, RSA-2048); ${N} validations per round; ${ROUNDS} rounds, the contenders taking turns each round so that they share the machine's load alike; warm-up ${WARMUP} validations per thread first; ${INFLIGHT} in flight per thread\n`);
+const warm = await responses(WARMUP * 2);
+const set = await responses(N);
+const contenders = [contender('on the event loop (floor)', 0), contender('pool, 1 worker', 1), contender('pool, 2 workers', 2)];
+try {
+  for (const c of contenders) await drive(c.validate, warm.slice(0, WARMUP * Math.max(1, c.threads)), inflight(c));
+  for (let i = 0; i < ROUNDS; i++) for (const c of contenders) c.rounds.push(await drive(c.validate, set, inflight(c)));
+} finally {
+  for (const c of contenders) await c.close();
+}
+const rates = contenders.map((c) => {
+  const perSecond = c.rounds.map((r) => r.perSecond);
+  const result = { median: median(perSecond), best: Math.max(...perSecond), cpu: median(c.rounds.map((r) => r.cpuMsPerValidation)) };
+  console.log(`  ${c.name.padEnd(28)} median ${result.median.toFixed(0).padStart(5)}/s, best ${result.best.toFixed(0).padStart(5)}/s   rounds ${perSecond.map((x) => x.toFixed(0)).join(', ')}   CPU ${(result.cpu * 1000).toFixed(0)} µs per validation (all threads)`);
+  return result;
+});
+const [inThread, one, two] = rates as [(typeof rates)[number], (typeof rates)[number], (typeof rates)[number]];
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+console.log(`\n  1 worker / event loop: ${ratio(one.median, inThread.median)} median, ${ratio(one.best, inThread.best)} best (the cost of messaging a worker)`);
+console.log(`  2 workers / 1 worker:  ${ratio(two.median, one.median)} median, ${ratio(two.best, one.best)} best (goal >= 1.7x on 2 cores: ${two.median / one.median >= 1.7 ? 'met' : 'NOT met'} by the medians)`);
+console.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end: on a shared machine other processes take cores from the 2-worker rounds first`);

@@ -1,0 +1,154 @@
+// The validation worker pool: the same answers as validation on the event loop (Dates and stable
+// codes included), a bounded queue that refuses with SERVER_BUSY, and an event loop that keeps
+// answering while a validation is in flight.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildResponse, makeKeyPair, testProfile, toBase64, untrustedKeys, type ResponseOptions } from '../../test/support/saml-fixtures.ts';
+import { newGate, openGate, tasksStarted } from '../../test/support/gated-validation-worker.ts';
+import { startTestApp } from '../../test/support/sp-app.ts';
+import { createMetrics } from '../metrics.ts';
+import { SamlValidationError } from './errors.ts';
+import { memoryReplayCache, validateSamlResponse, type ValidationContext } from './validate.ts';
+import { createValidationPool, ServerBusyError, type ValidationPool } from './validation-pool.ts';
+
+const profile = testProfile();
+const GATED_WORKER = new URL('../../test/support/gated-validation-worker.ts', import.meta.url).href;
+
+type Answer = { ok: true; value: unknown } | { ok: false; name: string; code: string; hint: string };
+async function answer(run: Promise<unknown>): Promise<Answer> {
+  try {
+    return { ok: true, value: await run };
+  } catch (err) {
+    const e = err as SamlValidationError;
+    return { ok: false, name: e.name, code: e.code, hint: e.hint };
+  }
+}
+
+// Workers start and load the validator first; a loaded machine makes that slow, not wrong.
+const SLOW = { timeout: 30_000 };
+
+describe('validation in the worker pool', SLOW, () => {
+  let pool: ValidationPool;
+  beforeAll(async () => {
+    pool = createValidationPool({ threads: 2 });
+    const r = await buildResponse();
+    await Promise.all([1, 2].map(() => pool.validate(r.base64, { profile, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() })));
+  }, 30_000);
+  afterAll(() => pool.close());
+
+  const other = makeKeyPair('other-sp-pool.test');
+  const cases: [string, ResponseOptions, Partial<ValidationContext>?][] = [
+    ['a signed response', {}],
+    ['an encrypted assertion under an unsigned response', { encrypt: true, signResponse: false, signAssertion: true }],
+    ['150 attribute values', { attributes: 150 }],
+    ['an expired assertion', { notOnOrAfterSeconds: -600, subjectNotOnOrAfterSeconds: -600 }],
+    ['another audience', { audience: 'https://elsewhere.test' }],
+    ['an untrusted signer', { signer: untrustedKeys() }],
+    ['an IdP-initiated response', { inResponseTo: null }],
+    ['an assertion for another SP key', { encrypt: true }, { profile: testProfile({ sp: { ...profile.sp, key: { privateKeyPem: other.privateKeyPem, certificatePem: other.certificatePem } } }) }],
+  ];
+
+  it.each(cases)('%s: the same answer as on the event loop', async (_, opts, overrides) => {
+    const r = await buildResponse(opts);
+    const ctx = () => ({ profile, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache(), ...overrides });
+    const inThread = await answer(validateSamlResponse(r.base64, ctx()));
+    const inWorker = await answer(pool.validate(r.base64, ctx()));
+    expect(inWorker).toEqual(inThread);
+    if (inWorker.ok) {
+      const v = inWorker.value as { notOnOrAfter: unknown; authnInstant: unknown };
+      expect(v.notOnOrAfter).toBeInstanceOf(Date);
+      expect(v.authnInstant).toBeInstanceOf(Date);
+    } else {
+      expect(inWorker.name).toBe('SamlValidationError');
+    }
+  });
+
+  it('refuses what is not a response at all with the same code, and a replay on the main thread', async () => {
+    for (const junk of ['not base64!', toBase64('<samlp:Response'), toBase64(`<a>${'<b>'.repeat(100)}`)]) {
+      const ctx = () => ({ profile, expectedInResponseTo: '_x', replay: memoryReplayCache() });
+      expect(await answer(pool.validate(junk, ctx()))).toEqual(await answer(validateSamlResponse(junk, ctx())));
+    }
+    const r = await buildResponse();
+    const replay = memoryReplayCache();
+    await pool.validate(r.base64, { profile, expectedInResponseTo: r.inResponseTo, replay });
+    expect(await answer(pool.validate(r.base64, { profile, expectedInResponseTo: r.inResponseTo, replay }))).toMatchObject({ ok: false, code: 'ASSERTION_REPLAYED' });
+  });
+});
+
+describe('a full validation queue', SLOW, () => {
+  it('refuses at once with SERVER_BUSY, and the queued validations still complete', async () => {
+    const gate = newGate();
+    const pool = createValidationPool({ threads: 1, maxQueue: 2, filename: GATED_WORKER, workerData: gate });
+    try {
+      const r = await buildResponse();
+      const ctx = () => ({ profile, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() });
+      const running = answer(pool.validate(r.base64, ctx()));
+      await tasksStarted(gate, 1);
+      const queued = [answer(pool.validate(r.base64, ctx())), answer(pool.validate(r.base64, ctx()))];
+      expect(pool.queueSize).toBe(2);
+      const refused = await pool.validate(r.base64, ctx()).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ServerBusyError);
+      expect((refused as ServerBusyError).code).toBe('SERVER_BUSY');
+      openGate(gate);
+      for (const a of [await running, ...(await Promise.all(queued))]) expect(a).toMatchObject({ ok: true, value: { nameID: 'alice@acme.test' } });
+    } finally {
+      openGate(gate);
+      await pool.close();
+    }
+  });
+});
+
+describe('the sp-server with validation in workers', SLOW, () => {
+  it('answers /healthz while a validation is in flight, and the ACS refuses past the queue with SERVER_BUSY (503)', async () => {
+    const gate = newGate();
+    const pool = createValidationPool({ threads: 1, maxQueue: 1, filename: GATED_WORKER, workerData: gate });
+    const t = await startTestApp({ app: { validate: pool.validate } });
+    try {
+      const acs = `${t.base}/saml/acme/okta/acs`;
+      const post = async () => {
+        const r = await buildResponse({ destination: acs, recipient: acs, audience: `${t.base}/saml/acme/okta` });
+        return fetch(acs, { method: 'POST', body: new URLSearchParams({ SAMLResponse: r.base64 }) });
+      };
+      const order: string[] = [];
+      const first = post().then((res) => {
+        order.push('acs');
+        return res;
+      });
+      await tasksStarted(gate, 1);
+      const health = await fetch(`${t.base}/healthz`);
+      order.push('healthz');
+      expect(health.status).toBe(200);
+      const second = post();
+      while (pool.queueSize < 1) await new Promise((resolve) => setImmediate(resolve));
+      const busy = await post();
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('1');
+      expect(await busy.text()).toContain('SERVER_BUSY');
+      expect((await t.metrics.registry.getSingleMetricAsString('gatehouse_saml_rejections_total'))).toContain('code="SERVER_BUSY"} 1');
+      openGate(gate);
+      // The held responses were validated for real: no sign-in was pending for them.
+      for (const res of [await first, await second]) expect(await res.text()).toContain('UNSOLICITED_RESPONSE');
+      expect(order).toEqual(['healthz', 'acs']);
+    } finally {
+      openGate(gate);
+      await t.close();
+      await pool.close();
+    }
+  });
+
+  it('builds its own pool when told to, reports it in metrics, and closes it with the app', async () => {
+    const metrics = createMetrics();
+    const t = await startTestApp({ app: { validationWorkers: 2, metrics } });
+    try {
+      const acs = `${t.base}/saml/acme/okta/acs`;
+      const r = await buildResponse({ destination: acs, recipient: acs, audience: `${t.base}/saml/acme/okta`, signer: untrustedKeys() });
+      const res = await fetch(acs, { method: 'POST', body: new URLSearchParams({ SAMLResponse: r.base64 }) });
+      expect(await res.text()).toContain('UNTRUSTED_CERTIFICATE');
+      const text = await metrics.registry.metrics();
+      expect(text).toContain('gatehouse_sp_validation_workers 2');
+      expect(text).toMatch(/gatehouse_sp_validation_queue_size 0/);
+      expect(text).toMatch(/gatehouse_sp_validation_utilization_ratio \d/);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,91 @@
+// SAML response validation in a pool of worker threads (piscina): the parse, signature and
+// decryption work of one response never holds the event loop that answers probes, /token and
+// the other organizations' logins, and one process uses every core. The replay step (a store
+// shared by replicas) stays on the main thread. The queue is bounded: past it the ACS answers
+// SERVER_BUSY at once instead of letting latency and memory grow without end.
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { Validator } from '../context.ts';
+import { SamlValidationError } from './errors.ts';
+import { rememberAssertion } from './validate.ts';
+import type { ValidationOutcome, ValidationTask } from './validation-worker.ts';
+
+/** Validations that may wait per worker thread; at about 2–5 ms each, a full queue is well under a second of work. */
+export const QUEUE_PER_THREAD = 32;
+
+/** The pool's queue is full: the ACS refuses with SERVER_BUSY (503) rather than queueing. */
+export class ServerBusyError extends Error {
+  readonly code = 'SERVER_BUSY';
+  constructor(queued: number) {
+    super(`${queued} SAML validations are already waiting for a worker thread`);
+    this.name = 'ServerBusyError';
+  }
+}
+
+export interface ValidationPoolOptions {
+  /** Worker threads; default: the cores this process may use. */
+  threads?: number;
+  /** Validations that may wait for a thread; default QUEUE_PER_THREAD per thread. */
+  maxQueue?: number;
+  /** The worker module (tests substitute one); default validation-worker.ts. */
+  filename?: string;
+  /** Passed to every worker (piscina's workerData). */
+  workerData?: unknown;
+}
+
+export interface ValidationPool {
+  validate: Validator;
+  readonly threads: number;
+  readonly maxQueue: number;
+  /** Validations waiting for a thread. */
+  readonly queueSize: number;
+  /** Share of the pool's capacity spent running validations since it started (0–1). */
+  readonly utilization: number;
+  close(): Promise<void>;
+}
+
+export function createValidationPool(options: ValidationPoolOptions = {}): ValidationPool {
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`a validation pool needs at least one thread, not ${threads}`);
+  const maxQueue = options.maxQueue ?? threads * QUEUE_PER_THREAD;
+  const piscina = new Piscina<ValidationTask, ValidationOutcome>({
+    // Workers load the TypeScript module the way the main process does: Node's type stripping.
+    filename: options.filename ?? new URL('./validation-worker.ts', import.meta.url).href,
+    name: 'default',
+    minThreads: threads,
+    maxThreads: threads,
+    maxQueue,
+    // Decryption completes through a callback: workers keep their event loop between tasks.
+    atomics: 'async',
+    workerData: options.workerData,
+  });
+
+  const validate: Validator = async (samlResponseBase64, ctx) => {
+    if (piscina.queueSize >= maxQueue) throw new ServerBusyError(piscina.queueSize);
+    const { replay: _replay, ...documentCtx } = ctx;
+    let outcome: ValidationOutcome;
+    try {
+      outcome = await piscina.run({ samlResponseBase64, ctx: documentCtx });
+    } catch (err) {
+      // piscina's own refusal when the queue filled between the check above and run().
+      if (err instanceof Error && err.message === 'Task queue is at limit') throw new ServerBusyError(piscina.queueSize);
+      throw err;
+    }
+    if (!outcome.ok) throw new SamlValidationError(outcome.code, outcome.hint, outcome.cause === undefined ? undefined : { cause: outcome.cause });
+    await rememberAssertion(outcome.assertion, ctx);
+    return outcome.assertion;
+  };
+
+  return {
+    validate,
+    threads,
+    maxQueue,
+    get queueSize() {
+      return piscina.queueSize;
+    },
+    get utilization() {
+      return piscina.utilization;
+    },
+    close: () => piscina.destroy(),
+  };
+}
