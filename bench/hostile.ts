@@ -7,8 +7,10 @@
 //   npm run bench:hostile [-- --seconds 20 --warmup 5 --acs 4 --authorize 2 --scim 1 --no-scim]
 // --acs/--authorize/--scim give each flood's concurrency (0 leaves it out, to see one surface's effect);
 // --no-scim also skips the control plane that SCIM needs.
-// HOSTILE_SP_FLAGS adds sp-server flags (space-separated); `{metricsPort}` in them is replaced by
-// a free port, and /metrics is then read there instead of on the public port.
+// HOSTILE_SP_FLAGS adds sp-server flags (space-separated; `{metricsPort}` in them is replaced by
+// the metrics listener's port). The limits are lifted (the test processes' default), so the bench
+// measures the unthrottled worst case; HOSTILE_SP_FLAGS='--rate-limits={}' runs it under the
+// production defaults.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,7 +115,7 @@ interface PhaseResult {
 async function metricValue(metricsURL: string, name: string): Promise<number> {
   const text = await (await fetch(metricsURL)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  if (line === undefined) throw new Error(`${metricsURL} serves no ${name}: where metrics have their own listener, pass its flag in HOSTILE_SP_FLAGS with {metricsPort}`);
+  if (line === undefined) throw new Error(`${metricsURL} serves no ${name}`);
   return Number(line.split(' ').pop());
 }
 const eventLoopLagMaxMs = async (metricsURL: string): Promise<number> => (await metricValue(metricsURL, 'nodejs_eventloop_lag_max_seconds')) * 1000;
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
   const metricsPort = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const extraArgs = (process.env.HOSTILE_SP_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
-  const metricsURL = extraArgs.some((f) => f.includes('{metricsPort}')) ? `http://127.0.0.1:${metricsPort}/metrics` : `${base}/metrics`;
+  const metricsURL = `http://127.0.0.1:${metricsPort}/metrics`;
   const acme = organization(base, 'acme', 'acme.test');
   if (WITH_SCIM) acme.scim = { tokenSHA256: [createHash('sha256').update(SCIM_TOKEN).digest('hex')] };
   const configFile = join(dir, 'config.json');
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
       logLevel: 'error',
       signingKeys: testSigningKeyPems(),
       clients: [{ client_id: 'console', redirect_uris: [REDIRECT] }],
+      metricsPort,
       extraArgs: extraArgs.map((f) => f.replaceAll('{metricsPort}', String(metricsPort))),
       ...(cp ? { kubeconfig: cp.kubeconfigPath, scim: true } : { users: globexUsers.map((u, i) => ({ metadata: { name: u.name, namespace: 'globex', uid: `uid-${i}` }, spec: { email: u.email, roles: ['member'] } })) }),
     });

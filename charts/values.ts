@@ -7,6 +7,7 @@ import { DURATION_PATTERN } from '../crds/api/duration.ts';
 import { ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from '../sp-server/saml/acs-body-limit.ts';
 import { ID_TOKEN_ALGS } from '../sp-server/oauth/keys.ts';
 import { SCOPES } from '../sp-server/oauth/scopes.ts';
+import { rateLimitsSchema } from '../sp-server/limits/settings.ts';
 
 export const VALUES_SCHEMA_PATH = 'charts/gatehouse/values.schema.json';
 
@@ -107,6 +108,12 @@ const spServer = z.strictObject({
   replicas: z.int().min(0).max(100).optional(),
   logLevel: z.enum(LOG_LEVELS).optional(),
   port: z.int().min(1024).max(65535).optional(),
+  metricsPort: z.int().min(1024).max(65535).optional(),
+  trustedProxies: z
+    .union([z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/)), z.int().min(0).max(10)])
+    .optional()
+    .meta({ description: 'addresses/CIDRs of the proxies whose X-Forwarded-For names the client, or a hop count' }),
+  rateLimits: rateLimitsSchema.optional(),
   jitProvisioning: z.boolean().optional(),
   acsBodyLimitBytes: z.int().min(ACS_BODY_LIMIT_MIN_BYTES).max(ACS_BODY_LIMIT_MAX_BYTES).optional(),
   validationWorkers: z.int().min(0).max(64).optional(),

@@ -34,7 +34,7 @@ ${users}
 
   kubectl:   export KUBECONFIG=${system.kubeconfig} PATH=${process.env.GATEHOUSE_BIN ?? '$GATEHOUSE_BIN'}:$PATH
              kubectl get vd,mu,ssop -n ${ORGANIZATION}
-  sp-server: ${system.spURL}  (/.well-known/openid-configuration, /metrics)
+  sp-server: ${system.spURL}  (/.well-known/openid-configuration; metrics: ${system.spServer.metricsURL})
   operator:  ${system.operator.healthURL}/readyz, ${system.operator.metricsURL}/metrics
 
 Ctrl-C stops everything.`);

@@ -1,6 +1,6 @@
 // buildApp's surfaces side by side through app.inject: each answers failures in its own shape,
-// SCIM is one of them (with the app's kube client), and /metrics serves every surface's metrics
-// from the one registry.
+// SCIM is one of them (with the app's kube client), and the metrics listener serves every
+// surface's metrics from the one registry (the public app has no /metrics).
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -9,6 +9,7 @@ import { fakeApiServer, type FakeApiServer } from '../test/support/fake-api-serv
 import { acmeConfig, APP_CLIENT, user } from '../test/support/sp-app.ts';
 import { buildApp } from './app.ts';
 import { ConfigStore } from './config/store.ts';
+import { startMetricsListener, type MetricsListener } from './metrics-listener.ts';
 import { createMetrics } from './metrics.ts';
 import { generateSigningKeys } from './oauth/keys.ts';
 import { MemoryStore } from './state/store.ts';
@@ -20,9 +21,11 @@ const SCIM_TOKEN = 'scim-token-of-acme-0123456789';
 describe('the app\'s surfaces', () => {
   let api: FakeApiServer;
   let app: FastifyInstance;
+  let metricsListener: MetricsListener;
   beforeAll(async () => {
     api = await fakeApiServer((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Status","code":404}'));
     const metrics = createMetrics(true);
+    metricsListener = await startMetricsListener(metrics.registry, '127.0.0.1', 0);
     const config = new ConfigStore(pino({ level: 'silent' }), metrics);
     const rendered = acmeConfig(BASE);
     rendered.organizations[0]!.scim = { tokenSHA256: [createHash('sha256').update(SCIM_TOKEN).digest('hex')] };
@@ -43,6 +46,7 @@ describe('the app\'s surfaces', () => {
   afterAll(async () => {
     await app?.close();
     await api?.close();
+    await metricsListener?.close();
   });
 
   it('answers bad API requests in JSON and bad browser requests with a page', async () => {
@@ -75,8 +79,10 @@ describe('the app\'s surfaces', () => {
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ status: '404' });
 
-    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+    const res = await fetch(`http://127.0.0.1:${metricsListener.port}/metrics`);
+    expect(res.status).toBe(200);
+    const metrics = { body: await res.text() };
     expect(metrics.body).toMatch(/gatehouse_scim_requests_total\{resource="ServiceProviderConfig",method="GET",status="200"\} 1/);
     expect(metrics.body).toMatch(/gatehouse_scim_requests_total\{resource="Users",method="GET",status="404"\} 1/);
     expect(metrics.body).toContain('gatehouse_sp_cache_synced{cache="config"} 1');

@@ -264,7 +264,9 @@ describe('SP-initiated login with PKCE', () => {
     const jwks = (await (await fetch(`${t.base}/jwks`)).json()) as { keys: Array<Record<string, unknown>> };
     expect(jwks.keys[0]).not.toHaveProperty('d');
     expect((await fetch(`${t.base}/readyz`)).status).toBe(200);
-    expect(await (await fetch(`${t.base}/metrics`)).text()).toContain('gatehouse_saml_rejections_total');
+    // Metrics are not public: they have their own listener (metrics-listener.ts).
+    expect((await fetch(`${t.base}/metrics`)).status).toBe(404);
+    expect(await t.metrics.registry.metrics()).toContain('gatehouse_saml_rejections_total');
   });
 });
 

@@ -5,11 +5,16 @@
 import formbody from '@fastify/formbody';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { KubeClient } from '../kube/client.ts';
 import type { ConfigStore } from './config/store.ts';
 import type { AppContext, Lifetimes, Validator } from './context.ts';
 import { htmlErrorHandler } from './error-handlers.ts';
+import { limitBackends } from './limits/backends.ts';
+import { trustProxyOption, type TrustedProxies } from './limits/client-address.ts';
+import { installRateLimits } from './limits/rate-limits.ts';
+import { resolveRateLimits, type RateLimitsInput } from './limits/settings.ts';
 import { createMetrics, validationPoolMetrics, watchCacheHealth, type Metrics, type WatchedCache } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
 import type { SigningKeys } from './oauth/keys.ts';
@@ -57,6 +62,12 @@ export interface AppOptions {
   groups?: GroupSource;
   /** Serve SCIM 2.0 at /scim/v2/{namespace}/ (needs `kube`), with the tokens of the rendered config. */
   scim?: boolean;
+  /** Rate limits and pending-login caps over the defaults of limits/settings.ts. */
+  rateLimits?: RateLimitsInput;
+  /** Where the limits count, shared by the replicas; default: this process's memory. */
+  limitsRedis?: Redis;
+  /** Proxies whose X-Forwarded-For names the client; default: none (the socket's peer is the client). */
+  trustedProxies?: TrustedProxies;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -65,6 +76,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const groups = options.groups ?? (options.kube ? kubeGroupSource(options.kube) : undefined);
   const metrics = options.metrics ?? createMetrics();
   if (options.caches) watchCacheHealth(metrics, options.caches);
+  const lifetimes = { pendingMs: 10 * 60_000, codeMs: 60_000, tokenSeconds: 600, ...options.lifetimes };
+  const rateLimits = resolveRateLimits(options.rateLimits);
+  const limits = limitBackends(rateLimits, lifetimes.pendingMs, logger, options.limitsRedis);
   const pool = options.validate === undefined && (options.validationWorkers ?? 0) > 0 ? createValidationPool({ threads: options.validationWorkers as number }) : undefined;
   if (pool) validationPoolMetrics(metrics, pool);
   const ctx: AppContext = {
@@ -80,7 +94,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger,
     validate: options.validate ?? pool?.validate ?? validateSamlResponse,
     acsBodyLimitBytes: options.acsBodyLimitBytes ?? ACS_BODY_LIMIT_BYTES,
-    lifetimes: { pendingMs: 10 * 60_000, codeMs: 60_000, tokenSeconds: 600, ...options.lifetimes },
+    lifetimes,
+    pendingLogins: limits.pendingLogins,
     readiness: options.readiness ?? (async () => ({})),
     jitProvisioning: options.jitProvisioning ?? true,
     ...(groups ? { groups } : {}),
@@ -88,7 +103,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    trustProxy: true,
+    trustProxy: trustProxyOption(options.trustedProxies ?? false),
     bodyLimit: 1024 * 1024,
     // Per-request access logs are left to the ingress; the login path logs its own decisions.
     logController: new LogController({ disableRequestLogging: true }),
@@ -99,6 +114,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(formbody);
   // Browsers get a page; the JSON surfaces (login-methods, token, userinfo, SCIM) set their own.
   app.setErrorHandler(htmlErrorHandler);
+  // Before the surfaces: the limits attach to their routes as those are declared.
+  await installRateLimits(app, ctx, rateLimits, limits.counters);
 
   await app.register(oauthSurface, { ctx });
   await app.register(loginMethodsSurface, { ctx });

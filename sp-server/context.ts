@@ -2,6 +2,7 @@
 import type { GroupSource } from './scim/groups.ts';
 import type { Logger } from 'pino';
 import type { ConfigStore } from './config/store.ts';
+import type { PendingLoginBudget } from './limits/pending-logins.ts';
 import type { Metrics } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
 import type { SigningKeys } from './oauth/keys.ts';
@@ -36,6 +37,8 @@ export interface AppContext {
   /** The largest ACS POST body read; larger ones are refused before parsing. */
   acsBodyLimitBytes: number;
   lifetimes: Lifetimes;
+  /** Caps how many logins may be pending, in total and per client address. */
+  pendingLogins: PendingLoginBudget;
   /** Extra readiness checks (watch health, Redis), name → ok. */
   readiness: () => Promise<Record<string, boolean>>;
   /** The deployment allows JIT (RBAC grants ManagedUser creation). */

@@ -23,9 +23,23 @@ export function parseCookies(header: string | undefined): Record<string, string>
   return out;
 }
 
+/**
+ * A cookie's name on the wire: on HTTPS with the __Host- prefix, which browsers accept only from
+ * this host (Secure, Path=/, no Domain), so a sibling subdomain cannot plant or shadow it. Plain
+ * on http (local use), where browsers would refuse the prefix.
+ */
+export function cookieName(name: string, secure: boolean): string {
+  return secure ? `__Host-${name}` : name;
+}
+
+/** A cookie this server set: on HTTPS only the __Host- one counts, never a plain namesake. */
+export function readCookie(req: FastifyRequest, name: string, secure: boolean): string | undefined {
+  return parseCookies(req.headers.cookie)[cookieName(name, secure)];
+}
+
 export function setCookie(reply: FastifyReply, name: string, value: string, maxAgeSeconds: number, secure: boolean): void {
   // The ACS receives a cross-site POST from the IdP: with HTTPS the cookie must be SameSite=None.
-  const attrs = [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', `Max-Age=${maxAgeSeconds}`, secure ? 'SameSite=None; Secure' : 'SameSite=Lax'];
+  const attrs = [`${cookieName(name, secure)}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', `Max-Age=${maxAgeSeconds}`, secure ? 'SameSite=None; Secure' : 'SameSite=Lax'];
   const prev = reply.getHeader('set-cookie');
   const list = Array.isArray(prev) ? prev.map(String) : prev === undefined ? [] : [String(prev)];
   reply.header('set-cookie', [...list, attrs.join('; ')]);
@@ -39,7 +53,7 @@ export const RESTART_COOKIE = 'gh_restart_profile';
 
 /** The browser's binding value, creating the cookie when the browser has none. */
 export function browserBinding(req: FastifyRequest, reply: FastifyReply, secure: boolean): string {
-  let value = parseCookies(req.headers.cookie)[BROWSER_COOKIE];
+  let value = readCookie(req, BROWSER_COOKIE, secure);
   if (!value || value.length < 32 || value.length > 64) {
     value = randomToken();
   }

@@ -10,6 +10,9 @@
 //                                  an RSA key (RS256) and an EC P-256 key (ES256); --dev generates both
 //   --redis-url URL                shared state for several replicas (password: REDIS_PASSWORD)
 //   --listen-address HOST:PORT [--listen]       (default 0.0.0.0:8080)
+//   --metrics-address HOST:PORT    /metrics, not on the public port (default 0.0.0.0:9090)
+//   --trusted-proxies LIST|HOPS    proxies whose X-Forwarded-For names the client: CIDRs, or a hop count (default: none)
+//   --rate-limits JSON             rate limits and pending-login caps over the defaults (sp-server/limits/settings.ts)
 //   --jit-provisioning             allow creating ManagedUsers on first login (profiles opt in too)
 //   --scim                         serve SCIM 2.0 at /scim/v2/{namespace}/
 //   --status-interval-ms N         minimum spacing of recentFailures writes per profile (default 10000)
@@ -25,11 +28,14 @@ import { FileConfigSource, SecretConfigSource, type ConfigSource } from './confi
 import { ConfigStore } from './config/store.ts';
 import { KubeClient } from '../kube/client.ts';
 import { loadCredentials } from '../kube/kubeconfig.ts';
+import { parseTrustedProxies } from './limits/client-address.ts';
+import { parseRateLimitsFlag } from './limits/settings.ts';
+import { startMetricsListener } from './metrics-listener.ts';
 import { createMetrics } from './metrics.ts';
 import { ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from './saml/acs-body-limit.ts';
 import { loadClientsFile } from './oauth/clients.ts';
 import { generateSigningKeys, loadSigningKeys } from './oauth/keys.ts';
-import { MemoryStore, RedisStore, type StateStore } from './state/store.ts';
+import { MemoryStore, redisConnection, RedisStore, type StateStore } from './state/store.ts';
 import { KubeStatusSink, MemoryStatusSink, type StatusSink } from './status/writer.ts';
 import { KubeUserDirectory, StaticUserDirectory, loadUsersFile, type UserDirectory } from './users/directory.ts';
 import { ManagedGroupCache } from './scim/groups.ts';
@@ -50,6 +56,9 @@ const { values: f } = parseArgs({
     'redis-url': { type: 'string' },
     'listen-address': { type: 'string' },
     listen: { type: 'string' },
+    'metrics-address': { type: 'string' },
+    'trusted-proxies': { type: 'string' },
+    'rate-limits': { type: 'string' },
     'jit-provisioning': { type: 'boolean', default: false },
     scim: { type: 'boolean', default: false },
     'status-interval-ms': { type: 'string' },
@@ -73,6 +82,9 @@ const flags = {
   signingKeys: [...(f['signing-key-file'] ?? []), ...(f['signing-key'] ?? []), ...(env('SIGNING_KEY')?.split(',') ?? [])],
   redisURL: f['redis-url'] ?? env('REDIS_URL'),
   listen: f['listen-address'] ?? f.listen ?? env('LISTEN') ?? '0.0.0.0:8080',
+  metricsAddress: f['metrics-address'] ?? env('METRICS_ADDRESS') ?? '0.0.0.0:9090',
+  trustedProxies: parseTrustedProxies(f['trusted-proxies'] ?? env('TRUSTED_PROXIES')),
+  rateLimits: parseRateLimitsFlag(f['rate-limits'] ?? env('RATE_LIMITS')),
   jit: f['jit-provisioning'] || env('JIT_PROVISIONING') === 'true',
   scim: f.scim || env('SCIM') === 'true',
   statusIntervalMs: Number(f['status-interval-ms'] ?? env('STATUS_INTERVAL_MS') ?? '10000'),
@@ -109,6 +121,9 @@ async function main(): Promise<void> {
   const metrics = createMetrics(true);
   const config = new ConfigStore(logger.child({ part: 'config' }), metrics);
   const store: StateStore = flags.redisURL ? new RedisStore(flags.redisURL, undefined, process.env.REDIS_PASSWORD) : new MemoryStore();
+  // The limits' own connection fails fast: a slow Redis must not hold every request (they fall
+  // back to per-replica counting instead).
+  const limitsRedis = flags.redisURL ? redisConnection(flags.redisURL, process.env.REDIS_PASSWORD, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 }) : undefined;
 
   const kube = flags.noKube ? undefined : await KubeClient.create(await loadCredentials(flags.kubeconfig), { userAgent: 'gatehouse-sp-server' });
   let source: ConfigSource;
@@ -150,10 +165,15 @@ async function main(): Promise<void> {
     readiness: async () => ({ configSource: source.healthy || config.loaded, ...(groups ? { managedGroups: groups.healthy } : {}) }),
     caches: { config: source, managedusers: users, ...(groups ? { managedgroups: groups } : {}) },
     ...(groups ? { groups } : {}),
+    rateLimits: flags.rateLimits,
+    trustedProxies: flags.trustedProxies,
+    ...(limitsRedis ? { limitsRedis } : {}),
   });
   const [host, port] = splitHostPort(flags.listen);
   await app.listen({ host, port });
-  logger.info({ publicURL, listen: flags.listen, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory', validationWorkers: flags.validationWorkers }, 'sp-server listening');
+  const [metricsHost, metricsPort] = splitHostPort(flags.metricsAddress);
+  const metricsListener = await startMetricsListener(metrics.registry, metricsHost, metricsPort);
+  logger.info({ publicURL, listen: flags.listen, metrics: flags.metricsAddress, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory', validationWorkers: flags.validationWorkers }, 'sp-server listening');
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -163,12 +183,14 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     await app.close();
+    await metricsListener.close();
     await status.close();
     await source.close();
     await users.close?.();
     await groups?.close();
     await kube?.close();
     await store.close();
+    limitsRedis?.disconnect();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -41,6 +41,12 @@ export function createMetrics(defaults = false) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    rateLimited: new Counter({
+      name: 'gatehouse_sp_rate_limited_total',
+      help: 'Requests refused by a rate limit or a pending-login cap, by limit.',
+      labelNames: ['limit'] as const,
+      registers: [registry],
+    }),
     statusWrites: new Counter({
       name: 'gatehouse_sp_status_writes_total',
       help: 'Server-side applies to SSOProfile status, by kind and result.',

@@ -26,6 +26,10 @@ export const LOGIN_REFUSAL_CODES = [
   'USER_NOT_MANAGED',
   /** The ManagedUser is deactivated (spec.active: false). */
   'USER_INACTIVE',
+  /** One client address or organization sent more requests than its rate limit allows. */
+  'RATE_LIMITED',
+  /** Too many logins started and not finished within the pending-login lifetime (per address or in total). */
+  'TOO_MANY_PENDING_LOGINS',
   /** Every SAML validation worker is busy and the queue is full: nothing was checked, the browser may post again. */
   'SERVER_BUSY',
 ] as const;
@@ -35,7 +39,7 @@ export type RefusalCode = SamlErrorCode | LoginRefusalCode;
 export const REFUSAL_CODES: readonly RefusalCode[] = [...SAML_ERROR_CODES, ...LOGIN_REFUSAL_CODES];
 
 /** The HTTP statuses a refusal page may carry. */
-export const REFUSAL_HTTP_STATUSES = [400, 403, 404, 503] as const;
+export const REFUSAL_HTTP_STATUSES = [400, 403, 404, 429, 503] as const;
 
 export interface RefusalText {
   /**
@@ -184,6 +188,16 @@ const TEXTS = {
     httpStatus: 403,
   },
   USER_INACTIVE: { userMessage: 'Your account is deactivated. Ask your administrator to restore access.', adminAdvice: 'The ManagedUser has spec.active: false.', httpStatus: 403 },
+  RATE_LIMITED: {
+    userMessage: 'Too many sign-in attempts from your network or organization. Please wait a minute and try again.',
+    adminAdvice: 'The rate limits (spServer.rateLimits) refused this request: raise them if the traffic is legitimate, or check spServer.trustedProxies so clients behind the ingress are told apart.',
+    httpStatus: 429,
+  },
+  TOO_MANY_PENDING_LOGINS: {
+    userMessage: 'Too many sign-ins are under way right now. Please wait a minute and try again.',
+    adminAdvice: 'The cap on pending logins (spServer.rateLimits.pendingLogins) refused a new sign-in: raise it if the traffic is legitimate, or check spServer.trustedProxies so clients behind the ingress are told apart.',
+    httpStatus: 429,
+  },
   SERVER_BUSY: {
     userMessage: 'Sign-in is very busy right now. Please go back and try again in a moment.',
     adminAdvice: 'The sp-server refused the response unchecked because every SAML validation worker was busy and its queue was full: add replicas or CPU (spServer.replicas, spServer.resources), and check gatehouse_sp_validation_queue_size for a flood of ACS posts.',

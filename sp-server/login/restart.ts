@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ProfileRef } from '../config/store.ts';
 import type { AppContext } from '../context.ts';
-import { parseCookies, randomToken, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
+import { randomToken, readCookie, RESTART_COOKIE, setCookie, sha256b64url } from '../http-util.ts';
 
 /** How long the application has to send the browser back to /authorize after the ACS. */
 const RESTART_SECONDS = 300;
@@ -26,7 +26,7 @@ export async function rememberRestart(gh: AppContext, reply: FastifyReply, ref: 
  * cookie, or one the ACS did not set (forged, altered, expired, already used).
  */
 export async function takeRestart(gh: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<ProfileRef | undefined> {
-  const handle = parseCookies(req.headers.cookie)[RESTART_COOKIE];
+  const handle = readCookie(req, RESTART_COOKIE, gh.secureCookies);
   if (handle === undefined) return undefined;
   setCookie(reply, RESTART_COOKIE, '', 0, gh.secureCookies);
   if (!HANDLE.test(handle)) return undefined;

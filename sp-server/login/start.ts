@@ -1,9 +1,10 @@
-// Starting an SP-initiated login: remember the pending request (bound to this browser) and send
-// the browser to the IdP with an AuthnRequest.
+// Starting an SP-initiated login: remember the pending request (bound to this browser, within the
+// pending-login caps) and send the browser to the IdP with an AuthnRequest.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ProfileRef } from '../config/store.ts';
 import type { AppContext, PendingLogin } from '../context.ts';
-import { browserBinding } from '../http-util.ts';
+import { browserBinding, refusalReply } from '../http-util.ts';
+import { clientKey } from '../limits/client-address.ts';
 import { buildAuthnRequestRedirect } from '../saml/authn-request.ts';
 
 export async function startLogin(
@@ -15,6 +16,12 @@ export async function startLogin(
 ): Promise<FastifyReply> {
   const forceAuthn = login.kind === 'test' || login.forceAuthn === true || ref.profile.forceAuthn;
   const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn });
+  const admission = await gh.pendingLogins.admit(clientKey(req), id);
+  if (!admission.admitted) {
+    gh.metrics.rateLimited.inc({ limit: `pending-logins-${admission.scope}` });
+    req.log.warn({ code: 'TOO_MANY_PENDING_LOGINS', scope: admission.scope, client: clientKey(req) }, 'login start refused: pending-login cap');
+    return refusalReply(reply.header('retry-after', String(admission.retryAfterSeconds)), 'TOO_MANY_PENDING_LOGINS', 'Too many sign-ins');
+  }
   const pending: PendingLogin = {
     ...login,
     // What the request asked, so the ACS checks the AuthnInstant against it.

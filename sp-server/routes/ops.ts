@@ -1,5 +1,6 @@
-// Probes and metrics. Readiness needs a good config and healthy caches and state store; a
-// refused config update does not make the server unready (the last good config keeps serving).
+// Probes (metrics have their own listener, metrics-listener.ts). Readiness needs a good config and
+// healthy caches and state store; a refused config update does not make the server unready (the
+// last good config keeps serving).
 import type { FastifyPluginAsync } from 'fastify';
 import type { SurfaceOptions } from '../context.ts';
 
@@ -14,10 +15,5 @@ export const opsSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx:
     };
     const ok = Object.values(checks).every(Boolean);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks, configHash: gh.config.version.slice(0, 12) || null });
-  });
-  // Every surface's metrics (SCIM's too) and, in the server process, the default process metrics.
-  app.get('/metrics', async (_req, reply) => {
-    const registry = gh.metrics.registry;
-    return reply.type(registry.contentType).send(await registry.metrics());
   });
 };

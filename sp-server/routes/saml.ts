@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { domainOf, type ProfileRef } from '../config/store.ts';
 import type { AppContext, CodeGrant, PendingLogin, SurfaceOptions } from '../context.ts';
 import { errorPage, testResultPage } from '../html.ts';
-import { BROWSER_COOKIE, html, parseCookies, randomToken, refusalReply, sha256b64url } from '../http-util.ts';
+import { BROWSER_COOKIE, html, randomToken, readCookie, refusalReply, sha256b64url } from '../http-util.ts';
 import { rememberRestart } from '../login/restart.ts';
 import { SP_METADATA_CONTENT_TYPE, spMetadata } from '../saml/metadata.ts';
 import { startLogin } from '../login/start.ts';
@@ -107,7 +107,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
       if (pending.namespace !== namespace || pending.profile !== name) {
         throw new LoginRefusal('IN_RESPONSE_TO_MISMATCH', `the sign-in was started for profile ${pending.namespace}/${pending.profile}, the response came to ${namespace}/${name}`);
       }
-      const cookie = parseCookies(req.headers.cookie)[BROWSER_COOKIE];
+      const cookie = readCookie(req, BROWSER_COOKIE, gh.secureCookies);
       if (!cookie || sha256b64url(cookie) !== pending.browser) {
         throw new LoginRefusal('BROWSER_MISMATCH', 'the response was posted by a browser other than the one that started the sign-in');
       }

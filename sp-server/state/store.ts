@@ -1,7 +1,7 @@
 // Short-lived login state (pending AuthnRequests, authorization codes, assertion IDs for the
 // replay cache) behind one interface: process memory for a single replica, Redis when several
 // replicas share a login that starts on one and finishes on another.
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { replayKey, type ReplayCache } from '../saml/replay.ts';
 
 export interface StateStore {
@@ -17,9 +17,40 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
+/** The memory store is full of live entries: the request is refused rather than the state grown. */
+export class StateStoreFullError extends Error {
+  readonly statusCode = 503;
+  constructor(limit: number) {
+    super(`the login state store holds its maximum of ${limit} live entries`);
+    this.name = 'StateStoreFullError';
+  }
+}
+
+/** Every key expires (`ttlMs`), and at most `maxEntries` live ones are held at a time. */
 export class MemoryStore implements StateStore {
   private readonly entries = new Map<string, { value: string; until: number }>();
   private nextSweep = 0;
+  private nextFullSweep = 0;
+
+  private readonly maxEntries: number;
+  constructor(maxEntries = 200_000) {
+    this.maxEntries = maxEntries;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Room for one more key: expired ones are swept (at most once a second when full), else refused. */
+  private makeRoom(key: string): void {
+    if (this.entries.size < this.maxEntries || this.entries.has(key)) return;
+    const now = Date.now();
+    if (now >= this.nextFullSweep) {
+      for (const [k, e] of this.entries) if (e.until <= now) this.entries.delete(k);
+      this.nextFullSweep = now + 1000;
+    }
+    if (this.entries.size >= this.maxEntries) throw new StateStoreFullError(this.maxEntries);
+  }
 
   private live(key: string): { value: string; until: number } | undefined {
     const now = Date.now();
@@ -36,6 +67,7 @@ export class MemoryStore implements StateStore {
   }
 
   async put(key: string, value: string, ttlMs: number): Promise<void> {
+    this.makeRoom(key);
     this.entries.set(key, { value, until: Date.now() + ttlMs });
   }
   async get(key: string): Promise<string | null> {
@@ -49,6 +81,7 @@ export class MemoryStore implements StateStore {
   }
   async putIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.live(key)) return false;
+    this.makeRoom(key);
     this.entries.set(key, { value, until: Date.now() + ttlMs });
     return true;
   }
@@ -58,14 +91,23 @@ export class MemoryStore implements StateStore {
   async close(): Promise<void> {}
 }
 
+/** Every sp-server key in Redis starts with this, and every one carries a TTL. */
+export const REDIS_KEY_PREFIX = 'gatehouse:sp:';
+
+/** A connection with the sp-server's settings; `overrides` for a user with other latency needs. */
+export function redisConnection(url: string, password?: string, overrides: RedisOptions = {}): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false, ...(password ? { password } : {}), ...overrides });
+  // Connection errors surface through failing commands and /readyz; the event only needs a listener.
+  redis.on('error', () => {});
+  return redis;
+}
+
 export class RedisStore implements StateStore {
   private readonly redis: Redis;
   private readonly prefix: string;
 
-  constructor(url: string, prefix = 'gatehouse:sp:', password?: string) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: false, ...(password ? { password } : {}) });
-    // Connection errors surface through failing commands and /readyz; the event only needs a listener.
-    this.redis.on('error', () => {});
+  constructor(url: string, prefix = REDIS_KEY_PREFIX, password?: string) {
+    this.redis = redisConnection(url, password);
     this.prefix = prefix;
   }
 

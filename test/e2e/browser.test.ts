@@ -236,7 +236,7 @@ describe('signing in through Gatehouse in a browser', () => {
     await page.waitForURL(`${system.demoURL}/`, { timeout: 30_000 });
     expect((await page.textContent('#email'))?.toLowerCase()).toBe(bob.email.toLowerCase());
     expect(await page.textContent('#method')).toBe('SSO');
-    const metrics = await (await fetch(`${system.spURL}/metrics`)).text();
+    const metrics = await system.spServer.metrics();
     expect(metrics).toMatch(/code="UNSOLICITED_RESPONSE"[^\n]* [1-9]/);
   });
 });

@@ -116,8 +116,10 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
     const signing = JSON.parse(await ok(['get', 'secret', '-n', ns, `${release}-gatehouse-oidc-signing-key`, '-o', 'json'])) as { data: Record<string, string> };
     for (const [name, pem] of Object.entries(signing.data)) writeFileSync(join(dir, name), Buffer.from(pem, 'base64'));
     writeFileSync(join(dir, 'clients.json'), Buffer.from(secretData(`${release}-gatehouse-oauth-clients`).data['clients.json'] ?? '', 'base64'));
+    const spMetrics = await freePort();
     const args = localArgs(c.args, {
       '--listen-address': `127.0.0.1:${spPort}`,
+      '--metrics-address': `127.0.0.1:${spMetrics}`,
       '--oauth-clients-file': join(dir, 'clients.json'),
     }).map((a) => a.replace('--signing-key-file=/etc/gatehouse/signing-key/', `--signing-key-file=${dir}/`));
     const child = start('sp-server', c, args, writeImpersonatingKubeconfig(kubeconfig, ns, `${release}-gatehouse-sp-server`, dir));
@@ -125,7 +127,8 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
     const discovery = (await (await fetch(`http://127.0.0.1:${spPort}/.well-known/openid-configuration`)).json()) as { issuer: string; id_token_signing_alg_values_supported: string[] };
     expect(discovery.issuer.startsWith(`http://127.0.0.1:${spPort}`)).toBe(true);
     expect(discovery.id_token_signing_alg_values_supported).toEqual(['RS256', 'ES256']);
-    expect(await httpStatus(`http://127.0.0.1:${spPort}/metrics`)).toBe(200);
+    expect(await httpStatus(`http://127.0.0.1:${spMetrics}/metrics`)).toBe(200);
+    expect(await httpStatus(`http://127.0.0.1:${spPort}/metrics`)).toBe(404);
     expect(logOf('sp-server')).not.toMatch(/forbidden/i);
   });
 });

@@ -13,7 +13,7 @@ type PodSpec = {
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   securityContext?: Record<string, unknown>;
-  containers: { name: string; args?: string[]; command?: string[]; securityContext?: Record<string, unknown>; resources?: unknown; readinessProbe?: unknown; livenessProbe?: unknown; env?: { name: string; valueFrom?: unknown; value?: string }[] }[];
+  containers: { name: string; args?: string[]; command?: string[]; securityContext?: Record<string, unknown>; resources?: unknown; readinessProbe?: unknown; livenessProbe?: unknown; ports?: unknown[]; env?: { name: string; valueFrom?: unknown; value?: string }[] }[];
 };
 
 function podSpec(o: Rendered): PodSpec {
@@ -105,12 +105,29 @@ describe('helm template, default values', () => {
       '--config-secret=gatehouse-sp-config',
       '--public-url=http://localhost:8080',
       '--listen-address=0.0.0.0:8080',
+      '--metrics-address=0.0.0.0:9090',
       '--oauth-clients-file=/etc/gatehouse/oauth-clients/clients.json',
       '--signing-key-file=/etc/gatehouse/signing-key/private.pem',
       '--signing-key-file=/etc/gatehouse/signing-key/ec-private.pem',
       '--acs-body-limit-bytes=262144',
       '--validation-workers=2',
     ]);
+  });
+
+  it('serves the sp-server\'s metrics on their own port, and passes trusted proxies and rate limits', async () => {
+    const objs = await render({ spServer: { trustedProxies: ['10.0.0.0/8', '192.168.1.1'], rateLimits: { authorize: { perIP: 30 }, pendingLogins: { global: 1000 } } } });
+    const deployment = find(objs, 'Deployment', 'gatehouse-sp-server') as Rendered & { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+    expect(podSpec(deployment).containers[0]?.ports).toEqual([
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+    ]);
+    expect(deployment.spec.template.metadata.annotations['prometheus.io/port']).toBe('9090');
+    expect(args(objs, 'gatehouse-sp-server')).toContain('--trusted-proxies=10.0.0.0/8,192.168.1.1');
+    expect(args(objs, 'gatehouse-sp-server')).toContain('--rate-limits={"authorize":{"perIP":30},"pendingLogins":{"global":1000}}');
+    expect(args(await render({ spServer: { trustedProxies: 2 } }), 'gatehouse-sp-server')).toContain('--trusted-proxies=2');
+    const np = await render({ networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }] } });
+    const ingress = (find(np, 'NetworkPolicy', 'gatehouse-sp-server').spec as { ingress: unknown[] }).ingress;
+    expect(ingress).toContainEqual({ ports: [{ port: 'metrics', protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }] });
   });
 
   it('passes the sp-server its ACS body limit and validation workers, within the schema\'s bounds', async () => {
@@ -301,6 +318,9 @@ describe('values the schema refuses', () => {
     ['an unknown pull policy', { image: { pullPolicy: 'Sometimes' } }, /pullPolicy/],
     ['a string where a boolean belongs', { crds: { enabled: true, keep: 'yes' } }, /crds\/keep/],
     ['negative replicas', { spServer: { replicas: -1 } }, /spServer\/replicas/],
+    ['an unknown rate limit', { spServer: { rateLimits: { authorise: { perIP: 1 } } } }, /rateLimits/],
+    ['a zero rate limit', { spServer: { rateLimits: { token: { perIP: 0 } } } }, /rateLimits\/token\/perIP/],
+    ['a trusted proxy that is not an address', { spServer: { trustedProxies: ['ingress-nginx'] } }, /trustedProxies/],
     ['a confidential OAuth client without a secret hash', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: false }] } }, /clientSecretHash/],
     ['a public OAuth client with a secret hash', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, clientSecretHash: 'sha256:0123456789abcdef' }] } }, /oauthClients\/0/],
     ['an OAuth client without redirect URIs', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: [], public: true }] } }, /redirectUris/],

@@ -237,7 +237,7 @@ describe('sp-server process on the API server', () => {
   });
 
   async function statusWrites(): Promise<number> {
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = await sp.metrics();
     const line = text.split('\n').find((l) => l.startsWith('gatehouse_sp_status_writes_total{kind="recentFailures",result="ok"}'));
     return line ? Number(line.split(' ').pop()) : 0;
   }
@@ -259,11 +259,11 @@ describe('sp-server process on the API server', () => {
 
     // An invalid document is refused; the last good one keeps serving and the server stays ready.
     await applyConfigSecret(k, CFG_NS, SECRET, '{"formatVersion": 1, "organizations": [{"namespace": ""}]}');
-    await waitFor('invalid config counted', async () => /gatehouse_sp_config_reloads_total\{result="invalid"\} [1-9]/.test(await (await fetch(`${base}/metrics`)).text()), 3000, undefined, 50);
+    await waitFor('invalid config counted', async () => /gatehouse_sp_config_reloads_total\{result="invalid"\} [1-9]/.test(await sp.metrics()), 3000, undefined, 50);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
-    expect(await (await fetch(`${base}/metrics`)).text()).toContain('gatehouse_sp_cache_synced{cache="managedusers"} 1');
+    expect(await sp.metrics()).toContain('gatehouse_sp_cache_synced{cache="managedusers"} 1');
     // The process validates in its worker pool by default, one thread per core.
-    expect(await (await fetch(`${base}/metrics`)).text()).toMatch(/^gatehouse_sp_validation_workers [1-9]/m);
+    expect(await sp.metrics()).toMatch(/^gatehouse_sp_validation_workers [1-9]/m);
     // Still the new config: only it lets eve in by JIT.
     expect((await loginMethods('eve@acme.test')).methods).toEqual(['sso', 'password']);
     expect(sp.logLines().some((l) => l.msg === 'config refused; keeping the last good one')).toBe(true);

@@ -1,10 +1,12 @@
 // An in-process sp-server on a free loopback port with memory state, a fixed user list and a
 // rendered config built from the SAML fixtures: the quickest real listening server for tests.
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp, type AppOptions } from '../../sp-server/app.ts';
 import type { RenderedOrganization, RenderedProfile, SPConfig } from '../../crds/api/index.ts';
 import { ConfigStore } from '../../sp-server/config/store.ts';
+import type { RateLimitsInput } from '../../sp-server/limits/settings.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
 import { oauthClient, type OAuthClient, type OAuthClientInput } from '../../sp-server/oauth/clients.ts';
 import { generateSigningKeys } from '../../sp-server/oauth/keys.ts';
@@ -12,6 +14,7 @@ import { MemoryStore, type StateStore } from '../../sp-server/state/store.ts';
 import { MemoryStatusSink, type StatusSink } from '../../sp-server/status/writer.ts';
 import { StaticUserDirectory, type UserRecord } from '../../sp-server/users/directory.ts';
 import { freePort } from '../controlplane/controlplane.ts';
+import { TEST_RATE_LIMITS } from './limits.ts';
 import { testProfile } from './saml-fixtures.ts';
 
 export function user(namespace: string, email: string, extra: Partial<UserRecord> = {}): UserRecord {
@@ -67,9 +70,27 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<RenderedProfile>; extraOrgs?: RenderedOrganization[]; store?: StateStore; status?: StatusSink; jitProvisioning?: boolean; clients?: OAuthClientInput[]; app?: Partial<AppOptions> } = {}): Promise<TestApp> {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+export interface TestAppOptions {
+  users?: UserRecord[];
+  profile?: Partial<RenderedProfile>;
+  extraOrgs?: RenderedOrganization[];
+  store?: StateStore;
+  status?: StatusSink;
+  jitProvisioning?: boolean;
+  clients?: OAuthClientInput[];
+  app?: Partial<AppOptions>;
+  /** Default: lifted (TEST_RATE_LIMITS); {} for the production defaults. */
+  rateLimits?: RateLimitsInput;
+  limitsRedis?: Redis;
+  /** Listen on this port (several apps behind one public URL); default: a free one. */
+  port?: number;
+  /** The public URL; default http://127.0.0.1:PORT. */
+  base?: string;
+}
+
+export async function startTestApp(o: TestAppOptions = {}): Promise<TestApp> {
+  const port = o.port ?? (await freePort());
+  const base = o.base ?? `http://127.0.0.1:${port}`;
   const logger = pino({ level: process.env.SP_TEST_LOG ?? 'silent' });
   const metrics = createMetrics();
   const config = new ConfigStore(logger, metrics);
@@ -88,6 +109,8 @@ export async function startTestApp(o: { users?: UserRecord[]; profile?: Partial<
     metrics,
     logger,
     ...(o.jitProvisioning !== undefined ? { jitProvisioning: o.jitProvisioning } : {}),
+    rateLimits: o.rateLimits ?? TEST_RATE_LIMITS,
+    ...(o.limitsRedis ? { limitsRedis: o.limitsRedis } : {}),
     ...o.app,
   });
   await app.listen({ host: '127.0.0.1', port });

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.ts';
+import type { RateLimitsInput } from '../../sp-server/limits/settings.ts';
+import { TEST_RATE_LIMITS } from './limits.ts';
 import { httpProbe, ManagedProcess } from './managed-process.ts';
 
 export interface SpServerClient {
@@ -42,28 +44,46 @@ export interface SpServerProcessOptions {
   /** Pass --jit-provisioning (default true). */
   jitProvisioning?: boolean;
   scim?: boolean;
+  /**
+   * --rate-limits. Tests and benches send everything from 127.0.0.1, one client address: the
+   * default here lifts the limits (TEST_RATE_LIMITS); pass {} for the production defaults.
+   */
+  rateLimits?: RateLimitsInput;
+  /** The metrics listener's port; default: a free one. */
+  metricsPort?: number;
+  /** --trusted-proxies (default: none). */
+  trustedProxies?: string;
   /** Further command-line flags, appended as given. */
   extraArgs?: string[];
 }
+
 
 const root = join(import.meta.dirname, '..', '..');
 
 export class SpServerProcess {
   readonly url: string;
   readonly port: number;
+  /** Where /metrics is served (not on the public port). */
+  readonly metricsURL: string;
   private readonly process: ManagedProcess;
   private readonly dir: string;
 
-  private constructor(proc: ManagedProcess, port: number, url: string, dir: string) {
+  private constructor(proc: ManagedProcess, port: number, url: string, metricsPort: number, dir: string) {
     this.process = proc;
     this.port = port;
     this.url = url;
+    this.metricsURL = `http://127.0.0.1:${metricsPort}/metrics`;
     this.dir = dir;
   }
 
   /** The process id (benchmarks read its CPU time from /proc). */
   get pid(): number | undefined {
     return this.process.pid;
+  }
+
+  /** The Prometheus exposition from the metrics listener. */
+  async metrics(): Promise<string> {
+    return (await fetch(this.metricsURL)).text();
   }
 
   /** What the process logged (pino JSON lines), its last 2 MiB. */
@@ -86,11 +106,20 @@ export class SpServerProcess {
 
   static async start(o: SpServerProcessOptions): Promise<SpServerProcess> {
     const port = o.port ?? (await freePort());
+    const metricsPort = o.metricsPort ?? (await freePort());
     const url = o.publicURL ?? `http://127.0.0.1:${port}`;
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sp-'));
     const clientsPath = join(dir, 'clients.json');
     writeFileSync(clientsPath, JSON.stringify({ clients: o.clients }));
-    const args = [join(root, 'sp-server', 'main.ts'), `--listen-address=127.0.0.1:${port}`, `--public-url=${url}`, `--oauth-clients-file=${clientsPath}`];
+    const args = [
+      join(root, 'sp-server', 'main.ts'),
+      `--listen-address=127.0.0.1:${port}`,
+      `--metrics-address=127.0.0.1:${metricsPort}`,
+      `--public-url=${url}`,
+      `--oauth-clients-file=${clientsPath}`,
+      `--rate-limits=${JSON.stringify(o.rateLimits ?? TEST_RATE_LIMITS)}`,
+    ];
+    if (o.trustedProxies) args.push(`--trusted-proxies=${o.trustedProxies}`);
     if (o.signingKeys?.length) {
       o.signingKeys.forEach((key, i) => {
         const keyPath = join(dir, key.trim().startsWith('{') ? `signing-${i}.jwk` : `signing-${i}.pem`);
@@ -117,7 +146,7 @@ export class SpServerProcess {
     if (o.statusIntervalMs !== undefined) args.push(`--status-interval-ms=${o.statusIntervalMs}`);
     if (o.extraArgs) args.push(...o.extraArgs);
     const proc = ManagedProcess.spawn({ name: 'sp-server', command: process.execPath, args, env: { ...process.env, ...o.env }, outputLimitBytes: 2 * 1024 * 1024 });
-    const sp = new SpServerProcess(proc, port, url, dir);
+    const sp = new SpServerProcess(proc, port, url, metricsPort, dir);
     try {
       await sp.waitReady(30_000);
     } catch (err) {
