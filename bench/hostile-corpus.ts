@@ -3,7 +3,7 @@
 // theirs. Every document is built once; the load loops replay them.
 import { buildResponse, type BuiltResponse } from '../test/support/saml-fixtures.ts';
 import { ACS_BODY_LIMIT_BYTES } from '../sp-server/saml/acs-body-limit.ts';
-import { SAML_XML_BOUNDS } from '../sp-server/saml/xml-bounds.ts';
+import { SAML_XML_BOUNDS } from '../xml/bounds.ts';
 
 export interface HostileInput {
   name: string;

@@ -3,7 +3,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import { DOMParser, type Document, type Element } from '@xmldom/xmldom';
 // The one dependency-free pre-parse pass, shared with the sp-server's ACS (it lives with its first user).
-import { exceededBound, type XmlBounds } from '../../sp-server/saml/xml-bounds.ts';
+import { exceededBound, type XmlBounds } from '../../xml/bounds.ts';
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const DS = 'http://www.w3.org/2000/09/xmldsig#';

@@ -4,7 +4,7 @@ import { DOMParser, type Document, type Element, type Node } from '@xmldom/xmldo
 import { ACS_BODY_LIMIT_MAX_BYTES } from './acs-body-limit.ts';
 import { fail, quote, type SamlErrorCode } from './errors.ts';
 import { NS } from './uris.ts';
-import { exceededBound, SAML_XML_BOUNDS } from './xml-bounds.ts';
+import { exceededBound, SAML_XML_BOUNDS } from '../../xml/bounds.ts';
 
 /** Real responses nest about 8 levels; the bound (one with the pre-parse check) keeps every recursive walk far from the stack limit. */
 const MAX_DEPTH = SAML_XML_BOUNDS.depth;

@@ -1,5 +1,5 @@
 // Budgets for the parts of a response that third-party code walks before any signature has been
-// verified, checked before that code runs. The document-wide bounds (xml-bounds.ts) still admit
+// verified, checked before that code runs. The document-wide bounds (xml/bounds.ts) still admit
 // thousands of elements and attributes in one place, and two steps cost far more than a linear
 // walk per node there: xml-crypto's c14n of a ds:SignedInfo (every child copies the list of
 // prefixes in scope, every attribute searches it and the InclusiveNamespaces PrefixList), and

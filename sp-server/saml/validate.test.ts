@@ -24,7 +24,7 @@ import {
 } from '../../test/support/saml-fixtures.ts';
 import { RETIRED_SAML_ERROR_CODES, SAML_ERROR_CODES, SamlValidationError, type SamlErrorCode } from './errors.ts';
 import { memoryReplayCache, peekInResponseTo, validateSamlResponse, type ValidationContext } from './validate.ts';
-import { exceededBound } from './xml-bounds.ts';
+import { exceededBound } from '../../xml/bounds.ts';
 
 const profile = testProfile();
 const seenCodes = new Set<SamlErrorCode>();

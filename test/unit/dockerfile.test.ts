@@ -1,7 +1,7 @@
 // The Dockerfile cannot be built on these machines; these checks keep it in step with what
 // the rest of the tree pins and with what the chart expects of the image.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
@@ -33,8 +33,25 @@ describe('Dockerfile', () => {
 
   it('copies everything the entry points import from the tree', () => {
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]);
-    expect(copied).toEqual(expect.arrayContaining(['crds', 'kube', 'operator', 'sp-server']));
     const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');
-    for (const dir of ['crds', 'kube', 'operator', 'sp-server', 'package.json', 'package-lock.json']) expect(ignore).toMatch(new RegExp(`^!${dir}$`, 'm'));
+    const needed = topLevelDirsImportedBy(['operator/main.ts', 'sp-server/main.ts', 'sp-server/saml/validation-worker.ts']);
+    expect(needed).toEqual(expect.arrayContaining(['crds', 'kube', 'operator', 'sp-server', 'xml']));
+    expect(copied).toEqual(expect.arrayContaining(needed));
+    for (const dir of [...needed, 'package.json', 'package-lock.json']) expect(ignore).toMatch(new RegExp(`^!${dir}$`, 'm'));
   });
 });
+
+/** The top-level folders reached by following relative imports (and worker URLs) from the entry points. */
+function topLevelDirsImportedBy(entries: string[]): string[] {
+  const seen = new Set<string>();
+  const pending = entries.map((e) => join(root, e));
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const source = readFileSync(file, 'utf8');
+    const specifiers = [...source.matchAll(/(?:from |import\(|new URL\()\s*'(\.{1,2}\/[^']+\.ts)'/g)].map((m) => m[1] as string);
+    for (const spec of specifiers) pending.push(resolve(dirname(file), spec));
+  }
+  return [...new Set([...seen].map((f) => relative(root, f).split('/')[0] as string))].sort();
+}

@@ -1,8 +1,8 @@
 // The pre-parse bounds: real responses pass, and each bound stops a document that exceeds it,
 // including the SignedInfo stuffed with namespace declarations that made c14n quadratic.
 import { describe, expect, it } from 'vitest';
-import { buildResponse } from '../../test/support/saml-fixtures.ts';
-import { exceededBound, SAML_XML_BOUNDS } from './xml-bounds.ts';
+import { buildResponse } from '../test/support/saml-fixtures.ts';
+import { exceededBound, SAML_XML_BOUNDS } from './bounds.ts';
 
 describe('XML bounds', () => {
   it('accept real responses, with comments, CDATA, quoted ">" and "=" in values', async () => {
