@@ -57,6 +57,8 @@ describe('operator hygiene', () => {
 
   it('exits 0 on SIGTERM', async () => {
     const other = await OperatorProcess.start({ kubeconfig, namespace: system, watchNamespaces: [org], args: ['--leader-elect', '--lease-name=hygiene'] });
+    // Only a leader has a lease to hand back: stop it once it holds one.
+    await waitFor('the second operator leads', async () => other.logs().some((l) => l.msg === 'became leader'));
     expect(await other.stop()).toBe(0);
     expect(other.logs().some((l) => l.msg === 'lease released')).toBe(true);
   });
