@@ -3,14 +3,19 @@
 // (/authorize → ACS with a signed response → /token) of organization 2, and the server's worst
 // event-loop delay (nodejs_eventloop_lag_max_seconds from its /metrics), first unloaded, then
 // while hostile inputs at the largest size each surface accepts flood organization 1's ACS, its
-// /authorize and (with a control plane) its SCIM endpoint.
-//   npm run bench:hostile [-- --seconds 20 --warmup 5 --acs 4 --authorize 2 --scim 1 --no-scim]
+// /authorize and (with a control plane) its SCIM endpoint — sent from a worker thread
+// (hostile-load.ts), so the probes' event loop is not the load generator's.
+//   npm run bench:hostile [-- --seconds 20 --warmup 5 --acs 4 --authorize 2 --scim 1 --no-scim --limited]
 // --acs/--authorize/--scim give each flood's concurrency (0 leaves it out, to see one surface's effect);
 // --no-scim also skips the control plane that SCIM needs.
 // HOSTILE_SP_FLAGS adds sp-server flags (space-separated; `{metricsPort}` in them is replaced by
 // the metrics listener's port). The limits are lifted (the test processes' default), so the bench
 // measures the unthrottled worst case; HOSTILE_SP_FLAGS='--rate-limits={}' runs it under the
-// production defaults.
+// production defaults. --limited runs it as production would see it behind an ingress: the
+// server trusts the loopback proxy's X-Forwarded-For, the attacker has six addresses (four for
+// the ACS, two for /authorize) and organization 2's probe logins come from 250 browsers' addresses;
+// the per-address and SCIM limits are the production defaults, while the per-organization limits
+// are lifted so that the probe's own rate (far above a real organization's) is not what is limited.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +29,7 @@ import { CookieJar, readAuthnRequest } from '../test/support/login-driver.ts';
 import { buildResponse, testProfile } from '../test/support/saml-fixtures.ts';
 import { SpServerProcess, testSigningKeyPems } from '../test/support/sp-server-process.ts';
 import { acsCorpus, scimFilter, scimPatchBody, type HostileInput } from './hostile-corpus.ts';
+import { runHostileLoad, type HostileLoad } from './hostile-load.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -34,6 +40,7 @@ const { values: opt } = parseArgs({
     scim: { type: 'string', default: '1' },
     'no-scim': { type: 'boolean', default: false },
     'scim-values': { type: 'string', default: '3000' },
+    limited: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(opt.seconds);
@@ -41,6 +48,11 @@ const WITH_SCIM = !opt['no-scim'] && Number(opt.scim) > 0;
 const REDIRECT = 'http://127.0.0.1:1/callback';
 const SCIM_TOKEN = `hostile-${randomBytes(12).toString('hex')}`;
 const root = join(import.meta.dirname, '..');
+const LIMITED = opt.limited;
+/** Who the request comes from, as the trusted proxy says (only with --limited). */
+const from = (address: string): Record<string, string> => (LIMITED ? { 'x-forwarded-for': address } : {});
+const probeAddress = (n: number): string => `198.51.100.${1 + (n % 250)}`;
+const LIFTED = 1_000_000;
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -61,7 +73,7 @@ async function login(base: string, n: number): Promise<number> {
   const email = `user${n % 20}@globex.test`;
   const q = new URLSearchParams({ client_id: 'console', redirect_uri: REDIRECT, response_type: 'code', scope: 'openid', state: `s${n}`, code_challenge: challenge, code_challenge_method: 'S256', login_hint: email });
   let t = performance.now();
-  const a = await fetch(`${base}/authorize?${q}`, { redirect: 'manual' });
+  const a = await fetch(`${base}/authorize?${q}`, { redirect: 'manual', headers: from(probeAddress(n)) });
   jar.store(a);
   await a.arrayBuffer();
   let elapsed = performance.now() - t;
@@ -69,11 +81,11 @@ async function login(base: string, n: number): Promise<number> {
   const acsURL = `${base}/saml/globex/okta/acs`;
   const saml = await buildResponse({ inResponseTo: readAuthnRequest(a.headers.get('location') as string).id, destination: acsURL, recipient: acsURL, audience: `${base}/saml/globex/okta`, nameID: email });
   t = performance.now();
-  const r = await fetch(acsURL, { method: 'POST', redirect: 'manual', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ SAMLResponse: saml.base64 }).toString() });
+  const r = await fetch(acsURL, { method: 'POST', redirect: 'manual', headers: { ...from(probeAddress(n)), cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ SAMLResponse: saml.base64 }).toString() });
   await r.arrayBuffer();
   if (r.status !== 303) throw new Error(`the ACS answered ${r.status}`);
   const code = new URL(r.headers.get('location') as string).searchParams.get('code') as string;
-  const tok = await fetch(`${base}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: 'console', code_verifier: verifier }).toString() });
+  const tok = await fetch(`${base}/token`, { method: 'POST', headers: { ...from(probeAddress(n)), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, client_id: 'console', code_verifier: verifier }).toString() });
   await tok.arrayBuffer();
   elapsed += performance.now() - t;
   if (tok.status !== 200) throw new Error(`token answered ${tok.status}`);
@@ -86,22 +98,6 @@ async function timedFetch(url: string): Promise<number> {
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
   return performance.now() - t;
-}
-
-/** Repeats `task` in `concurrency` loops until `until`; counts answers by status. */
-async function loops(concurrency: number, until: () => boolean, task: (i: number) => Promise<number | string>, counts: Map<string, number>): Promise<void> {
-  let i = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (!until()) {
-      let key: string;
-      try {
-        key = String(await task(i++));
-      } catch (err) {
-        key = `error ${(err as Error).message}`;
-      }
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-  }));
 }
 
 interface PhaseResult {
@@ -120,7 +116,7 @@ async function metricValue(metricsURL: string, name: string): Promise<number> {
 }
 const eventLoopLagMaxMs = async (metricsURL: string): Promise<number> => (await metricValue(metricsURL, 'nodejs_eventloop_lag_max_seconds')) * 1000;
 
-async function phase(base: string, metricsURL: string, seconds: number, hostile: ((until: () => boolean, counts: Map<string, number>) => Promise<void>) | undefined): Promise<PhaseResult> {
+async function phase(base: string, metricsURL: string, seconds: number, hostile: ((seconds: number, counts: Map<string, number>) => Promise<void>) | undefined): Promise<PhaseResult> {
   await eventLoopLagMaxMs(metricsURL); // prom-client resets the maximum at every scrape
   const end = performance.now() + seconds * 1000;
   const over = () => performance.now() >= end;
@@ -143,7 +139,7 @@ async function phase(base: string, metricsURL: string, seconds: number, hostile:
     (async () => {
       while (!over()) result.logins.push(await login(base, n++));
     })(),
-    hostile?.(over, result.hostile),
+    hostile?.(seconds, result.hostile),
   ]);
   result.loopLagMaxMs = Math.max(result.loopLagMaxMs, await eventLoopLagMaxMs(metricsURL));
   return result;
@@ -184,6 +180,7 @@ async function main(): Promise<void> {
       signingKeys: testSigningKeyPems(),
       clients: [{ client_id: 'console', redirect_uris: [REDIRECT] }],
       metricsPort,
+      ...(LIMITED ? { trustedProxies: '127.0.0.1/32', rateLimits: { authorize: { perOrganization: LIFTED }, acs: { perOrganization: LIFTED }, token: { perOrganization: LIFTED } } } : {}),
       extraArgs: extraArgs.map((f) => f.replaceAll('{metricsPort}', String(metricsPort))),
       ...(cp ? { kubeconfig: cp.kubeconfigPath, scim: true } : { users: globexUsers.map((u, i) => ({ metadata: { name: u.name, namespace: 'globex', uid: `uid-${i}` }, spec: { email: u.email, roles: ['member'] } })) }),
     });
@@ -208,34 +205,23 @@ async function main(): Promise<void> {
     const patchBody = scimPatchBody(Number(opt['scim-values']));
     const filterURL = `${base}/scim/v2/acme/Users?${new URLSearchParams({ filter: scimFilter() })}`;
 
-    const hostile = async (until: () => boolean, counts: Map<string, number>): Promise<void> => {
-      const acsCounts = new Map<string, number>();
-      const authorizeCounts = new Map<string, number>();
-      const scimCounts = new Map<string, number>();
-      await Promise.all([
-        loops(Number(opt.acs), until, async (i) => {
-          const input = corpus[i % corpus.length]!;
-          const res = await fetch(acme.profiles[0]!.sp.acsURL, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: input.body });
-          await res.arrayBuffer();
-          return `${input.name} → ${res.status}`;
-        }, acsCounts),
-        loops(Number(opt.authorize), until, async (i) => {
-          const q = new URLSearchParams({ client_id: 'console', redirect_uri: REDIRECT, response_type: 'code', code_challenge_method: 'S256', code_challenge: b64url(randomBytes(32)), state: 'x'.repeat(2048), login_hint: `flood${i}@acme.test` });
-          const res = await fetch(`${base}/authorize?${q}`, { redirect: 'manual' });
-          await res.arrayBuffer();
-          return `/authorize → ${res.status}`;
-        }, authorizeCounts),
-        scimUserPath === undefined ? Promise.resolve() : loops(Number(opt.scim), until, async (i) => {
-          const auth = { authorization: `Bearer ${SCIM_TOKEN}`, 'content-type': 'application/scim+json' };
-          const res = i % 2 === 0 ? await fetch(scimUserPath, { method: 'PATCH', headers: auth, body: patchBody }) : await fetch(filterURL, { headers: auth });
-          await res.arrayBuffer();
-          return `SCIM ${i % 2 === 0 ? `PATCH ${opt['scim-values']} values` : 'filter of 4 KB'} → ${res.status}`;
-        }, scimCounts),
-      ]);
-      for (const m of [acsCounts, authorizeCounts, scimCounts]) for (const [k, v] of m) counts.set(k, v);
+    const hostile = async (seconds: number, counts: Map<string, number>): Promise<void> => {
+      const load: HostileLoad = {
+        base,
+        acsURL: acme.profiles[0]!.sp.acsURL,
+        corpus,
+        seconds,
+        acsLoops: Number(opt.acs),
+        authorizeLoops: Number(opt.authorize),
+        redirectURI: REDIRECT,
+        forwardedFor: LIMITED,
+        ...(scimUserPath === undefined ? {} : { scim: { userPath: scimUserPath, filterURL, token: SCIM_TOKEN, patchBody, patchValues: Number(opt['scim-values']), loops: Number(opt.scim) } }),
+      };
+      for (const [k, v] of await runHostileLoad(load)) counts.set(k, v);
     };
 
     console.log(`hostile-traffic bench: sp-server process on loopback (${cp ? 'SCIM against a local kube-apiserver' : 'no SCIM'}), Node ${process.version}; client, load and server share this machine`);
+    console.log(LIMITED ? 'limits: production defaults per address and per SCIM token, behind a trusted proxy; per-organization limits lifted' : 'limits: lifted (the unthrottled worst case)');
     console.log(`extra sp-server flags: ${extraArgs.join(' ') || '(none)'}; metrics from ${metricsURL.replace(String(metricsPort), '{metricsPort}')}`);
     console.log(`warm-up ${opt.warmup} s unloaded, then ${SECONDS} s unloaded and ${SECONDS} s loaded; probes: /healthz every 20 ms and organization 2's logins, one at a time each`);
     console.log(`load on organization 1: ${opt.acs} ACS loops over ${corpus.length} inputs, ${opt.authorize} /authorize loops${scimUserPath ? `, ${opt.scim} SCIM loop (PATCH ${opt['scim-values']} values / 4 KB filter)` : ''}`);

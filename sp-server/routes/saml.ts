@@ -85,7 +85,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
       // Only a response that passed every check but InResponseTo (its assertion ID now spent)
       // restarts a login: the validator raises UNSOLICITED_RESPONSE for nothing else.
       try {
-        await gh.validate(samlResponse, { profile: ref.profile, expectedInResponseTo: null, replay });
+        await gh.validate(samlResponse, { profile: ref.profile, organization: namespace, expectedInResponseTo: null, replay });
       } catch (err) {
         if (isSamlValidationError(err) && err.code === 'UNSOLICITED_RESPONSE') return unsolicited(req, reply, ref);
         if (isSamlValidationError(err)) return refuse(req, reply, ref, err, undefined);
@@ -102,7 +102,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     try {
       // Without a pending request the response is still validated (so a replay is reported as
       // one), but it is refused afterwards.
-      assertion = await gh.validate(samlResponse, { profile: ref.profile, expectedInResponseTo: inResponseTo, replay, ...(pending ? { authnRequest: authnRequestOf(pending) } : {}) });
+      assertion = await gh.validate(samlResponse, { profile: ref.profile, organization: namespace, expectedInResponseTo: inResponseTo, replay, ...(pending ? { authnRequest: authnRequestOf(pending) } : {}) });
       if (!pending) throw new LoginRefusal('UNSOLICITED_RESPONSE', `InResponseTo ${quote(inResponseTo)} matches no pending sign-in (expired, already used, or never started here)`);
       if (pending.namespace !== namespace || pending.profile !== name) {
         throw new LoginRefusal('IN_RESPONSE_TO_MISMATCH', `the sign-in was started for profile ${pending.namespace}/${pending.profile}, the response came to ${namespace}/${name}`);

@@ -31,6 +31,8 @@ export interface ValidationContext {
   authnRequest?: AuthnRequestFacts;
   now?: Date;
   replay: ReplayCache;
+  /** The organization (namespace) the response was posted to: the validation pool queues fairly by it. */
+  organization?: string;
 }
 
 export interface ValidatedAssertion {

@@ -97,6 +97,37 @@ describe('a full validation queue', SLOW, () => {
   });
 });
 
+describe('a queue shared fairly by organizations', SLOW, () => {
+  it('serves a quiet organization before the rest of a flooding one, and caps what one organization may queue', async () => {
+    const gate = newGate();
+    const pool = createValidationPool({ threads: 1, maxQueue: 16, maxQueuePerOrganization: 4, filename: GATED_WORKER, workerData: gate });
+    try {
+      const r = await buildResponse();
+      const finished: string[] = [];
+      const run = (organization: string, label: string) =>
+        answer(pool.validate(r.base64, { profile, organization, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() })).then((a) => {
+          finished.push(label);
+          return a;
+        });
+      const held = run('flood', 'flood-0');
+      await tasksStarted(gate, 1);
+      const flood = [1, 2, 3, 4].map((i) => run('flood', `flood-${i}`));
+      const overShare = await pool.validate(r.base64, { profile, organization: 'flood', expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() }).catch((e: unknown) => e);
+      expect(overShare).toBeInstanceOf(ServerBusyError);
+      const quiet = run('quiet', 'quiet');
+      expect(pool.queueSize).toBe(5);
+      openGate(gate);
+      for (const a of [await held, ...(await Promise.all(flood)), await quiet]) expect(a).toMatchObject({ ok: true });
+      // Round-robin: the quiet organization's one validation runs right after the flood's next one.
+      expect(finished.indexOf('quiet')).toBeLessThanOrEqual(2);
+      expect(finished.slice(-1)).toEqual(['flood-4']);
+    } finally {
+      openGate(gate);
+      await pool.close();
+    }
+  });
+});
+
 describe('the sp-server with validation in workers', SLOW, () => {
   it('answers /healthz while a validation is in flight, and the ACS refuses past the queue with SERVER_BUSY (503)', async () => {
     const gate = newGate();

@@ -2,12 +2,15 @@
 // decryption work of one response never holds the event loop that answers probes, /token and
 // the other organizations' logins, and one process uses every core. The replay step (a store
 // shared by replicas) stays on the main thread. The queue is bounded: past it the ACS answers
-// SERVER_BUSY at once instead of letting latency and memory grow without end.
+// SERVER_BUSY at once instead of letting latency and memory grow without end. Waiting tasks are
+// served round-robin by organization (fair-queue.ts), and one organization may hold only a share
+// of the queue: a flood at one organization's ACS neither delays nor refuses another's logins.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Validator } from '../context.ts';
 import { SamlValidationError } from './errors.ts';
 import { rememberAssertion } from './validate.ts';
+import { tagged, TenantFairQueue } from './fair-queue.ts';
 import type { ValidationOutcome, ValidationTask } from './validation-worker.ts';
 
 /** Validations that may wait per worker thread; at about 2–5 ms each, a full queue is well under a second of work. */
@@ -27,6 +30,8 @@ export interface ValidationPoolOptions {
   threads?: number;
   /** Validations that may wait for a thread; default QUEUE_PER_THREAD per thread. */
   maxQueue?: number;
+  /** Validations one organization may have waiting; default a quarter of maxQueue (at least 8). */
+  maxQueuePerOrganization?: number;
   /** The worker module (tests substitute one); default validation-worker.ts. */
   filename?: string;
   /** Passed to every worker (piscina's workerData). */
@@ -48,6 +53,8 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`a validation pool needs at least one thread, not ${threads}`);
   const maxQueue = options.maxQueue ?? threads * QUEUE_PER_THREAD;
+  const maxQueuePerOrganization = options.maxQueuePerOrganization ?? Math.max(8, Math.ceil(maxQueue / 4));
+  const queue = new TenantFairQueue();
   const piscina = new Piscina<ValidationTask, ValidationOutcome>({
     // Workers load the TypeScript module the way the main process does: Node's type stripping.
     filename: options.filename ?? new URL('./validation-worker.ts', import.meta.url).href,
@@ -55,17 +62,23 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
     minThreads: threads,
     maxThreads: threads,
     maxQueue,
+    taskQueue: queue,
+    // A task piscina shifts but cannot place yet goes back to the front (unshift), not the tail:
+    // otherwise a quiet organization's task would be sent behind the flood again and again.
+    stricterFIFO: true,
     // Decryption completes through a callback: workers keep their event loop between tasks.
     atomics: 'async',
     workerData: options.workerData,
   });
 
   const validate: Validator = async (samlResponseBase64, ctx) => {
+    const organization = ctx.organization ?? '';
     if (piscina.queueSize >= maxQueue) throw new ServerBusyError(piscina.queueSize);
+    if (queue.waitingFor(organization) >= maxQueuePerOrganization) throw new ServerBusyError(queue.waitingFor(organization));
     const { replay: _replay, ...documentCtx } = ctx;
     let outcome: ValidationOutcome;
     try {
-      outcome = await piscina.run({ samlResponseBase64, ctx: documentCtx });
+      outcome = await piscina.run(tagged({ samlResponseBase64, ctx: documentCtx }, organization));
     } catch (err) {
       // piscina's own refusal when the queue filled between the check above and run().
       if (err instanceof Error && err.message === 'Task queue is at limit') throw new ServerBusyError(piscina.queueSize);
