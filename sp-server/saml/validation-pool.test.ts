@@ -77,7 +77,7 @@ describe('validation in the worker pool', SLOW, () => {
 describe('a full validation queue', SLOW, () => {
   it('refuses at once with SERVER_BUSY, and the queued validations still complete', async () => {
     const gate = newGate();
-    const pool = createValidationPool({ threads: 1, maxQueue: 2, filename: GATED_WORKER, workerData: gate });
+    const pool = createValidationPool({ threads: 1, maxQueue: 2, maxQueuePerOrganization: 2, filename: GATED_WORKER, workerData: gate });
     try {
       const r = await buildResponse();
       const ctx = () => ({ profile, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() });

@@ -3,8 +3,8 @@
 // the other organizations' logins, and one process uses every core. The replay step (a store
 // shared by replicas) stays on the main thread. The queue is bounded: past it the ACS answers
 // SERVER_BUSY at once instead of letting latency and memory grow without end. Waiting tasks are
-// served round-robin by organization (fair-queue.ts), and one organization may hold only a share
-// of the queue: a flood at one organization's ACS neither delays nor refuses another's logins.
+// served round-robin by organization (fair-queue.ts), and one organization may hold only three
+// quarters of the queue: a flood at one organization's ACS neither delays nor refuses another's logins.
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Validator } from '../context.ts';
@@ -30,7 +30,10 @@ export interface ValidationPoolOptions {
   threads?: number;
   /** Validations that may wait for a thread; default QUEUE_PER_THREAD per thread. */
   maxQueue?: number;
-  /** Validations one organization may have waiting; default a quarter of maxQueue (at least 8). */
+  /**
+   * Validations one organization may have waiting; default three quarters of maxQueue, so a busy
+   * organization's burst (a morning's logins) still queues while a quarter stays for the others.
+   */
   maxQueuePerOrganization?: number;
   /** The worker module (tests substitute one); default validation-worker.ts. */
   filename?: string;
@@ -53,7 +56,7 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`a validation pool needs at least one thread, not ${threads}`);
   const maxQueue = options.maxQueue ?? threads * QUEUE_PER_THREAD;
-  const maxQueuePerOrganization = options.maxQueuePerOrganization ?? Math.max(8, Math.ceil(maxQueue / 4));
+  const maxQueuePerOrganization = options.maxQueuePerOrganization ?? Math.max(1, Math.floor((maxQueue * 3) / 4));
   const queue = new TenantFairQueue();
   const piscina = new Piscina<ValidationTask, ValidationOutcome>({
     // Workers load the TypeScript module the way the main process does: Node's type stripping.
