@@ -128,6 +128,29 @@ describe('a queue shared fairly by organizations', SLOW, () => {
   });
 });
 
+describe('the default share of one organization', SLOW, () => {
+  it('lets one organization queue three quarters of the pool (a burst of logins), and keeps the last quarter for the others', async () => {
+    const gate = newGate();
+    const pool = createValidationPool({ threads: 1, maxQueue: 8, filename: GATED_WORKER, workerData: gate });
+    try {
+      const r = await buildResponse();
+      const run = (organization: string) => answer(pool.validate(r.base64, { profile, organization, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() }));
+      const held = run('busy');
+      await tasksStarted(gate, 1);
+      const burst = Array.from({ length: 6 }, () => run('busy'));
+      expect(pool.queueSize).toBe(6);
+      expect(await run('busy')).toMatchObject({ ok: false, code: 'SERVER_BUSY' });
+      const others = [run('other-1'), run('other-2')];
+      expect(pool.queueSize).toBe(8);
+      openGate(gate);
+      for (const a of [await held, ...(await Promise.all(burst)), ...(await Promise.all(others))]) expect(a).toMatchObject({ ok: true });
+    } finally {
+      openGate(gate);
+      await pool.close();
+    }
+  });
+});
+
 describe('the sp-server with validation in workers', SLOW, () => {
   it('answers /healthz while a validation is in flight, and the ACS refuses past the queue with SERVER_BUSY (503)', async () => {
     const gate = newGate();
