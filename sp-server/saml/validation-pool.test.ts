@@ -1,6 +1,7 @@
 // The validation worker pool: the same answers as validation on the event loop (Dates and stable
 // codes included), a bounded queue that refuses with SERVER_BUSY, and an event loop that keeps
 // answering while a validation is in flight.
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildResponse, makeKeyPair, testProfile, toBase64, untrustedKeys, type ResponseOptions } from '../../test/support/saml-fixtures.ts';
 import { newGate, openGate, tasksStarted } from '../../test/support/gated-validation-worker.ts';
@@ -8,7 +9,7 @@ import { startTestApp } from '../../test/support/sp-app.ts';
 import { createMetrics } from '../metrics.ts';
 import { SamlValidationError } from './errors.ts';
 import { memoryReplayCache, validateSamlResponse, type ValidationContext } from './validate.ts';
-import { createValidationPool, ServerBusyError, type ValidationPool } from './validation-pool.ts';
+import { createValidationPool, ServerBusyError, WORKER_NICE_INCREMENT, type ValidationPool } from './validation-pool.ts';
 
 const profile = testProfile();
 const GATED_WORKER = new URL('../../test/support/gated-validation-worker.ts', import.meta.url).href;
@@ -146,6 +147,24 @@ describe('the default share of one organization', SLOW, () => {
       for (const a of [await held, ...(await Promise.all(burst)), ...(await Promise.all(others))]) expect(a).toMatchObject({ ok: true });
     } finally {
       openGate(gate);
+      await pool.close();
+    }
+  });
+});
+
+describe('worker priority', SLOW, () => {
+  it.runIf(process.platform === 'linux')('runs the worker threads at a lower CPU priority than the event loop', async () => {
+    const pool = createValidationPool({ threads: 2 });
+    try {
+      const r = await buildResponse();
+      await Promise.all([1, 2].map(() => pool.validate(r.base64, { profile, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() })));
+      const niceOf = (task: string): number => {
+        const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      };
+      const workers = readdirSync('/proc/self/task').filter((t) => readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'WorkerThread').map(niceOf);
+      expect(workers.filter((n) => n === niceOf(String(process.pid)) + WORKER_NICE_INCREMENT).length).toBeGreaterThanOrEqual(2);
+    } finally {
       await pool.close();
     }
   });
