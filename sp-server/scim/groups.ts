@@ -9,6 +9,7 @@ import type { KubeClient } from '../../kube/client.ts';
 import { Informer, objectKey, type KubeObject } from '../../kube/informer.ts';
 import { RESOURCES } from '../../kube/resources.ts';
 import { KubeStore } from './store.ts';
+import { SetIndex } from './set-index.ts';
 
 /** What role mapping needs of a ManagedGroup, typed by the CRD. */
 export type GroupMembership = Required<Pick<ManagedGroupSpec, 'displayName' | 'members'>>;
@@ -51,7 +52,7 @@ export class ManagedGroupCache implements GroupSource {
   private readonly informer: Informer<KubeObject>;
   private readonly groups = new Map<string, GroupMembership>();
   /** `namespace/member` → keys of the groups listing that member. */
-  private readonly byMember = new Map<string, Set<string>>();
+  private readonly byMember = new SetIndex();
   private readonly fallback: GroupSource;
 
   constructor(client: KubeClient, logger: Logger) {
@@ -88,10 +89,7 @@ export class ManagedGroupCache implements GroupSource {
   private add(key: string, namespace: string, membership: GroupMembership): void {
     this.groups.set(key, membership);
     for (const m of membership.members) {
-      const slot = `${namespace}/${m}`;
-      let keys = this.byMember.get(slot);
-      if (!keys) this.byMember.set(slot, (keys = new Set()));
-      keys.add(key);
+      this.byMember.add(`${namespace}/${m}`, key);
     }
   }
 
@@ -101,10 +99,7 @@ export class ManagedGroupCache implements GroupSource {
     this.groups.delete(key);
     const namespace = key.slice(0, key.indexOf('/'));
     for (const m of old.members) {
-      const slot = `${namespace}/${m}`;
-      const keys = this.byMember.get(slot);
-      keys?.delete(key);
-      if (keys?.size === 0) this.byMember.delete(slot);
+      this.byMember.delete(`${namespace}/${m}`, key);
     }
   }
 }

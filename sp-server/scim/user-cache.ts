@@ -17,6 +17,7 @@ import {
   valueHash,
 } from './labels.ts';
 import { k8sObject, type K8sObject } from './store.ts';
+import { SetIndex } from './set-index.ts';
 
 /** A write this process made is newer than a watch event still in flight for an older version. */
 function olderThan(a: string | undefined, b: string | undefined): boolean {
@@ -31,7 +32,7 @@ export class ScimUserCache {
   private readonly informer: Informer<KubeObject>;
   private readonly objects = new Map<string, K8sObject>();
   /** `namespace \0 term` → keys of the users with that term (an email label key, or `ext:` + externalId hash). */
-  private readonly index = new Map<string, Set<string>>();
+  private readonly index = new SetIndex();
   private readonly termsOf = new Map<string, string[]>();
   private readonly tombstones = new Map<string, { resourceVersion: string | undefined; until: number }>();
 
@@ -121,24 +122,14 @@ export class ScimUserCache {
     this.objects.set(key, obj);
     const terms = termsOf(obj);
     this.termsOf.set(key, terms);
-    for (const t of terms) {
-      const slot = `${obj.metadata.namespace}\0${t}`;
-      let keys = this.index.get(slot);
-      if (!keys) this.index.set(slot, (keys = new Set()));
-      keys.add(key);
-    }
+    for (const t of terms) this.index.add(`${obj.metadata.namespace}\0${t}`, key);
   }
 
   private remove(key: string): void {
     const obj = this.objects.get(key);
     if (!obj) return;
     this.objects.delete(key);
-    for (const t of this.termsOf.get(key) ?? []) {
-      const slot = `${obj.metadata.namespace}\0${t}`;
-      const keys = this.index.get(slot);
-      keys?.delete(key);
-      if (keys?.size === 0) this.index.delete(slot);
-    }
+    for (const t of this.termsOf.get(key) ?? []) this.index.delete(`${obj.metadata.namespace}\0${t}`, key);
     this.termsOf.delete(key);
   }
 }
