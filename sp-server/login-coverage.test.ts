@@ -3,13 +3,13 @@
 // another organization) verified, spellings of an address meant to slip past enforcement, and
 // the test link's lifetime and reach.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RenderedProfile } from '../crds/api/index.ts';
+import type { RenderedProfile, RenderedSAMLProfile } from '../crds/api/index.ts';
 import { buildResponse } from '../test/support/saml-fixtures.ts';
 import { APP_CLIENT, startTestApp, user, type TestApp } from '../test/support/sp-app.ts';
 import { browserGet, browserPostForm, buildAuthorize, CookieJar, discoverClient, fetchLoginMethods, readAuthnRequest, type LoginMethods } from '../test/support/login-driver.ts';
 import { canonicalEmail } from './login/address.ts';
 
-const ENFORCED: Partial<RenderedProfile> = { domains: ['acme.test', 'acme-labs.test'], enforcedDomains: ['acme.test'], enforcementExempt: ['root@acme.test'] };
+const ENFORCED: Partial<RenderedSAMLProfile> = { domains: ['acme.test', 'acme-labs.test'], enforcedDomains: ['acme.test'], enforcementExempt: ['root@acme.test'] };
 
 async function loginMethods(t: TestApp, email: string): Promise<{ status: number; body: LoginMethods }> {
   const res = await fetchLoginMethods(t.base, email);
@@ -26,7 +26,7 @@ const ssoFor = (t: TestApp, email: string) => `${t.base}/authorize?client_id=con
 
 describe('an enforced domain covers every address in it', () => {
   const apps: TestApp[] = [];
-  const start = async (profile: Partial<RenderedProfile>, jitProvisioning = false) => {
+  const start = async (profile: Partial<RenderedSAMLProfile>, jitProvisioning = false) => {
     const t = await startTestApp({
       profile: { ...ENFORCED, ...profile },
       jitProvisioning,
@@ -223,7 +223,7 @@ describe('the test link', () => {
   const TOKEN = 'k'.repeat(32);
   const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
   const apps: TestApp[] = [];
-  const start = async (test: NonNullable<RenderedProfile['test']>, profile: Partial<RenderedProfile> = {}, jitProvisioning = false) => {
+  const start = async (test: NonNullable<RenderedProfile['test']>, profile: Partial<RenderedSAMLProfile> = {}, jitProvisioning = false) => {
     const t = await startTestApp({ profile: { test, ...profile }, users: [user('acme', 'alice@acme.test')], jitProvisioning });
     apps.push(t);
     return t;

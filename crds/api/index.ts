@@ -6,6 +6,7 @@ export * from './duration.ts';
 export * from './kinds.ts';
 export * from './managed-group.ts';
 export * from './managed-user.ts';
+export * from './oidc.ts';
 export * from './rendered-config.ts';
 export * from './sso-profile.ts';
 export * from './verified-domain.ts';

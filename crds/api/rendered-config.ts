@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DNS_NAME_PATTERN } from './common.ts';
 import { MAX_ALLOWED_CLOCK_SKEW_SECONDS, SSO_PROFILE_DEFAULTS } from './defaults.ts';
 import { durationSeconds } from './duration.ts';
+import { renderedOIDC } from './oidc.ts';
 import { NAMEID_FORMATS, SIGNATURE_ALGORITHMS, UNMANAGED_USER_POLICIES, type ssoProfileSpec } from './sso-profile.ts';
 
 export const SP_CONFIG_FORMAT_VERSION = 1;
@@ -26,6 +27,12 @@ export const keyPair = z.object({
   certificatePem: pem,
 });
 
+const renderedSAMLIdP = z.object({
+  entityID: z.string().min(1),
+  ssoURL: z.url(),
+  certificates: z.array(pem).min(1),
+});
+
 export const renderedProfile = z.object({
   name: z.string().min(1),
   displayName: z.string().optional(),
@@ -33,14 +40,13 @@ export const renderedProfile = z.object({
     entityID: z.string().min(1),
     acsURL: z.url(),
     metadataURL: z.url(),
-    /** Signs AuthnRequests (when asked) and decrypts encrypted assertions. */
+    /** Signs AuthnRequests (when asked) and decrypts encrypted assertions; for OIDC, signs private_key_jwt client assertions. */
     key: keyPair,
   }),
-  idp: z.object({
-    entityID: z.string().min(1),
-    ssoURL: z.url(),
-    certificates: z.array(pem).min(1),
-  }),
+  /** A SAML upstream: exactly one of idp and oidc is present. */
+  idp: renderedSAMLIdP.optional(),
+  /** An OpenID Connect upstream. */
+  oidc: renderedOIDC.optional(),
   /** Verified domains of the organization that this profile serves. */
   domains: z.array(domain),
   nameIDFormat: z.enum(NAMEID_FORMATS),
@@ -68,7 +74,7 @@ export const renderedProfile = z.object({
    * A link without expiresAt (rendered before links expired) is refused as expired.
    */
   test: z.object({ token: z.string().min(16), email: z.string(), expiresAt: z.iso.datetime({ offset: true }).optional() }).optional(),
-});
+}).refine((p) => (p.idp === undefined) !== (p.oidc === undefined), { message: 'a profile has exactly one upstream: idp (SAML) or oidc', path: ['idp'] });
 
 export const renderedOrganization = z.object({
   namespace: z.string().min(1),
@@ -101,6 +107,17 @@ export const spConfig = z.object({
 
 export type KeyPair = z.infer<typeof keyPair>;
 export type RenderedProfile = z.infer<typeof renderedProfile>;
+/** A profile whose upstream is a SAML IdP. */
+export type RenderedSAMLProfile = RenderedProfile & { idp: z.infer<typeof renderedSAMLIdP>; oidc?: undefined };
+/** A profile whose upstream is an OpenID Provider. */
+export type RenderedOIDCProfile = RenderedProfile & { oidc: NonNullable<RenderedProfile['oidc']>; idp?: undefined };
+
+export function isSAMLProfile(p: RenderedProfile): p is RenderedSAMLProfile {
+  return p.idp !== undefined;
+}
+export function isOIDCProfile(p: RenderedProfile): p is RenderedOIDCProfile {
+  return p.oidc !== undefined;
+}
 export type RenderedOrganization = z.infer<typeof renderedOrganization>;
 export type DomainEnforcement = NonNullable<RenderedOrganization['enforcedWithoutProfile']>[number];
 export type SPConfig = z.infer<typeof spConfig>;
@@ -108,8 +125,8 @@ export type SPConfig = z.infer<typeof spConfig>;
 /** A spec as the operator may hold it: the API server's defaults are not guaranteed to be applied. */
 export type SSOProfileSpecInput = z.input<typeof ssoProfileSpec>;
 
-/** What the operator resolves or owns itself (IdP metadata, served and enforced domains, SP key, test link). */
-export type ResolvedProfileFields = 'name' | 'sp' | 'idp' | 'domains' | 'enforcedDomains' | 'test';
+/** What the operator resolves or owns itself (IdP metadata or OIDC discovery, served and enforced domains, SP key, test link). */
+export type ResolvedProfileFields = 'name' | 'sp' | 'idp' | 'oidc' | 'domains' | 'enforcedDomains' | 'test';
 type SpecCarriedField = Exclude<keyof RenderedProfile, ResolvedProfileFields>;
 
 /**

@@ -29,7 +29,7 @@ describe('zod schemas', () => {
     const profile = ssoProfileSpec.parse({ domains: ['example.com'], idp: { metadata: { url: 'https://idp.example.com/md' } } });
     expect(profile.signatureAlgorithms).not.toContain('rsa-sha1');
     expect(profile.allowedClockSkew).toBe('90s');
-    expect(profile.idp.metadata?.refreshInterval).toBe('1h');
+    expect(profile.idp?.metadata?.refreshInterval).toBe('1h');
   });
 
   it('refuse what the CRD refuses by pattern', () => {

@@ -1,5 +1,7 @@
-// SSOProfile: one SAML 2.0 IdP connection of an organization.
+// SSOProfile: one identity provider connection of an organization, SAML 2.0 (spec.idp) or
+// OpenID Connect (spec.oidc).
 import { z } from 'zod';
+import { oidcSpec, oidcStatus } from './oidc.ts';
 import { commonStatus, dnsName, email, httpsOrHttpUrl, roleName } from './common.ts';
 import { MAX_ALLOWED_CLOCK_SKEW, MIN_METADATA_REFRESH_INTERVAL, SSO_PROFILE_DEFAULTS } from './defaults.ts';
 import { duration } from './duration.ts';
@@ -76,7 +78,8 @@ export const idpSpec = z
 export const ssoProfileSpec = z
   .object({
     displayName: z.string().max(256).optional().meta({ description: 'Shown to users, e.g. "Okta".' }),
-    idp: idpSpec,
+    idp: idpSpec.optional().meta({ description: 'A SAML 2.0 identity provider: its metadata, or entityID + ssoURL + certificates. Exactly one of idp and oidc.' }),
+    oidc: oidcSpec.optional().meta({ description: 'An OpenID Connect identity provider (Google, Microsoft Entra ID or any OpenID Provider). Exactly one of idp and oidc.' }),
     domains: domainList
       .min(1)
       .meta({ description: 'Verified domains (VerifiedDomain.spec.domain) whose users this profile serves.' }),
@@ -142,7 +145,7 @@ export const ssoProfileSpec = z
       .optional(),
     roleMapping: z
       .object({
-        attribute: z.string().min(1).max(512).meta({ description: 'The SAML attribute carrying groups, e.g. groups or http://schemas.microsoft.com/ws/2008/06/identity/claims/groups.' }),
+        attribute: z.string().min(1).max(512).meta({ description: 'The SAML attribute or OIDC ID token claim carrying groups, e.g. groups or http://schemas.microsoft.com/ws/2008/06/identity/claims/groups.' }),
         rules: z
           .array(
             z.object({
@@ -153,11 +156,12 @@ export const ssoProfileSpec = z
           .max(256),
       })
       .optional()
-      .meta({ description: 'Maps IdP group/attribute values to application roles.' }),
+      .meta({ description: 'Maps IdP group/attribute (SAML) or claim (OIDC) values to application roles.' }),
   })
   .meta({
-    description: 'One SAML 2.0 identity provider connection.',
+    description: 'One identity provider connection: SAML 2.0 (spec.idp) or OpenID Connect (spec.oidc). nameIDFormat, signAuthnRequests, forceAuthn\'s SAML form and signatureAlgorithms apply to SAML only.',
     'x-kubernetes-validations': [
+      { rule: 'has(self.idp) != has(self.oidc)', message: 'set exactly one of spec.idp (SAML) and spec.oidc (OpenID Connect)' },
       {
         rule: '!has(self.enforcement) || self.enforcement.domains.all(d, d in self.domains)',
         message: 'every spec.enforcement.domains entry must also be listed in spec.domains',
@@ -186,6 +190,8 @@ export const ssoProfileStatus = z
         entityID: z.string().max(2048).optional().meta({ description: 'Paste into the IdP as the Audience / SP Entity ID.' }),
         acsURL: z.string().max(2048).optional().meta({ description: 'Paste into the IdP as the ACS / Reply URL.' }),
         metadataURL: z.string().max(2048).optional().meta({ description: 'SP metadata to load into the IdP.' }),
+        redirectURI: z.string().max(2048).optional().meta({ description: 'OIDC: paste into the provider as the redirect URI (Google: Authorized redirect URI; Entra: Web redirect URI).' }),
+        jwksURL: z.string().max(2048).optional().meta({ description: 'OIDC with private_key_jwt: the public key Gatehouse signs its client assertions with (Entra: upload the certificate instead).' }),
       })
       .optional(),
     idp: z
@@ -196,6 +202,7 @@ export const ssoProfileStatus = z
         metadataFetchedTime: z.iso.datetime({ offset: true }).optional(),
       })
       .optional(),
+    oidc: oidcStatus.optional(),
     test: z
       .object({
         url: z.string().max(2048).optional().meta({ description: 'Open while signed in to the IdP as spec.test.email.' }),
@@ -229,7 +236,7 @@ export const ssoProfileStatus = z
       )
       .max(10)
       .optional()
-      .meta({ description: 'The latest SAML rejections for this profile, written at a bounded rate by the sp-server.' }),
+      .meta({ description: 'The latest sign-in refusals for this profile (SAML or OIDC), written at a bounded rate by the sp-server.' }),
     enforcement: z
       .object({
         phase: z.enum(ENFORCEMENT_PHASES),

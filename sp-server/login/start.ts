@@ -1,6 +1,7 @@
 // Starting an SP-initiated login: remember the pending request (bound to this browser, within the
 // pending-login caps) and send the browser to the IdP with an AuthnRequest.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isSAMLProfile } from '../../crds/api/index.ts';
 import type { ProfileRef } from '../config/store.ts';
 import type { AppContext, PendingLogin } from '../context.ts';
 import { browserBinding, refusalReply } from '../http-util.ts';
@@ -15,7 +16,9 @@ export async function startLogin(
   login: Omit<PendingLogin, 'browser' | 'createdAt' | 'namespace' | 'profile'>,
 ): Promise<FastifyReply> {
   const forceAuthn = login.kind === 'test' || login.forceAuthn === true || ref.profile.forceAuthn;
-  const { url: location, id } = buildAuthnRequestRedirect(ref.profile, { forceAuthn });
+  const profile = ref.profile;
+  if (!isSAMLProfile(profile)) return refusalReply(reply, 'PROFILE_NOT_FOUND');
+  const { url: location, id } = buildAuthnRequestRedirect(profile, { forceAuthn });
   const admission = await gh.pendingLogins.admit(clientKey(req), id);
   if (!admission.admitted) {
     gh.metrics.rateLimited.inc({ limit: `pending-logins-${admission.scope}` });

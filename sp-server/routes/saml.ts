@@ -2,6 +2,7 @@
 import { groupsOfUser } from '../scim/groups.ts';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { isSAMLProfile } from '../../crds/api/index.ts';
 import { domainOf, type ProfileRef } from '../config/store.ts';
 import type { AppContext, CodeGrant, PendingLogin, SurfaceOptions } from '../context.ts';
 import { errorPage, testResultPage } from '../html.ts';
@@ -74,8 +75,9 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
 
   async function acs(gh: AppContext, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const { namespace, profile: name } = req.params as z.infer<typeof profileParams>;
-    const ref = gh.config.profile(namespace, name);
-    if (!ref) return refusalReply(reply, 'PROFILE_NOT_FOUND');
+    const found = gh.config.profile(namespace, name);
+    if (!found || !isSAMLProfile(found.profile)) return refusalReply(reply, 'PROFILE_NOT_FOUND');
+    const ref = { org: found.org, profile: found.profile };
     const body = (req.body ?? {}) as Record<string, unknown>;
     const samlResponse = typeof body.SAMLResponse === 'string' ? body.SAMLResponse : '';
     if (!samlResponse) return refuse(req, reply, ref, new LoginRefusal('MALFORMED_RESPONSE', 'the POST carries no SAMLResponse'), undefined);

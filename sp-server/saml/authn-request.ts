@@ -2,7 +2,7 @@
 // signed over the query string when the profile asks for it.
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import type { RenderedProfile } from '../../crds/api/index.ts';
+import type { RenderedSAMLProfile } from '../../crds/api/index.ts';
 import { BINDING_HTTP_POST, NAMEID_FORMAT_URIS, SIGNATURE_ALGORITHM_URIS } from './uris.ts';
 import { escapeXml, samlTime } from './xml.ts';
 
@@ -24,7 +24,7 @@ export interface AuthnRequestRedirect {
 /** A request ID: starts with a letter or underscore (xs:ID), 160 random bits. */
 export const newRequestID = (): string => `_${randomBytes(20).toString('hex')}`;
 
-export function authnRequestXml(profile: RenderedProfile, id: string, options: AuthnRequestOptions = {}): string {
+export function authnRequestXml(profile: RenderedSAMLProfile, id: string, options: AuthnRequestOptions = {}): string {
   return (
     `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"` +
     ` ID="${id}" Version="2.0" IssueInstant="${samlTime(options.now ?? new Date())}"` +
@@ -36,7 +36,7 @@ export function authnRequestXml(profile: RenderedProfile, id: string, options: A
   );
 }
 
-export function buildAuthnRequestRedirect(profile: RenderedProfile, options: AuthnRequestOptions = {}): AuthnRequestRedirect {
+export function buildAuthnRequestRedirect(profile: RenderedSAMLProfile, options: AuthnRequestOptions = {}): AuthnRequestRedirect {
   const id = newRequestID();
   const encoded = deflateRawSync(Buffer.from(authnRequestXml(profile, id, options), 'utf8')).toString('base64');
   // The signature covers the query string exactly as sent, parameters in this order (§3.4.4.1).

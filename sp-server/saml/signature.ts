@@ -4,7 +4,7 @@
 import { createHash, timingSafeEqual, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization } from 'xml-crypto';
-import type { RenderedProfile } from '../../crds/api/index.ts';
+import type { RenderedSAMLProfile } from '../../crds/api/index.ts';
 import { attr, children, childrenNamed, ELEMENT_NODE, oneChild, text, type DocumentIndex } from './dom.ts';
 import { fail, quote } from './errors.ts';
 import { exceededSubtreeBound, SIGNED_INFO_BOUNDS } from './subtree-bounds.ts';
@@ -70,7 +70,7 @@ function canonicalize(el: Element, prefixes: string[]): string {
   return c14n.process(el as never, options);
 }
 
-function allowedAlgorithms(profile: RenderedProfile): { signatures: Set<string>; digests: Set<string> } {
+function allowedAlgorithms(profile: RenderedSAMLProfile): { signatures: Set<string>; digests: Set<string> } {
   const signatures = new Set<string>();
   const digests = new Set<string>();
   for (const name of profile.signatureAlgorithms) {
@@ -85,7 +85,7 @@ function allowedAlgorithms(profile: RenderedProfile): { signatures: Set<string>;
  * Verifies `signature`, a direct child of `signed`, as an enveloped signature over `signed` by a
  * trusted key. Throws unless it verifies.
  */
-export function verifyEnvelopedSignature(signature: Element, signed: Element, index: DocumentIndex, profile: RenderedProfile): void {
+export function verifyEnvelopedSignature(signature: Element, signed: Element, index: DocumentIndex, profile: RenderedSAMLProfile): void {
   const what = signed.localName;
   const signedInfo = oneChild(signature, NS.ds, 'SignedInfo', true, 'SIGNATURE_INVALID');
   // Before anything walks or canonicalizes it: a SignedInfo is read without any proof of origin.

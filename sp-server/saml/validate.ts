@@ -7,7 +7,7 @@
 // The pieces: dom.ts (parsing), signature.ts, decrypt.ts, statements.ts (issue times, NameID
 // format, AuthnStatement), replay.ts; uris.ts names the URIs.
 import type { Element } from '@xmldom/xmldom';
-import type { RenderedProfile } from '../../crds/api/index.ts';
+import type { RenderedSAMLProfile } from '../../crds/api/index.ts';
 import { attr, childrenNamed, decodeBase64, indexDocument, MAX_RESPONSE_BASE64, oneChild, parseTime, parseXml, text, type DocumentIndex } from './dom.ts';
 import { DECRYPTION_HINT, decryptAssertion } from './decrypt.ts';
 import { fail, quote, SamlValidationError } from './errors.ts';
@@ -20,7 +20,7 @@ export { memoryReplayCache, type ReplayCache } from './replay.ts';
 export type { AuthnRequestFacts } from './statements.ts';
 
 export interface ValidationContext {
-  profile: RenderedProfile;
+  profile: RenderedSAMLProfile;
   /**
    * The ID of the browser's pending AuthnRequest; null when there is none (IdP-initiated). With
    * null every other check still runs, the assertion ID is consumed, and only then is the
@@ -188,7 +188,7 @@ async function validateDocument(samlResponseBase64: string, ctx: DocumentContext
 }
 
 /** The assertion's own signature, required unless a verified Response signature covers it. */
-function verifyAssertionSignature(assertion: Element, index: DocumentIndex, responseSigned: boolean, profile: RenderedProfile): void {
+function verifyAssertionSignature(assertion: Element, index: DocumentIndex, responseSigned: boolean, profile: RenderedSAMLProfile): void {
   const signatures = childrenNamed(assertion, NS.ds, 'Signature');
   if (signatures.length > 1) fail('SIGNATURE_WRAPPING', 'the Assertion carries more than one signature');
   const signature = signatures[0];

@@ -137,7 +137,7 @@ describe('SSOProfile with a metadata URL', () => {
     await waitFor('signed metadata accepted and the profile Ready', async () => condition(await getProfile(client, org, 'signed'), 'Ready')?.status === 'True', 30_000, state);
     // The rendered config follows after a short debounce.
     const rendered = await waitFor('signed profile rendered', () => renderedProfile('signed'), 20_000);
-    expect(rendered.idp.ssoURL).toBe('https://idp.signed.example/sso');
+    expect(rendered.idp?.ssoURL).toBe('https://idp.signed.example/sso');
 
     // The IdP (or someone on the path) now serves the same document unsigned, pointing elsewhere.
     signedBody = good.replace('https://idp.signed.example/sso', 'https://evil.example/sso');
@@ -148,14 +148,14 @@ describe('SSOProfile with a metadata URL', () => {
     }, 20_000, state);
     expect(condition(refused, 'IdPConfigValid')).toMatchObject({ status: 'True', message: expect.stringContaining('carries no signature') });
     expect(condition(refused, 'Ready')?.status).toBe('True');
-    expect((await renderedProfile('signed'))?.idp.ssoURL).toBe('https://idp.signed.example/sso');
+    expect((await renderedProfile('signed'))?.idp?.ssoURL).toBe('https://idp.signed.example/sso');
     expect(await op.metric('gatehouse_operator_metadata_fetches_total', { result: 'rejected' })).toBeGreaterThan(0);
 
     // Signed by someone else: refused too, with its own reason.
     signedBody = signMetadata(good.replace('https://idp.signed.example/sso', 'https://evil.example/sso'), idpKeyPair(3650, 'evil.example'));
     await refresh(org, 'signed', '2');
     await waitFor('foreign signature refused', async () => condition(await getProfile(client, org, 'signed'), 'IdPConfigValid')?.reason === 'MetadataSignatureInvalid', 20_000, state);
-    expect((await renderedProfile('signed'))?.idp.ssoURL).toBe('https://idp.signed.example/sso');
+    expect((await renderedProfile('signed'))?.idp?.ssoURL).toBe('https://idp.signed.example/sso');
   });
 
   it('refuses a plain http:// metadata URL without fetching it unless the installation allows it', async () => {

@@ -105,7 +105,7 @@ describe('SSOProfile, ManagedUser and the rendered config', () => {
     const rendered = acme?.profiles[0];
     expect(rendered?.sp.entityID).toBe(`${SP}/saml/${org}/okta/metadata`);
     expect(rendered?.sp.key.certificatePem).toBe(Buffer.from(key.data?.['okta.tls.crt'] ?? '', 'base64').toString());
-    expect(rendered?.idp.entityID).toBe('http://www.okta.com/exk1');
+    expect(rendered?.idp?.entityID).toBe('http://www.okta.com/exk1');
     expect(rendered?.domains).toEqual(['acme.com']);
     // The link expires after the default lifetime (24h), as status.test.expiresAt says.
     const expiresAt = p.status?.test?.expiresAt ?? '';

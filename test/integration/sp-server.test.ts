@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { GROUP, VERSION } from '../../crds/api/index.ts';
-import type { RenderedProfile, SPConfig } from '../../crds/api/index.ts';
+import type { RenderedSAMLProfile, SPConfig } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { freePort } from '../controlplane/controlplane.ts';
 import { applyConfigSecret, applyManagedUser, applySSOProfile, createNamespace, crPath, deleteNamespaceContents, statusOf, testClient } from '../support/kube.ts';
@@ -59,7 +59,7 @@ async function leastPrivilegeKubeconfig(k: KubeClient, adminKubeconfig: string, 
   return path;
 }
 
-function config(base: string, profile: Partial<RenderedProfile> = {}): SPConfig {
+function config(base: string, profile: Partial<RenderedSAMLProfile> = {}): SPConfig {
   const p = testProfile({
     sp: { ...testProfile().sp, entityID: `${base}/saml/${ORG}/okta`, acsURL: `${base}/saml/${ORG}/okta/acs`, metadataURL: `${base}/saml/${ORG}/okta/metadata` },
     test: { token: TEST_TOKEN, email: 'alice@acme.test', expiresAt: new Date(Date.now() + 3_600_000).toISOString() },

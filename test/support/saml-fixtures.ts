@@ -9,7 +9,7 @@ import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/x
 import forge from 'node-forge';
 import { SignedXml } from 'xml-crypto';
 import xmlenc from 'xml-encryption';
-import type { RenderedProfile, SignatureAlgorithm } from '../../crds/api/index.ts';
+import type { RenderedSAMLProfile, SignatureAlgorithm } from '../../crds/api/index.ts';
 import { DIGEST_ALGORITHM_URIS, NS, SIGNATURE_ALGORITHM_URIS } from '../../sp-server/saml/uris.ts';
 
 export interface TestKeyPair {
@@ -71,7 +71,7 @@ export const TEST_IDP_ENTITY_ID = 'https://idp.acme.test/saml/metadata';
 export const TEST_SP_ENTITY_ID = 'https://gatehouse.test/saml/acme/okta';
 export const TEST_ACS_URL = 'https://gatehouse.test/saml/acme/okta/acs';
 
-export function testProfile(overrides: Partial<RenderedProfile> = {}): RenderedProfile {
+export function testProfile(overrides: Partial<RenderedSAMLProfile> = {}): RenderedSAMLProfile {
   const sp = testSpKeys();
   return {
     name: 'okta',

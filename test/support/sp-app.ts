@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { buildApp, type AppOptions } from '../../sp-server/app.ts';
-import type { RenderedOrganization, RenderedProfile, SPConfig } from '../../crds/api/index.ts';
+import type { RenderedOrganization, RenderedSAMLProfile, SPConfig } from '../../crds/api/index.ts';
 import { ConfigStore } from '../../sp-server/config/store.ts';
 import type { RateLimitsInput } from '../../sp-server/limits/settings.ts';
 import { createMetrics, type Metrics } from '../../sp-server/metrics.ts';
@@ -32,7 +32,7 @@ export function user(namespace: string, email: string, extra: Partial<UserRecord
 }
 
 /** The acme organization with one profile "okta" whose SP URLs point at `base`. */
-export function acmeConfig(base: string, profile: Partial<RenderedProfile> = {}, extraOrgs: RenderedOrganization[] = []): SPConfig {
+export function acmeConfig(base: string, profile: Partial<RenderedSAMLProfile> = {}, extraOrgs: RenderedOrganization[] = []): SPConfig {
   const p = testProfile({
     sp: {
       ...testProfile().sp,
@@ -72,7 +72,7 @@ export interface TestApp {
 
 export interface TestAppOptions {
   users?: UserRecord[];
-  profile?: Partial<RenderedProfile>;
+  profile?: Partial<RenderedSAMLProfile>;
   extraOrgs?: RenderedOrganization[];
   store?: StateStore;
   status?: StatusSink;

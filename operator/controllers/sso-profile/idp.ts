@@ -18,6 +18,7 @@ const MAX_CERTIFICATE_RECHECK_MS = 24 * 3_600_000;
 
 export function resolveIdP(ctx: Pick<Context, 'metadata' | 'config'>, p: SSOProfile, now: Date): IdPResult {
   const spec = p.spec.idp;
+  if (spec === undefined) return { ok: false, reason: 'IdPIncomplete', message: 'the profile names no SAML IdP (spec.idp)' };
   const trust = spec.metadata?.signingCertificate !== undefined ? { signingCertificate: spec.metadata.signingCertificate } : {};
   try {
     if (spec.metadata?.xml !== undefined) return { ok: true, idp: acceptMetadata(spec.metadata.xml, trust, now) };
