@@ -24,6 +24,7 @@ COPY kube ./kube
 COPY operator ./operator
 COPY sp-server ./sp-server
 COPY xml ./xml
+COPY egress ./egress
 # A numeric user, so that Kubernetes can verify runAsNonRoot; the chart runs as 10001:10001.
 USER 10001:10001
 EXPOSE 8080 8081

@@ -2,30 +2,16 @@
 // size, conditional requests, a refusal to talk to loopback, link-local or private addresses
 // (SSRF) unless explicitly allowed, only documents the profile's trust accepts, the last accepted
 // copy kept when a refresh fails or is refused, and periodic refresh that re-drives reconciliation.
-import { lookup as dnsLookup } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { MIN_METADATA_REFRESH_INTERVAL_MS } from '../../crds/api/index.ts';
+import { EgressRefusedError, guardedLookup, isPrivateAddress } from '../../egress/address-guard.ts';
 import { IdPConfigError, type IdPDescriptor } from './metadata.ts';
 import { acceptMetadata, type MetadataTrust } from './trust.ts';
 
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) blocked.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]] as const) blocked.addSubnet(net, prefix, 'ipv6');
-
-/** True for addresses a metadata fetch must not reach unless private URLs are allowed. */
-export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return blocked.check(mapped[1] as string, 'ipv4');
-  const family = isIP(address);
-  if (family === 0) return true;
-  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
-}
+export { isPrivateAddress };
 
 /** Why a metadata URL must not be fetched under this installation's policy, or undefined when it may. */
 export function insecureMetadataURL(url: string, allowInsecure: boolean): string | undefined {
@@ -63,20 +49,7 @@ export async function fetchMetadata(url: string, o: FetchOptions): Promise<Fetch
     throw new MetadataFetchError('Refused', `metadata URL host ${host} is a loopback, link-local or private address`);
   }
   // The address is checked at connect time, after resolution, so DNS cannot point elsewhere later.
-  const lookup: LookupFunction = (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, '', 0);
-      const list = addresses as unknown as { address: string; family: number }[];
-      const bad = list.find((a) => isPrivateAddress(a.address));
-      if (!o.allowPrivate && bad) {
-        return callback(new MetadataFetchError('Refused', `metadata URL host ${hostname} resolves to ${bad.address}, a loopback, link-local or private address`), '', 0);
-      }
-      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
-      const first = list[0];
-      if (!first) return callback(new Error(`no address for ${hostname}`), '', 0);
-      callback(null, first.address, first.family);
-    });
-  };
+  const lookup = guardedLookup(o.allowPrivate);
   const headers: Record<string, string> = { accept: 'application/samlmetadata+xml, application/xml, text/xml', 'user-agent': 'gatehouse-operator' };
   if (o.etag) headers['if-none-match'] = o.etag;
   if (o.lastModified) headers['if-modified-since'] = o.lastModified;
@@ -115,7 +88,7 @@ export async function fetchMetadata(url: string, o: FetchOptions): Promise<Fetch
     });
     const hardTimeout = setTimeout(() => req.destroy(new MetadataFetchError('Timeout', `metadata fetch took longer than ${o.timeoutMs} ms`)), o.timeoutMs);
     req.on('timeout', () => req.destroy(new MetadataFetchError('Timeout', `metadata fetch took longer than ${o.timeoutMs} ms`)));
-    req.on('error', (err) => reject(err instanceof MetadataFetchError ? err : new MetadataFetchError('NetworkError', err.message)));
+    req.on('error', (err) => reject(err instanceof MetadataFetchError ? err : err instanceof EgressRefusedError ? new MetadataFetchError('Refused', `metadata URL host ${err.message}`) : new MetadataFetchError('NetworkError', err.message)));
     req.on('close', () => clearTimeout(hardTimeout));
     req.end();
   });

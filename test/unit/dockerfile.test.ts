@@ -35,7 +35,7 @@ describe('Dockerfile', () => {
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]);
     const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');
     const needed = topLevelDirsImportedBy(['operator/main.ts', 'sp-server/main.ts', 'sp-server/saml/validation-worker.ts']);
-    expect(needed).toEqual(expect.arrayContaining(['crds', 'kube', 'operator', 'sp-server', 'xml']));
+    expect(needed).toEqual(expect.arrayContaining(['crds', 'kube', 'operator', 'sp-server', 'xml', 'egress']));
     expect(copied).toEqual(expect.arrayContaining(needed));
     for (const dir of [...needed, 'package.json', 'package-lock.json']) expect(ignore).toMatch(new RegExp(`^!${dir}$`, 'm'));
   });
