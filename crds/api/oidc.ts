@@ -23,6 +23,7 @@ export const OIDC_DEFAULTS = {
   provider: 'Generic',
   clientAuthentication: 'client_secret_basic',
   clientSecretKey: 'client-secret',
+  clientSecretName: 'gatehouse-oidc-client',
   scopes: ['openid', 'email', 'profile'],
   emailClaim: 'email',
   displayNameClaim: 'name',
@@ -54,8 +55,16 @@ export const oidcSpec = z
     }),
     clientSecretRef: z
       .object({
-        name: z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/).meta({ description: 'A Secret in the profile\'s namespace.' }),
-        key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(OIDC_DEFAULTS.clientSecretKey),
+        name: z
+          .string()
+          .min(1)
+          .max(253)
+          .default(OIDC_DEFAULTS.clientSecretName)
+          .meta({
+            description: `The Secret in the profile's namespace; it must be ${OIDC_DEFAULTS.clientSecretName}, the one Secret name the operator may read besides its own (RBAC names it), so one Secret holds the client secrets of a namespace's OIDC profiles under different keys.`,
+            'x-kubernetes-validations': [{ rule: `self == '${OIDC_DEFAULTS.clientSecretName}'`, message: `the client secret must be in the Secret ${OIDC_DEFAULTS.clientSecretName} of the profile's namespace` }],
+          }),
+        key: z.string().min(1).max(253).regex(/^[-._a-zA-Z0-9]+$/).default(OIDC_DEFAULTS.clientSecretKey).meta({ description: 'The key of the Secret\'s data holding the client secret.' }),
       })
       .optional()
       .meta({ description: 'The client secret, in a Secret of the profile\'s namespace. Read by the operator only; never shown in status.' }),
