@@ -93,13 +93,17 @@ async function expectSignedInAs(email: string): Promise<void> {
   expect(await page.textContent('#method')).toBe('SSO');
 }
 
-/** The sp-server's refusal page at the profile's callback shows `code`; the application got no login; the profile's status records it. */
-async function expectRefused(profileName: 'google' | 'entra', code: RefusalCode, hintMentions: string): Promise<void> {
+/**
+ * The sp-server's refusal page at the profile's callback shows `code`; the application got no
+ * login (the browser is signed in as `signedInBefore`, or not at all); the profile's status records it.
+ */
+async function expectRefused(profileName: 'google' | 'entra', code: RefusalCode, hintMentions: string, signedInBefore?: string): Promise<void> {
   await page.waitForURL((url) => url.href.startsWith(callbackURL(profileName)), { timeout: 30_000 });
   await page.waitForSelector(`text=${code}`, { timeout: 30_000 });
   const app = await page.context().newPage();
   await app.goto(system.demoURL);
-  expect(await app.locator('#signed-in').count()).toBe(0);
+  if (signedInBefore) expect((await app.textContent('#email'))?.toLowerCase()).toBe(signedInBefore);
+  else expect(await app.locator('#signed-in').count()).toBe(0);
   await app.close();
   // Refusals of one code are coalesced into one entry: wait for the hint of this one.
   await waitFor(`status.recentFailures of ${profileName} to record ${code} about ${hintMentions}`, async () => {
@@ -176,6 +180,10 @@ describe('signing in through an OpenID Connect provider in a browser', () => {
     await expectSignedInAs(people.ann);
     expect(callbacks).toHaveLength(1);
     expect(new URL(callbacks[0]!).searchParams.get('state')).toBeTruthy();
+    // Opened again in the same browser, and by someone else who got hold of the URL.
+    await page.goto(callbacks[0]!);
+    await expectRefused('google', CODE.stateReplayed, '', people.ann);
+    await fresh('f-state-replayed-other-browser');
     await page.goto(callbacks[0]!);
     await expectRefused('google', CODE.stateReplayed, '');
   });

@@ -25,7 +25,7 @@ export const OIDC_PEOPLE = {
   pat: `pat@${GOOGLE_DOMAIN}`, // a personal Google account on a company address: no hd
   hal: `hal@${GOOGLE_DOMAIN}`, // a Workspace account of another domain
   una: `una@${GOOGLE_DOMAIN}`, // an address the provider has not verified
-  eva: `eva@${ENTRA_DOMAIN}`, // in the Finance group
+  eva: `eva@${ENTRA_DOMAIN}`, // in the Finance group; vouched for by xms_edov, as Entra does
   tom: `tom@${ENTRA_DOMAIN}`, // signed in by another Entra tenant
 } as const;
 
@@ -104,7 +104,8 @@ export async function startOIDCOrganization(system: LocalSystem): Promise<OIDCOr
     google.accounts.set(OIDC_PEOPLE.pat, { email: OIDC_PEOPLE.pat, hd: null });
     google.accounts.set(OIDC_PEOPLE.hal, { email: OIDC_PEOPLE.hal, hd: OTHER_HOSTED_DOMAIN });
     google.accounts.set(OIDC_PEOPLE.una, { email: OIDC_PEOPLE.una, email_verified: false });
-    entra.accounts.set(OIDC_PEOPLE.eva, { email: OIDC_PEOPLE.eva, name: 'Eva', groups: ['Finance'] });
+    // As Entra sends it: no email_verified, the optional claim xms_edov instead.
+    entra.accounts.set(OIDC_PEOPLE.eva, { email: OIDC_PEOPLE.eva, email_verified: undefined, xms_edov: true, name: 'Eva', groups: ['Finance'] });
     entra.accounts.set(OIDC_PEOPLE.tom, { email: OIDC_PEOPLE.tom, tid: OTHER_TENANT });
 
     await ok(system, ['apply', '--server-side', '-f', '-'], organizationDocuments(google, entra));

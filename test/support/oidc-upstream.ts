@@ -82,7 +82,9 @@ export async function startOIDCUpstream(o: UpstreamOptions): Promise<OIDCUpstrea
     findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: `sub-${id}`, ...claimsOf(id) }) }),
     claims: {
       openid: ['sub', 'hd', 'tid'],
-      email: ['email', 'email_verified'],
+      // xms_edov: Entra's "email domain owner verified", its stand-in for email_verified; only
+      // accounts that set it carry it.
+      email: ['email', 'email_verified', 'xms_edov'],
       profile: ['name', 'preferred_username', 'groups'],
     },
     // The ID token carries every granted claim, as Google's and Entra's do.
