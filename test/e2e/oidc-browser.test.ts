@@ -46,6 +46,7 @@ async function kubectlOK(args: string[], stdin?: string): Promise<string> {
 
 interface ProfileView {
   status?: {
+    sp?: { redirectURI?: string };
     test?: { url?: string; result?: string; email?: string };
     enforcement?: { phase?: string };
     recentFailures?: { code: string; hint: string; count: number }[];
@@ -130,6 +131,8 @@ describe('signing in through an OpenID Connect provider in a browser', () => {
 
   it('(a) a Google Workspace user signs in and lands in the application as that email', async () => {
     await fresh('a-google-login');
+    // The redirect URI the provider's client was registered with is the one the profile shows.
+    expect((await profile('google')).status?.sp?.redirectURI).toBe(callbackURL('google'));
     await startSignIn(people.ann);
     await signInAtProvider(google, people.ann);
     await expectSignedInAs(people.ann);
