@@ -1,7 +1,7 @@
 // `make run`: the whole system on this machine — control plane, CRDs, operator, sp-server,
 // SimpleSAMLphp as the demo IdP, a DNS server with the demo domains' TXT records, the demo
 // application, the example organization from examples/, and an organization signing in through
-// two local OpenID Providers (Google- and Entra-shaped). Prints where to log in; Ctrl-C
+// three local OpenID Providers (Google-shaped, Entra-shaped, generic). Prints where to log in; Ctrl-C
 // stops everything.
 import { DEMO_USERS, ORGANIZATION, startLocalSystem } from '../test/support/local-system.ts';
 import { OIDC_ORGANIZATION, OIDC_PEOPLE, startOIDCOrganization } from '../test/support/oidc-organization.ts';
@@ -46,10 +46,12 @@ ${users}
   Test the Okta profile's connection (as alice@acme.com): ${testLink || '(see kubectl get ssoprofile okta -o yaml)'}
 
   OpenID Connect: the organization ${OIDC_ORGANIZATION} signs in through a Google-shaped provider
-  (${oidcOrganization.google.issuer}) and an Entra-shaped one (${oidcOrganization.entra.issuer});
-  their sign-in form asks only for the email. At the demo application enter
+  (${oidcOrganization.google.issuer}), an Entra-shaped one (${oidcOrganization.entra.issuer})
+  and a generic one (${oidcOrganization.generic.issuer}, private_key_jwt); their sign-in form asks
+  only for the email. At the demo application enter
     ${OIDC_PEOPLE.ann.padEnd(24)} Google Workspace, choose single sign-on
     ${OIDC_PEOPLE.eva.padEnd(24)} Entra ID, with the Finance group (role billing:read)
+    ${OIDC_PEOPLE.gil.padEnd(24)} the generic provider
   and see refusals with ${OIDC_PEOPLE.pat} (no hd: a personal Google account), ${OIDC_PEOPLE.una}
   (email not verified) and ${OIDC_PEOPLE.tom} (another Entra tenant).
   Test the google profile's connection (as ${OIDC_PEOPLE.ann}): ${oidcTestLink || `(see kubectl get ssoprofile google -n ${OIDC_ORGANIZATION} -o yaml)`}

@@ -1,7 +1,8 @@
 // A person in a real browser (Debian's Chromium) signing in through an OpenID Connect upstream:
 // the whole local system (control plane, operator, sp-server, DNS, the demo application) with
 // panva's oidc-provider as a Google-shaped and an Entra-shaped OpenID Provider on loopback.
-// The organization is test/support/oidc-organization.ts: northwind.com on Google, northwind.eu on Entra.
+// The organization is test/support/oidc-organization.ts: northwind.com on Google, northwind.eu on
+// Entra, northwind.io on a generic provider that authenticates Gatehouse by private_key_jwt.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RefusalCode } from '../../sp-server/refusals.ts';
@@ -17,6 +18,7 @@ import {
   OTHER_TENANT,
   startOIDCOrganization,
   type OIDCOrganization,
+  type OIDCProfileName,
 } from '../support/oidc-organization.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -32,11 +34,12 @@ let system: LocalSystem;
 let organization: OIDCOrganization;
 let google: OIDCUpstream;
 let entra: OIDCUpstream;
+let generic: OIDCUpstream;
 let browser: Browser;
 let page: Page;
 let shotName = '';
 
-const callbackURL = (profile: 'google' | 'entra') => organization.callbackURL(profile);
+const callbackURL = (profile: OIDCProfileName) => organization.callbackURL(profile);
 
 async function kubectlOK(args: string[], stdin?: string): Promise<string> {
   const res = await system.kubectl(args, stdin);
@@ -62,7 +65,7 @@ beforeAll(async () => {
     statusIntervalMs: 1_000,
   });
   organization = await startOIDCOrganization(system);
-  ({ google, entra } = organization);
+  ({ google, entra, generic } = organization);
   browser = await launchBrowser();
 }, 240_000);
 
@@ -98,7 +101,7 @@ async function expectSignedInAs(email: string): Promise<void> {
  * The sp-server's refusal page at the profile's callback shows `code`; the application got no
  * login (the browser is signed in as `signedInBefore`, or not at all); the profile's status records it.
  */
-async function expectRefused(profileName: 'google' | 'entra', code: RefusalCode, hintMentions: string, signedInBefore?: string): Promise<void> {
+async function expectRefused(profileName: OIDCProfileName, code: RefusalCode, hintMentions: string, signedInBefore?: string): Promise<void> {
   await page.waitForURL((url) => url.href.startsWith(callbackURL(profileName)), { timeout: 30_000 });
   await page.waitForSelector(`text=${code}`, { timeout: 30_000 });
   const app = await page.context().newPage();
@@ -144,6 +147,13 @@ describe('signing in through an OpenID Connect provider in a browser', () => {
     await signInAtProvider(entra, people.eva);
     await expectSignedInAs(people.eva);
     expect(await page.textContent('body')).toContain('billing:read');
+  });
+
+  it('(b2) any OpenID Provider, with private_key_jwt: the provider verifies the key Gatehouse serves', async () => {
+    await fresh('b2-generic-private-key-jwt');
+    await startSignIn(people.gil);
+    await signInAtProvider(generic, people.gil);
+    await expectSignedInAs(people.gil);
   });
 
   it('(c) a personal Google account (no hd) and a Workspace account of another domain are refused', async () => {
