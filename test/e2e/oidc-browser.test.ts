@@ -1,6 +1,6 @@
 // A person in a real browser (Debian's Chromium) signing in through an OpenID Connect upstream:
 // the whole local system (control plane, operator, sp-server, DNS, the demo application) with
-// panva's oidc-provider as a Google-shaped and an Entra-shaped OpenID Provider on loopback.
+// panva's oidc-provider as Google-shaped, Entra-shaped and generic OpenID Providers on loopback.
 // The organization is test/support/oidc-organization.ts: northwind.com on Google, northwind.eu on
 // Entra, northwind.io on a generic provider that authenticates Gatehouse by private_key_jwt.
 import type { Browser, Page } from 'playwright-core';
