@@ -106,6 +106,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     oidc: new OIDCUpstreams({ allowPrivate: options.allowPrivateIdPAddresses ?? false }),
   };
 
+  options.config.onChange(() => ctx.oidc.retain((namespace, profile) => options.config.profile(namespace, profile) !== undefined));
+
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     trustProxy: trustProxyOption(options.trustedProxies ?? false),

@@ -36,6 +36,14 @@ export class OIDCUpstreams {
     this.fetch = guardedFetch({ allowPrivate: o.allowPrivate, allowInsecure: true, timeoutMs: o.timeoutMs ?? 10_000, maxBytes: MAX_RESPONSE_BYTES, userAgent: 'gatehouse-sp-server' });
   }
 
+  /** Drops the configurations of profiles that `stillServed` no longer names (after a config reload). */
+  retain(stillServed: (namespace: string, profile: string) => boolean): void {
+    for (const key of this.entries.keys()) {
+      const [namespace = '', profile = ''] = key.split('/');
+      if (!stillServed(namespace, profile)) this.entries.delete(key);
+    }
+  }
+
   /** The relying-party configuration of `profile` in organization `namespace`. */
   configuration(namespace: string, profile: RenderedOIDCProfile): Promise<client.Configuration> {
     const key = `${namespace}/${profile.name}`;
