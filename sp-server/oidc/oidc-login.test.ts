@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RenderedOIDCProfile } from '../../crds/api/index.ts';
 import { freePort } from '../../test/controlplane/controlplane.ts';
 import { browserGet, buildAuthorize, CookieJar, discoverClient, redeem, type AppClient } from '../../test/support/login-driver.ts';
-import { acmeOIDCConfig, testOIDCProfile, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, upstreamRedirectURI } from '../../test/support/oidc-fixtures.ts';
+import { acmeOIDCConfig, renderedDiscovery, testOIDCProfile, UPSTREAM_CLIENT_ID, UPSTREAM_CLIENT_SECRET, upstreamRedirectURI } from '../../test/support/oidc-fixtures.ts';
 import { ENTRA_TEST_TENANT, loginAtUpstream, startOIDCUpstream, type OIDCUpstream } from '../../test/support/oidc-upstream.ts';
+import { testProfile } from '../../test/support/saml-fixtures.ts';
 import { APP_CLIENT, startTestApp, user, type TestApp } from '../../test/support/sp-app.ts';
+import { sha256b64url } from '../http-util.ts';
 import { clientKeyOf } from './client-key.ts';
 
 const REDIRECT = APP_CLIENT.redirect_uris[0] as string;
@@ -128,6 +130,15 @@ describe('a Google-shaped OIDC profile', () => {
     await expectRefusal(await browserGet(second.callbackURL, jar), 'OIDC_STATE_INVALID', 400);
   });
 
+  it('refuses an ID token whose nonce is not the one the sign-in sent', async () => {
+    const a = await attempt(app, 'alice@acme.test');
+    const key = `oidc:${sha256b64url(new URL(a.callbackURL).searchParams.get('state') as string)}`;
+    const pending = JSON.parse((await t.store.get(key)) as string) as { upstreamOIDC: { nonce: string } };
+    pending.upstreamOIDC.nonce = 'another-sign-in-nonce';
+    await t.store.put(key, JSON.stringify(pending), 60_000);
+    await expectRefusal(await browserGet(a.callbackURL, a.jar), 'ID_TOKEN_NONCE_MISMATCH', 400);
+  });
+
   it('refuses a callback from another browser', async () => {
     const a = await attempt(app, 'alice@acme.test');
     await expectRefusal(await browserGet(a.callbackURL, new CookieJar()), 'BROWSER_MISMATCH', 400);
@@ -183,7 +194,6 @@ describe('a Google-shaped OIDC profile', () => {
     const other = await startOIDCUpstream({ shape: 'google', clients: [] });
     try {
       // Another provider's keys: the token's kid is not there even after fetching that JWKS again.
-      const { renderedDiscovery } = await import('../../test/support/oidc-fixtures.ts');
       const foreign = await renderedDiscovery(other);
       const cases: Array<[Partial<RenderedOIDCProfile['oidc']>, string]> = [
         [{ jwks: foreign.jwks, jwksURI: foreign.jwksURI }, 'ID_TOKEN_SIGNATURE_INVALID'],
@@ -245,7 +255,7 @@ describe('an Entra-shaped OIDC profile', () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    const key = await clientKeyOf((await testOIDCProfileKey()).privateKeyPem);
+    const key = await clientKeyOf(testProfile().sp.key.privateKeyPem);
     up = await startOIDCUpstream({
       shape: 'entra',
       clients: [
@@ -312,9 +322,3 @@ describe('an Entra-shaped OIDC profile', () => {
     }
   });
 });
-
-/** The SP key pair the OIDC fixtures give every profile (testProfile's). */
-async function testOIDCProfileKey() {
-  const { testProfile } = await import('../../test/support/saml-fixtures.ts');
-  return testProfile().sp.key;
-}
