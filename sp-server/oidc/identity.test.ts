@@ -3,7 +3,7 @@ import type { IDToken } from 'openid-client';
 import type { RenderedOIDCProfile } from '../../crds/api/index.ts';
 import { testProfile } from '../../test/support/saml-fixtures.ts';
 import { LoginRefusal } from '../login/complete.ts';
-import { identityFromClaims } from './identity.ts';
+import { checkReauthentication, identityFromClaims } from './identity.ts';
 
 const TENANT = '9188040d-6c67-4c5b-b112-36a304b66dad';
 
@@ -78,5 +78,22 @@ describe('identityFromClaims', () => {
     expect(identityFromClaims(entra, token({ email: 'a@acme.test', email_verified: true, tid: TENANT.toUpperCase() })).email).toBe('a@acme.test');
     expect(refusalOf(() => identityFromClaims(entra, token({ email: 'a@acme.test', email_verified: true })))).toBe('TENANT_MISMATCH');
     expect(refusalOf(() => identityFromClaims(entra, token({ email: 'a@acme.test', email_verified: true, tid: '72f988bf-86f1-41af-91ab-2d7cd011db47' })))).toBe('TENANT_MISMATCH');
+  });
+});
+
+describe('re-authentication after prompt=login', () => {
+  const startedMs = 1_700_000_000_000;
+  const pending = (forceAuthn: boolean) => ({ kind: 'login' as const, namespace: 'acme', profile: 'p', browser: 'b', createdAt: startedMs, forceAuthn });
+  const authTime = (offsetSeconds: number) => token({ auth_time: startedMs / 1000 + offsetSeconds });
+
+  it('refuses an auth_time from before the sign-in started, beyond the skew', () => {
+    expect(refusalOf(() => checkReauthentication(authTime(-200), pending(true), 90))).toBe('AUTHN_INSTANT_TOO_OLD');
+  });
+
+  it('accepts a fresh auth_time, one within the skew, none at all, or any when re-authentication was not asked', () => {
+    expect(refusalOf(() => checkReauthentication(authTime(5), pending(true), 90))).toBeUndefined();
+    expect(refusalOf(() => checkReauthentication(authTime(-60), pending(true), 90))).toBeUndefined();
+    expect(refusalOf(() => checkReauthentication(token({}), pending(true), 90))).toBeUndefined();
+    expect(refusalOf(() => checkReauthentication(authTime(-3600), pending(false), 90))).toBeUndefined();
   });
 });

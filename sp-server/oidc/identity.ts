@@ -5,6 +5,7 @@ import type { IDToken } from 'openid-client';
 import { z } from 'zod';
 import type { RenderedOIDCProfile } from '../../crds/api/index.ts';
 import { domainOf } from '../config/store.ts';
+import type { PendingLogin } from '../context.ts';
 import { LoginRefusal, type UpstreamIdentity } from '../login/complete.ts';
 import { quote } from '../saml/errors.ts';
 
@@ -52,4 +53,18 @@ export function identityFromClaims(profile: RenderedOIDCProfile, claims: IDToken
     upstream: o.issuer,
     logFields: { subject: claims.sub },
   };
+}
+
+/**
+ * After prompt=login (a test link, spec.forceAuthn), a provider that states when the user
+ * authenticated must state a time after the sign-in started: an older session answering means
+ * the provider ignored the request. Google and Entra omit auth_time unless max_age was sent, and
+ * then openid-client already requires and checks it.
+ */
+export function checkReauthentication(claims: IDToken, pending: PendingLogin, skewSeconds: number): void {
+  if (pending.forceAuthn !== true || typeof claims.auth_time !== 'number') return;
+  const started = Math.floor(pending.createdAt / 1000);
+  if (claims.auth_time < started - skewSeconds) {
+    throw new LoginRefusal('AUTHN_INSTANT_TOO_OLD', `the provider was asked to authenticate the user again (prompt=login) but reports auth_time ${new Date(claims.auth_time * 1000).toISOString()}, before the sign-in started at ${new Date(started * 1000).toISOString()}`);
+  }
 }

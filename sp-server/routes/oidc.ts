@@ -12,7 +12,7 @@ import { completeLogin, LoginRefusal, refuseLogin } from '../login/complete.ts';
 import { pendingKeyOfState } from '../oidc/authorize.ts';
 import { clientKeyOf } from '../oidc/client-key.ts';
 import { refusalOfGrantError } from '../oidc/errors.ts';
-import { identityFromClaims } from '../oidc/identity.ts';
+import { checkReauthentication, identityFromClaims } from '../oidc/identity.ts';
 import { quote } from '../saml/errors.ts';
 import { OIDC_UPSTREAM_PATHS } from '../urls.ts';
 
@@ -102,6 +102,7 @@ export const oidcSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
       throw refusalOfGrantError(err);
     }
     if (!claims) throw new LoginRefusal('OIDC_TOKEN_RESPONSE_INVALID', 'the token response carries no ID token');
+    checkReauthentication(claims, pending, ref.profile.allowedClockSkewSeconds);
     return identityFromClaims(ref.profile, claims);
   }
 };
