@@ -115,6 +115,7 @@ const spServer = z.strictObject({
     .meta({ description: 'addresses/CIDRs of the proxies whose X-Forwarded-For names the client, or a hop count' }),
   rateLimits: rateLimitsSchema.optional(),
   jitProvisioning: z.boolean().optional(),
+  allowPrivateIdPAddresses: z.boolean().optional().meta({ description: 'let requests to OpenID Providers reach private, loopback and link-local addresses' }),
   acsBodyLimitBytes: z.int().min(ACS_BODY_LIMIT_MIN_BYTES).max(ACS_BODY_LIMIT_MAX_BYTES).optional(),
   validationWorkers: z.int().min(0).max(64).optional(),
   signingKey: z
@@ -189,6 +190,7 @@ export const chartValues = z
         metricsFrom: z.array(kubeObject).optional(),
         apiServerPorts: z.array(port).min(1).optional(),
         metadataPorts: z.array(port).optional(),
+        oidcPorts: z.array(port).optional(),
         redisPort: port.optional(),
       })
       .optional(),

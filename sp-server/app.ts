@@ -1,5 +1,5 @@
 // The sp-server as a fastify application: one encapsulated plugin per surface — OAuth/OIDC and
-// the login-methods API toward the application, SAML toward the customers' IdPs, SCIM toward
+// the login-methods API toward the application, SAML and OIDC toward the customers' IdPs, SCIM toward
 // their directories, and ops — sharing one context and one metrics registry. main.ts wires it to
 // Kubernetes, Redis and files; tests build it directly.
 import formbody from '@fastify/formbody';
@@ -18,8 +18,10 @@ import { resolveRateLimits, type RateLimitsInput } from './limits/settings.ts';
 import { createMetrics, validationPoolMetrics, watchCacheHealth, type Metrics, type WatchedCache } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
 import type { SigningKeys } from './oauth/keys.ts';
+import { OIDCUpstreams } from './oidc/upstreams.ts';
 import { loginMethodsSurface } from './routes/login-methods.ts';
 import { oauthSurface } from './routes/oauth.ts';
+import { oidcSurface } from './routes/oidc.ts';
 import { opsSurface } from './routes/ops.ts';
 import { samlSurface } from './routes/saml.ts';
 import { ACS_BODY_LIMIT_BYTES } from './saml/acs-body-limit.ts';
@@ -68,6 +70,8 @@ export interface AppOptions {
   limitsRedis?: Redis;
   /** Proxies whose X-Forwarded-For names the client; default: none (the socket's peer is the client). */
   trustedProxies?: TrustedProxies;
+  /** Let OIDC token and JWKS requests reach private, loopback and link-local addresses (default false). */
+  allowPrivateIdPAddresses?: boolean;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -99,7 +103,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     readiness: options.readiness ?? (async () => ({})),
     jitProvisioning: options.jitProvisioning ?? true,
     ...(groups ? { groups } : {}),
+    oidc: new OIDCUpstreams({ allowPrivate: options.allowPrivateIdPAddresses ?? false }),
   };
+
+  options.config.onChange(() => ctx.oidc.retain((namespace, profile) => options.config.profile(namespace, profile) !== undefined));
 
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -120,6 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(oauthSurface, { ctx });
   await app.register(loginMethodsSurface, { ctx });
   await app.register(samlSurface, { ctx });
+  await app.register(oidcSurface, { ctx });
   if (options.scim) {
     if (!options.kube) throw new Error('SCIM needs the Kubernetes API');
     const current = () => options.config.current ?? undefined;

@@ -5,6 +5,7 @@ import type { ConfigStore } from './config/store.ts';
 import type { PendingLoginBudget } from './limits/pending-logins.ts';
 import type { Metrics } from './metrics.ts';
 import type { OAuthClient } from './oauth/clients.ts';
+import type { OIDCUpstreams } from './oidc/upstreams.ts';
 import type { SigningKeys } from './oauth/keys.ts';
 import type { ValidatedAssertion, ValidationContext } from './saml/validate.ts';
 import type { StateStore } from './state/store.ts';
@@ -45,6 +46,8 @@ export interface AppContext {
   jitProvisioning: boolean;
   /** ManagedGroups (SCIM-provisioned) whose names feed role mapping next to the IdP's groups. */
   groups?: GroupSource;
+  /** The OpenID Providers of OIDC profiles, as relying-party configurations. */
+  oidc: OIDCUpstreams;
 }
 
 /** The options buildApp registers every surface plugin with. */
@@ -52,7 +55,7 @@ export interface SurfaceOptions {
   ctx: AppContext;
 }
 
-/** A login waiting for the IdP's answer, keyed by the AuthnRequest ID. */
+/** A login waiting for the IdP's answer, keyed by the AuthnRequest ID (SAML) or the state's hash (OIDC). */
 export interface PendingLogin {
   kind: 'login' | 'test';
   namespace: string;
@@ -74,6 +77,8 @@ export interface PendingLogin {
   maxAge?: number;
   /** A test login: sha256 of the test link's token, so a renewed or expired link ends it. */
   testLink?: string;
+  /** A login at an OpenID Provider: what its callback is checked against. */
+  upstreamOIDC?: { nonce: string; codeVerifier: string };
 }
 
 /** What an authorization code stands for, until /token redeems it once. */

@@ -20,6 +20,7 @@
 //   --log-level LEVEL              (or LOG_LEVEL)
 //   --validation-workers N         worker threads validating SAML responses (default: the cores; 0: on the event loop)
 //   --acs-body-limit-bytes N       largest ACS POST body read (default 262144; 16384 to 1048576)
+//   --allow-private-idp-addresses  let OIDC token and JWKS requests reach private, loopback and link-local addresses
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -68,6 +69,7 @@ const { values: f } = parseArgs({
     'log-level': { type: 'string' },
     'validation-workers': { type: 'string' },
     'acs-body-limit-bytes': { type: 'string' },
+    'allow-private-idp-addresses': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -93,6 +95,7 @@ const flags = {
   dev: f.dev || env('DEV') === 'true',
   logLevel: f['log-level'] ?? env('LOG_LEVEL') ?? process.env.LOG_LEVEL ?? 'info',
   validationWorkers: integerFlag('validation-workers', f['validation-workers'] ?? env('VALIDATION_WORKERS'), availableParallelism(), 0, 256),
+  allowPrivateIdPAddresses: f['allow-private-idp-addresses'] || env('ALLOW_PRIVATE_IDP_ADDRESSES') === 'true',
   acsBodyLimitBytes: integerFlag('acs-body-limit-bytes', f['acs-body-limit-bytes'] ?? env('ACS_BODY_LIMIT_BYTES'), ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MIN_BYTES, ACS_BODY_LIMIT_MAX_BYTES),
 };
 
@@ -160,6 +163,7 @@ async function main(): Promise<void> {
     jitProvisioning: flags.jit,
     validationWorkers: flags.validationWorkers,
     acsBodyLimitBytes: flags.acsBodyLimitBytes,
+    allowPrivateIdPAddresses: flags.allowPrivateIdPAddresses,
     ...(kube ? { kube } : {}),
     scim: flags.scim,
     readiness: async () => ({ configSource: source.healthy || config.loaded, ...(groups ? { managedGroups: groups.healthy } : {}) }),

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { LOGIN_REFUSAL_CODES, REFUSAL_CODES, REFUSAL_HTTP_STATUSES, REFUSALS } from './refusals.ts';
+import { LOGIN_REFUSAL_CODES, OIDC_REFUSAL_CODES, REFUSAL_CODES, REFUSAL_HTTP_STATUSES, REFUSALS } from './refusals.ts';
 import { SAML_ERROR_CODES } from './saml/errors.ts';
 
 describe('the refusal table', () => {
-  it('has one row for every validator code and every login code, and nothing else', () => {
-    expect(new Set(REFUSAL_CODES).size).toBe(SAML_ERROR_CODES.length + LOGIN_REFUSAL_CODES.length);
-    expect(Object.keys(REFUSALS).sort()).toEqual([...SAML_ERROR_CODES, ...LOGIN_REFUSAL_CODES].sort());
+  it('has one row for every validator code, every login code and every OIDC code, and nothing else', () => {
+    expect(new Set(REFUSAL_CODES).size).toBe(SAML_ERROR_CODES.length + LOGIN_REFUSAL_CODES.length + OIDC_REFUSAL_CODES.length);
+    expect(Object.keys(REFUSALS).sort()).toEqual([...SAML_ERROR_CODES, ...LOGIN_REFUSAL_CODES, ...OIDC_REFUSAL_CODES].sort());
   });
 
   it.each(REFUSAL_CODES)('%s has a user message, admin advice, a refusal HTTP status and a metric label', (code) => {
@@ -16,8 +16,9 @@ describe('the refusal table', () => {
     expect(row.adminAdvice).toMatch(/\.$/);
     expect(REFUSAL_HTTP_STATUSES).toContain(row.httpStatus);
     expect(row.httpStatus).toBeGreaterThanOrEqual(400);
-    // A refusal is the client's or the IdP's doing, except the one that says the server is saturated.
-    if (code === 'SERVER_BUSY') expect(row.httpStatus).toBe(503);
+    // A refusal is the client's or the IdP's doing, except those that say the server is saturated
+    // or cannot reach the OpenID Provider.
+    if (code === 'SERVER_BUSY' || code === 'OIDC_UPSTREAM_UNREACHABLE' || code === 'OIDC_UPSTREAM_ADDRESS_REFUSED') expect(row.httpStatus).toBe(503);
     else expect(row.httpStatus).toBeLessThan(500);
     expect(row.metricLabel).toMatch(/^[A-Z][A-Z0-9_]*$/);
   });

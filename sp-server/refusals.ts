@@ -34,9 +34,54 @@ export const LOGIN_REFUSAL_CODES = [
   'SERVER_BUSY',
 ] as const;
 
+/**
+ * Refusals of a login through an OpenID Connect upstream (sp-server/oidc/): the callback, the
+ * token exchange, the ID token's checks (openid-client's) and Gatehouse's own identity checks.
+ * Stable like the others.
+ */
+export const OIDC_REFUSAL_CODES = [
+  /** The provider answered the authorization request with an error (access_denied, …); the hint names it. */
+  'OIDC_UPSTREAM_ERROR',
+  /** The callback's state is unknown, expired or already used. */
+  'OIDC_STATE_INVALID',
+  /** The callback lacks the code (or carries malformed parameters). */
+  'OIDC_CALLBACK_INVALID',
+  /** The token endpoint refused the code exchange (invalid_client: a wrong client secret or key; invalid_grant: a spent code). */
+  'OIDC_TOKEN_EXCHANGE_FAILED',
+  /** The token endpoint answered something that is not a valid OpenID Connect token response (no ID token, bad JSON). */
+  'OIDC_TOKEN_RESPONSE_INVALID',
+  /** The token endpoint or JWKS could not be reached (connection refused, timeout, DNS). */
+  'OIDC_UPSTREAM_UNREACHABLE',
+  /** The sp-server's egress guard refused the provider's address (private, loopback or link-local, or not https). */
+  'OIDC_UPSTREAM_ADDRESS_REFUSED',
+  /** The ID token's signature does not verify, or no key of the provider's JWKS (fetched again) matches its kid. */
+  'ID_TOKEN_SIGNATURE_INVALID',
+  /** The ID token is signed with an algorithm outside spec.oidc.idTokenSigningAlgorithms. */
+  'ID_TOKEN_ALGORITHM_NOT_ALLOWED',
+  /** The ID token's iss (or the callback's iss parameter) is not the profile's issuer. */
+  'ID_TOKEN_ISSUER_MISMATCH',
+  /** The ID token's aud does not name the client ID, or azp is not the client with several audiences. */
+  'ID_TOKEN_AUDIENCE_MISMATCH',
+  /** The ID token is expired, or its iat lies in the future, beyond the allowed clock skew. */
+  'ID_TOKEN_EXPIRED',
+  /** The ID token's nonce is not the one this sign-in sent. */
+  'ID_TOKEN_NONCE_MISMATCH',
+  /** The application asked for max_age, and the provider's auth_time is older. */
+  'ID_TOKEN_AUTH_TIME_TOO_OLD',
+  /** The ID token lacks the configured email claim (spec.oidc.claims.email), or it is not an address. */
+  'EMAIL_CLAIM_MISSING',
+  /** The provider does not vouch for the email (email_verified is not true; Microsoft: nor xms_edov). */
+  'EMAIL_NOT_VERIFIED',
+  /** Google: the hd claim is absent (a personal account) or is not the email's domain. */
+  'HOSTED_DOMAIN_MISMATCH',
+  /** Microsoft: the tid claim is not spec.oidc.tenantID. */
+  'TENANT_MISMATCH',
+] as const;
+
 export type LoginRefusalCode = (typeof LOGIN_REFUSAL_CODES)[number];
-export type RefusalCode = SamlErrorCode | LoginRefusalCode;
-export const REFUSAL_CODES: readonly RefusalCode[] = [...SAML_ERROR_CODES, ...LOGIN_REFUSAL_CODES];
+export type OIDCRefusalCode = (typeof OIDC_REFUSAL_CODES)[number];
+export type RefusalCode = SamlErrorCode | LoginRefusalCode | OIDCRefusalCode;
+export const REFUSAL_CODES: readonly RefusalCode[] = [...SAML_ERROR_CODES, ...LOGIN_REFUSAL_CODES, ...OIDC_REFUSAL_CODES];
 
 /** The HTTP statuses a refusal page may carry. */
 export const REFUSAL_HTTP_STATUSES = [400, 403, 404, 429, 503] as const;
@@ -70,6 +115,8 @@ const NOT_ACCEPTED_SEE_STATUS = 'Your identity provider\'s sign-in response coul
 const COMPARE_SP_SETTINGS = 'Compare the IdP\'s settings with status.sp (entity ID, ACS URL) and the signing certificate.';
 const SET_ACS_URL = 'Set the IdP\'s ACS / Reply URL to status.sp.acsURL.';
 const FIX_CLOCK = 'Fix the IdP server\'s clock or raise spec.allowedClockSkew.';
+const COMPARE_OIDC_SETTINGS = 'Compare the provider\'s app registration with spec.oidc (issuer, client ID, redirect URI = status.sp.redirectURI) and the operator\'s conditions on the SSOProfile.';
+const NOT_ADMITTED = 'Your identity provider signed you in, but with an account this organization does not accept for single sign-on. Sign in with your work account, or ask your administrator.';
 
 const TEXTS = {
   MALFORMED_RESPONSE: { userMessage: 'Your identity provider sent a sign-in response that could not be read.', adminAdvice: COMPARE_SP_SETTINGS, httpStatus: 400 },
@@ -202,6 +249,73 @@ const TEXTS = {
     userMessage: 'Sign-in is very busy right now. Please go back and try again in a moment.',
     adminAdvice: 'The sp-server refused the response unchecked because every SAML validation worker was busy and its queue was full: add replicas or CPU (spServer.replicas, spServer.resources), and check gatehouse_sp_validation_queue_size for a flood of ACS posts.',
     httpStatus: 503,
+  },
+
+  OIDC_UPSTREAM_ERROR: {
+    userMessage: 'Your identity provider did not complete the sign-in.',
+    adminAdvice: 'The provider answered with the error in the hint: access_denied usually means the user is not assigned to the app registration or declined consent; invalid_request or unauthorized_client points at the app registration (redirect URI = status.sp.redirectURI, client ID, allowed scopes).',
+    httpStatus: 400,
+  },
+  OIDC_STATE_INVALID: { userMessage: 'This sign-in was not started here, has expired, or was already completed. Please start again.', adminAdvice: 'A callback arrived for a sign-in the sp-server does not know (expired after the pending-login lifetime, used twice, or forged): nothing to change unless it happens for every sign-in, then check that every sp-server replica shares the same Redis.', httpStatus: 400 },
+  OIDC_CALLBACK_INVALID: { userMessage: NOT_ACCEPTED, adminAdvice: COMPARE_OIDC_SETTINGS, httpStatus: 400 },
+  OIDC_TOKEN_EXCHANGE_FAILED: {
+    userMessage: `Your identity provider refused to complete the sign-in. ${ASK_ADMIN}`,
+    adminAdvice: 'The token endpoint refused the code: invalid_client means the client secret in the Secret gatehouse-oidc-client (or, with private_key_jwt, the key at status.sp.jwksURL) is not what the provider has registered; invalid_grant means the code was already used or expired, or the redirect URI differs from status.sp.redirectURI.',
+    httpStatus: 400,
+  },
+  OIDC_TOKEN_RESPONSE_INVALID: { userMessage: NOT_ACCEPTED, adminAdvice: `The token endpoint's answer is not an OpenID Connect token response with an ID token: check that spec.oidc.scopes include openid. ${COMPARE_OIDC_SETTINGS}`, httpStatus: 400 },
+  OIDC_UPSTREAM_UNREACHABLE: {
+    userMessage: 'Your identity provider could not be reached. Please try again in a minute.',
+    adminAdvice: 'The sp-server could not reach the provider\'s token endpoint or JWKS (see the hint): check the sp-server\'s egress (NetworkPolicy networkPolicy.oidcPorts, proxies, DNS) and the provider\'s availability.',
+    httpStatus: 503,
+  },
+  OIDC_UPSTREAM_ADDRESS_REFUSED: {
+    userMessage: `Your identity provider's address is not allowed. ${ASK_ADMIN}`,
+    adminAdvice: 'The provider\'s token endpoint or JWKS resolves to a private, loopback or link-local address, which the sp-server refuses: use the provider\'s public address, or set spServer.allowPrivateIdPAddresses for an IdP inside your network.',
+    httpStatus: 503,
+  },
+  ID_TOKEN_SIGNATURE_INVALID: {
+    userMessage: NOT_VERIFIED,
+    adminAdvice: 'The ID token\'s signature does not verify against the provider\'s JWKS (fetched again for an unknown kid): check that spec.oidc.issuer names the provider that issued it and that nothing rewrites the token endpoint\'s answers.',
+    httpStatus: 400,
+  },
+  ID_TOKEN_ALGORITHM_NOT_ALLOWED: {
+    userMessage: `The sign-in uses a signature method your organization does not accept. ${ASK_ADMIN}`,
+    adminAdvice: 'List the algorithm the provider signs ID tokens with in spec.oidc.idTokenSigningAlgorithms (RS256 for Google and Entra), or switch the provider to an algorithm listed there.',
+    httpStatus: 400,
+  },
+  ID_TOKEN_ISSUER_MISMATCH: {
+    userMessage: 'The sign-in came from an identity provider that is not set up for your organization.',
+    adminAdvice: 'The ID token (or the callback\'s iss) names another issuer than spec.oidc.issuer: for Microsoft, check spec.oidc.tenantID and that the app registration is not multi-tenant with the common endpoint.',
+    httpStatus: 400,
+  },
+  ID_TOKEN_AUDIENCE_MISMATCH: { userMessage: `The sign-in was meant for another application. ${ASK_ADMIN}`, adminAdvice: 'The ID token\'s aud (or azp) is not spec.oidc.clientID: copy the client ID of the app registration whose secret Gatehouse uses.', httpStatus: 400 },
+  ID_TOKEN_EXPIRED: { userMessage: START_AGAIN_EXPIRED, adminAdvice: 'The ID token was expired or issued in the future: fix the clock of the sp-server\'s nodes (NTP) or raise spec.allowedClockSkew.', httpStatus: 400 },
+  ID_TOKEN_NONCE_MISMATCH: { userMessage: 'This sign-in does not belong to the one started in this browser. Please start again.', adminAdvice: 'The ID token\'s nonce is not the one this sign-in sent: the token was issued for another sign-in (replayed or mixed up).', httpStatus: 400 },
+  ID_TOKEN_AUTH_TIME_TOO_OLD: {
+    userMessage: 'This application asked you to sign in again, but your identity provider reused an earlier sign-in. Sign out at your identity provider, then start again.',
+    adminAdvice: 'The application asked for max_age and the provider\'s auth_time is older (or absent): make the provider honour prompt=login and max_age.',
+    httpStatus: 400,
+  },
+  EMAIL_CLAIM_MISSING: {
+    userMessage: `Your identity provider did not say who you are. ${ASK_ADMIN}`,
+    adminAdvice: 'The ID token lacks the claim spec.oidc.claims.email (or it is not an email address): request the email scope, or name the claim that carries the address (Microsoft: email or preferred_username).',
+    httpStatus: 400,
+  },
+  EMAIL_NOT_VERIFIED: {
+    userMessage: NOT_ADMITTED,
+    adminAdvice: 'The provider does not vouch for the address: email_verified is not true (Microsoft: nor the optional claim xms_edov, "email domain owner verified" — add it to the app registration\'s token configuration, or read the address from preferred_username).',
+    httpStatus: 403,
+  },
+  HOSTED_DOMAIN_MISMATCH: {
+    userMessage: NOT_ADMITTED,
+    adminAdvice: 'Google\'s hd claim is absent (a personal Google account with a work address) or is not the email\'s domain: the user must sign in with the Google Workspace account of the verified domain.',
+    httpStatus: 403,
+  },
+  TENANT_MISMATCH: {
+    userMessage: NOT_ADMITTED,
+    adminAdvice: 'The ID token\'s tid is not spec.oidc.tenantID: the user signed in with an account of another Entra tenant (a guest or multi-tenant app registration).',
+    httpStatus: 403,
   },
 } as const satisfies Record<RefusalCode, RefusalText>;
 

@@ -18,3 +18,9 @@ export function authorizeURL(issuer: string, email: string, clientId: string): s
 export function oauthURL(issuer: string, endpoint: keyof typeof OAUTH_PATHS): string {
   return `${issuer}${OAUTH_PATHS[endpoint]}`;
 }
+
+/** The upstream side of OIDC profiles (the lead's fixed paths): the provider's redirect URI and the private_key_jwt JWKS. */
+export const OIDC_UPSTREAM_PATHS = {
+  callback: '/oidc/:namespace/:profile/callback',
+  jwks: '/oidc/:namespace/:profile/jwks',
+} as const;

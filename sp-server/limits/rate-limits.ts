@@ -1,5 +1,5 @@
 // The rate limits of the public surface, on @fastify/rate-limit: per client address and per
-// organization on /authorize, the ACS, login-methods and /token, per token on SCIM. Attached by
+// organization on /authorize, the ACS (and the OIDC callback), login-methods and /token, per token on SCIM. Attached by
 // route from one onRoute hook, so no surface needs to know them; each answers 429 with
 // Retry-After in its own shape (a page for browsers, OAuth JSON, the SCIM error schema).
 import rateLimit from '@fastify/rate-limit';
@@ -9,7 +9,7 @@ import type { AppContext, CodeGrant } from '../context.ts';
 import { refusalReply, sha256b64url } from '../http-util.ts';
 import { ScimError } from '../scim/errors.ts';
 import { SCIM_CONTENT_TYPE, SCIM_PREFIX } from '../scim/plugin.ts';
-import { OAUTH_PATHS } from '../urls.ts';
+import { OAUTH_PATHS, OIDC_UPSTREAM_PATHS } from '../urls.ts';
 import { clientKey } from './client-address.ts';
 import type { Counters } from './counters.ts';
 import type { RateLimits } from './settings.ts';
@@ -93,7 +93,8 @@ export async function installRateLimits(app: FastifyInstance, gh: AppContext, li
       answer: page,
     },
     {
-      matches: (r) => r.url === '/saml/:namespace/:profile/acs',
+      // The OIDC callback is an OpenID Provider's ACS: the same budget.
+      matches: (r) => r.url === '/saml/:namespace/:profile/acs' || r.url === OIDC_UPSTREAM_PATHS.callback,
       hook: 'onRequest',
       checks: [limit('acs-ip', limits.acs.perIP, byIP), limit('acs-org', limits.acs.perOrganization, acsOrg)],
       answer: page,

@@ -1,34 +1,23 @@
-// The SAML service provider: metadata, the Assertion Consumer Service, and the test link.
-import { groupsOfUser } from '../scim/groups.ts';
+// The SAML service provider: metadata, the Assertion Consumer Service, and the test link (which
+// starts a test login through whichever upstream the profile has).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isSAMLProfile } from '../../crds/api/index.ts';
-import { domainOf, type ProfileRef } from '../config/store.ts';
-import type { AppContext, CodeGrant, PendingLogin, SurfaceOptions } from '../context.ts';
-import { errorPage, testResultPage } from '../html.ts';
-import { BROWSER_COOKIE, html, randomToken, readCookie, refusalReply, sha256b64url } from '../http-util.ts';
+import type { ProfileRef } from '../config/store.ts';
+import type { AppContext, PendingLogin, SurfaceOptions } from '../context.ts';
+import { errorPage } from '../html.ts';
+import { BROWSER_COOKIE, html, readCookie, refusalReply, sha256b64url } from '../http-util.ts';
+import { completeLogin, LoginRefusal, refuseLogin, testLinkUsable, type UpstreamIdentity } from '../login/complete.ts';
 import { rememberRestart } from '../login/restart.ts';
 import { SP_METADATA_CONTENT_TYPE, spMetadata } from '../saml/metadata.ts';
 import { startLogin } from '../login/start.ts';
-import { REFUSALS, type RefusalCode } from '../refusals.ts';
+import { REFUSALS } from '../refusals.ts';
 import { isSamlValidationError, quote, type SamlValidationError } from '../saml/errors.ts';
 import { peekInResponseTo, type AuthnRequestFacts, type ValidatedAssertion } from '../saml/validate.ts';
 import { storeReplayCache } from '../state/store.ts';
-import { subjectOf, type UserRecord } from '../users/directory.ts';
 import { ServerBusyError } from '../saml/validation-pool.ts';
 
 const profileParams = z.object({ namespace: z.string().min(1).max(63), profile: z.string().min(1).max(253) });
-
-/** A refusal decided by the sp-server after the SAML checks (who the user is), or before them. */
-class LoginRefusal extends Error {
-  readonly code: RefusalCode;
-  readonly hint: string;
-  constructor(code: RefusalCode, hint: string) {
-    super(`${code}: ${hint}`);
-    this.code = code;
-    this.hint = hint;
-  }
-}
 
 export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx: gh }) => {
   const replay = storeReplayCache(gh.store);
@@ -120,109 +109,7 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
       throw err;
     }
 
-    try {
-      const email = assertion.nameID.trim().toLowerCase();
-      if (pending.kind === 'test') {
-        const link = ref.profile.test;
-        // The link must still be the one the login started from, and unexpired, when the IdP answers.
-        if (!link || !testLinkUsable(link, Date.now()) || sha256b64url(link.token) !== pending.testLink) {
-          throw new LoginRefusal('TEST_LINK_EXPIRED', 'the test link expired or was renewed while the test login was under way');
-        }
-        if (email !== pending.loginHint) throw new LoginRefusal('TEST_USER_MISMATCH', `the IdP signed in ${quote(email)}, the test expects ${quote(pending.loginHint)}`);
-      }
-      // A test login only records its result: it never provisions a user (nor issues a code, below).
-      const user = await resolveUser(gh, ref, email, assertion, pending.kind !== 'test');
-      const roles = await rolesFor(ref, user, assertion);
-      if (pending.kind === 'test') {
-        gh.metrics.logins.inc({ kind: 'test' });
-        const jitNote = user.name ? '' : ' Not a ManagedUser yet: JIT provisioning creates one at the first real sign-in.';
-        const message = `Signed in as ${email} through ${ref.profile.idp.entityID}; roles: ${roles.join(', ') || 'none'}.${jitNote}`;
-        await gh.status.recordTest(namespace, name, {
-          result: 'Succeeded',
-          email,
-          message,
-          attemptedTime: new Date(pending.createdAt).toISOString(),
-          completedTime: new Date().toISOString(),
-        });
-        req.log.info({ profile: `${namespace}/${name}`, email }, 'test login succeeded');
-        return html(reply, 200, testResultPage(true, message));
-      }
-      const code = randomToken();
-      const grant: CodeGrant = {
-        clientId: pending.clientId as string,
-        redirectUri: pending.redirectUri as string,
-        codeChallenge: pending.codeChallenge as string,
-        ...(pending.nonce !== undefined ? { nonce: pending.nonce } : {}),
-        ...(pending.scope !== undefined ? { scope: pending.scope } : {}),
-        sub: subjectOf(user),
-        email,
-        org: namespace,
-        roles,
-        ...(user.displayName ? { name: user.displayName } : {}),
-        authTime: Math.floor(assertion.authnInstant.getTime() / 1000),
-      };
-      await gh.store.put(`code:${sha256b64url(code)}`, JSON.stringify(grant), gh.lifetimes.codeMs);
-      gh.metrics.logins.inc({ kind: 'login' });
-      req.log.info({ profile: `${namespace}/${name}`, email, client: grant.clientId, assertionID: assertion.assertionID }, 'login succeeded');
-      const target = new URL(grant.redirectUri);
-      target.searchParams.set('code', code);
-      if (pending.state !== undefined) target.searchParams.set('state', pending.state);
-      target.searchParams.set('iss', gh.issuer);
-      return reply.code(303).header('cache-control', 'no-store').header('location', target.toString()).send();
-    } catch (err) {
-      if (err instanceof LoginRefusal) return refuse(req, reply, ref, err, pending);
-      throw err;
-    }
-  }
-
-  /** The NameID must be a ManagedUser of this organization (or JIT creates one, when `provision`; a test only says it would). */
-  async function resolveUser(gh: AppContext, ref: ProfileRef, email: string, assertion: ValidatedAssertion, provision: boolean): Promise<UserRecord> {
-    const domain = domainOf(email);
-    const namespace = ref.org.namespace;
-    if (!ref.org.verifiedDomains.includes(domain)) {
-      const other = gh.config.organizationForDomain(domain);
-      if (other) throw new LoginRefusal('USER_OTHER_ORGANIZATION', `the IdP sent ${quote(email)}, whose domain belongs to another organization`);
-      throw new LoginRefusal('DOMAIN_NOT_VERIFIED', `the IdP sent ${quote(email)}; the domain ${quote(domain)} is not verified by this organization`);
-    }
-    const users = gh.users.byEmail(email);
-    let user = users.find((u) => u.namespace === namespace);
-    if (!user) {
-      if (!ref.profile.jit.enabled || !ref.profile.domains.includes(domain)) {
-        throw new LoginRefusal('USER_NOT_MANAGED', `the IdP sent ${quote(email)}, which is not a ManagedUser of ${namespace}`);
-      }
-      if (!gh.jitProvisioning) {
-        throw new LoginRefusal('USER_NOT_MANAGED', `the IdP sent ${quote(email)}, which is not a ManagedUser of ${namespace}; the profile enables JIT but this Gatehouse installation does not (spServer.jitProvisioning)`);
-      }
-      const displayName = firstAttr(assertion, ['displayName', 'name', 'http://schemas.microsoft.com/identity/claims/displayname']);
-      if (!provision) return unprovisionedUser(namespace, email, ref.profile.jit.defaultRoles);
-      user = await gh.users.create(namespace, email, ref.profile.jit.defaultRoles, displayName);
-      gh.logger.info({ namespace, email, user: user.name }, 'ManagedUser created on first login (JIT)');
-    }
-    if (!user.active) throw new LoginRefusal('USER_INACTIVE', `the ManagedUser ${namespace}/${user.name} is deactivated (spec.active: false)`);
-    return user;
-  }
-
-  async function rolesFor(ref: ProfileRef, user: UserRecord, assertion: ValidatedAssertion): Promise<string[]> {
-    const roles = new Set(user.roles);
-    const mapping = ref.profile.roleMapping;
-    if (mapping) {
-      const values = new Set(assertion.attributes[mapping.attribute] ?? []);
-      for (const group of await managedGroupsOf(ref, user)) values.add(group);
-      for (const rule of mapping.rules) if (values.has(rule.value)) for (const r of rule.roles) roles.add(r);
-    }
-    return [...roles].sort();
-  }
-
-  /** Names of the organization's ManagedGroups (SCIM Groups) listing the user. */
-  async function managedGroupsOf(ref: ProfileRef, user: UserRecord): Promise<string[]> {
-    if (!gh.groups || !user.name) return [];
-    try {
-      return await groupsOfUser(gh.groups, ref.org.namespace, user.name);
-    } catch (err) {
-      // Roles from the assertion still apply; a login does not fail because groups are unreadable.
-      gh.logger.warn({ err, namespace: ref.org.namespace, user: user.name }, 'ManagedGroups unreadable; role mapping uses the assertion only');
-      return [];
-    }
+    return completeLogin(gh, req, reply, ref, pending, identityOf(assertion, ref.profile.idp.entityID));
   }
 
   async function unsolicited(req: FastifyRequest, reply: FastifyReply, ref: ProfileRef): Promise<FastifyReply> {
@@ -240,29 +127,8 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     return reply.code(303).header('cache-control', 'no-store').header('location', target.toString()).send();
   }
 
-  async function refuse(req: FastifyRequest, reply: FastifyReply, ref: ProfileRef, err: SamlValidationError | LoginRefusal, pending: PendingLogin | undefined): Promise<FastifyReply> {
-    const { code, hint } = err;
-    const refusal = REFUSALS[code];
-    const namespace = ref.org.namespace;
-    const name = ref.profile.name;
-    gh.metrics.samlRejections.inc({ code: refusal.metricLabel });
-    req.log.warn({ profile: `${namespace}/${name}`, code, hint, kind: pending?.kind ?? null }, 'SAML response refused');
-    // The cause behind a deliberately uniform refusal (DECRYPTION_FAILED) is for operators only.
-    if (err.cause !== undefined) req.log.debug({ profile: `${namespace}/${name}`, code, cause: String(err.cause) }, 'SAML refusal cause');
-    gh.status.recordFailure(namespace, name, code, hint);
-    if (pending?.kind === 'test') {
-      const message = `${hint}. ${refusal.adminAdvice}`.slice(0, 1024);
-      await gh.status.recordTest(namespace, name, {
-        result: 'Failed',
-        email: pending.loginHint ?? '',
-        errorCode: code,
-        message,
-        attemptedTime: new Date(pending.createdAt).toISOString(),
-        completedTime: new Date().toISOString(),
-      });
-      return html(reply, 400, testResultPage(false, message, code));
-    }
-    return refusalReply(reply, code);
+  function refuse(req: FastifyRequest, reply: FastifyReply, ref: ProfileRef, err: SamlValidationError | LoginRefusal, pending: PendingLogin | undefined): Promise<FastifyReply> {
+    return refuseLogin(gh, req, reply, ref, err, pending);
   }
 };
 
@@ -271,14 +137,16 @@ function authnRequestOf(pending: PendingLogin): AuthnRequestFacts {
   return { requestedAt: new Date(pending.createdAt), forceAuthn: pending.forceAuthn === true, ...(pending.maxAge !== undefined ? { maxAgeSeconds: pending.maxAge } : {}) };
 }
 
-/** The user JIT would create, kept in memory only: what a test login reports without creating it. */
-function unprovisionedUser(namespace: string, email: string, roles: string[]): UserRecord {
-  return { metadata: { name: '', namespace, uid: '' }, namespace, name: '', uid: '', email, active: true, roles };
-}
-
-/** A test link works until its expiry; one rendered without an expiry does not work at all. */
-export function testLinkUsable(link: { expiresAt?: string | undefined }, nowMs: number): boolean {
-  return link.expiresAt !== undefined && nowMs < Date.parse(link.expiresAt);
+/** Who the assertion says signed in, for the login's completion. */
+function identityOf(assertion: ValidatedAssertion, entityID: string): UpstreamIdentity {
+  return {
+    email: assertion.nameID.trim().toLowerCase(),
+    displayName: firstAttr(assertion, ['displayName', 'name', 'http://schemas.microsoft.com/identity/claims/displayname']),
+    groupValues: (attribute) => assertion.attributes[attribute] ?? [],
+    authTime: assertion.authnInstant,
+    upstream: entityID,
+    logFields: { assertionID: assertion.assertionID },
+  };
 }
 
 function firstAttr(a: ValidatedAssertion, names: string[]): string | undefined {

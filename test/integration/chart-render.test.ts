@@ -130,6 +130,16 @@ describe('helm template, default values', () => {
     expect(ingress).toContainEqual({ ports: [{ port: 'metrics', protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }] });
   });
 
+  it('lets the sp-server reach OpenID Providers: private addresses only when allowed, their ports open in the NetworkPolicy', async () => {
+    expect(args(await render({}), 'gatehouse-sp-server')).not.toContain('--allow-private-idp-addresses');
+    expect(args(await render({ spServer: { allowPrivateIdPAddresses: true } }), 'gatehouse-sp-server')).toContain('--allow-private-idp-addresses');
+    const egressOf = async (networkPolicy: Record<string, unknown>) => JSON.stringify((find(await render({ networkPolicy: { enabled: true, ...networkPolicy } }), 'NetworkPolicy', 'gatehouse-sp-server').spec as { egress: unknown }).egress);
+    expect(await egressOf({ apiServerPorts: [6443] })).toContain('{"port":443,"protocol":"TCP"}');
+    const custom = await egressOf({ apiServerPorts: [6443], oidcPorts: [8443] });
+    expect(custom).toContain('{"port":8443,"protocol":"TCP"}');
+    expect(custom).not.toContain('{"port":443,');
+  });
+
   it('passes the sp-server its ACS body limit and validation workers, within the schema\'s bounds', async () => {
     const objs = await render({ spServer: { acsBodyLimitBytes: 1048576, validationWorkers: 0 } });
     expect(args(objs, 'gatehouse-sp-server')).toEqual(expect.arrayContaining(['--acs-body-limit-bytes=1048576', '--validation-workers=0']));

@@ -53,6 +53,11 @@ export interface SpServerProcessOptions {
   metricsPort?: number;
   /** --trusted-proxies (default: none). */
   trustedProxies?: string;
+  /**
+   * --allow-private-idp-addresses (default true): test and local OpenID Providers listen on
+   * loopback, which the sp-server refuses otherwise.
+   */
+  allowPrivateIdPAddresses?: boolean;
   /** Further command-line flags, appended as given. */
   extraArgs?: string[];
 }
@@ -129,6 +134,7 @@ export class SpServerProcess {
     } else args.push('--dev');
     if (o.jitProvisioning ?? true) args.push('--jit-provisioning');
     if (o.scim) args.push('--scim');
+    if (o.allowPrivateIdPAddresses ?? true) args.push('--allow-private-idp-addresses');
     if (o.kubeconfig) args.push(`--kubeconfig=${o.kubeconfig}`);
     else {
       args.push('--no-kube');
