@@ -8,9 +8,9 @@ import { OIDC_ORGANIZATION, OIDC_PEOPLE, startOIDCOrganization } from '../test/s
 
 const started = Date.now();
 const system = await startLocalSystem((line) => console.log(`… ${line}`), {
-  // The demo's OpenID Providers listen on plain http:// on loopback, which production refuses.
+  // The demo's OpenID Providers listen on plain http:// on loopback, which production refuses
+  // (the sp-server process of the local system allows loopback providers by default).
   operatorArgs: ['--allow-private-metadata-urls=true', '--allow-insecure-metadata-urls=true'],
-  spServerArgs: ['--allow-private-idp-addresses'],
 });
 console.log(`… starting the OpenID Providers and the organization ${OIDC_ORGANIZATION}`);
 const oidcOrganization = await startOIDCOrganization(system).catch(async (err: unknown) => {

@@ -59,9 +59,9 @@ const profile = async (name: string) => JSON.parse(await kubectlOK(['get', 'ssop
 
 beforeAll(async () => {
   system = await startLocalSystem(() => {}, {
-    // The providers listen on plain http:// on loopback, which production refuses.
+    // The providers listen on plain http:// on loopback, which production refuses (the test
+    // sp-server process allows loopback providers by default).
     operatorArgs: ['--allow-private-metadata-urls=true', '--allow-insecure-metadata-urls=true'],
-    spServerArgs: ['--allow-private-idp-addresses'],
     statusIntervalMs: 1_000,
   });
   organization = await startOIDCOrganization(system);

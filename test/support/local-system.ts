@@ -63,8 +63,6 @@ async function must(what: string, res: Promise<{ code: number; stdout: string; s
 export interface LocalSystemOptions {
   /** Extra operator flags, e.g. the ones letting it reach a test OpenID Provider on loopback. */
   operatorArgs?: string[];
-  /** Extra sp-server flags. */
-  spServerArgs?: string[];
   /** The sp-server's status write interval (status.test, status.recentFailures). */
   statusIntervalMs?: number;
 }
@@ -136,7 +134,6 @@ export async function startLocalSystem(log: (line: string) => void = () => {}, o
       port: spPort,
       publicURL: spURL,
       clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: [`${demoURL}/callback`], idp_initiated_default: true, initiate_login_uri: `${demoURL}/initiate` }],
-      ...(options.spServerArgs ? { extraArgs: options.spServerArgs } : {}),
       ...(options.statusIntervalMs !== undefined ? { statusIntervalMs: options.statusIntervalMs } : {}),
     });
     stack.push(() => spServer.stop());
