@@ -91,6 +91,12 @@ async function signInAtProvider(upstream: OIDCUpstream, email: string): Promise<
   await page.click('button[type="submit"]');
 }
 
+/** From the application's email form through the provider's sign-in form, as `email`. */
+async function signInThrough(upstream: OIDCUpstream, email: string): Promise<void> {
+  await startSignIn(email);
+  await signInAtProvider(upstream, email);
+}
+
 async function expectSignedInAs(email: string): Promise<void> {
   await page.waitForURL(`${system.demoURL}/`, { timeout: 30_000 });
   expect((await page.textContent('#email'))?.toLowerCase()).toBe(email);
@@ -136,49 +142,42 @@ describe('signing in through an OpenID Connect provider in a browser', () => {
     await fresh('a-google-login');
     // The redirect URI the provider's client was registered with is the one the profile shows.
     expect((await profile('google')).status?.sp?.redirectURI).toBe(callbackURL('google'));
-    await startSignIn(people.ann);
-    await signInAtProvider(google, people.ann);
+    await signInThrough(google, people.ann);
     await expectSignedInAs(people.ann);
   });
 
   it('(b) an Entra ID user signs in; the groups claim maps to roles', async () => {
     await fresh('b-entra-login');
-    await startSignIn(people.eva);
-    await signInAtProvider(entra, people.eva);
+    await signInThrough(entra, people.eva);
     await expectSignedInAs(people.eva);
     expect(await page.textContent('body')).toContain('billing:read');
   });
 
   it('(b2) any OpenID Provider, with private_key_jwt: the provider verifies the key Gatehouse serves', async () => {
     await fresh('b2-generic-private-key-jwt');
-    await startSignIn(people.gil);
-    await signInAtProvider(generic, people.gil);
+    await signInThrough(generic, people.gil);
     await expectSignedInAs(people.gil);
   });
 
   it('(c) a personal Google account (no hd) and a Workspace account of another domain are refused', async () => {
     await fresh('c-google-no-hd');
-    await startSignIn(people.pat);
-    await signInAtProvider(google, people.pat);
+    await signInThrough(google, people.pat);
     await expectRefused('google', CODE.hd, people.pat);
 
     await fresh('c-google-other-hd');
-    await startSignIn(people.hal);
-    await signInAtProvider(google, people.hal);
+    await signInThrough(google, people.hal);
     await expectRefused('google', CODE.hd, OTHER_HOSTED_DOMAIN);
   });
 
   it('(d) a token of another Entra tenant is refused', async () => {
     await fresh('d-entra-other-tenant');
-    await startSignIn(people.tom);
-    await signInAtProvider(entra, people.tom);
+    await signInThrough(entra, people.tom);
     await expectRefused('entra', CODE.tenant, OTHER_TENANT);
   });
 
   it('(e) an address the provider has not verified is refused', async () => {
     await fresh('e-email-not-verified');
-    await startSignIn(people.una);
-    await signInAtProvider(google, people.una);
+    await signInThrough(google, people.una);
     await expectRefused('google', CODE.emailUnverified, people.una);
   });
 
@@ -188,8 +187,7 @@ describe('signing in through an OpenID Connect provider in a browser', () => {
     page.on('request', (req) => {
       if (req.url().startsWith(`${callbackURL('google')}?`)) callbacks.push(req.url());
     });
-    await startSignIn(people.ann);
-    await signInAtProvider(google, people.ann);
+    await signInThrough(google, people.ann);
     await expectSignedInAs(people.ann);
     expect(callbacks).toHaveLength(1);
     expect(new URL(callbacks[0]!).searchParams.get('state')).toBeTruthy();
