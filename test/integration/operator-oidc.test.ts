@@ -192,7 +192,8 @@ describe('SSOProfile with an OpenID Connect upstream', () => {
     expect(after?.oidc).toEqual(before.oidc);
   });
 
-  it('the secrets appear in no profile status and no Event', async () => {
+  it('the secrets appear in no profile status and no Event, only in the rendered config', async () => {
+    expect((await rendered(orgA, 'google'))?.oidc?.clientSecret).toBe(GOOGLE_SECRET);
     const profiles = await client.call<{ items: SSOProfile[] }>('GET', crPath('ssoprofiles', orgA));
     const text = JSON.stringify(profiles) + JSON.stringify(await client.call('GET', crPath('ssoprofiles', orgB))) + (await eventsText(orgA)) + (await eventsText(orgB));
     for (const s of [GOOGLE_SECRET, ENTRA_SECRET, LATE_SECRET]) expect(text).not.toContain(s);

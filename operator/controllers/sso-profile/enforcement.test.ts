@@ -80,6 +80,7 @@ describe('enforcement step', () => {
     ['a failed test attempt', latched({ test: { result: 'Failed', email: 'admin@acme.com', errorCode: 'SIGNATURE_INVALID', message: 'bad' } }), valid, 'TestFailed'],
     ['expired certificates', latched(), [valid[0], { type: 'CertificateValid', status: 'False', reason: 'Expired', message: 'every IdP certificate has expired' }], 'CertificateExpired'],
     ['an invalid IdP configuration', latched(), [{ type: 'IdPConfigValid', status: 'False', reason: 'MetadataInvalid', message: 'DTD' }, { type: 'CertificateValid', status: 'Unknown', reason: 'IdPConfigInvalid', message: '' }], 'IdPConfigInvalid'],
+    ['an OIDC client secret that cannot be read', latched(), [...valid, { type: 'ClientSecretReady', status: 'False', reason: 'SecretNotFound', message: 'the Secret acme/gatehouse-oidc-client does not exist' }], 'ClientSecretUnavailable'],
     ['unreachable metadata', latched(), [{ type: 'IdPConfigValid', status: 'False', reason: 'MetadataFetchFailed', message: 'fetching failed: ECONNREFUSED' }, { type: 'CertificateValid', status: 'Unknown', reason: 'IdPConfigInvalid', message: '' }], 'MetadataFetchFailed'],
   ] as const)('stays Enforced through %s, Degraded with a reason to act on', async (_name, p, conditions, reason) => {
     const { e, enforced, degraded } = await run(p, [enforcedUser], conditions);
