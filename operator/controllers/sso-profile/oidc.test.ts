@@ -4,7 +4,8 @@
 // with the secret — which never reaches status or Events.
 import { describe, expect, it } from 'vitest';
 import { ENTRA_TEST_TENANT } from '../../../test/support/oidc-upstream.ts';
-import type { SecretObject } from '../../context.ts';
+import type { SSOProfile } from '../../../crds/api/index.ts';
+import type { Context, SecretObject } from '../../context.ts';
 import type { ProviderSnapshot } from '../../oidc/discovery.ts';
 import type { ProviderSource, ProviderState } from '../../oidc/provider-cache.ts';
 import { generateSPKeyPair } from '../../sp-keys.ts';
@@ -38,14 +39,20 @@ async function reconcile(opts: { spec?: Record<string, unknown>; state?: Omit<Pr
   const oidcProviders = { get: (_key: string, s: ProviderSource): ProviderState => (asked.push(s), { inFlight: false, ...(opts.state ?? { snapshot }) }), forget: (k: string) => void forgotten.push(k) };
   const c = contextWith({ profiles: [p], oidcProviders, secrets: opts.secrets ?? [clientSecret({ 'client-secret': SECRET_VALUE })] });
   c.ctx.config.allowInsecureMetadataUrls = opts.allowInsecure ?? false;
-  const r = reconcileOf(c.ctx, p);
+  const r = await runSteps(c.ctx, p);
+  return { ...c, r, asked, forgotten, fragment: c.ctx.fragments.get(`${NS}/google`) };
+}
+
+/** The steps that matter here, in the controller's order, with acme.com served and an SP key. */
+async function runSteps(ctx: Context, p: SSOProfile) {
+  const r = reconcileOf(ctx, p);
   await idpStep.run(r, r.conditions);
   await clientSecretStep.run(r, r.conditions);
   r.served = ['acme.com'];
   r.keys = { pair: spKey };
-  r.status.sp = statusEndpoints(c.ctx.config.spPublicUrl, p);
+  r.status.sp = statusEndpoints(ctx.config.spPublicUrl, p);
   await renderStep.run(r, r.conditions);
-  return { ...c, r, asked, forgotten, fragment: c.ctx.fragments.get(`${NS}/google`) };
+  return r;
 }
 
 describe('OIDC provider (IdP step)', () => {
@@ -135,12 +142,7 @@ describe('OIDC client secret step', () => {
     const p = first.r.profile;
     const later = contextWith({ profiles: [p], oidcProviders: { get: () => ({ inFlight: false, snapshot }), forget: () => {} }, secrets: [] });
     later.ctx.oidcSecretsRead.set(`${NS}/google`, first.ctx.oidcSecretsRead.get(`${NS}/google`) as never);
-    const r = reconcileOf(later.ctx, p);
-    await idpStep.run(r, r.conditions);
-    await clientSecretStep.run(r, r.conditions);
-    r.served = ['acme.com'];
-    r.keys = { pair: spKey };
-    await renderStep.run(r, r.conditions);
+    const r = await runSteps(later.ctx, p);
     expect(r.conditions.get('ClientSecretReady')).toMatchObject({ status: 'False', reason: 'SecretNotFound', message: expect.stringContaining('keeps serving') });
     expect(later.ctx.fragments.get(`${NS}/google`)).toMatchObject({ ok: true, profile: { oidc: { clientSecret: SECRET_VALUE } } });
   });
@@ -186,12 +188,7 @@ describe('OIDC render', () => {
     const spec = { ...oidcSpec(), enforcement: { domains: ['acme.com'] } };
     const p = profile('google', spec as never, { observedGeneration: 1, enforcement: { phase: 'Enforced', domains: ['acme.com'], latchedDomains: ['acme.com'] } });
     const c = contextWith({ profiles: [p], oidcProviders: { get: () => ({ inFlight: false, lastError: 'down', lastErrorReason: 'IssuerUnreachable' }), forget: () => {} } });
-    const r = reconcileOf(c.ctx, p);
-    await idpStep.run(r, r.conditions);
-    await clientSecretStep.run(r, r.conditions);
-    r.served = ['acme.com'];
-    r.keys = { pair: spKey };
-    await renderStep.run(r, r.conditions);
+    await runSteps(c.ctx, p);
     expect(c.ctx.fragments.get(`${NS}/google`)).toMatchObject({ ok: false, enforcement: [{ domain: 'acme.com', profile: 'google' }] });
   });
 });
