@@ -90,6 +90,17 @@ describe('enforcement step', () => {
     expect(degraded?.message).toContain('SSO stays enforced on acme.com (password login refused)');
   });
 
+  it('is not Degraded by an unreadable OIDC client secret while the one read before still serves', async () => {
+    const p = latched();
+    const { ctx } = contextWith({ profiles: [p], users: [enforcedUser] });
+    const r = reconcileOf(ctx, p);
+    for (const c of [...valid, { type: 'ClientSecretReady', status: 'False', reason: 'SecretNotFound', message: 'gone; the secret read before keeps serving' } as const]) r.conditions.set(c);
+    r.served = ['acme.com'];
+    r.clientSecret = 'read-before';
+    await enforcementStep.run(r, r.conditions);
+    expect(r.conditions.get('Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+  });
+
   it('stays latched when the test address changes and is not tested yet', async () => {
     const { e, degraded } = await run(latched({}, { test: { email: 'new@acme.com' } }), [enforcedUser]);
     expect(e).toMatchObject({ phase: 'Enforced', latchedDomains: ['acme.com'] });
