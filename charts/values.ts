@@ -57,7 +57,7 @@ const operator = z
     logLevel: z.enum(LOG_LEVELS).optional(),
     dnsServers: z.array(z.string().regex(/^([0-9.]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?$/).meta({ description: 'IP[:port]' })).optional(),
     allowPrivateMetadataURLs: z.boolean().optional(),
-    allowInsecureMetadataURLs: z.boolean().optional().meta({ description: 'Allow SSOProfile metadata URLs over plain http:// (test IdPs only)' }),
+    allowInsecureMetadataURLs: z.boolean().optional().meta({ description: 'Allow SSOProfile metadata URLs and OIDC issuers over plain http:// (test IdPs only)' }),
     // The CRDs' duration pattern: the operator parses both with the same parser.
     certificateExpiryWarning: goDuration.optional(),
     domainReverifyInterval: goDuration.optional(),

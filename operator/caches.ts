@@ -6,12 +6,13 @@ import type { KubeClient, ResourceRef } from '../kube/client.ts';
 import { Informer, type InformerControl, type KubeObject } from '../kube/informer.ts';
 import type { OperatorConfig } from './config.ts';
 import { KindCache, type Context, type NamespaceObject, type SecretObject } from './context.ts';
+import { OIDC_CLIENT_SECRET_NAME } from './oidc/client-secret.ts';
 import { SCIM_ENABLED_LABEL, SCIM_ENABLED_VALUE, SCIM_TOKEN_SECRET_NAME } from './scim-token.ts';
 import { SP_KEYS_SECRET_NAME } from './sp-key-store.ts';
 import { RESOURCES } from '../kube/resources.ts';
 import { cachedUser } from './user-cache.ts';
 
-export type Caches = Pick<Context, 'domains' | 'users' | 'profiles' | 'scimNamespaces' | 'scimSecrets' | 'spKeySecrets'>;
+export type Caches = Pick<Context, 'domains' | 'users' | 'profiles' | 'scimNamespaces' | 'scimSecrets' | 'spKeySecrets' | 'oidcClientSecrets'>;
 
 export function openCaches(client: KubeClient, cfg: OperatorConfig, log: Logger): Caches {
   const namespaces = cfg.watchNamespaces.length > 0 ? cfg.watchNamespaces : [undefined];
@@ -24,6 +25,8 @@ export function openCaches(client: KubeClient, cfg: OperatorConfig, log: Logger)
     ...openScimCaches(client, namespaces, cfg.resyncPeriod, log),
     // RBAC grants the operator organizations' Secrets by name only: list+watch by name too.
     spKeySecrets: new KindCache<SecretObject>(namespaces.map((ns) => new Informer<SecretObject>(client, RESOURCES.Secret, { namespace: ns, fieldSelector: `metadata.name=${SP_KEYS_SECRET_NAME}`, resyncMs: cfg.resyncPeriod }, log))),
+    // Read only, never written: the organization owns its OIDC client secrets.
+    oidcClientSecrets: new KindCache<SecretObject>(namespaces.map((ns) => new Informer<SecretObject>(client, RESOURCES.Secret, { namespace: ns, fieldSelector: `metadata.name=${OIDC_CLIENT_SECRET_NAME}`, resyncMs: cfg.resyncPeriod }, log))),
   };
 }
 
@@ -45,5 +48,5 @@ export function openScimCaches(client: KubeClient, namespaces: readonly (string 
 }
 
 export function informersOf(caches: Caches): InformerControl[] {
-  return [caches.domains, caches.users, caches.profiles, caches.scimNamespaces, caches.scimSecrets, caches.spKeySecrets].flatMap((c) => c.informers as InformerControl[]);
+  return [caches.domains, caches.users, caches.profiles, caches.scimNamespaces, caches.scimSecrets, caches.spKeySecrets, caches.oidcClientSecrets].flatMap((c) => c.informers as InformerControl[]);
 }

@@ -6,6 +6,8 @@ import { API_VERSION } from '../crds/api/index.ts';
 import type { OperatorConfig } from './config.ts';
 import type { EventRecorder } from './events.ts';
 import type { MetadataCache } from './idp/fetcher.ts';
+import type { RememberedSecret } from './oidc/client-secret.ts';
+import type { OIDCProviderCache } from './oidc/provider-cache.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { pathOf } from '../kube/resources.ts';
 import { Informer, type InformerHandler, type KubeObject } from '../kube/informer.ts';
@@ -91,6 +93,8 @@ export interface Context {
   events: EventRecorder;
   resolver: Resolver;
   metadata: MetadataCache;
+  /** OIDC profiles' providers (discovery + JWKS), by namespace/name. */
+  oidcProviders: OIDCProviderCache;
   domains: KindCache<VerifiedDomain>;
   users: KindCache<ManagedUser>;
   profiles: KindCache<SSOProfile>;
@@ -100,6 +104,10 @@ export interface Context {
   scimSecrets: KindCache<SecretObject>;
   /** The gatehouse-sp-keys Secrets of the watched namespaces (fieldSelector by name). */
   spKeySecrets: KindCache<SecretObject>;
+  /** The gatehouse-oidc-client Secrets of the watched namespaces (fieldSelector by name; read only). */
+  oidcClientSecrets: KindCache<SecretObject>;
+  /** The client secret each OIDC profile last read, by namespace/name: serves while the Secret is broken. */
+  oidcSecretsRead: Map<string, RememberedSecret>;
   /** Per-profile pieces of the rendered config, by namespace/name. */
   fragments: Map<string, Fragment>;
   /** SP key pairs and test tokens, by profile UID. */

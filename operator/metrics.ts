@@ -61,7 +61,7 @@ export class OperatorMetrics {
   });
   readonly metadataFetches = new Counter({
     name: 'gatehouse_operator_metadata_fetches_total',
-    help: 'IdP metadata URL fetches by result (updated, not_modified, error, refused: not fetched by policy, rejected: fetched but not accepted).',
+    help: 'IdP metadata URL and OIDC discovery fetches by result (updated, not_modified, error, refused: not fetched by policy, rejected: fetched but not accepted).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });

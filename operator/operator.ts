@@ -16,6 +16,8 @@ import { CONTROLLERS } from './controllers/registry.ts';
 import { loadDomainProofKey } from './domain-proof.ts';
 import { EventRecorder } from './events.ts';
 import { MetadataCache } from './idp/fetcher.ts';
+import { guardedFetch } from '../egress/guarded-fetch.ts';
+import { OIDCProviderCache } from './oidc/provider-cache.ts';
 import { LeaderElector } from './leader.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { startProbes } from './probes.ts';
@@ -56,6 +58,12 @@ export class Operator {
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
     if (this.cfg.dnsServers.length > 0) resolver.setServers(this.cfg.dnsServers);
     const domainProofKey = await loadDomainProofKey(client, this.cfg.namespace, this.cfg.domainProofSecret, this.log);
+    const requeueProfile = (k: string) => {
+      const [namespace = '', name = ''] = k.split('/');
+      queue.add(queueKey.ssoProfile(namespace, name));
+    };
+    // OIDC discovery and JWKS are metadata too: the same flags, deadline and size cap.
+    const egress = { allowPrivate: this.cfg.allowPrivateMetadataUrls, allowInsecure: this.cfg.allowInsecureMetadataUrls, timeoutMs: this.cfg.metadataTimeout, maxBytes: this.cfg.metadataMaxBytes };
     this.ctx = {
       config: this.cfg,
       client,
@@ -65,14 +73,13 @@ export class Operator {
       events: new EventRecorder(client, this.log, this.identity),
       resolver,
       metadata: new MetadataCache(
-        { timeoutMs: this.cfg.metadataTimeout, maxBytes: this.cfg.metadataMaxBytes, allowPrivate: this.cfg.allowPrivateMetadataUrls, allowInsecure: this.cfg.allowInsecureMetadataUrls },
-        (k) => {
-          const [namespace = '', name = ''] = k.split('/');
-          queue.add(queueKey.ssoProfile(namespace, name));
-        },
+        egress,
+        requeueProfile,
         (result) => m.metadataFetches.inc({ result }),
         this.log,
       ),
+      oidcProviders: new OIDCProviderCache(guardedFetch({ ...egress, userAgent: 'gatehouse-operator' }), requeueProfile, (result) => m.metadataFetches.inc({ result }), this.log),
+      oidcSecretsRead: new Map(),
       ...openCaches(client, this.cfg, this.log),
       fragments: new Map(),
       spKeys: new Map(),
@@ -158,6 +165,7 @@ export class Operator {
     await Promise.race([Promise.all(this.workers), new Promise((r) => setTimeout(r, 5000).unref())]);
     await this.leader?.release();
     this.ctx.metadata.stop();
+    this.ctx.oidcProviders.stop();
     await Promise.all(informersOf(this.ctx).map((i) => i.stop()));
     for (const s of this.servers) {
       s.closeAllConnections();

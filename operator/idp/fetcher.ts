@@ -6,8 +6,8 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { MIN_METADATA_REFRESH_INTERVAL_MS } from '../../crds/api/index.ts';
 import { EgressRefusedError, guardedLookup, isPrivateAddress } from '../../egress/address-guard.ts';
+import { RefreshLoop, refreshInterval, type RefreshEntry } from '../refresh-loop.ts';
 import { IdPConfigError, type IdPDescriptor } from './metadata.ts';
 import { acceptMetadata, type MetadataTrust } from './trust.ts';
 
@@ -118,27 +118,22 @@ export interface MetadataState {
   inFlight: boolean;
 }
 
-interface Entry extends MetadataState {
-  refreshMs: number;
+interface Entry extends MetadataState, RefreshEntry {
   trust: MetadataTrust;
   refreshRequest?: string;
-  failures: number;
-  timer?: NodeJS.Timeout;
 }
 
 const sameTrust = (a: MetadataTrust, b: MetadataTrust) => a.signingCertificate === b.signingCertificate;
 
 /** Keeps one metadata document per profile key and refreshes it in the background. */
-export class MetadataCache {
-  private readonly entries = new Map<string, Entry>();
+export class MetadataCache extends RefreshLoop<Entry> {
   private readonly options: Omit<FetchOptions, 'etag' | 'lastModified'>;
-  private readonly onChange: (key: string) => void;
   private readonly onResult: (result: string) => void;
   private readonly log: Logger;
 
   constructor(options: Omit<FetchOptions, 'etag' | 'lastModified'>, onChange: (key: string) => void, onResult: (result: string) => void, log: Logger) {
+    super(onChange);
     this.options = options;
-    this.onChange = onChange;
     this.onResult = onResult;
     this.log = log;
   }
@@ -148,44 +143,28 @@ export class MetadataCache {
    * or a new trust fetches afresh (a copy accepted under another certificate proves nothing).
    */
   get(key: string, source: MetadataSource): MetadataState {
-    // Defence in depth: objects stored before the CRD's floor could ask for continuous fetches.
-    const refreshMs = Math.max(source.refreshMs, MIN_METADATA_REFRESH_INTERVAL_MS);
-    let e = this.entries.get(key);
+    const refreshMs = refreshInterval(source.refreshMs);
+    let e = this.entry(key);
     if (e && (e.url !== source.url || !sameTrust(e.trust, source.trust))) {
       this.forget(key);
       e = undefined;
     }
     if (!e) {
       e = { url: source.url, refreshMs, trust: source.trust, refreshRequest: source.refreshRequest, failures: 0, inFlight: false };
-      this.entries.set(key, e);
-      void this.refresh(key, e);
+      this.start(key, e);
     } else if (source.refreshRequest !== e.refreshRequest) {
       e.refreshRequest = source.refreshRequest;
-      if (!e.inFlight) {
-        clearTimeout(e.timer);
-        void this.refresh(key, e);
-      }
+      this.refreshNow(key, e);
     }
     e.refreshMs = refreshMs;
     return e;
   }
 
-  forget(key: string): void {
-    const e = this.entries.get(key);
-    if (e?.timer) clearTimeout(e.timer);
-    this.entries.delete(key);
-  }
-
-  stop(): void {
-    for (const key of [...this.entries.keys()]) this.forget(key);
-  }
-
-  private async refresh(key: string, e: Entry): Promise<void> {
-    e.inFlight = true;
+  protected async fetchOnce(key: string, e: Entry, isCurrent: () => boolean): Promise<boolean> {
     let changed = false;
     try {
       const res = await fetchMetadata(e.url, { ...this.options, etag: e.etag, lastModified: e.lastModified });
-      if (this.entries.get(key) !== e) return;
+      if (!isCurrent()) return false;
       if (res.notModified) {
         this.onResult('not_modified');
       } else {
@@ -204,7 +183,7 @@ export class MetadataCache {
       e.lastErrorReason = undefined;
       e.failures = 0;
     } catch (err) {
-      if (this.entries.get(key) !== e) return;
+      if (!isCurrent()) return false;
       const msg = err instanceof Error ? err.message : String(err);
       const reason = err instanceof IdPConfigError ? err.reason : 'MetadataFetchFailed';
       this.onResult(err instanceof IdPConfigError ? 'rejected' : err instanceof MetadataFetchError && err.code === 'Refused' ? 'refused' : 'error');
@@ -214,14 +193,7 @@ export class MetadataCache {
       e.lastErrorAt = new Date();
       e.failures++;
       this.log.warn({ profile: key, url: e.url, reason, err: msg }, err instanceof IdPConfigError ? 'IdP metadata refused' : 'IdP metadata fetch failed');
-    } finally {
-      e.inFlight = false;
     }
-    if (this.entries.get(key) !== e) return;
-    // Failures retry sooner than the refresh interval, backing off up to it.
-    const delay = e.failures > 0 ? Math.min(e.refreshMs, 1000 * 2 ** Math.min(e.failures, 10)) : e.refreshMs;
-    e.timer = setTimeout(() => void this.refresh(key, e), delay);
-    e.timer.unref();
-    if (changed || e.failures === 1) this.onChange(key);
+    return changed;
   }
 }

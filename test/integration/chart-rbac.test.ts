@@ -64,6 +64,7 @@ const secret = (name: string, namespace: string) => ({ apiVersion: 'v1', kind: '
 const SCIM_LABEL = 'sso.gatehouse.dev/scim=enabled';
 const SCIM_SECRET = 'gatehouse-scim-token';
 const SP_KEYS_SECRET = 'gatehouse-sp-keys';
+const OIDC_CLIENT_SECRET = 'gatehouse-oidc-client';
 const redisSecret = `${release}-redis-password`;
 const group = (name: string) => ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'ManagedGroup', metadata: { name }, spec: { displayName: name, members: ['alice'] } });
 
@@ -78,7 +79,7 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       const text = readFileSync(join(root, 'examples', file), 'utf8').replaceAll('namespace: acme', `namespace: ${orgA}`);
       await ok(['apply', '-f', '-'], text);
     }
-    for (const [name, n] of [['app-db-password', orgA], ['gatehouse-scim-token', orgA], ['gatehouse-scim-token', orgB], ['app-db-password', ns]] as const) {
+    for (const [name, n] of [['app-db-password', orgA], ['gatehouse-scim-token', orgA], ['gatehouse-scim-token', orgB], ['app-db-password', ns], [OIDC_CLIENT_SECRET, orgA]] as const) {
       await ok(['apply', '-f', '-'], JSON.stringify(secret(name, n)));
     }
     // SCIM on for orgA (the operator watches by this label); one ManagedGroup there.
@@ -182,6 +183,23 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       const current = await get(operator, path);
       await put(operator, path, current);
       await del(operator, path);
+    });
+
+    it('reads the OIDC client secret Secret (gatehouse-oidc-client) by name in every namespace, and never writes it', async () => {
+      const path = core('secrets', orgA, OIDC_CLIENT_SECRET);
+      await get(operator, path);
+      // The operator's informer: list+watch by name, in the namespace and cluster-wide.
+      const list = await get<List>(operator, core('secrets', orgA), { fieldSelector: `metadata.name=${OIDC_CLIENT_SECRET}` });
+      expect(list.items.map((x) => x.metadata.name)).toEqual([OIDC_CLIENT_SECRET]);
+      expect(await firstWatchEvent(operator, core('secrets', orgA), { fieldSelector: `metadata.name=${OIDC_CLIENT_SECRET}` })).toBe('ADDED');
+      expect(await firstWatchEvent(operator, core('secrets'), { fieldSelector: `metadata.name=${OIDC_CLIENT_SECRET}` })).toBe('ADDED');
+      const current = await get(operator, path);
+      const refused: [string, () => Promise<unknown>][] = [
+        ['update', () => put(operator, path, current)],
+        ['patch', () => merge(operator, path, { metadata: { labels: { x: 'y' } } })],
+        ['delete', () => del(operator, path)],
+      ];
+      for (const [what, call] of refused) expect([what, await statusOf(call())]).toEqual([what, 403]);
     });
 
     it('cannot read, list, watch, change or delete any other Secret, here or in another namespace (default values)', async () => {
@@ -319,6 +337,7 @@ describe('chart RBAC, impersonating the ServiceAccounts', () => {
       const refused: [string, () => Promise<unknown>][] = [
         ['read an organization Secret', () => get(sp, core('secrets', orgA, 'app-db-password'))],
         ['read the SCIM token (SCIM off)', () => get(sp, core('secrets', orgA, 'gatehouse-scim-token'))],
+        ['read an OIDC client secret (it gets it through the rendered config)', () => get(sp, core('secrets', orgA, OIDC_CLIENT_SECRET))],
         ['list Secrets in the release namespace', () => get(sp, core('secrets', ns))],
         ['read the signing key through the API', () => get(sp, core('secrets', ns, signingKeySecret))],
         ['write its config', () => merge(sp, core('secrets', ns, configSecret), { metadata: { labels: { x: 'y' } } })],

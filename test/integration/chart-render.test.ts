@@ -215,11 +215,12 @@ describe('helm template, options', () => {
     expect(args(objs, 'gatehouse-sp-server')).toContain('--scim');
   });
 
-  it('the operator may create Secrets but touch only its own by name, in organizations and in its namespace', async () => {
+  it('the operator may create Secrets but touch only its own by name, and only read the OIDC client secret, in organizations and in its namespace', async () => {
     const objs = await render();
     expect(rules(find(objs, 'ClusterRole', 'gatehouse-operator-organization'))).toEqual([
       { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-sp-keys', 'gatehouse-scim-token'], verbs: ['get', 'list', 'watch', 'update', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-oidc-client'], verbs: ['get', 'list', 'watch'] },
     ]);
     const own = rules(find(objs, 'Role', 'gatehouse-operator')).filter((r) => r.resources?.includes('secrets'));
     expect(own).toEqual([

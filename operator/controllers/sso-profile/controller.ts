@@ -1,4 +1,4 @@
-// The SSOProfile controller: ordered steps (IdP, domains, SP key, test, enforcement, config),
+// The SSOProfile controller: ordered steps (IdP, OIDC client secret, domains, SP key, test, enforcement, config),
 // Ready summarised from their conditions, and the status written on the way out whatever
 // happened — a step that throws is recorded as a condition, then retried with backoff. The
 // enforcement finalizer follows the latch; a profile being deleted lifts enforcement through it.
@@ -16,16 +16,17 @@ import { enforcementStep } from './enforcement.ts';
 import { recordTransitions } from './events.ts';
 import { finishDeletion, syncEnforcementFinalizer } from './finalizer.ts';
 import { idpStep } from './idp.ts';
+import { clientSecretStep } from './oidc.ts';
 import { summariseReady } from './ready.ts';
 import { renderStep } from './render.ts';
 import { spKeyStep } from './sp-key.ts';
 import { operatorTestFields, startReconcile, type ProfileReconcile } from './state.ts';
 import { testedStep } from './tested.ts';
 
-export const PROFILE_STEPS: readonly Step<ProfileReconcile>[] = [idpStep, domainsStep, spKeyStep, testedStep, enforcementStep, renderStep];
+export const PROFILE_STEPS: readonly Step<ProfileReconcile>[] = [idpStep, clientSecretStep, domainsStep, spKeyStep, testedStep, enforcementStep, renderStep];
 
 /** The order conditions appear in status.conditions. */
-const CONDITION_ORDER = ['IdPConfigValid', 'CertificateValid', 'DomainsVerified', 'SPKeyReady', 'Tested', 'Enforced', 'Degraded', 'Ready', 'Reconciling', 'ConfigRendered'];
+const CONDITION_ORDER = ['IdPConfigValid', 'CertificateValid', 'ClientSecretReady', 'DomainsVerified', 'SPKeyReady', 'Tested', 'Enforced', 'Degraded', 'Ready', 'Reconciling', 'ConfigRendered'];
 
 export async function reconcileSSOProfile(ctx: Context, key: KeyOf<'SSOProfile'>): Promise<ReconcileResult> {
   const { namespace, name } = key;
@@ -33,6 +34,8 @@ export async function reconcileSSOProfile(ctx: Context, key: KeyOf<'SSOProfile'>
   if (!p) {
     const fragKey = `${namespace}/${name}`;
     ctx.metadata.forget(fragKey);
+    ctx.oidcProviders.forget(fragKey);
+    ctx.oidcSecretsRead.delete(fragKey);
     ctx.metrics.enforcementDegraded.remove({ namespace, profile: name });
     if (ctx.fragments.delete(fragKey)) ctx.queue.addAfter(queueKey.config, FRAGMENT_DEBOUNCE_MS);
     await forgetSPKeyEntry(ctx, namespace, name);
@@ -43,6 +46,7 @@ export async function reconcileSSOProfile(ctx: Context, key: KeyOf<'SSOProfile'>
   const outcome = await runSteps(PROFILE_STEPS, r, r.conditions);
   const latched = r.status.enforcement?.latchedDomains ?? [];
   if (latched.length === 0) r.conditions.delete('Degraded');
+  if (!p.spec.oidc) r.conditions.delete('ClientSecretReady');
   const degraded = r.conditions.get('Degraded');
   if (degraded) ctx.metrics.enforcementDegraded.set({ namespace, profile: name }, degraded.status === 'True' ? 1 : 0);
   else ctx.metrics.enforcementDegraded.remove({ namespace, profile: name });
@@ -105,6 +109,11 @@ export const ssoProfileController: Controller<'SSOProfile'> = {
     // A domain's verification changes which domains the namespace's profiles serve.
     ctx.domains.on((event, vd, old) => {
       if (verificationChanged(event, vd, old)) inNamespace(vd.metadata.namespace);
+    });
+    // An OIDC client secret created, rotated or removed applies at once.
+    ctx.oidcClientSecrets.on((event, secret) => {
+      if (event === 'resync') return;
+      for (const s of ctx.profiles.inNamespace(secret.metadata.namespace ?? '')) if (s.spec.oidc) queue.add(queueKey.ssoProfile(s.metadata.namespace, s.metadata.name));
     });
     // Enforcement counts: batch many user changes into one profile reconcile.
     ctx.users.on((event, u) => {

@@ -80,6 +80,7 @@ describe('enforcement step', () => {
     ['a failed test attempt', latched({ test: { result: 'Failed', email: 'admin@acme.com', errorCode: 'SIGNATURE_INVALID', message: 'bad' } }), valid, 'TestFailed'],
     ['expired certificates', latched(), [valid[0], { type: 'CertificateValid', status: 'False', reason: 'Expired', message: 'every IdP certificate has expired' }], 'CertificateExpired'],
     ['an invalid IdP configuration', latched(), [{ type: 'IdPConfigValid', status: 'False', reason: 'MetadataInvalid', message: 'DTD' }, { type: 'CertificateValid', status: 'Unknown', reason: 'IdPConfigInvalid', message: '' }], 'IdPConfigInvalid'],
+    ['an OIDC client secret that cannot be read', latched(), [...valid, { type: 'ClientSecretReady', status: 'False', reason: 'SecretNotFound', message: 'the Secret acme/gatehouse-oidc-client does not exist' }], 'ClientSecretUnavailable'],
     ['unreachable metadata', latched(), [{ type: 'IdPConfigValid', status: 'False', reason: 'MetadataFetchFailed', message: 'fetching failed: ECONNREFUSED' }, { type: 'CertificateValid', status: 'Unknown', reason: 'IdPConfigInvalid', message: '' }], 'MetadataFetchFailed'],
   ] as const)('stays Enforced through %s, Degraded with a reason to act on', async (_name, p, conditions, reason) => {
     const { e, enforced, degraded } = await run(p, [enforcedUser], conditions);
@@ -87,6 +88,17 @@ describe('enforcement step', () => {
     expect(enforced).toMatchObject({ status: 'True', reason: 'Enforced' });
     expect(degraded).toMatchObject({ status: 'True', reason });
     expect(degraded?.message).toContain('SSO stays enforced on acme.com (password login refused)');
+  });
+
+  it('is not Degraded by an unreadable OIDC client secret while the one read before still serves', async () => {
+    const p = latched();
+    const { ctx } = contextWith({ profiles: [p], users: [enforcedUser] });
+    const r = reconcileOf(ctx, p);
+    for (const c of [...valid, { type: 'ClientSecretReady', status: 'False', reason: 'SecretNotFound', message: 'gone; the secret read before keeps serving' } as const]) r.conditions.set(c);
+    r.served = ['acme.com'];
+    r.clientSecret = 'read-before';
+    await enforcementStep.run(r, r.conditions);
+    expect(r.conditions.get('Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
   });
 
   it('stays latched when the test address changes and is not tested yet', async () => {

@@ -26,6 +26,8 @@ function entryBlocker(r: ProfileReconcile, wanted: readonly string[]): Blocker |
     const bad = !isTrue(r, 'IdPConfigValid') ? r.conditions.get('IdPConfigValid') : r.conditions.get('CertificateValid');
     return { reason: 'IdPConfigInvalid', message: `the IdP configuration or its certificates are not valid: ${bad?.message}` };
   }
+  const secret = r.conditions.get('ClientSecretReady');
+  if (secret?.status === 'False') return { reason: 'ClientSecretUnavailable', message: secret.message };
   if (!isTested(p)) return { reason: 'TestNotPassed', message: p.spec.test ? `${p.spec.test.email} has not completed a successful test login yet` : 'set spec.test.email and complete a test login first' };
   const bad = wanted.filter((d) => !served.includes(d));
   if (bad.length > 0) return { reason: 'DomainNotVerified', message: `not Verified (or served by another profile): ${bad.join(', ')}` };
@@ -42,6 +44,9 @@ export function degradation(r: ProfileReconcile): Blocker | undefined {
   if (idp?.status === 'False') return { reason: idp.reason === 'MetadataFetchFailed' ? 'MetadataFetchFailed' : 'IdPConfigInvalid', message: idp.message };
   if (cert?.status === 'False') return { reason: cert.reason === 'Expired' ? 'CertificateExpired' : 'CertificateInvalid', message: cert.message };
   if (key?.status === 'False') return { reason: 'SPKeyUnavailable', message: key.message };
+  // OIDC only (absent for SAML); a secret read before that still serves keeps sign-in working.
+  const secret = r.conditions.get('ClientSecretReady');
+  if (secret?.status === 'False' && r.clientSecret === undefined) return { reason: 'ClientSecretUnavailable', message: secret.message };
   if (want && attempt?.result === 'Failed' && (attempt.email ?? '').toLowerCase() === want) return { reason: 'TestFailed', message: `the latest test login failed: ${attempt.errorCode ?? 'error'}: ${attempt.message ?? ''}` };
   return undefined;
 }

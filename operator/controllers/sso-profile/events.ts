@@ -1,5 +1,6 @@
 // Kubernetes Events and log lines for an SSOProfile's state changes: IdP validity, certificate
-// warnings, test results, every enforcement phase change, degradation and lift (never one per user).
+// warnings, an OIDC client secret that cannot be read (never its value), test results, every
+// enforcement phase change, degradation and lift (never one per user).
 import type { SSOProfile, SSOProfileStatus } from '../../../crds/api/index.ts';
 import { findCondition } from '../../conditions.ts';
 import type { Context } from '../../context.ts';
@@ -18,7 +19,10 @@ export function recordTransitions(ctx: Pick<Context, 'log' | 'events'>, p: SSOPr
   const idp = changed('IdPConfigValid');
   if (idp && idp.status !== 'Unknown') ctx.events.record(p, idp.reason === 'Valid' ? 'Normal' : 'Warning', idp.reason === 'Valid' ? 'IdPConfigValid' : idp.reason, idp.message);
   const cert = changed('CertificateValid');
-  if (cert && cert.reason !== 'Valid' && cert.status !== 'Unknown') ctx.events.record(p, 'Warning', cert.reason === 'ExpiringSoon' ? 'CertificateExpiringSoon' : `Certificate${cert.reason}`, cert.message);
+  if (cert && cert.reason !== 'Valid' && cert.reason !== 'SigningKeysAvailable' && cert.status !== 'Unknown') ctx.events.record(p, 'Warning', cert.reason === 'ExpiringSoon' ? 'CertificateExpiringSoon' : `Certificate${cert.reason}`, cert.message);
+  const secret = changed('ClientSecretReady');
+  if (secret?.status === 'False') ctx.events.record(p, 'Warning', secret.reason, secret.message);
+  else if (secret && findCondition(old.conditions, 'ClientSecretReady')?.status === 'False') ctx.events.record(p, 'Normal', 'ClientSecretReady', secret.message);
   const tested = changed('Tested');
   if (tested && ['Succeeded', 'TestFailed', 'LatestAttemptFailed'].includes(tested.reason)) ctx.events.record(p, tested.reason === 'Succeeded' ? 'Normal' : 'Warning', tested.reason === 'Succeeded' ? 'TestSucceeded' : 'TestFailed', tested.message);
   const degraded = changed('Degraded');

@@ -3,8 +3,9 @@
 import { pino } from 'pino';
 import type { ManagedUser, SSOProfile, SSOProfileSpec, SSOProfileStatus, VerifiedDomain } from '../../../crds/api/index.ts';
 import { loadConfig } from '../../config.ts';
-import type { Context } from '../../context.ts';
+import type { Context, SecretObject } from '../../context.ts';
 import type { MetadataCache } from '../../idp/fetcher.ts';
+import type { OIDCProviderCache } from '../../oidc/provider-cache.ts';
 import { OperatorMetrics } from '../../metrics.ts';
 import { generateSPKeyPair } from '../../sp-keys.ts';
 import { cacheOf, fakeClient, provenDomain, recordingQueue, TEST_PROOF_KEY, type ApiCall } from '../../test-doubles.ts';
@@ -28,7 +29,7 @@ export const verified = (domain: string, namespace = NS): VerifiedDomain => prov
 export const user = (email: string, sso?: NonNullable<ManagedUser['status']>['sso']): ManagedUser =>
   ({ metadata: { name: email.replace(/[@.]/g, '-'), namespace: NS }, spec: { email, sso: 'Inherit', active: true }, ...(sso ? { status: { sso } } : {}) }) as ManagedUser;
 
-export function contextWith(opts: { profiles?: SSOProfile[]; domains?: VerifiedDomain[]; users?: ManagedUser[]; answer?: (c: ApiCall) => unknown; metadata?: Pick<MetadataCache, 'get' | 'forget'> } = {}) {
+export function contextWith(opts: { profiles?: SSOProfile[]; domains?: VerifiedDomain[]; users?: ManagedUser[]; answer?: (c: ApiCall) => unknown; metadata?: Pick<MetadataCache, 'get' | 'forget'>; oidcProviders?: Pick<OIDCProviderCache, 'get' | 'forget'>; secrets?: SecretObject[] } = {}) {
   const { client, calls } = fakeClient(opts.answer);
   const queue = recordingQueue();
   const events: { type: string; reason: string; message: string }[] = [];
@@ -46,7 +47,10 @@ export function contextWith(opts: { profiles?: SSOProfile[]; domains?: VerifiedD
     fragments: new Map(),
     spKeys: new Map(),
     domainProofKey: TEST_PROOF_KEY,
+    oidcProviders: opts.oidcProviders ?? { get: () => ({ inFlight: true }), forget: () => {} },
     spKeySecrets: cacheOf([]),
+    oidcClientSecrets: cacheOf(opts.secrets ?? []),
+    oidcSecretsRead: new Map(),
   } as unknown as Context;
   return { ctx, calls, queue, events };
 }

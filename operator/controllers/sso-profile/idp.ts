@@ -1,6 +1,6 @@
 // Step 1, the IdP: resolve the configuration (inline, by metadata XML or URL, under the
-// installation's URL policy and the profile's metadata trust) and judge its signing certificates.
-// Owns IdPConfigValid and CertificateValid.
+// installation's URL policy and the profile's metadata trust) and judge its signing certificates;
+// an OIDC profile's provider is resolved in oidc.ts. Owns IdPConfigValid and CertificateValid.
 import { parseDuration, REFRESH_METADATA_ANNOTATION, SSO_PROFILE_DEFAULTS, type SSOProfile } from '../../../crds/api/index.ts';
 import { rfc3339 } from '../../conditions.ts';
 import type { Context } from '../../context.ts';
@@ -8,6 +8,7 @@ import { insecureMetadataURL } from '../../idp/fetcher.ts';
 import { assertNotExpired, IdPConfigError, judgeCertificates, parseCertificate, splitPem, type IdPDescriptor } from '../../idp/metadata.ts';
 import { acceptMetadata } from '../../idp/trust.ts';
 import type { Step } from '../steps.ts';
+import { runOIDCProvider } from './oidc.ts';
 import type { ProfileReconcile } from './state.ts';
 
 /** `stale`: the last refresh of a metadata URL failed or was refused, and the copy accepted before is in use. */
@@ -60,6 +61,10 @@ export const idpStep: Step<ProfileReconcile, 'IdPConfigValid' | 'CertificateVali
   owns: ['IdPConfigValid', 'CertificateValid'],
   run(r, conditions) {
     const { now } = r;
+    if (r.profile.spec.oidc) return runOIDCProvider(r, r.profile.spec.oidc, conditions);
+    // A profile that moved from OIDC to SAML stops fetching its provider.
+    r.ctx.oidcProviders.forget(`${r.profile.metadata.namespace}/${r.profile.metadata.name}`);
+    r.status.oidc = undefined;
     const idp = resolveIdP(r.ctx, r.profile, now);
     let requeueAfterMs: number | undefined;
     if (!idp.ok) {

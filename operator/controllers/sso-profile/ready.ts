@@ -6,7 +6,7 @@ import type { DesiredCondition } from '../../conditions.ts';
 import { errorMessage, RECONCILE_ERROR, type ConditionBook, type StepFailure } from '../steps.ts';
 
 /** Positive-polarity conditions that must be True before the profile can be Ready, in the order a reader fixes them. */
-const PREREQUISITES = ['IdPConfigValid', 'CertificateValid', 'DomainsVerified', 'SPKeyReady'];
+const PREREQUISITES = ['IdPConfigValid', 'CertificateValid', 'ClientSecretReady', 'DomainsVerified', 'SPKeyReady'];
 /** Enforced=False reasons that do not keep a profile from being Ready. */
 const NOT_BLOCKING = ['NotRequested', 'InProgress'];
 

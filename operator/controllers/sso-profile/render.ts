@@ -1,13 +1,15 @@
-// Step 6, the profile's piece of the rendered SP config: built only from a valid IdP and an SP
-// key, checked against the config contract, and handed to the rendered-config controller.
+// Step 6, the profile's piece of the rendered SP config: built only from a valid IdP (or OIDC
+// provider with its client credential) and an SP key, checked against the config contract, and
+// handed to the rendered-config controller.
 // Owns ConfigRendered.
-import { enforcementPolicy, renderedProfile, renderProfile, type DomainEnforcement, type EnforcementPhase, type RenderedProfile } from '../../../crds/api/index.ts';
+import { enforcementPolicy, OIDC_DEFAULTS, renderedProfile, renderProfile, type DomainEnforcement, type EnforcementPhase, type RenderedProfile } from '../../../crds/api/index.ts';
 import { stableStringify, type Fragment } from '../../context.ts';
 import { profileView } from '../../organization.ts';
 import { queueKey } from '../../queue-key.ts';
 import type { Step } from '../steps.ts';
 import { FRAGMENT_DEBOUNCE_MS } from '../watch.ts';
-import { spEndpoints, type ProfileReconcile } from './state.ts';
+import { renderOIDCUpstream } from '../../oidc/rendered.ts';
+import { oidcEndpoints, spEndpoints, type ProfileReconcile } from './state.ts';
 
 const ENFORCING: readonly EnforcementPhase[] = ['InProgress', 'Enforced'];
 
@@ -41,23 +43,20 @@ function withoutProfile(r: ProfileReconcile, rendered: boolean): { enforcement?:
   return enforcement.length > 0 ? { enforcement } : {};
 }
 
-/** The candidate fragment, or why the profile is left out of the config. */
-function renderFragment(r: ProfileReconcile): { fragment: RenderedProfile } | { reason: string; message: string } {
-  const { profile: p, now, keys } = r;
-  const idp = r.conditions.get('IdPConfigValid');
-  const cert = r.conditions.get('CertificateValid');
-  const idpValid = idp?.status === 'True';
-  const certValid = idpValid && cert?.status === 'True';
-  if (!certValid || !r.idp || !keys.pair) {
-    const why = !idpValid ? idp?.message : !certValid ? cert?.message : 'the SP key pair is not available';
-    return { reason: idp?.status === 'Unknown' ? 'Pending' : !certValid ? 'IdPConfigInvalid' : 'SPKeyMissing', message: `left out of the SP config: ${why}` };
+/** The profile's upstream as rendered (SAML IdP or OIDC provider), or why it cannot be. */
+function renderUpstream(r: ProfileReconcile): Pick<RenderedProfile, 'idp' | 'oidc'> | { reason: string; message: string } {
+  const { profile: p, now } = r;
+  const oidc = p.spec.oidc;
+  if (oidc) {
+    if (!r.oidc) return { reason: 'SPKeyMissing', message: 'left out of the SP config: the SP key pair is not available' };
+    const needsSecret = (oidc.clientAuthentication ?? OIDC_DEFAULTS.clientAuthentication) !== 'private_key_jwt';
+    if (needsSecret && r.clientSecret === undefined) return { reason: 'ClientSecretMissing', message: `left out of the SP config: ${r.conditions.get('ClientSecretReady')?.message ?? 'no client secret read'}` };
+    const { redirectURI } = oidcEndpoints(r.ctx.config.spPublicUrl, p.metadata.namespace, p.metadata.name, oidc.clientAuthentication);
+    return { oidc: renderOIDCUpstream(oidc, r.oidc, redirectURI, needsSecret ? r.clientSecret : undefined) };
   }
+  if (!r.idp) return { reason: 'SPKeyMissing', message: 'left out of the SP config: the SP key pair is not available' };
   const { descriptor, certificates } = r.idp;
-  // The spec's own fields are carried by the contract's table (crds/api/rendered-config.ts);
-  // what the operator resolves (IdP, SP key and endpoints, served and enforced domains, test link) is added here.
-  const candidate: RenderedProfile = renderProfile(p.spec, {
-    name: p.metadata.name,
-    sp: { ...spEndpoints(r.ctx.config.spPublicUrl, p.metadata.namespace, p.metadata.name), key: keys.pair },
+  return {
     idp: {
       entityID: descriptor.entityID,
       ssoURL: descriptor.ssoURL,
@@ -66,12 +65,35 @@ function renderFragment(r: ProfileReconcile): { fragment: RenderedProfile } | { 
         return !!c && c.notAfter > now;
       }),
     },
+  };
+}
+
+/** The candidate fragment, or why the profile is left out of the config. */
+function renderFragment(r: ProfileReconcile): { fragment: RenderedProfile } | { reason: string; message: string } {
+  const { profile: p, keys } = r;
+  const idp = r.conditions.get('IdPConfigValid');
+  const cert = r.conditions.get('CertificateValid');
+  const idpValid = idp?.status === 'True';
+  const certValid = idpValid && cert?.status === 'True';
+  if (!certValid || !keys.pair) {
+    const why = !idpValid ? idp?.message : !certValid ? cert?.message : 'the SP key pair is not available';
+    return { reason: idp?.status === 'Unknown' ? 'Pending' : !certValid ? 'IdPConfigInvalid' : 'SPKeyMissing', message: `left out of the SP config: ${why}` };
+  }
+  const upstream = renderUpstream(r);
+  if ('reason' in upstream) return upstream;
+  // The spec's own fields are carried by the contract's table (crds/api/rendered-config.ts);
+  // what the operator resolves (upstream, SP key and endpoints, served and enforced domains, test link) is added here.
+  const candidate: RenderedProfile = renderProfile(p.spec, {
+    name: p.metadata.name,
+    sp: { ...spEndpoints(r.ctx.config.spPublicUrl, p.metadata.namespace, p.metadata.name), key: keys.pair },
+    ...upstream,
     domains: r.served,
     enforcedDomains: enforcedDomains(r),
     test: keys.test && p.spec.test ? { token: keys.test.token, email: keys.test.email, expiresAt: keys.test.expiresAt } : undefined,
   });
   const parsed = renderedProfile.safeParse(JSON.parse(JSON.stringify(candidate)));
   if (parsed.success) return { fragment: parsed.data };
+  // Issue paths only: a message quoting values could carry the client secret.
   return { reason: 'InvalidConfig', message: `left out of the SP config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 1000)}` };
 }
 
@@ -87,7 +109,7 @@ export const renderStep: Step<ProfileReconcile, 'ConfigRendered'> = {
     const fragKey = `${p.metadata.namespace}/${p.metadata.name}`;
     const prev = ctx.fragments.get(fragKey);
     if (r.idpPending && prev) return {};
-    const idpMessage = r.conditions.get('IdPConfigValid')?.message ?? '';
+    const idpMessage = 'reason' in out && out.reason === 'ClientSecretMissing' ? out.message : (r.conditions.get('IdPConfigValid')?.message ?? '');
     const next: Fragment = 'fragment' in out ? { ok: true, profile: out.fragment, ...withoutProfile(r, true) } : { ok: false, reason: idpMessage, ...withoutProfile(r, false) };
     if (!prev || stableStringify(prev) !== stableStringify(next)) {
       ctx.fragments.set(fragKey, next);

@@ -7,7 +7,7 @@ import type { Context } from '../../context.ts';
 import { SP_KEYS_SECRET_NAME, SPKeySecretTaken, updateSPKeyEntry } from '../../sp-key-store.ts';
 import { generateSPKeyPair, type SPKeyPair, type SPKeys, type TestLink } from '../../sp-keys.ts';
 import type { Step } from '../steps.ts';
-import { operatorTestFields, spEndpoints, type ProfileReconcile } from './state.ts';
+import { operatorTestFields, spEndpoints, statusEndpoints, type ProfileReconcile } from './state.ts';
 
 /** The link answers the spec and the renew annotation as they are now. */
 function isCurrent(link: TestLink | undefined, wantEmail: string | undefined, wantRenewal: string | undefined): boolean {
@@ -65,7 +65,7 @@ export const spKeyStep: Step<ProfileReconcile, 'SPKeyReady'> = {
   async run(r, conditions) {
     const { ctx, profile: p } = r;
     const name = p.metadata.name;
-    r.status.sp = spEndpoints(ctx.config.spPublicUrl, p.metadata.namespace, name);
+    r.status.sp = statusEndpoints(ctx.config.spPublicUrl, p);
     let keptIn = `SP key pair kept in Secret ${SP_KEYS_SECRET_NAME}`;
     try {
       r.keys = await ensureSPKey(ctx, p, r.now);
