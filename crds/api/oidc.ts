@@ -160,7 +160,7 @@ export const renderedOIDC = z
     authorizationEndpoint: z.url(),
     tokenEndpoint: z.url(),
     jwksURI: z.url(),
-    /** The JWKS as last accepted: the sp-server starts from it and fetches jwksURI again on an unknown kid. */
+    /** The JWKS as last accepted: the sp-server starts from it and fetches jwksURI again on an unknown kid. `jwksFetchedAt`: when this key set was first accepted (a refresh finding the same keys keeps it, so the config is not rewritten). */
     jwks: z.object({ keys: z.array(publicJWK).min(1).max(32) }),
     jwksFetchedAt: z.iso.datetime({ offset: true }),
     /** The provider advertises RFC 9207's `iss` authorization response parameter. */

@@ -1,7 +1,7 @@
 // The provider cache: the first read, a forced refresh picking up a new key, the last accepted copy
 // kept when the provider fails or serves something refused, and new expectations fetching afresh.
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FetchFunction } from '../../egress/guarded-fetch.ts';
 import { OIDCProviderCache, type ProviderSource, type ProviderState } from './provider-cache.ts';
 
@@ -64,6 +64,19 @@ describe('OIDCProviderCache', () => {
     served.jwks = { keys: [key('two')] };
     const st = await next(source({ refreshRequest: '1' }));
     expect(st.snapshot?.keys.map((k) => k.kid)).toEqual(['two']);
+  });
+
+  it('a refresh that finds the same keys keeps the time they were first accepted, so the rendered config does not change', async () => {
+    const { served, fetch } = fakeProvider();
+    const { cache: c, next, results } = start(fetch);
+    const first = (await next(source())).snapshot?.jwksFetchedAt;
+    await new Promise((r) => setTimeout(r, 20));
+    c.get('acme/p', source({ refreshRequest: '1' }));
+    await vi.waitFor(() => expect(results).toHaveLength(2));
+    expect(c.get('acme/p', source({ refreshRequest: '1' })).snapshot?.jwksFetchedAt).toEqual(first);
+    served.jwks = { keys: [key('two')] };
+    const rotated = (await next(source({ refreshRequest: '2' }))).snapshot?.jwksFetchedAt;
+    expect(rotated?.getTime()).toBeGreaterThan(first?.getTime() ?? Infinity);
   });
 
   it('keeps the last accepted copy when the provider goes away or serves a refused document, and says why', async () => {

@@ -68,8 +68,11 @@ export class OIDCProviderCache extends RefreshLoop<Entry> {
     try {
       const snapshot = await readProvider(this.fetch, e.source);
       if (!isCurrent()) return false;
-      const changed = !sameKeys(e.snapshot, snapshot) || e.lastError !== undefined;
-      e.snapshot = snapshot;
+      const same = sameKeys(e.snapshot, snapshot);
+      const changed = !same || e.lastError !== undefined;
+      // An unchanged provider keeps the time its keys were first accepted: that time is rendered
+      // into the shared config, which must not be rewritten for every organization's refresh.
+      e.snapshot = same && e.snapshot ? { ...snapshot, jwksFetchedAt: e.snapshot.jwksFetchedAt } : snapshot;
       e.lastError = undefined;
       e.lastErrorReason = undefined;
       e.failures = 0;
