@@ -1,16 +1,28 @@
 // `make run`: the whole system on this machine — control plane, CRDs, operator, sp-server,
 // SimpleSAMLphp as the demo IdP, a DNS server with the demo domains' TXT records, the demo
-// application, and the example organization from examples/. Prints where to log in; Ctrl-C
+// application, the example organization from examples/, and an organization signing in through
+// three local OpenID Providers (Google-shaped, Entra-shaped, generic). Prints where to log in; Ctrl-C
 // stops everything.
 import { DEMO_USERS, ORGANIZATION, startLocalSystem } from '../test/support/local-system.ts';
+import { OIDC_ORGANIZATION, OIDC_PEOPLE, startOIDCOrganization } from '../test/support/oidc-organization.ts';
 
 const started = Date.now();
-const system = await startLocalSystem((line) => console.log(`… ${line}`));
+const system = await startLocalSystem((line) => console.log(`… ${line}`), {
+  // The demo's OpenID Providers listen on plain http:// on loopback, which production refuses
+  // (the sp-server process of the local system allows loopback providers by default).
+  operatorArgs: ['--allow-private-metadata-urls=true', '--allow-insecure-metadata-urls=true'],
+});
+console.log(`… starting the OpenID Providers and the organization ${OIDC_ORGANIZATION}`);
+const oidcOrganization = await startOIDCOrganization(system).catch(async (err: unknown) => {
+  await system.stop();
+  throw err;
+});
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
   stopping = true;
   console.log('\nstopping…');
+  await oidcOrganization.close();
   await system.stop();
   process.exit(0);
 };
@@ -18,6 +30,7 @@ process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
 const testLink = (await system.kubectl(['get', 'ssoprofile', 'okta', '-n', ORGANIZATION, '-o', 'jsonpath={.status.test.url}'])).stdout;
+const oidcTestLink = (await system.kubectl(['get', 'ssoprofile', 'google', '-n', OIDC_ORGANIZATION, '-o', 'jsonpath={.status.test.url}'])).stdout;
 const users = DEMO_USERS.map((u) => `    ${u.email.padEnd(24)} IdP password ${u.idpPassword.padEnd(12)} app password ${u.appPassword}`).join('\n');
 console.log(`
 Gatehouse is running (${((Date.now() - started) / 1000).toFixed(0)} s)
@@ -32,8 +45,19 @@ ${users}
 
   Test the Okta profile's connection (as alice@acme.com): ${testLink || '(see kubectl get ssoprofile okta -o yaml)'}
 
+  OpenID Connect: the organization ${OIDC_ORGANIZATION} signs in through a Google-shaped provider
+  (${oidcOrganization.google.issuer}), an Entra-shaped one (${oidcOrganization.entra.issuer})
+  and a generic one (${oidcOrganization.generic.issuer}, private_key_jwt); their sign-in form asks
+  only for the email. At the demo application enter
+    ${OIDC_PEOPLE.ann.padEnd(24)} Google Workspace, choose single sign-on
+    ${OIDC_PEOPLE.eva.padEnd(24)} Entra ID, with the Finance group (role billing:read)
+    ${OIDC_PEOPLE.gil.padEnd(24)} the generic provider
+  and see refusals with ${OIDC_PEOPLE.pat} (no hd: a personal Google account), ${OIDC_PEOPLE.una}
+  (email not verified) and ${OIDC_PEOPLE.tom} (another Entra tenant).
+  Test the google profile's connection (as ${OIDC_PEOPLE.ann}): ${oidcTestLink || `(see kubectl get ssoprofile google -n ${OIDC_ORGANIZATION} -o yaml)`}
+
   kubectl:   export KUBECONFIG=${system.kubeconfig} PATH=${process.env.GATEHOUSE_BIN ?? '$GATEHOUSE_BIN'}:$PATH
-             kubectl get vd,mu,ssop -n ${ORGANIZATION}
+             kubectl get vd,mu,ssop -n ${ORGANIZATION}   (and -n ${OIDC_ORGANIZATION})
   sp-server: ${system.spURL}  (/.well-known/openid-configuration; metrics: ${system.spServer.metricsURL})
   operator:  ${system.operator.healthURL}/readyz, ${system.operator.metricsURL}/metrics
 

@@ -1,9 +1,11 @@
 // The generated CRDs on a real API server: installed, Established, serving the printer columns,
 // and accepting every file in examples/.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { GROUP, KINDS } from '../../crds/api/index.ts';
+import { OIDC_DEFAULTS, OIDC_PROVIDERS } from '../../crds/api/oidc.ts';
 import { resourcePath, type KubeClient } from '../../kube/client.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
 import { testClient } from '../support/kube.ts';
@@ -74,6 +76,18 @@ describe('examples/ (one realistic organization)', () => {
 
   it('has the files the README promises', () => {
     expect(files.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('has an SSOProfile per OIDC preset, and the Secret holds every client secret they name', () => {
+    interface Doc { kind?: string; metadata?: { name?: string }; spec?: { oidc?: { provider?: string; clientSecretRef?: { name?: string; key?: string } } }; stringData?: Record<string, string> }
+    const docs = files.flatMap((f) => parseAllDocuments(readFileSync(join(root, 'examples', f), 'utf8')).map((d) => d.toJS() as Doc));
+    const oidcProfiles = docs.filter((d) => d.kind === 'SSOProfile' && d.spec?.oidc);
+    expect(new Set(oidcProfiles.map((p) => p.spec?.oidc?.provider))).toEqual(new Set(OIDC_PROVIDERS));
+    const secret = docs.find((d) => d.kind === 'Secret' && d.metadata?.name === OIDC_DEFAULTS.clientSecretName);
+    for (const ref of oidcProfiles.flatMap((p) => (p.spec?.oidc?.clientSecretRef ? [p.spec.oidc.clientSecretRef] : []))) {
+      expect(ref.name).toBe(OIDC_DEFAULTS.clientSecretName);
+      expect(Object.keys(secret?.stringData ?? {})).toContain(ref.key);
+    }
   });
 
   it.each(files)('%s is accepted by kubectl apply --dry-run=server', async (file) => {

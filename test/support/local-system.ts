@@ -60,7 +60,14 @@ async function must(what: string, res: Promise<{ code: number; stdout: string; s
 }
 
 
-export async function startLocalSystem(log: (line: string) => void = () => {}): Promise<LocalSystem> {
+export interface LocalSystemOptions {
+  /** Extra operator flags, e.g. the ones letting it reach a test OpenID Provider on loopback. */
+  operatorArgs?: string[];
+  /** The sp-server's status write interval (status.test, status.recentFailures). */
+  statusIntervalMs?: number;
+}
+
+export async function startLocalSystem(log: (line: string) => void = () => {}, options: LocalSystemOptions = {}): Promise<LocalSystem> {
   const stack: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const fn of stack.reverse()) await fn().catch(() => {});
@@ -92,7 +99,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}): 
     stack.push(() => idp.stop());
 
     log('starting the operator');
-    const operator = await OperatorProcess.start({ kubeconfig: kc, namespace: SYSTEM_NAMESPACE, spPublicUrl: spURL, dnsServers: [dns.address] });
+    const operator = await OperatorProcess.start({ kubeconfig: kc, namespace: SYSTEM_NAMESPACE, spPublicUrl: spURL, dnsServers: [dns.address], ...(options.operatorArgs ? { args: options.operatorArgs } : {}) });
     stack.push(async () => void (await operator.stop()));
 
     log('applying the example organization from examples/');
@@ -127,6 +134,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}): 
       port: spPort,
       publicURL: spURL,
       clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: [`${demoURL}/callback`], idp_initiated_default: true, initiate_login_uri: `${demoURL}/initiate` }],
+      ...(options.statusIntervalMs !== undefined ? { statusIntervalMs: options.statusIntervalMs } : {}),
     });
     stack.push(() => spServer.stop());
 

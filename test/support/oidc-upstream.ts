@@ -82,7 +82,9 @@ export async function startOIDCUpstream(o: UpstreamOptions): Promise<OIDCUpstrea
     findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: `sub-${id}`, ...claimsOf(id) }) }),
     claims: {
       openid: ['sub', 'hd', 'tid'],
-      email: ['email', 'email_verified'],
+      // xms_edov: Entra's "email domain owner verified", its stand-in for email_verified; only
+      // accounts that set it carry it.
+      email: ['email', 'email_verified', 'xms_edov'],
       profile: ['name', 'preferred_username', 'groups'],
     },
     // The ID token carries every granted claim, as Google's and Entra's do.
@@ -100,6 +102,12 @@ export async function startOIDCUpstream(o: UpstreamOptions): Promise<OIDCUpstrea
       return grant;
     },
     cookies: { keys: ['gatehouse-test-upstream'] },
+    // oidc-provider refuses to fetch from loopback (its own SSRF guard, a dispatcher it passes
+    // in); a private_key_jwt client's JWKS is served by the sp-server on 127.0.0.1 here.
+    fetch: (url, init) => {
+      const { dispatcher: _refusesLoopback, ...options } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, options);
+    },
     ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 600, Grant: 600 },
   };
   let provider = new Provider(issuer, configuration);
