@@ -75,7 +75,8 @@ export const ssoProfileKind = {
   status: ssoProfileStatus,
   description: 'A SAML 2.0 identity provider connection of the organization, its test and its enforcement.',
   printerColumns: [
-    { name: 'IdP', type: 'string', jsonPath: '.status.idp.entityID' },
+    { name: 'IdP', type: 'string', jsonPath: '.status.idp.entityID', description: 'The SAML IdP (entityID)' },
+    { name: 'Issuer', type: 'string', jsonPath: '.status.oidc.issuer', description: 'The OpenID Provider (issuer)' },
     { name: 'Tested', type: 'string', jsonPath: '.status.test.result' },
     { name: 'Enforcement', type: 'string', jsonPath: '.status.enforcement.phase' },
     { name: 'Enforced', type: 'integer', jsonPath: '.status.enforcement.enforcedUsers', priority: 1 },
