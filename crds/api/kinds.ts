@@ -73,7 +73,7 @@ export const ssoProfileKind = {
   shortNames: ['ssop'],
   spec: ssoProfileSpec,
   status: ssoProfileStatus,
-  description: 'A SAML 2.0 identity provider connection of the organization, its test and its enforcement.',
+  description: 'An identity provider connection of the organization (SAML 2.0 or OpenID Connect), its test and its enforcement.',
   printerColumns: [
     { name: 'IdP', type: 'string', jsonPath: '.status.idp.entityID', description: 'The SAML IdP (entityID)' },
     { name: 'Issuer', type: 'string', jsonPath: '.status.oidc.issuer', description: 'The OpenID Provider (issuer)' },
