@@ -162,9 +162,11 @@ for (const attributes of SIZES) {
   row(`floor: 2 × RSA-${floors[0]?.modulusLength} verify`, floorRate, times(g / floorRate), `${int(floorVerify)} verifies/s; 2,000 verifies per round (+500 warm-up); ${floors.map((f) => int(f.loginsPerCpuSecond)).join(', ')}`);
   for (const name of [gatehouseName, ...peerNames]) {
     const xs = rounds.get(name) ?? [];
-    const counts = [...new Set(xs.map((x) => x.count))].join('/');
+    const least = Math.min(...xs.map((x) => x.count));
+    const most = Math.max(...xs.map((x) => x.count));
+    const counts = least === most ? `${least}` : `${least}–${most}`;
     const warmup = `warm-up ${warmups.get(name) ?? 0}`;
-    const capped = xs.some((x) => x.count < N) ? ` (capped at ${PEER_BUDGET_MS} ms)` : '';
+    const capped = xs.some((x) => x.count < N) ? ` of ${N} (capped by the ${PEER_BUDGET_MS} ms budget)` : '';
     row(name, cpuRate(name), name === gatehouseName ? '—' : times(g / cpuRate(name)), `${counts}${capped}, ${warmup}; ${xs.map((x) => int(x.perCpuSecond)).join(', ')}`);
   }
   console.log(`  Gatehouse costs ${times(floorRate / g)} its floor: the two RSA verifies are ${((100 * g) / floorRate).toFixed(1)}% of its CPU per login`);
