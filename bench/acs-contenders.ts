@@ -143,4 +143,4 @@ export const polisPeer: MakeContender = async (profile, groups) => {
   };
 };
 
-export const CONTENDERS: MakeContender[] = [gatehouse, polisPeer, nodeSamlPeer, samlifyPeer];
+export const PEERS: Record<string, MakeContender> = { polis: polisPeer, 'node-saml': nodeSamlPeer, samlify: samlifyPeer };

@@ -4,7 +4,7 @@
 // request): Ory Polis's parser @boxyhq/saml20, @node-saml/node-saml and samlify, at 5 and 150
 // attribute values; then where one Gatehouse validation spends its time.
 //
-//   npm run bench:acs                 (BENCH_N, BENCH_ROUNDS, BENCH_WARMUP, BENCH_PEER_BUDGET_MS, BENCH_SIZES below)
+//   npm run bench:acs                 (BENCH_N, BENCH_ROUNDS, BENCH_WARMUP, BENCH_PEER_BUDGET_MS, BENCH_SIZES, BENCH_PEERS=polis,node-saml,samlify below)
 //   taskset -c 0 npm run bench:acs    (pin to one core on a busy machine)
 //
 // The responses carry a response signature and an assertion signature (Okta's "sign both"), so
@@ -15,7 +15,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { buildResponse, testIdpKeys, testProfile, untrustedKeys, type BuiltResponse } from '../test/support/saml-fixtures.ts';
 import { memoryReplayCache, peekInResponseTo, validateWithTimings, type ValidationTimings } from '../sp-server/saml/validate.ts';
-import { CONTENDERS, type Contender, type MakeContender } from './acs-contenders.ts';
+import { gatehouse, PEERS, type Contender, type MakeContender } from './acs-contenders.ts';
 import { measureRsaFloor, type RsaFloor } from './rsa-floor.ts';
 
 const N = Number(process.env.BENCH_N ?? 300);
@@ -25,6 +25,7 @@ const PEER_BUDGET_MS = Number(process.env.BENCH_PEER_BUDGET_MS ?? 1000);
 const PEER_MIN = 3;
 const WARMUP_CHUNK = 100;
 const SIZES = (process.env.BENCH_SIZES ?? '5,150').split(',').map(Number);
+const CONTENDERS: MakeContender[] = [gatehouse, ...(process.env.BENCH_PEERS ?? Object.keys(PEERS).join(',')).split(',').flatMap((name) => PEERS[name] ?? [])];
 const profile = testProfile();
 
 async function responses(count: number, attributes: number, signer = testIdpKeys()): Promise<BuiltResponse[]> {
