@@ -12,6 +12,8 @@ import { memoryReplayCache, peekInResponseTo, validateSamlResponse } from '../sp
 
 export interface Contender {
   name: string;
+  /** The name in the summary's ratios. */
+  short: string;
   /** Registers the pending request a response answers, as the login start would have. */
   expect(r: BuiltResponse): void;
   /** Validates one response; throws unless the library accepted it and returned the fixture's user. */
@@ -35,6 +37,7 @@ export const gatehouse: MakeContender = (profile, groups) => {
   const replay = memoryReplayCache();
   return {
     name: 'Gatehouse validateSamlResponse',
+    short: 'Gatehouse',
     expect(r) {
       pending.set(r.inResponseTo as string, true);
     },
@@ -64,6 +67,7 @@ export const samlifyPeer: MakeContender = (profile, groups) => {
   });
   return {
     name: 'samlify parseLoginResponse',
+    short: 'samlify',
     expect() {},
     async validate(r) {
       const { extract } = (await sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: r.base64 } })) as { extract: { nameID?: unknown; attributes?: Record<string, unknown> } };
@@ -105,6 +109,7 @@ export const nodeSamlPeer: MakeContender = (profile, groups) => {
   });
   return {
     name: 'node-saml validatePostResponseAsync',
+    short: 'node-saml',
     expect(r) {
       cache.set(r.inResponseTo as string, new Date().toISOString());
     },
@@ -128,6 +133,7 @@ export const polisPeer: MakeContender = async (profile, groups) => {
   const pending = new Set<string>();
   return {
     name: 'Ory Polis @boxyhq/saml20 validate',
+    short: 'Polis',
     expect(r) {
       pending.add(r.inResponseTo as string);
     },
