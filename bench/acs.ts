@@ -128,7 +128,7 @@ const started = performance.now();
 console.log(`ACS validation benchmark — node ${process.version}, ${availableParallelism()} cores, load average ${load()} at start`);
 console.log(`Response and assertion signed (rsa-sha256, RSA-2048). Per size: ${N} distinct responses; a warm-up of ${WARMUP} validations for Gatehouse (passes over those responses, fresh pending and replay state each pass), then ${ROUNDS} rounds, the contenders taking turns each round; Gatehouse validates all ${N} responses of a round, a peer stops after ${PEER_BUDGET_MS} ms once it has validated ${PEER_MIN} (its warm-up likewise); rates are logins per second of process CPU, median over the rounds.`);
 console.log('Control: every contender refuses a response signed by an untrusted key, and each accepted response must yield the fixture user with all its group values.');
-console.log('node-saml and samlify load the xml-crypto Gatehouse loads: their turns can slow its shared code in the next Gatehouse round (round 1 runs before any peer), so the ratios err against Gatehouse; BENCH_PEERS=none measures Gatehouse alone.\n');
+console.log('node-saml and samlify load the xml-crypto Gatehouse loads: their turns can slow its shared code in the next Gatehouse round (at the first size, round 1 runs before any peer), so the ratios err against Gatehouse; BENCH_PEERS=none measures Gatehouse alone.\n');
 await control(1);
 
 const summary: string[] = [];
