@@ -3,14 +3,17 @@
 // the ratio 2 workers / 1 worker (goal >= 1.7 on 2 cores). Each configuration first validates
 // BENCH_WARMUP responses per thread (so every worker's JIT has settled), then BENCH_N responses,
 // BENCH_INFLIGHT per thread kept in flight as the ACS would under load, each round timed
-// wall-clock; CPU (main thread and workers, one process) is reported per validation too.
+// wall-clock; CPU (main thread and workers, one process) is reported per validation too, next to
+// the floor under any validation: node:crypto's two RSA-2048 verifies (bench/rsa-floor.ts), so the
+// ceiling of N workers is N cores at that rate.
 //
 //   npm run bench:acs-workers   (BENCH_N default 1000, BENCH_WARMUP default 400, BENCH_ROUNDS default 5)
 import { availableParallelism, loadavg } from 'node:os';
-import { buildResponse, testProfile, type BuiltResponse } from '../test/support/saml-fixtures.ts';
+import { buildResponse, testIdpKeys, testProfile, type BuiltResponse } from '../test/support/saml-fixtures.ts';
 import { memoryReplayCache, validateSamlResponse } from '../sp-server/saml/validate.ts';
 import { createValidationPool } from '../sp-server/saml/validation-pool.ts';
 import type { Validator } from '../sp-server/context.ts';
+import { describeRsaFloor, measureRsaFloor } from './rsa-floor.ts';
 
 const N = Number(process.env.BENCH_N ?? 1000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 400);
@@ -67,9 +70,11 @@ const inflight = (c: Contender): number => Math.max(1, c.threads) * INFLIGHT;
 
 console.log(`ACS validation through the worker pool — node ${process.version}, ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
 console.log(`${ATTRIBUTES} attribute values, response and assertion signed (rsa-sha256, RSA-2048); ${N} validations per round; ${ROUNDS} rounds, the contenders taking turns each round so that they share the machine's load alike; warm-up ${WARMUP} validations per thread first; ${INFLIGHT} in flight per thread\n`);
+const floor = measureRsaFloor(testIdpKeys());
+console.log(`  floor: ${describeRsaFloor(floor)}`);
 const warm = await responses(WARMUP * 2);
 const set = await responses(N);
-const contenders = [contender('on the event loop (floor)', 0), contender('pool, 1 worker', 1), contender('pool, 2 workers', 2)];
+const contenders = [contender('on the event loop (no pool)', 0), contender('pool, 1 worker', 1), contender('pool, 2 workers', 2)];
 try {
   for (const c of contenders) await drive(c.validate, warm.slice(0, WARMUP * Math.max(1, c.threads)), inflight(c));
   for (let i = 0; i < ROUNDS; i++) for (const c of contenders) c.rounds.push(await drive(c.validate, set, inflight(c)));
@@ -86,4 +91,5 @@ const [inThread, one, two] = rates as [(typeof rates)[number], (typeof rates)[nu
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 console.log(`\n  1 worker / event loop: ${ratio(one.median, inThread.median)} median, ${ratio(one.best, inThread.best)} best (the cost of messaging a worker)`);
 console.log(`  2 workers / 1 worker:  ${ratio(two.median, one.median)} median, ${ratio(two.best, one.best)} best (goal >= 1.7x on 2 cores: ${two.median / one.median >= 1.7 ? 'met' : 'NOT met'} by the medians)`);
+console.log(`  event loop / floor:     ${(inThread.cpu * 1000).toFixed(0)} µs of CPU per validation = ${ratio(inThread.cpu * 1000, floor.microsPerLogin)} the floor's ${floor.microsPerLogin.toFixed(0)} µs (two RSA verifies); 2 workers reach ${((100 * two.median) / (2 * floor.loginsPerCpuSecond)).toFixed(1)}% of 2 cores at the floor rate`);
 console.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end: on a shared machine other processes take cores from the 2-worker rounds first`);
