@@ -1,6 +1,6 @@
 // The in-memory state of one replica has a size bound everywhere an anonymous client adds to it:
 // the login state store, the rate-limit counters and the pending-login start times.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore, StateStoreFullError } from '../state/store.ts';
 import { MemoryCounters } from './counters.ts';
 import { MemoryPendingBudget } from './pending-logins.ts';
@@ -53,6 +53,29 @@ describe('MemoryPendingBudget', () => {
     expect(await b.admit('z')).toEqual({ admitted: true });
     expect(b.clients).toBe(1);
     expect(await b.admit('x')).toEqual({ admitted: true });
+  });
+
+  it('keeps counting the oldest live start as earlier ones expire, however many came and went', async () => {
+    const b = new MemoryPendingBudget({ global: 3, perIP: 100, windowMs: 10_000 });
+    let now = Date.now();
+    vi.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      // A start every 700 ms with the global cap full from the third: past the window each admit
+      // drops the oldest, and a refusal's Retry-After names the oldest start still counted.
+      const admittedAt: number[] = [];
+      for (let i = 0; i < 2000; i++) {
+        now += 700;
+        if ((await b.admit(`c${i}`)).admitted) admittedAt.push(now);
+      }
+      expect(admittedAt.length).toBeGreaterThan(300);
+      now += 1;
+      const refused = await b.admit('late');
+      const live = admittedAt.filter((t) => t > now - 10_000);
+      expect(live).toHaveLength(3);
+      expect(refused).toEqual({ admitted: false, scope: 'global', retryAfterSeconds: Math.max(1, Math.ceil(((live[0] as number) + 10_000 - now) / 1000)) });
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('refuses every client over the global cap', async () => {

@@ -2,7 +2,7 @@
 // files in production, generated at start in dev mode only. Each client chooses one algorithm.
 import { readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPKCS8, type CryptoKey, type JWK } from 'jose';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 
 /** The ID-token algorithms Gatehouse offers; RS256 because OpenID Connect Discovery requires it. */
 export const ID_TOKEN_ALGS = ['RS256', 'ES256'] as const;
@@ -12,6 +12,8 @@ export interface SigningKey {
   alg: IdTokenAlg;
   kid: string;
   privateKey: CryptoKey;
+  /** The same private key for node:crypto, prepared once: what /token signs with (jwt-sign.ts). */
+  keyObject: KeyObject;
   publicJwk: JWK;
 }
 
@@ -25,10 +27,11 @@ export interface SigningKeys {
 
 const MIN_RSA_BITS = 2048;
 
+/** `jwk` is the private key: node:crypto's KeyObject is built from it. */
 async function finish(alg: IdTokenAlg, privateKey: CryptoKey, jwk: JWK): Promise<SigningKey> {
   const publicJwk: JWK = jwk.kty === 'RSA' ? { kty: 'RSA', n: jwk.n, e: jwk.e } : { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y };
   const kid = await calculateJwkThumbprint(publicJwk);
-  return { alg, kid, privateKey, publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
+  return { alg, kid, privateKey, keyObject: createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' }), publicJwk: { ...publicJwk, kid, alg, use: 'sig' } };
 }
 
 /** The algorithm a key signs with; anything but RSA ≥ 2048 bits or EC P-256 is refused. */

@@ -1,8 +1,8 @@
 // The OAuth 2.0 / OIDC facade toward the application: authorization (email-first, a browser
 // page), and the JSON endpoints token, userinfo, discovery and JWKS.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { SignJWT, jwtVerify, createLocalJWKSet } from 'jose';
+import { jwtVerify, createLocalJWKSet } from 'jose';
 import { z } from 'zod';
 import { domainOf, EMAIL } from '../config/store.ts';
 import type { CodeGrant, SurfaceOptions } from '../context.ts';
@@ -12,6 +12,7 @@ import { html, refusalReply, sha256b64url } from '../http-util.ts';
 import { takeRestart } from '../login/restart.ts';
 import { startLogin } from '../login/start.ts';
 import { authenticateClient, BASIC_CHALLENGE } from '../oauth/client-auth.ts';
+import { signJwt } from '../oauth/jwt-sign.ts';
 import { CLAIMS_SUPPORTED, grantScope, releasedClaims, SCOPES } from '../oauth/scopes.ts';
 import { OAUTH_PATHS, oauthURL } from '../urls.ts';
 
@@ -153,24 +154,9 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
     const claims = releasedClaims(scope, { email: grant.email, email_verified: true, org: grant.org, roles: grant.roles, ...(grant.name ? { name: grant.name } : {}) });
     const idKey = keys.forAlg(client.id_token_signed_response_alg);
     if (!idKey) throw new Error(`no ${client.id_token_signed_response_alg} key`);
-    const idToken = await new SignJWT({ ...claims, auth_time: grant.authTime, amr: ['ext'], ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}) })
-      .setProtectedHeader({ alg: idKey.alg, kid: idKey.kid, typ: 'JWT' })
-      .setIssuer(gh.issuer)
-      .setSubject(grant.sub)
-      .setAudience(client.client_id)
-      .setIssuedAt(now)
-      .setExpirationTime(now + gh.lifetimes.tokenSeconds)
-      .sign(idKey.privateKey);
-    const atKey = keys.accessTokens;
-    const accessToken = await new SignJWT({ ...claims, client_id: client.client_id, scope })
-      .setProtectedHeader({ alg: atKey.alg, kid: atKey.kid, typ: 'at+jwt' })
-      .setIssuer(gh.issuer)
-      .setSubject(grant.sub)
-      .setAudience(oauthURL(gh.issuer, 'userinfo'))
-      .setIssuedAt(now)
-      .setExpirationTime(now + gh.lifetimes.tokenSeconds)
-      .setJti(crypto.randomUUID())
-      .sign(atKey.privateKey);
+    const lifetime = { iss: gh.issuer, sub: grant.sub, iat: now, exp: now + gh.lifetimes.tokenSeconds };
+    const idToken = signJwt(idKey, 'JWT', { ...claims, auth_time: grant.authTime, amr: ['ext'], ...(grant.nonce !== undefined ? { nonce: grant.nonce } : {}), ...lifetime, aud: client.client_id });
+    const accessToken = signJwt(keys.accessTokens, 'at+jwt', { ...claims, client_id: client.client_id, scope, ...lifetime, aud: oauthURL(gh.issuer, 'userinfo'), jti: randomUUID() });
     gh.metrics.tokens.inc({ result: 'issued' });
     return reply.send({ access_token: accessToken, token_type: 'Bearer', expires_in: gh.lifetimes.tokenSeconds, id_token: idToken, scope });
   }
