@@ -55,7 +55,7 @@ describe('generated CRDs on kube-apiserver', () => {
     expect(row).toMatch(/^example-com\s+example\.com\s/);
     for (const [resource, columns] of [
       ['managedusers', ['NAME', 'EMAIL', 'ACTIVE', 'SSO', 'ENFORCED', 'PROFILE', 'AGE']],
-      ['ssoprofiles', ['NAME', 'IDP', 'TESTED', 'ENFORCEMENT', 'READY', 'AGE']],
+      ['ssoprofiles', ['NAME', 'IDP', 'ISSUER', 'TESTED', 'ENFORCEMENT', 'READY', 'AGE']],
     ] as const) {
       // The columns the server stored (and serves to every kubectl), priority-0 ones only.
       const crd = await readCRD(`${resource}.${GROUP}`);
