@@ -6,9 +6,8 @@
 // assertion that is its only child) or the assertion itself. Nothing is read from anywhere else.
 // The pieces: dom.ts (parsing), signature.ts, decrypt.ts, statements.ts (issue times, NameID
 // format, AuthnStatement), replay.ts; uris.ts names the URIs.
-import type { Element } from '@xmldom/xmldom';
 import type { RenderedSAMLProfile } from '../../crds/api/index.ts';
-import { attr, childrenNamed, decodeBase64, indexDocument, MAX_RESPONSE_BASE64, oneChild, parseTime, parseXml, text, type DocumentIndex } from './dom.ts';
+import { attr, attrNS, childrenNamed, decodeBase64, indexDocument, MAX_RESPONSE_BASE64, oneChild, parseTime, parseXml, text, type DocumentIndex, type Element } from './dom.ts';
 import { DECRYPTION_HINT, decryptAssertion } from './decrypt.ts';
 import { fail, quote, SamlValidationError } from './errors.ts';
 import type { ReplayCache } from './replay.ts';
@@ -108,13 +107,13 @@ async function validateDocument(samlResponseBase64: string, ctx: DocumentContext
     t0 = t1;
   };
 
-  const doc = parseXml(decodeBase64(samlResponseBase64), 'SAMLResponse');
-  const response = doc.documentElement;
-  if (response === null || response.localName !== 'Response' || response.namespaceURI !== NS.samlp) {
-    fail('MALFORMED_RESPONSE', `the document is ${quote(response?.tagName)}, not a SAML 2.0 protocol Response`);
+  const tree = parseXml(decodeBase64(samlResponseBase64), 'SAMLResponse');
+  const response = tree.root;
+  if (response.localName !== 'Response' || response.namespaceURI !== NS.samlp) {
+    fail('MALFORMED_RESPONSE', `the document is ${quote(response.name)}, not a SAML 2.0 protocol Response`);
   }
   if (attr(response, 'Version') !== '2.0') fail('MALFORMED_RESPONSE', `the Response has Version ${quote(attr(response, 'Version'))}, expected "2.0"`);
-  const index = indexDocument(response);
+  const index = indexDocument(tree);
   lap('parseMs');
 
   // Checks that refuse before any cryptography; rejecting on untrusted data is always safe.
@@ -155,8 +154,9 @@ async function validateDocument(samlResponseBase64: string, ctx: DocumentContext
   const responseSigned = responseSignature !== undefined;
   const sealed = encrypted[0];
   const openSealed = async (ciphertext: Element): Promise<Element> => {
-    const opened = await decryptAssertion(ciphertext, profile);
-    const openedIndex = indexDocument(opened);
+    const openedTree = await decryptAssertion(ciphertext, profile);
+    const opened = openedTree.root;
+    const openedIndex = indexDocument(openedTree);
     if (openedIndex.assertions !== 1) fail('SIGNATURE_WRAPPING', 'the decrypted assertion contains another assertion');
     lap('parseMs');
     verifyAssertionSignature(opened, openedIndex, responseSigned, profile);
@@ -265,7 +265,7 @@ function checkAssertion(assertion: Element, response: Element, ctx: DocumentCont
       if (name === undefined || name === '') continue;
       const values = (attributes[name] ??= []);
       for (const v of childrenNamed(a, NS.saml, 'AttributeValue')) {
-        if (v.getAttributeNS(NS.xsi, 'nil') === 'true') continue;
+        if (attrNS(v, NS.xsi, 'nil') === 'true') continue;
         values.push(text(v));
       }
     }
