@@ -4,14 +4,11 @@
 import { ACS_BODY_LIMIT_MAX_BYTES } from './acs-body-limit.ts';
 import { fail, quote, type SamlErrorCode } from './errors.ts';
 import { NS } from './uris.ts';
-import { ELEMENT_NODE, parseXmlTree, TEXT_NODE, type XmlElement, type XmlTree } from './xml-tree.ts';
-import { exceededBound, SAML_XML_BOUNDS } from '../../xml/bounds.ts';
+import { ELEMENT_NODE, parseXmlTree, TEXT_NODE, XmlBoundError, type XmlElement, type XmlTree } from './xml-tree.ts';
+import { SAML_XML_BOUNDS } from '../../xml/bounds.ts';
 
 export type Element = XmlElement;
 export { ELEMENT_NODE };
-
-/** Real responses nest about 8 levels; the bound (one with the pre-parse check) keeps every recursive walk far from the stack limit. */
-const MAX_DEPTH = SAML_XML_BOUNDS.depth;
 
 /**
  * The longest SAMLResponse decoded: a form field is never longer than the body that carries it,
@@ -34,13 +31,12 @@ const DECLARATION = /<!(?!--|\[CDATA\[)/;
 
 export function parseXml(xml: string, what: string): XmlTree {
   if (DECLARATION.test(xml)) fail('DTD_FORBIDDEN', `the ${what} contains a DTD or entity declaration, which Gatehouse never processes`);
-  const over = exceededBound(xml);
-  if (over) fail('MALFORMED_RESPONSE', `the ${what} has ${over}, far more than any SAML response needs; it was not parsed`);
   try {
     // Anything not well-formed, however slightly, is refused: a lenient parse is a parser
     // differential an attacker can aim at the signer.
-    return parseXmlTree(xml, MAX_DEPTH);
+    return parseXmlTree(xml, SAML_XML_BOUNDS);
   } catch (err) {
+    if (err instanceof XmlBoundError) fail('MALFORMED_RESPONSE', `the ${what} has ${err.message}, far more than any SAML response needs; it was not parsed further`);
     fail('MALFORMED_RESPONSE', `the ${what} is not well-formed XML`, err);
   }
 }

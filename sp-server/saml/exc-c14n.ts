@@ -2,9 +2,9 @@
 // element of a parsed tree (xml-tree.ts), in one linear walk: namespace declarations rendered
 // where visibly used (and for InclusiveNamespaces prefixes, where in scope) unless the nearest
 // rendered ancestor already declares the same binding, sorted as the spec says; attributes sorted
-// by namespace URI then local name; text and attribute values escaped as c14n requires. An
+// by namespace URI then local name (xml-tree.ts renders them once per element); text and attribute values escaped as c14n requires. An
 // `excluded` element (an enveloped signature) is left out with its subtree.
-import { lookupNamespace, TEXT_NODE, type NamespaceDeclaration, type XmlElement } from './xml-tree.ts';
+import { escapeAttribute, lookupNamespace, TEXT_NODE, type NamespaceDeclaration, type XmlElement } from './xml-tree.ts';
 
 export interface CanonicalizationOptions {
   /** The InclusiveNamespaces PrefixList of the transform; empty for plain exclusive c14n. */
@@ -14,17 +14,7 @@ export interface CanonicalizationOptions {
 
 const escapeText = (s: string): string => (/[&<>\r]/.test(s) ? s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;') : s);
 
-const escapeAttribute = (s: string): string =>
-  /[&<"\r\n\t]/.test(s) ? s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;') : s;
-
 const byPrefix = (a: NamespaceDeclaration, b: NamespaceDeclaration): number => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0);
-
-function byNamespaceThenName(a: XmlElement['attributes'][number], b: XmlElement['attributes'][number]): number {
-  const an = a.namespaceURI ?? '';
-  const bn = b.namespaceURI ?? '';
-  if (an !== bn) return an < bn ? -1 : 1;
-  return a.localName < b.localName ? -1 : a.localName > b.localName ? 1 : 0;
-}
 
 /** The canonical form of `apex` and its subtree, as the exclusive c14n transform outputs it. */
 function canonicalize(apex: XmlElement, options: CanonicalizationOptions): string {
@@ -71,9 +61,7 @@ function canonicalize(apex: XmlElement, options: CanonicalizationOptions): strin
       out += d.prefix === '' ? ` xmlns="${escapeAttribute(d.uri)}"` : ` xmlns:${d.prefix}="${escapeAttribute(d.uri)}"`;
       rendered.push(d);
     }
-    const attributes = el.attributes.length > 1 ? [...el.attributes].sort(byNamespaceThenName) : el.attributes;
-    for (const a of attributes) out += ` ${a.name}="${escapeAttribute(a.value)}"`;
-    out += '>';
+    out += `${el.canonicalAttributes}>`;
     for (const c of el.childNodes) {
       if (c.nodeType === TEXT_NODE) out += escapeText(c.data);
       else if (c !== options.excluded) element(c);

@@ -5,7 +5,10 @@
 // instructions inside the document element, unbound prefixes, duplicate attributes, and anything
 // not well-formed. Comments are dropped, as exclusive c14n without comments drops them; CDATA
 // sections become text. Line ends and attribute values are normalized as XML 1.0 §2.11 and
-// §3.3.3 require, so the tree is the one a signer canonicalized.
+// §3.3.3 require, so the tree is the one a signer canonicalized. The bounds on elements, depth,
+// attributes and namespace declarations (xml/bounds.ts) are enforced as the parse goes: every step
+// here is linear, so refusing at the first element over a bound protects as well as a pre-scan.
+import type { XmlBounds } from '../../xml/bounds.ts';
 
 export const ELEMENT_NODE = 1;
 export const TEXT_NODE = 3;
@@ -45,6 +48,11 @@ export interface XmlElement {
   readonly namespaces: readonly NamespaceDeclaration[];
   readonly childNodes: readonly XmlNode[];
   readonly parent: XmlElement | null;
+  /**
+   * The attributes as exclusive c14n renders them (sorted by namespace URI then local name,
+   * escaped), computed once here because both signatures canonicalize the assertion's elements.
+   */
+  readonly canonicalAttributes: string;
 }
 
 export type XmlNode = XmlElement | XmlText;
@@ -56,6 +64,9 @@ export interface XmlTree {
 }
 
 export class XmlSyntaxError extends Error {}
+
+/** The document exceeds one of the bounds; the message names it as exceededBound does. */
+export class XmlBoundError extends Error {}
 
 // Chars XML 1.0 forbids; decoding UTF-8 into a JS string never yields a lone surrogate.
 const FORBIDDEN_CHARACTER = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
@@ -86,9 +97,9 @@ interface MutableElement extends XmlElement {
   childNodes: XmlNode[];
 }
 
-/** Parses `input` or throws XmlSyntaxError; elements nested deeper than `maxDepth` are refused. */
-export function parseXmlTree(input: string, maxDepth: number): XmlTree {
-  return new Parser(input.includes('\r') ? input.replace(/\r\n?/g, '\n') : input, maxDepth).document();
+/** Parses `input`, or throws XmlSyntaxError (not well-formed, or refused) or XmlBoundError. */
+export function parseXmlTree(input: string, bounds: XmlBounds): XmlTree {
+  return new Parser(input.includes('\r') ? input.replace(/\r\n?/g, '\n') : input, bounds).document();
 }
 
 class Parser {
@@ -99,11 +110,12 @@ class Parser {
   private pendingText = '';
 
   private readonly xml: string;
-  private readonly maxDepth: number;
+  private readonly bounds: XmlBounds;
+  private namespaceDeclarations = 0;
 
-  constructor(xml: string, maxDepth: number) {
+  constructor(xml: string, bounds: XmlBounds) {
     this.xml = xml;
-    this.maxDepth = maxDepth;
+    this.bounds = bounds;
   }
 
   private error(message: string): never {
@@ -211,6 +223,7 @@ class Parser {
   private startTag(): void {
     const xml = this.xml;
     if (this.root !== null && this.stack.length === 0) this.error('a second document element');
+    if (this.elements.length >= this.bounds.elements) throw new XmlBoundError(`more than ${this.bounds.elements} elements`);
     this.i++;
     const name = this.name();
     const raw: { name: string; value: string }[] = [];
@@ -241,6 +254,10 @@ class Parser {
       if (value.includes('<')) this.error('"<" in an attribute value');
       if (value.includes('\n') || value.includes('\t')) value = value.replace(/[\n\t]/g, ' ');
       if (value.includes('&')) value = this.decodeReferences(value);
+      if (raw.length >= this.bounds.attributesPerElement) throw new XmlBoundError(`an element with more than ${this.bounds.attributesPerElement} attributes`);
+      if ((attrName === 'xmlns' || attrName.startsWith('xmlns:')) && ++this.namespaceDeclarations > this.bounds.namespaceDeclarations) {
+        throw new XmlBoundError(`more than ${this.bounds.namespaceDeclarations} namespace declarations`);
+      }
       for (const a of raw) if (a.name === attrName) this.error(`the attribute ${attrName.slice(0, 60)} appears twice`);
       raw.push({ name: attrName, value });
       this.i = close + 1;
@@ -252,7 +269,7 @@ class Parser {
     this.elements.push(element);
     if (!selfClosing) {
       this.stack.push(element);
-      if (this.stack.length > this.maxDepth + 1) this.error(`elements nested deeper than ${this.maxDepth} levels`);
+      if (this.stack.length > this.bounds.depth) throw new XmlBoundError(`elements nested deeper than ${this.bounds.depth}`);
     }
   }
 
@@ -288,18 +305,19 @@ class Parser {
       if (attrNamespace !== null && attributes.some((b) => b.namespaceURI === attrNamespace && b.localName === attrLocal)) this.error(`the attribute ${attrLocal.slice(0, 60)} appears twice in one namespace`);
       attributes.push({ name: a.name, prefix: attrPrefix, localName: attrLocal, namespaceURI: attrNamespace, value: a.value });
     }
-    return { nodeType: ELEMENT_NODE, name, prefix, localName, namespaceURI, attributes, namespaces, childNodes: [], parent };
+    return { nodeType: ELEMENT_NODE, name, prefix, localName, namespaceURI, attributes, namespaces, childNodes: [], parent, canonicalAttributes: canonicalAttributes(attributes) };
   }
 
   private endTag(): void {
     const xml = this.xml;
-    this.i += 2;
-    const name = this.name();
-    this.skipSpace();
-    if (xml.charCodeAt(this.i) !== 0x3e) this.error(`malformed end tag of ${name.slice(0, 60)}`);
-    this.i++;
     const open = this.stack[this.stack.length - 1];
-    if (open === undefined || open.name !== name) this.error(`the end tag ${name.slice(0, 60)} does not match ${open?.name.slice(0, 60) ?? 'any open element'}`);
+    this.i += 2;
+    // The open element's name, then not a name character: the same name, without scanning it again.
+    if (open !== undefined && xml.startsWith(open.name, this.i) && !isNameChar(xml.codePointAt(this.i + open.name.length) ?? -1)) this.i += open.name.length;
+    else this.error(`the end tag does not match ${open?.name.slice(0, 60) ?? 'any open element'}`);
+    this.skipSpace();
+    if (xml.charCodeAt(this.i) !== 0x3e) this.error(`malformed end tag of ${open.name.slice(0, 60)}`);
+    this.i++;
     this.flushText();
     this.stack.pop();
   }
@@ -333,6 +351,23 @@ class Parser {
     if (end > this.i && !isSpace(this.xml.charCodeAt(this.i))) this.error('a malformed processing instruction');
     this.i = end + 2;
   }
+}
+
+/** Escapes an attribute value as c14n renders it. */
+export const escapeAttribute = (s: string): string =>
+  /[&<"\r\n\t]/.test(s) ? s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;') : s;
+
+function byNamespaceThenName(a: XmlAttribute, b: XmlAttribute): number {
+  const an = a.namespaceURI ?? '';
+  const bn = b.namespaceURI ?? '';
+  if (an !== bn) return an < bn ? -1 : 1;
+  return a.localName < b.localName ? -1 : a.localName > b.localName ? 1 : 0;
+}
+
+function canonicalAttributes(attributes: readonly XmlAttribute[]): string {
+  let out = '';
+  for (const a of attributes.length > 1 ? [...attributes].sort(byNamespaceThenName) : attributes) out += ` ${a.name}="${escapeAttribute(a.value)}"`;
+  return out;
 }
 
 /** The namespace `prefix` is bound to at `el` (declarations on it and its ancestors), or null. */
