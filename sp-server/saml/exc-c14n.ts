@@ -30,14 +30,16 @@ function canonicalize(apex: XmlElement, options: CanonicalizationOptions): strin
   };
   let out = '';
 
+  // Declarations this element must render: its bindings not already rendered the same way above.
+  let declarations: NamespaceDeclaration[] = [];
+  const need = (prefix: string, uri: string): void => {
+    if (renderedURI(prefix) === uri) return;
+    for (const d of declarations) if (d.prefix === prefix) return;
+    declarations.push({ prefix, uri });
+  };
+
   const element = (el: XmlElement): void => {
     const mark = rendered.length;
-    const declarations: NamespaceDeclaration[] = [];
-    const need = (prefix: string, uri: string): void => {
-      if (renderedURI(prefix) === uri) return;
-      for (const d of declarations) if (d.prefix === prefix) return;
-      declarations.push({ prefix, uri });
-    };
     if (el.prefix === '') {
       const uri = el.namespaceURI ?? '';
       if ((renderedURI('') ?? '') !== uri) need('', uri);
@@ -55,18 +57,21 @@ function canonicalize(apex: XmlElement, options: CanonicalizationOptions): strin
         for (const d of el.namespaces) if (d.prefix !== '' && inclusive.includes(d.prefix)) need(d.prefix, d.uri);
       }
     }
-    if (declarations.length > 1) declarations.sort(byPrefix);
-    out += `<${el.name}`;
-    for (const d of declarations) {
-      out += d.prefix === '' ? ` xmlns="${escapeAttribute(d.uri)}"` : ` xmlns:${d.prefix}="${escapeAttribute(d.uri)}"`;
-      rendered.push(d);
+    out += '<' + el.name;
+    if (declarations.length > 0) {
+      if (declarations.length > 1) declarations.sort(byPrefix);
+      for (const d of declarations) {
+        out += d.prefix === '' ? ' xmlns="' + escapeAttribute(d.uri) + '"' : ' xmlns:' + d.prefix + '="' + escapeAttribute(d.uri) + '"';
+        rendered.push(d);
+      }
+      declarations = [];
     }
-    out += `${el.canonicalAttributes}>`;
+    out += el.canonicalAttributes + '>';
     for (const c of el.childNodes) {
       if (c.nodeType === TEXT_NODE) out += escapeText(c.data);
       else if (c !== options.excluded) element(c);
     }
-    out += `</${el.name}>`;
+    out += '</' + el.name + '>';
     rendered.length = mark;
   };
 

@@ -610,6 +610,11 @@ describe('peekInResponseTo', () => {
     expect(peekInResponseTo(r.base64)).toBe(r.inResponseTo);
     expect(peekInResponseTo(toBase64(`<?xml version="1.0"?><!-- x --><samlp:Response InResponseTo='_abc' ID="_1">`))).toBe('_abc');
   });
+  it('finds the root start tag after a prolog longer than the head it decodes first', () => {
+    const longComment = `<!-- ${'<a InResponseTo="_decoy">'.repeat(600)} -->`;
+    expect(peekInResponseTo(toBase64(`${longComment}<samlp:Response InResponseTo="_real" ID="_1"/>`))).toBe('_real');
+    expect(peekInResponseTo(toBase64(`${longComment}<samlp:Response ID="_1"/>`))).toBeNull();
+  });
   it('returns null for IdP-initiated responses and garbage', async () => {
     const r = await buildResponse({ inResponseTo: null });
     expect(peekInResponseTo(r.base64)).toBeNull();

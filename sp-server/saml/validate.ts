@@ -307,19 +307,30 @@ const pendingRequest = (expected: string | null): string => (expected === null ?
  */
 export function peekInResponseTo(samlResponseBase64: string): string | null {
   if (samlResponseBase64.length > MAX_RESPONSE_BASE64) return null;
-  const xml = Buffer.from(samlResponseBase64, 'base64').toString('utf8');
+  // The start tag is near the beginning: decode a head first, the whole only when the tag is not complete in it.
+  const head = inResponseToOfRoot(Buffer.from(samlResponseBase64.slice(0, PEEK_HEAD_BASE64), 'base64').toString('utf8'));
+  if (head !== undefined || samlResponseBase64.length <= PEEK_HEAD_BASE64) return head ?? null;
+  return inResponseToOfRoot(Buffer.from(samlResponseBase64, 'base64').toString('utf8')) ?? null;
+}
+
+/** Base64 characters decoded first by peekInResponseTo (6 KiB of XML). */
+const PEEK_HEAD_BASE64 = 8192;
+
+/** The root start tag's InResponseTo, null without one, undefined when `xml` ends before that tag does. */
+function inResponseToOfRoot(xml: string): string | null | undefined {
   let i = 0;
   // Skip the XML declaration, comments and whitespace before the root element.
   for (;;) {
     i = xml.indexOf('<', i);
-    if (i < 0) return null;
-    if (xml.startsWith('<?', i)) i = xml.indexOf('?>', i) + 2;
-    else if (xml.startsWith('<!--', i)) i = xml.indexOf('-->', i) + 3;
-    else break;
-    if (i < 2) return null;
+    if (i < 0) return undefined;
+    const close = xml.startsWith('<?', i) ? '?>' : xml.startsWith('<!--', i) ? '-->' : undefined;
+    if (close === undefined) break;
+    const at = xml.indexOf(close, i + 2);
+    if (at < 0) return undefined;
+    i = at + close.length;
   }
   const end = xml.indexOf('>', i);
-  if (end < 0) return null;
+  if (end < 0) return undefined;
   const match = /\sInResponseTo\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/.exec(xml.slice(i, end));
   const value = match?.[1] ?? match?.[2];
   return value === undefined || value === '' ? null : value;

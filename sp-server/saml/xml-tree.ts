@@ -193,13 +193,15 @@ class Parser {
   private name(): string {
     const xml = this.xml;
     const start = this.i;
-    let c = xml.codePointAt(start) ?? -1;
-    if (!isNameStart(c)) this.error('a name was expected');
     let k = start;
-    while (c !== -1 && isNameChar(c)) {
+    for (;;) {
+      let c = xml.charCodeAt(k);
+      // Names beyond the BMP: a surrogate pair is one code point.
+      if (c >= 0xd800 && c <= 0xdbff) c = xml.codePointAt(k) ?? -1;
+      if (!(k === start ? isNameStart(c) : isNameChar(c))) break;
       k += c > 0xffff ? 2 : 1;
-      c = xml.codePointAt(k) ?? -1;
     }
+    if (k === start) this.error('a name was expected');
     this.i = k;
     return xml.slice(start, k);
   }
