@@ -57,21 +57,23 @@ function canonicalize(apex: XmlElement, options: CanonicalizationOptions): strin
         for (const d of el.namespaces) if (d.prefix !== '' && inclusive.includes(d.prefix)) need(d.prefix, d.uri);
       }
     }
-    out += '<' + el.name;
-    if (declarations.length > 0) {
+    if (declarations.length === 0) {
+      out += el.canonicalStartTag;
+    } else {
       if (declarations.length > 1) declarations.sort(byPrefix);
+      out += '<' + el.name;
       for (const d of declarations) {
         out += d.prefix === '' ? ' xmlns="' + escapeAttribute(d.uri) + '"' : ' xmlns:' + d.prefix + '="' + escapeAttribute(d.uri) + '"';
         rendered.push(d);
       }
+      out += el.canonicalAttributes + '>';
       declarations = [];
     }
-    out += el.canonicalAttributes + '>';
     for (const c of el.childNodes) {
       if (c.nodeType === TEXT_NODE) out += escapeText(c.data);
       else if (c !== options.excluded) element(c);
     }
-    out += '</' + el.name + '>';
+    out += el.canonicalEndTag;
     rendered.length = mark;
   };
 

@@ -53,6 +53,9 @@ export interface XmlElement {
    * escaped), computed once here because both signatures canonicalize the assertion's elements.
    */
   readonly canonicalAttributes: string;
+  /** The canonical start tag when it declares no namespace (most elements), and the end tag. */
+  readonly canonicalStartTag: string;
+  readonly canonicalEndTag: string;
 }
 
 export type XmlNode = XmlElement | XmlText;
@@ -307,7 +310,11 @@ class Parser {
       if (attrNamespace !== null && attributes.some((b) => b.namespaceURI === attrNamespace && b.localName === attrLocal)) this.error(`the attribute ${attrLocal.slice(0, 60)} appears twice in one namespace`);
       attributes.push({ name: a.name, prefix: attrPrefix, localName: attrLocal, namespaceURI: attrNamespace, value: a.value });
     }
-    return { nodeType: ELEMENT_NODE, name, prefix, localName, namespaceURI, attributes, namespaces, childNodes: [], parent, canonicalAttributes: canonicalAttributes(attributes) };
+    const rendered = canonicalAttributes(attributes);
+    return {
+      nodeType: ELEMENT_NODE, name, prefix, localName, namespaceURI, attributes, namespaces, childNodes: [], parent,
+      canonicalAttributes: rendered, canonicalStartTag: `<${name}${rendered}>`, canonicalEndTag: `</${name}>`,
+    };
   }
 
   private endTag(): void {
