@@ -39,7 +39,25 @@ function inclusivePrefixes(method: Element): string[] {
   return (attr(incl, 'PrefixList') ?? '').split(/\s+/).filter((p) => p !== '');
 }
 
-function allowedAlgorithms(profile: RenderedSAMLProfile): { signatures: Set<string>; digests: Set<string> } {
+interface AllowedAlgorithms {
+  signatures: Set<string>;
+  digests: Set<string>;
+}
+
+/** By the list's text (a profile crosses to a worker as a copy): the subsets of a small enum, so few entries. */
+const allowedByList = new Map<string, AllowedAlgorithms>();
+
+function allowedAlgorithms(profile: RenderedSAMLProfile): AllowedAlgorithms {
+  const key = profile.signatureAlgorithms.join(' ');
+  let allowed = allowedByList.get(key);
+  if (allowed === undefined) {
+    allowed = computeAllowedAlgorithms(profile);
+    allowedByList.set(key, allowed);
+  }
+  return allowed;
+}
+
+function computeAllowedAlgorithms(profile: RenderedSAMLProfile): AllowedAlgorithms {
   const signatures = new Set<string>();
   const digests = new Set<string>();
   for (const name of profile.signatureAlgorithms) {

@@ -94,6 +94,9 @@ function isNameChar(c: number): boolean {
 
 const isChar = (c: number): boolean => c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 
+/** Shared by every element without attributes (never written to: declarations come only from attributes). */
+const NO_DECLARATIONS: NamespaceDeclaration[] = [];
+
 interface MutableElement extends XmlElement {
   attributes: XmlAttribute[];
   namespaces: NamespaceDeclaration[];
@@ -280,7 +283,7 @@ class Parser {
 
   private element(name: string, raw: readonly { name: string; value: string }[]): MutableElement {
     const parent = this.stack[this.stack.length - 1] ?? null;
-    const namespaces: NamespaceDeclaration[] = [];
+    const namespaces: NamespaceDeclaration[] = raw.length === 0 ? NO_DECLARATIONS : [];
     for (const a of raw) {
       if (a.name === 'xmlns') {
         if (a.value === XML_NAMESPACE || a.value === XMLNS_NAMESPACE) this.error('the default namespace bound to a reserved namespace');
