@@ -1,12 +1,13 @@
 // Decryption of an EncryptedAssertion with the profile's SP key, refusing weak algorithms and
 // giving every failure the same code and hint so the ACS is no decryption oracle.
-import type { Element } from '@xmldom/xmldom';
 import xmlenc from 'xml-encryption';
 import type { RenderedProfile } from '../../crds/api/index.ts';
-import { attr, children, oneChild, parseXml } from './dom.ts';
+import { attr, children, oneChild, parseXml, type Element } from './dom.ts';
+import { exclusiveC14n } from './exc-c14n.ts';
 import { fail } from './errors.ts';
 import { exceededSubtreeBound, ENCRYPTED_ASSERTION_BOUNDS } from './subtree-bounds.ts';
 import { DECRYPTION_ALGORITHM_URIS, NS } from './uris.ts';
+import type { XmlTree } from './xml-tree.ts';
 
 /**
  * The one hint of every decryption-stage refusal. With AES-CBC under an unsigned Response, telling
@@ -16,8 +17,8 @@ import { DECRYPTION_ALGORITHM_URIS, NS } from './uris.ts';
  */
 export const DECRYPTION_HINT = 'the EncryptedAssertion did not decrypt, with the SP key and RSA-OAEP with AES-CBC or AES-GCM, to an assertion the IdP signed';
 
-/** The decrypted Assertion element, parsed as untrusted XML in a document of its own. */
-export async function decryptAssertion(encrypted: Element, profile: RenderedProfile): Promise<Element> {
+/** The decrypted Assertion, parsed as untrusted XML in a document of its own (its root is the Assertion). */
+export async function decryptAssertion(encrypted: Element, profile: RenderedProfile): Promise<XmlTree> {
   try {
     return await decrypt(encrypted, profile);
   } catch (err) {
@@ -25,7 +26,7 @@ export async function decryptAssertion(encrypted: Element, profile: RenderedProf
   }
 }
 
-async function decrypt(encrypted: Element, profile: RenderedProfile): Promise<Element> {
+async function decrypt(encrypted: Element, profile: RenderedProfile): Promise<XmlTree> {
   oneChild(encrypted, NS.xenc, 'EncryptedData', true);
   // xml-encryption's XPath queries cost far more per node than one walk: only the shape an IdP writes reaches them.
   const over = exceededSubtreeBound(encrypted, ENCRYPTED_ASSERTION_BOUNDS);
@@ -38,12 +39,13 @@ async function decrypt(encrypted: Element, profile: RenderedProfile): Promise<El
   };
   walk(encrypted);
   const plain = await new Promise<string>((resolve, reject) => {
-    xmlenc.decrypt(encrypted.toString(), { key: profile.sp.key.privateKeyPem, disallowDecryptionWithInsecureAlgorithm: true, warnInsecureAlgorithm: false }, (err, result) => {
+    // The canonical form is a standalone serialization: every prefix it uses is declared in it.
+    xmlenc.decrypt(exclusiveC14n.canonicalize(encrypted, { inclusivePrefixes: [] }), { key: profile.sp.key.privateKeyPem, disallowDecryptionWithInsecureAlgorithm: true, warnInsecureAlgorithm: false }, (err, result) => {
       if (err !== null || result === undefined) reject(err ?? new Error('no result'));
       else resolve(result);
     });
   });
-  const root = parseXml(plain, 'decrypted assertion').documentElement;
-  if (root === null || root.localName !== 'Assertion' || root.namespaceURI !== NS.saml) throw new Error('the plaintext is not a SAML Assertion');
-  return root;
+  const tree = parseXml(plain, 'decrypted assertion');
+  if (tree.root.localName !== 'Assertion' || tree.root.namespaceURI !== NS.saml) throw new Error('the plaintext is not a SAML Assertion');
+  return tree;
 }

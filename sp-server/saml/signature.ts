@@ -1,11 +1,10 @@
 // XML-DSig verification of an enveloped signature over the element that encloses it, with the
-// profile's trusted IdP certificates and allowed algorithms only. Canonicalization is
-// xml-crypto's exclusive c14n; digests and signatures are node:crypto.
+// profile's trusted IdP certificates and allowed algorithms only. Canonicalization is exclusive
+// c14n over the one parsed tree (exc-c14n.ts); digests and signatures are node:crypto.
 import { createHash, timingSafeEqual, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
-import type { Element } from '@xmldom/xmldom';
-import { ExclusiveCanonicalization } from 'xml-crypto';
 import type { RenderedSAMLProfile } from '../../crds/api/index.ts';
-import { attr, children, childrenNamed, ELEMENT_NODE, oneChild, text, type DocumentIndex } from './dom.ts';
+import { attr, children, childrenNamed, oneChild, text, type DocumentIndex, type Element } from './dom.ts';
+import { exclusiveC14n } from './exc-c14n.ts';
 import { fail, quote } from './errors.ts';
 import { exceededSubtreeBound, SIGNED_INFO_BOUNDS } from './subtree-bounds.ts';
 import { DIGEST_ALGORITHM_URIS, DIGEST_BY_URI, ENVELOPED, EXC_C14N, NS, SIGNATURE_ALGORITHM_URIS, SIGNATURE_BY_URI } from './uris.ts';
@@ -34,43 +33,31 @@ function trustedKey(pem: string): TrustedKey {
   return k;
 }
 
-const c14n = new ExclusiveCanonicalization();
-
-interface NamespacePrefix {
-  prefix: string;
-  namespaceURI: string;
-}
-
-/** In-scope namespace declarations of the ancestors, which InclusiveNamespaces prefixes may name. */
-function ancestorNamespaces(el: Element): NamespacePrefix[] {
-  const out: NamespacePrefix[] = [];
-  const seen = new Set<string>();
-  for (let p = el.parentNode; p !== null && p.nodeType === ELEMENT_NODE; p = p.parentNode) {
-    const attrs = (p as Element).attributes;
-    for (let i = 0; i < attrs.length; i++) {
-      const a = attrs.item(i);
-      if (a === null || !a.name.startsWith('xmlns:')) continue;
-      const prefix = a.name.slice(6);
-      if (seen.has(prefix)) continue;
-      seen.add(prefix);
-      out.push({ prefix, namespaceURI: a.value });
-    }
-  }
-  return out;
-}
-
 function inclusivePrefixes(method: Element): string[] {
   const incl = childrenNamed(method, EXC_C14N, 'InclusiveNamespaces')[0];
   if (incl === undefined) return [];
   return (attr(incl, 'PrefixList') ?? '').split(/\s+/).filter((p) => p !== '');
 }
 
-function canonicalize(el: Element, prefixes: string[]): string {
-  const options = prefixes.length === 0 ? {} : { inclusiveNamespacesPrefixList: prefixes, ancestorNamespaces: ancestorNamespaces(el) };
-  return c14n.process(el as never, options);
+interface AllowedAlgorithms {
+  signatures: Set<string>;
+  digests: Set<string>;
 }
 
-function allowedAlgorithms(profile: RenderedSAMLProfile): { signatures: Set<string>; digests: Set<string> } {
+/** By the list's text (a profile crosses to a worker as a copy): the subsets of a small enum, so few entries. */
+const allowedByList = new Map<string, AllowedAlgorithms>();
+
+function allowedAlgorithms(profile: RenderedSAMLProfile): AllowedAlgorithms {
+  const key = profile.signatureAlgorithms.join(' ');
+  let allowed = allowedByList.get(key);
+  if (allowed === undefined) {
+    allowed = computeAllowedAlgorithms(profile);
+    allowedByList.set(key, allowed);
+  }
+  return allowed;
+}
+
+function computeAllowedAlgorithms(profile: RenderedSAMLProfile): AllowedAlgorithms {
   const signatures = new Set<string>();
   const digests = new Set<string>();
   for (const name of profile.signatureAlgorithms) {
@@ -133,7 +120,7 @@ export function verifyEnvelopedSignature(signature: Element, signed: Element, in
   const digestValue = Buffer.from(text(oneChild(reference, NS.ds, 'DigestValue', true, 'SIGNATURE_INVALID')).replace(/\s+/g, ''), 'base64');
 
   // SignedInfo first: a signature by an unknown key is reported as such, whatever it covers.
-  const signedInfoCanon = Buffer.from(canonicalize(signedInfo, inclusivePrefixes(c14nMethod)), 'utf8');
+  const signedInfoCanon = Buffer.from(exclusiveC14n.canonicalize(signedInfo, { inclusivePrefixes: inclusivePrefixes(c14nMethod) }), 'utf8');
   const sigBytes = Buffer.from(text(signatureValue).replace(/\s+/g, ''), 'base64');
   const keyInfoCert = keyInfoCertificate(signature);
   const trusted = profile.idp.certificates.map(trustedKey);
@@ -153,14 +140,7 @@ export function verifyEnvelopedSignature(signature: Element, signed: Element, in
   }
 
   // Enveloped-signature transform: the digest covers the element without this signature.
-  const next = signature.nextSibling;
-  signed.removeChild(signature);
-  let canon: string;
-  try {
-    canon = canonicalize(signed, refPrefixes);
-  } finally {
-    signed.insertBefore(signature, next);
-  }
+  const canon = exclusiveC14n.canonicalize(signed, { inclusivePrefixes: refPrefixes, excluded: signature });
   const digest = createHash(digestAlg).update(canon, 'utf8').digest();
   if (digest.length !== digestValue.length || !timingSafeEqual(digest, digestValue)) {
     fail('SIGNATURE_INVALID', `the ${what} was modified after the IdP signed it (digest mismatch)`);

@@ -1,9 +1,8 @@
 // Checks of what a verified assertion states about the sign-in: when the Response and the
 // Assertion were issued, the NameID's format against the profile, and the AuthnStatement with how
 // recent the sign-in it reports is.
-import type { Element } from '@xmldom/xmldom';
 import type { RenderedProfile } from '../../crds/api/index.ts';
-import { attr, childrenNamed, parseTime } from './dom.ts';
+import { attr, childrenNamed, parseTime, type Element } from './dom.ts';
 import { fail, quote } from './errors.ts';
 import { NAMEID_FORMAT_URIS, NS } from './uris.ts';
 

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
+import { SignedXml } from 'xml-crypto';
 import xmlenc from 'xml-encryption';
 import {
   buildResponse,
@@ -22,6 +22,7 @@ import {
   type ResponseOptions,
   type WrappingShape,
 } from '../../test/support/saml-fixtures.ts';
+import { exclusiveC14n } from './exc-c14n.ts';
 import { RETIRED_SAML_ERROR_CODES, SAML_ERROR_CODES, SamlValidationError, type SamlErrorCode } from './errors.ts';
 import { memoryReplayCache, peekInResponseTo, validateSamlResponse, type ValidationContext } from './validate.ts';
 import { exceededBound } from '../../xml/bounds.ts';
@@ -192,7 +193,7 @@ describe('validateSamlResponse refuses', () => {
     const attributed = `<a ${Array.from({ length: 30 }, (_, i) => `p0x${i}:v="${i}"`).join(' ')}/>`.repeat(600);
     const hostile = r.xml.replace(/(<(?:\w+:)?SignedInfo[^>]*>)/, `$1${declaring}<w xmlns:p0x0="urn:a" ${Array.from({ length: 29 }, (_, i) => `xmlns:p0x${i + 1}="urn:b${i}"`).join(' ')}>${attributed}</w>`);
     expect(exceededBound(hostile)).toBeUndefined();
-    const c14n = vi.spyOn(ExclusiveCanonicalization.prototype, 'process');
+    const c14n = vi.spyOn(exclusiveC14n, 'canonicalize');
     try {
       const e = await expectCode(validateSamlResponse(toBase64(hostile), ctx('_x')), 'SIGNED_INFO_TOO_LARGE');
       expect(e.hint).toContain('SignedInfo');
@@ -608,6 +609,11 @@ describe('peekInResponseTo', () => {
     const r = await buildResponse();
     expect(peekInResponseTo(r.base64)).toBe(r.inResponseTo);
     expect(peekInResponseTo(toBase64(`<?xml version="1.0"?><!-- x --><samlp:Response InResponseTo='_abc' ID="_1">`))).toBe('_abc');
+  });
+  it('finds the root start tag after a prolog longer than the head it decodes first', () => {
+    const longComment = `<!-- ${'<a InResponseTo="_decoy">'.repeat(600)} -->`;
+    expect(peekInResponseTo(toBase64(`${longComment}<samlp:Response InResponseTo="_real" ID="_1"/>`))).toBe('_real');
+    expect(peekInResponseTo(toBase64(`${longComment}<samlp:Response ID="_1"/>`))).toBeNull();
   });
   it('returns null for IdP-initiated responses and garbage', async () => {
     const r = await buildResponse({ inResponseTo: null });

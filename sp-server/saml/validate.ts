@@ -6,9 +6,8 @@
 // assertion that is its only child) or the assertion itself. Nothing is read from anywhere else.
 // The pieces: dom.ts (parsing), signature.ts, decrypt.ts, statements.ts (issue times, NameID
 // format, AuthnStatement), replay.ts; uris.ts names the URIs.
-import type { Element } from '@xmldom/xmldom';
 import type { RenderedSAMLProfile } from '../../crds/api/index.ts';
-import { attr, childrenNamed, decodeBase64, indexDocument, MAX_RESPONSE_BASE64, oneChild, parseTime, parseXml, text, type DocumentIndex } from './dom.ts';
+import { attr, attrNS, childrenNamed, decodeBase64, indexDocument, MAX_RESPONSE_BASE64, oneChild, parseTime, parseXml, text, type DocumentIndex, type Element } from './dom.ts';
 import { DECRYPTION_HINT, decryptAssertion } from './decrypt.ts';
 import { fail, quote, SamlValidationError } from './errors.ts';
 import type { ReplayCache } from './replay.ts';
@@ -108,13 +107,13 @@ async function validateDocument(samlResponseBase64: string, ctx: DocumentContext
     t0 = t1;
   };
 
-  const doc = parseXml(decodeBase64(samlResponseBase64), 'SAMLResponse');
-  const response = doc.documentElement;
-  if (response === null || response.localName !== 'Response' || response.namespaceURI !== NS.samlp) {
-    fail('MALFORMED_RESPONSE', `the document is ${quote(response?.tagName)}, not a SAML 2.0 protocol Response`);
+  const tree = parseXml(decodeBase64(samlResponseBase64), 'SAMLResponse');
+  const response = tree.root;
+  if (response.localName !== 'Response' || response.namespaceURI !== NS.samlp) {
+    fail('MALFORMED_RESPONSE', `the document is ${quote(response.name)}, not a SAML 2.0 protocol Response`);
   }
   if (attr(response, 'Version') !== '2.0') fail('MALFORMED_RESPONSE', `the Response has Version ${quote(attr(response, 'Version'))}, expected "2.0"`);
-  const index = indexDocument(response);
+  const index = indexDocument(tree);
   lap('parseMs');
 
   // Checks that refuse before any cryptography; rejecting on untrusted data is always safe.
@@ -155,8 +154,9 @@ async function validateDocument(samlResponseBase64: string, ctx: DocumentContext
   const responseSigned = responseSignature !== undefined;
   const sealed = encrypted[0];
   const openSealed = async (ciphertext: Element): Promise<Element> => {
-    const opened = await decryptAssertion(ciphertext, profile);
-    const openedIndex = indexDocument(opened);
+    const openedTree = await decryptAssertion(ciphertext, profile);
+    const opened = openedTree.root;
+    const openedIndex = indexDocument(openedTree);
     if (openedIndex.assertions !== 1) fail('SIGNATURE_WRAPPING', 'the decrypted assertion contains another assertion');
     lap('parseMs');
     verifyAssertionSignature(opened, openedIndex, responseSigned, profile);
@@ -265,7 +265,7 @@ function checkAssertion(assertion: Element, response: Element, ctx: DocumentCont
       if (name === undefined || name === '') continue;
       const values = (attributes[name] ??= []);
       for (const v of childrenNamed(a, NS.saml, 'AttributeValue')) {
-        if (v.getAttributeNS(NS.xsi, 'nil') === 'true') continue;
+        if (attrNS(v, NS.xsi, 'nil') === 'true') continue;
         values.push(text(v));
       }
     }
@@ -307,19 +307,30 @@ const pendingRequest = (expected: string | null): string => (expected === null ?
  */
 export function peekInResponseTo(samlResponseBase64: string): string | null {
   if (samlResponseBase64.length > MAX_RESPONSE_BASE64) return null;
-  const xml = Buffer.from(samlResponseBase64, 'base64').toString('utf8');
+  // The start tag is near the beginning: decode a head first, the whole only when the tag is not complete in it.
+  const head = inResponseToOfRoot(Buffer.from(samlResponseBase64.slice(0, PEEK_HEAD_BASE64), 'base64').toString('utf8'));
+  if (head !== undefined || samlResponseBase64.length <= PEEK_HEAD_BASE64) return head ?? null;
+  return inResponseToOfRoot(Buffer.from(samlResponseBase64, 'base64').toString('utf8')) ?? null;
+}
+
+/** Base64 characters decoded first by peekInResponseTo (6 KiB of XML). */
+const PEEK_HEAD_BASE64 = 8192;
+
+/** The root start tag's InResponseTo, null without one, undefined when `xml` ends before that tag does. */
+function inResponseToOfRoot(xml: string): string | null | undefined {
   let i = 0;
   // Skip the XML declaration, comments and whitespace before the root element.
   for (;;) {
     i = xml.indexOf('<', i);
-    if (i < 0) return null;
-    if (xml.startsWith('<?', i)) i = xml.indexOf('?>', i) + 2;
-    else if (xml.startsWith('<!--', i)) i = xml.indexOf('-->', i) + 3;
-    else break;
-    if (i < 2) return null;
+    if (i < 0) return undefined;
+    const close = xml.startsWith('<?', i) ? '?>' : xml.startsWith('<!--', i) ? '-->' : undefined;
+    if (close === undefined) break;
+    const at = xml.indexOf(close, i + 2);
+    if (at < 0) return undefined;
+    i = at + close.length;
   }
   const end = xml.indexOf('>', i);
-  if (end < 0) return null;
+  if (end < 0) return undefined;
   const match = /\sInResponseTo\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/.exec(xml.slice(i, end));
   const value = match?.[1] ?? match?.[2];
   return value === undefined || value === '' ? null : value;
