@@ -3,7 +3,8 @@
 //   0. the floor: ManagedUsers created per second by a plain KubeClient POST loop at the same
 //      concurrency against the same API server (the objects SCIM would write, in another namespace),
 //   1. users created per second through POST /Users (each a ManagedUser in the API server), and
-//      its ratio to the floor,
+//      its ratio to the floor: the mean of one floor pass before and one after, so an API server
+//      that slows as it fills (or load that moves during the run) shows as their spread,
 //   2. GET /Users?filter=userName eq "…" latency (p50/p99) with that many users in the organization,
 //      next to an authenticated GET that reads nothing (ServiceProviderConfig) interleaved with it,
 //   3. an IdP's full import (unfiltered pages of 100) and a filter no index label serves.
@@ -99,7 +100,12 @@ try {
 
   // The floor: the same API server, the same concurrency, a plain client POSTing the
   // ManagedUser SCIM would write for that user (labels and annotations included).
-  const plain = await KubeClient.create(await loadCredentials(cp.kubeconfigPath), { userAgent: 'gatehouse-bench', connections: CONCURRENCY });
+  let plainPostMs: number[] = [];
+  const plain = await KubeClient.create(await loadCredentials(cp.kubeconfigPath), {
+    userAgent: 'gatehouse-bench',
+    connections: CONCURRENCY,
+    onRequest: (e) => void (e.verb === 'post' && plainPostMs.push(e.durationSeconds * 1000)),
+  });
   const floorNamespace = 'bench-floor';
   await createNamespace(plain, floorNamespace);
   const plainCreate = async (i: number) => {
@@ -121,18 +127,22 @@ try {
       },
     });
   };
-  await pool(WARMUP, CONCURRENCY, (i) => plainCreate(USERS + i));
-  mark('floor-start');
-  const cpuFloor = process.cpuUsage();
-  const serverCpuFloor = await server.cpuUsage();
-  const tFloor = performance.now();
-  await pool(USERS, CONCURRENCY, plainCreate);
-  const floorSeconds = (performance.now() - tFloor) / 1000;
-  const floorCpuMs = ms(process.cpuUsage(cpuFloor));
-  const floorServerCpuMs = ms(await server.cpuUsage(serverCpuFloor));
-  mark('floor-end');
-  await plain.close();
-  console.error(`  floor: ${USERS} plain creates in ${floorSeconds.toFixed(1)} s`);
+  /** One timed floor pass of USERS creates from index `first` on. */
+  const floorPass = async (phase: string, first: number) => {
+    mark(`${phase}-start`);
+    plainPostMs = [];
+    const cpu = process.cpuUsage();
+    const serverCpu = await server!.cpuUsage();
+    const t = performance.now();
+    await pool(USERS, CONCURRENCY, (i) => plainCreate(first + i));
+    const seconds = (performance.now() - t) / 1000;
+    const pass = { seconds, cpuMs: ms(process.cpuUsage(cpu)), serverCpuMs: ms(await server!.cpuUsage(serverCpu)), postMs: plainPostMs.sort((a, b) => a - b) };
+    mark(`${phase}-end`);
+    console.error(`  ${phase}: ${USERS} plain creates in ${seconds.toFixed(1)} s`);
+    return pass;
+  };
+  await pool(WARMUP, CONCURRENCY, (i) => plainCreate(2 * USERS + i));
+  const floorBefore = await floorPass('floor-before', 0);
 
   // The IdP side of a create is a plain keep-alive pool too (as lean as the floor's client), so
   // the ratio compares what the SCIM server adds, not the cost of fetch() in this process.
@@ -174,7 +184,12 @@ try {
   const scimServerCpuMs = ms(await server.cpuUsage(serverCpuScim));
   mark('scim-end');
   server.send({ type: 'counts' });
-  const requestsPerCreate = Object.fromEntries(Object.entries((await server.next('counts')).requests).map(([verb, n]) => [verb, Number((n / USERS).toFixed(3))]));
+  const counts = await server.next('counts');
+  const requestsPerCreate = Object.fromEntries(Object.entries(counts.requests).map(([verb, n]) => [verb, Number((n / USERS).toFixed(3))]));
+  const serverPostMs = counts.postMs.sort((a, b) => a - b);
+  const floorAfter = await floorPass('floor-after', USERS);
+  await plain.close();
+  const floorRate = (USERS / floorBefore.seconds + USERS / floorAfter.seconds) / 2;
   const created = USERS - failures;
 
   const lookup = async (filter: string) => {
@@ -235,19 +250,26 @@ try {
     users: USERS,
     concurrency: CONCURRENCY,
     warmupCreatesEach: WARMUP,
-    plainClientCreatesPerSecond: Number((USERS / floorSeconds).toFixed(1)),
+    plainClientCreatesPerSecondBefore: Number((USERS / floorBefore.seconds).toFixed(1)),
+    plainClientCreatesPerSecondAfter: Number((USERS / floorAfter.seconds).toFixed(1)),
     created,
     createSeconds: Number(createSeconds.toFixed(1)),
     usersPerSecond: Number((created / createSeconds).toFixed(1)),
-    ratioToPlainClient: Number((created / createSeconds / (USERS / floorSeconds)).toFixed(2)),
+    ratioToPlainClient: Number((created / createSeconds / floorRate).toFixed(2)),
+    ratioToPlainClientBefore: Number((created / createSeconds / (USERS / floorBefore.seconds)).toFixed(2)),
     // CPU of this process per create (every thread): the floor's is the plain client's plus the
     // SCIM server's watch seeing the new object; SCIM's is the IdP's client plus the SCIM server.
-    processCpuMsPerPlainCreate: Number((floorCpuMs / USERS).toFixed(2)),
+    processCpuMsPerPlainCreate: Number((floorBefore.cpuMs / USERS).toFixed(2)),
     processCpuMsPerScimCreate: Number((scimCpuMs / USERS).toFixed(2)),
     // The SCIM server's thread alone: per plain create that is its watch; per SCIM create, the whole request.
-    serverCpuMsPerPlainCreate: Number((floorServerCpuMs / USERS).toFixed(2)),
+    serverCpuMsPerPlainCreate: Number((floorBefore.serverCpuMs / USERS).toFixed(2)),
     serverCpuMsPerScimCreate: Number((scimServerCpuMs / USERS).toFixed(2)),
     apiServerRequestsPerScimCreate: requestsPerCreate,
+    // The API server's answer to a POST as each client saw it: the SCIM server's against the plain client's.
+    scimServerPostP50ms: Number(percentile(serverPostMs, 50).toFixed(1)),
+    scimServerPostP99ms: Number(percentile(serverPostMs, 99).toFixed(1)),
+    plainPostP50msBefore: Number(percentile(floorBefore.postMs, 50).toFixed(1)),
+    plainPostP50msAfter: Number(percentile(floorAfter.postMs, 50).toFixed(1)),
     usersInOrganization: USERS + WARMUP,
     userNameEqLookups: LOOKUPS,
     userNameEqP50ms: Number(percentile(latencies, 50).toFixed(2)),
