@@ -1,13 +1,19 @@
-// SCIM benchmark against a real kube-apiserver + etcd started for the run:
+// SCIM benchmark against a real kube-apiserver + etcd started for the run, the SCIM server on a
+// worker thread of its own (scim-server.ts), as the sp-server is a process of its own in production:
 //   0. the floor: ManagedUsers created per second by a plain KubeClient POST loop at the same
 //      concurrency against the same API server (the objects SCIM would write, in another namespace),
 //   1. users created per second through POST /Users (each a ManagedUser in the API server), and
-//      its ratio to the floor,
+//      its ratio to the floor: the mean of one floor pass before and one after, so an API server
+//      that slows as it fills (or load that moves during the run) shows as their spread,
 //   2. GET /Users?filter=userName eq "…" latency (p50/p99) with that many users in the organization,
 //      next to an authenticated GET that reads nothing (ServiceProviderConfig) interleaved with it,
 //   3. an IdP's full import (unfiltered pages of 100) and a filter no index label serves.
 // Usage: hack/env.sh npm run bench:scim   (SCIM_BENCH_USERS=10000, SCIM_BENCH_CONCURRENCY=16, SCIM_BENCH_LOOKUPS=1000, SCIM_BENCH_WARMUP=200)
+// Profile the SCIM server: hack/env.sh node --cpu-prof --cpu-prof-dir=DIR bench/scim.ts (one
+// profile per thread; the `mark` lines on stderr are the profiles' clock, to slice out a phase).
+import { once } from 'node:events';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Pool } from 'undici';
 import { API_VERSION } from '../crds/api/index.ts';
 import { KubeClient } from '../kube/client.ts';
@@ -17,7 +23,8 @@ import { emailLabelKey, EXTERNAL_ID_LABEL, INDEXED_LABEL, LAST_MODIFIED_ANNOTATI
 import { ControlPlane } from '../test/controlplane/controlplane.ts';
 import { kubectl } from '../test/controlplane/kubectl.ts';
 import { createNamespace } from '../test/support/kube.ts';
-import { CORE_USER, ScimHarness } from '../test/support/scim.ts';
+import { CORE_USER } from '../test/support/scim.ts';
+import type { FromServer, ToServer } from './scim-server.ts';
 
 const USERS = Number(process.env.SCIM_BENCH_USERS ?? 10_000);
 const CONCURRENCY = Number(process.env.SCIM_BENCH_CONCURRENCY ?? 16);
@@ -25,6 +32,48 @@ const LOOKUPS = Number(process.env.SCIM_BENCH_LOOKUPS ?? 1000);
 /** Creates before each timed phase, so both the floor and SCIM run warm (JIT, connections). */
 const WARMUP = Number(process.env.SCIM_BENCH_WARMUP ?? 200);
 const root = join(import.meta.dirname, '..');
+
+/** Monotonic µs, the clock of a `--cpu-prof` profile's timestamps: marks to slice a profile by phase. */
+function mark(phase: string): void {
+  console.error(`  mark ${phase} ${process.hrtime.bigint() / 1000n}`);
+}
+
+const ms = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+/** The SCIM server's thread: its messages, in order. */
+class ScimServer {
+  private readonly worker: Worker;
+  private readonly inbox: FromServer[] = [];
+  private waiting: (() => void) | undefined;
+  constructor(kubeconfigPath: string, domain: string) {
+    this.worker = new Worker(join(import.meta.dirname, 'scim-server.ts'), { workerData: { kubeconfigPath, domain } });
+    this.worker.on('message', (m: FromServer) => (this.inbox.push(m), this.waiting?.()));
+    this.worker.on('error', (err) => console.error('SCIM server thread failed:', err));
+  }
+  async next<T extends FromServer['type']>(type: T): Promise<Extract<FromServer, { type: T }>> {
+    for (;;) {
+      const i = this.inbox.findIndex((m) => m.type === type);
+      if (i >= 0) return this.inbox.splice(i, 1)[0] as Extract<FromServer, { type: T }>;
+      await Promise.race([new Promise<void>((r) => (this.waiting = r)), once(this.worker, 'exit').then(() => Promise.reject(new Error('SCIM server thread exited')))]);
+    }
+  }
+  send(m: ToServer): void {
+    this.worker.postMessage(m);
+  }
+  /** CPU of the SCIM server's thread alone. */
+  cpuUsage(prev?: NodeJS.CpuUsage): Promise<NodeJS.CpuUsage> {
+    return this.worker.cpuUsage(prev);
+  }
+  async stop(): Promise<void> {
+    this.send({ type: 'stop' });
+    await this.next('stopped');
+    await this.worker.terminate();
+  }
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** p50 / p99 / mean of sorted latencies, rounded for the report. */
+const latencies3 = (sorted: number[]) => [percentile(sorted, 50), percentile(sorted, 99), mean(sorted)].map((x) => Number(x.toFixed(1)));
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -40,21 +89,27 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
 }
 
 const cp = await ControlPlane.start();
-let harness: ScimHarness | undefined;
+let server: ScimServer | undefined;
 try {
   const crds = await kubectl(cp.kubeconfigPath, ['apply', '--server-side', '-f', join(root, 'crds', 'bases')]);
   if (crds.code !== 0) throw new Error(crds.stderr);
   const wait = await kubectl(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
   if (wait.code !== 0) throw new Error(wait.stderr);
 
-  harness = await ScimHarness.start(cp.kubeconfigPath);
-  const h = harness;
-  const org = await h.organization('bench', ['bench.example']);
+  server = new ScimServer(cp.kubeconfigPath, 'bench.example');
+  const ready = await server.next('ready');
+  const org = { namespace: ready.namespace, token: ready.token };
+  const baseURL = new URL(ready.baseURL);
   const email = (i: number) => `user${String(i).padStart(6, '0')}@bench.example`;
 
   // The floor: the same API server, the same concurrency, a plain client POSTing the
   // ManagedUser SCIM would write for that user (labels and annotations included).
-  const plain = await KubeClient.create(await loadCredentials(cp.kubeconfigPath), { userAgent: 'gatehouse-bench', connections: CONCURRENCY });
+  let plainPostMs: number[] = [];
+  const plain = await KubeClient.create(await loadCredentials(cp.kubeconfigPath), {
+    userAgent: 'gatehouse-bench',
+    connections: CONCURRENCY,
+    onRequest: (e) => void (e.verb === 'post' && plainPostMs.push(e.durationSeconds * 1000)),
+  });
   const floorNamespace = 'bench-floor';
   await createNamespace(plain, floorNamespace);
   const plainCreate = async (i: number) => {
@@ -76,17 +131,27 @@ try {
       },
     });
   };
-  await pool(WARMUP, CONCURRENCY, (i) => plainCreate(USERS + i));
-  const tFloor = performance.now();
-  await pool(USERS, CONCURRENCY, plainCreate);
-  const floorSeconds = (performance.now() - tFloor) / 1000;
-  await plain.close();
-  console.error(`  floor: ${USERS} plain creates in ${floorSeconds.toFixed(1)} s`);
+  /** One timed floor pass of USERS creates from index `first` on. */
+  const floorPass = async (phase: string, first: number) => {
+    mark(`${phase}-start`);
+    plainPostMs = [];
+    const cpu = process.cpuUsage();
+    const serverCpu = await server!.cpuUsage();
+    const t = performance.now();
+    await pool(USERS, CONCURRENCY, (i) => plainCreate(first + i));
+    const seconds = (performance.now() - t) / 1000;
+    const pass = { seconds, cpuMs: ms(process.cpuUsage(cpu)), serverCpuMs: ms(await server!.cpuUsage(serverCpu)), postMs: plainPostMs.sort((a, b) => a - b) };
+    mark(`${phase}-end`);
+    console.error(`  ${phase}: ${USERS} plain creates in ${seconds.toFixed(1)} s`);
+    return pass;
+  };
+  await pool(WARMUP, CONCURRENCY, (i) => plainCreate(2 * USERS + i));
+  const floorBefore = await floorPass('floor-before', 0);
 
   // The IdP side of a create is a plain keep-alive pool too (as lean as the floor's client), so
   // the ratio compares what the SCIM server adds, not the cost of fetch() in this process.
-  const idp = new Pool(new URL(h.baseURL).origin, { connections: CONCURRENCY });
-  const usersPath = `${new URL(h.baseURL).pathname}/${org.namespace}/Users`;
+  const idp = new Pool(baseURL.origin, { connections: CONCURRENCY });
+  const usersPath = `${baseURL.pathname}/${org.namespace}/Users`;
   const scimCreate = async (i: number) => {
     const res = await idp.request({
       method: 'POST',
@@ -105,9 +170,16 @@ try {
   };
   await pool(WARMUP, CONCURRENCY, async (i) => void (await scimCreate(USERS + i)));
   let failures = 0;
+  const createMs: number[] = [];
+  server.send({ type: 'reset' });
+  mark('scim-start');
+  const cpuScim = process.cpuUsage();
+  const serverCpuScim = await server.cpuUsage();
   const t0 = performance.now();
   await pool(USERS, CONCURRENCY, async (i) => {
+    const s = performance.now();
     const res = await scimCreate(i);
+    createMs.push(performance.now() - s);
     if (res.status !== 201) {
       failures++;
       if (failures <= 3) console.error(`create ${i}: ${res.status} ${res.body}`);
@@ -115,6 +187,16 @@ try {
     if ((i + 1) % 1000 === 0) console.error(`  created ${i + 1}`);
   });
   const createSeconds = (performance.now() - t0) / 1000;
+  const scimCpuMs = ms(process.cpuUsage(cpuScim));
+  const scimServerCpuMs = ms(await server.cpuUsage(serverCpuScim));
+  mark('scim-end');
+  server.send({ type: 'counts' });
+  const counts = await server.next('counts');
+  const requestsPerCreate = Object.fromEntries(Object.entries(counts.requests).map(([verb, n]) => [verb, Number((n / USERS).toFixed(3))]));
+  const serverPostMs = counts.postMs.sort((a, b) => a - b);
+  const floorAfter = await floorPass('floor-after', USERS);
+  await plain.close();
+  const floorRate = (USERS / floorBefore.seconds + USERS / floorAfter.seconds) / 2;
   const created = USERS - failures;
 
   const lookup = async (filter: string) => {
@@ -134,7 +216,7 @@ try {
   // (ServiceProviderConfig) — HTTP, auth and this machine's scheduling without the lookup.
   const trivial = async () => {
     const s = performance.now();
-    const res = await idp.request({ method: 'GET', path: `${new URL(h.baseURL).pathname}/${org.namespace}/ServiceProviderConfig`, headers: { authorization: `Bearer ${org.token}` } });
+    const res = await idp.request({ method: 'GET', path: `${baseURL.pathname}/${org.namespace}/ServiceProviderConfig`, headers: { authorization: `Bearer ${org.token}` } });
     await res.body.dump();
     if (res.statusCode !== 200) throw new Error(`ServiceProviderConfig: ${res.statusCode}`);
     return performance.now() - s;
@@ -160,10 +242,11 @@ try {
   const tImport = performance.now();
   for (let start = 1; start <= USERS + WARMUP; start += 100) {
     const s = performance.now();
-    const res = await h.request(org, 'GET', `/Users?startIndex=${start}&count=100`);
+    const res = await idp.request({ method: 'GET', path: `${usersPath}?startIndex=${start}&count=100`, headers: { authorization: `Bearer ${org.token}`, accept: 'application/scim+json' } });
+    const body = (await res.body.json()) as { totalResults?: number; Resources?: unknown[] };
     pageMs.push(performance.now() - s);
-    if (res.status !== 200 || res.body.totalResults !== USERS + WARMUP) throw new Error(`import page ${start}: ${res.status} total=${res.body.totalResults}`);
-    imported += res.body.Resources?.length ?? 0;
+    if (res.statusCode !== 200 || body.totalResults !== USERS + WARMUP) throw new Error(`import page ${start}: ${res.statusCode} total=${body.totalResults}`);
+    imported += body.Resources?.length ?? 0;
   }
   const importSeconds = (performance.now() - tImport) / 1000;
   await idp.close();
@@ -174,11 +257,27 @@ try {
     users: USERS,
     concurrency: CONCURRENCY,
     warmupCreatesEach: WARMUP,
-    plainClientCreatesPerSecond: Number((USERS / floorSeconds).toFixed(1)),
+    plainClientCreatesPerSecondBefore: Number((USERS / floorBefore.seconds).toFixed(1)),
+    plainClientCreatesPerSecondAfter: Number((USERS / floorAfter.seconds).toFixed(1)),
     created,
     createSeconds: Number(createSeconds.toFixed(1)),
     usersPerSecond: Number((created / createSeconds).toFixed(1)),
-    ratioToPlainClient: Number((created / createSeconds / (USERS / floorSeconds)).toFixed(2)),
+    ratioToPlainClient: Number((created / createSeconds / floorRate).toFixed(2)),
+    ratioToPlainClientBefore: Number((created / createSeconds / (USERS / floorBefore.seconds)).toFixed(2)),
+    // CPU of this process per create (every thread): the floor's is the plain client's plus the
+    // SCIM server's watch seeing the new object; SCIM's is the IdP's client plus the SCIM server.
+    processCpuMsPerPlainCreate: Number((floorBefore.cpuMs / USERS).toFixed(2)),
+    processCpuMsPerScimCreate: Number((scimCpuMs / USERS).toFixed(2)),
+    // The SCIM server's thread alone: per plain create that is its watch; per SCIM create, the whole request.
+    serverCpuMsPerPlainCreate: Number((floorBefore.serverCpuMs / USERS).toFixed(2)),
+    serverCpuMsPerScimCreate: Number((scimServerCpuMs / USERS).toFixed(2)),
+    apiServerRequestsPerScimCreate: requestsPerCreate,
+    // The API server's answer to a POST as each client saw it: the SCIM server's against the plain client's.
+    // (p50 / p99 / mean ms), next to the SCIM create as the IdP saw it.
+    scimCreateMs: latencies3(createMs.sort((a, b) => a - b)),
+    scimServerPostMs: latencies3(serverPostMs),
+    plainPostMsBefore: latencies3(floorBefore.postMs),
+    plainPostMsAfter: latencies3(floorAfter.postMs),
     usersInOrganization: USERS + WARMUP,
     userNameEqLookups: LOOKUPS,
     userNameEqP50ms: Number(percentile(latencies, 50).toFixed(2)),
@@ -193,6 +292,6 @@ try {
   };
   console.log(JSON.stringify(result, null, 2));
 } finally {
-  await harness?.stop();
+  await server?.stop();
   await cp.stop();
 }

@@ -66,10 +66,14 @@ const USER_ATTRIBUTES = [
 ];
 const GROUP_ATTRIBUTES = ['schemas', 'id', 'externalId', 'meta', 'displayName', 'members'];
 
+/** Lower-cased attribute name → canonical spelling, built once per attribute list rather than per request. */
+const canonicalSpellings = new WeakMap<readonly string[], ReadonlyMap<string, string>>();
+
 /** SCIM attribute names are case-insensitive: rename top-level keys to their canonical spelling. */
 export function canonicalKeys(input: unknown, known: readonly string[]): Record<string, unknown> {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw badRequest('invalidSyntax', 'the request body must be a JSON object');
-  const byLower = new Map(known.map((k) => [k.toLowerCase(), k]));
+  let byLower = canonicalSpellings.get(known);
+  if (!byLower) canonicalSpellings.set(known, (byLower = new Map(known.map((k) => [k.toLowerCase(), k]))));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input)) out[byLower.get(k.toLowerCase()) ?? k] = v;
   return out;

@@ -163,7 +163,8 @@ export class ScimService {
       displayName ?? input.name?.formatted ?? ([input.name?.givenName, input.name?.familyName].filter(Boolean).join(' ') || undefined);
 
     const labels: Record<string, string> = { ...withoutIndexLabels(previous?.metadata.labels), [INDEXED_LABEL]: 'true' };
-    for (const e of [userName, ...(input.emails ?? []).map((m) => m.value)]) labels[emailLabelKey(e)] = 'true';
+    // userName is usually also the primary email: each distinct address is hashed once.
+    for (const e of new Set([userName, ...(input.emails ?? []).map((m) => m.value)].map((a) => a.trim().toLowerCase()))) labels[emailLabelKey(e)] = 'true';
     if (externalId) labels[EXTERNAL_ID_LABEL] = valueHash(externalId, true);
     const annotations: Record<string, string> = {
       ...ownAnnotationsRemoved(previous?.metadata.annotations),

@@ -2,12 +2,12 @@
 // organization's token; the presented token is hashed and compared in constant time against
 // every digest of *that* organization, so a token of one organization never opens another.
 // The organization's Verified domains come from the same rendered config.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { SPConfig } from '../../crds/api/index.ts';
 import type { TokenVerifier } from './plugin.ts';
 
 export function sha256(token: string): Buffer {
-  return createHash('sha256').update(token, 'utf8').digest();
+  return hash('sha256', token, 'buffer');
 }
 
 /** Constant-time check of a presented token against hex digests (no early exit across digests). */

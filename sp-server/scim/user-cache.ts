@@ -35,6 +35,8 @@ export class ScimUserCache {
   private readonly index = new SetIndex();
   private readonly termsOf = new Map<string, string[]>();
   private readonly tombstones = new Map<string, { resourceVersion: string | undefined; until: number }>();
+  /** This process's writes, already validated by the store when the API server answered: not parsed twice. */
+  private readonly validated = new WeakSet<object>();
 
   constructor(client: KubeClient, logger: Logger) {
     this.informer = new Informer<KubeObject>(client, RESOURCES.ManagedUser, {}, logger);
@@ -56,7 +58,7 @@ export class ScimUserCache {
       }
       if (olderThan(raw.metadata.resourceVersion, held?.metadata.resourceVersion)) return;
       // Validated, then kept as the informer's own object.
-      if (!k8sObject.safeParse(raw).success) return;
+      if (!this.validated.has(raw) && !k8sObject.safeParse(raw).success) return;
       this.put(key, raw as K8sObject);
     });
   }
@@ -95,6 +97,7 @@ export class ScimUserCache {
   /** A user this process just created or replaced, ahead of its watch event. */
   written(obj: K8sObject): void {
     this.tombstones.delete(`${obj.metadata.namespace}/${obj.metadata.name}`);
+    this.validated.add(obj);
     // Through the informer (whose handler indexes it), so a relist that no longer finds it reports its deletion.
     this.informer.upsert(obj as KubeObject);
   }
