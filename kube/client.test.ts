@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyStatus, FIELD_MANAGER, type Context } from '../operator/context.ts';
 import { fakeApiServer, type FakeApiServer, type SeenRequest } from '../test/support/fake-api-server.ts';
-import { KubeApiError } from './client.ts';
+import { KubeApiError, KubeClient } from './client.ts';
 
 let api: FakeApiServer | undefined;
 afterEach(async () => {
@@ -42,6 +42,28 @@ describe('status writes', () => {
   });
 });
 
+describe('requests', () => {
+  it('keep the server URL\'s path prefix, encode the query, and send Content-Type only with a body', async () => {
+    const server = await fakeApi((_req, res) => json(res, 200, { ok: true }));
+    const client = await KubeClient.create({ server: `${server.client.server}/k8s/clusters/c-1/`, insecureSkipTLSVerify: false, headers: async () => ({ authorization: 'Bearer t' }) }, { userAgent: 'gatehouse-test' });
+    try {
+      await client.call('GET', '/api/v1/namespaces', { query: { labelSelector: 'sso.gatehouse.dev/scim=enabled,tier in (a b)', continue: 'eyJ+/=', limit: 5, fieldSelector: undefined } });
+      await client.call('POST', '/api/v1/namespaces', { body: { metadata: { name: 'x' } } });
+      await client.call('GET', '/api/v1/namespaces');
+    } finally {
+      await client.close();
+    }
+    const [list, post, plain] = server.seen as [SeenRequest, SeenRequest, SeenRequest];
+    const url = new URL(list.url, 'http://x');
+    expect(url.pathname).toBe('/k8s/clusters/c-1/api/v1/namespaces');
+    expect([...url.searchParams]).toEqual([['labelSelector', 'sso.gatehouse.dev/scim=enabled,tier in (a b)'], ['continue', 'eyJ+/='], ['limit', '5']]);
+    expect(plain.url).toBe('/k8s/clusters/c-1/api/v1/namespaces');
+    for (const r of [list, post, plain]) expect(r.headers).toMatchObject({ authorization: 'Bearer t', accept: 'application/json', 'user-agent': 'gatehouse-test' });
+    expect(list.headers['content-type']).toBeUndefined();
+    expect(post.headers['content-type']).toBe('application/json');
+    expect(plain.headers['content-type']).toBeUndefined();
+  });
+});
 
 describe('connections', () => {
   it('reuses pooled connections for sequential calls (a TLS handshake per call is what the client avoids)', async () => {

@@ -4,7 +4,7 @@
 // request-count metric). The generated client-node APIs hide the Content-Type of patches, build
 // a connection pool per request and cannot stream watches without buffering.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { Credentials } from './kubeconfig.ts';
 
 /** Every non-2xx answer of the API server: the HTTP code and the Status reason. */
@@ -86,17 +86,36 @@ export function retryDelayMs(attempt: number, retryAfterSeconds?: number): numbe
 
 const HEADER_REFRESH_MS = 60_000;
 
+/** `?k=v&…` of the defined members, percent-encoded (what the API server decodes), or ''. */
+export function queryString(query: Query | undefined): string {
+  let out = '';
+  if (query) for (const k in query) {
+    const v = query[k];
+    if (v !== undefined) out += `${out ? '&' : '?'}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+  }
+  return out;
+}
+
 export class KubeClient {
   readonly server: string;
   private readonly creds: Credentials;
   private readonly dispatcher: Dispatcher;
   private readonly options: ClientOptions;
+  /** The server's origin and its path prefix (a proxy may serve the API under one). */
+  private readonly origin: string;
+  private readonly basePath: string;
+  /** Credentials, accept and user-agent: built once per credential refresh, shared by every request. */
   private headers: Record<string, string> = {};
+  /** The same plus each Content-Type the client has sent: a write does not copy the headers. */
+  private headersWithBody = new Map<string, Record<string, string>>();
   private headersAt = 0;
 
   private constructor(creds: Credentials, server: string, dispatcher: Dispatcher, options: ClientOptions) {
     this.creds = creds;
     this.server = server.replace(/\/$/, '');
+    const url = new URL(this.server);
+    this.origin = url.origin;
+    this.basePath = url.pathname.replace(/\/$/, '');
     this.dispatcher = dispatcher;
     this.options = options;
   }
@@ -117,27 +136,32 @@ export class KubeClient {
 
   // Service-account tokens rotate; re-read the credentials now and then.
   private async refreshHeaders(): Promise<void> {
-    this.headers = await this.creds.headers();
+    this.headers = { ...(await this.creds.headers()), accept: 'application/json', ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}) };
+    this.headersWithBody = new Map();
     this.headersAt = Date.now();
+  }
+
+  private headersFor(contentType: string): Record<string, string> {
+    let h = this.headersWithBody.get(contentType);
+    if (!h) this.headersWithBody.set(contentType, (h = { ...this.headers, 'content-type': contentType }));
+    return h;
   }
 
   private async send(method: Dispatcher.HttpMethod, path: string, o: CallOptions): Promise<Dispatcher.ResponseData> {
     if (Date.now() - this.headersAt > HEADER_REFRESH_MS) await this.refreshHeaders();
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const headers: Record<string, string> = { ...this.headers, accept: 'application/json' };
-    if (this.options.userAgent) headers['user-agent'] = this.options.userAgent;
+    let headers = this.headers;
     let body: string | undefined;
     if (o.body !== undefined) {
       body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-      headers['content-type'] = o.contentType ?? 'application/json';
+      headers = this.headersFor(o.contentType ?? 'application/json');
     }
     const started = performance.now();
     // undici's own timeouts, not AbortSignal.timeout: a timeout signal keeps every request's
     // state alive for the whole timeout, which at hundreds of requests a second is most of the heap.
     const timeouts = o.timeoutMs ? { headersTimeout: o.timeoutMs, bodyTimeout: o.timeoutMs } : { headersTimeout: 30_000, bodyTimeout: 0 };
     try {
-      const res = await request(url, { method, headers, body, dispatcher: this.dispatcher, signal: o.signal, ...timeouts });
+      // The dispatcher takes origin and path as they are: no WHATWG URL built and parsed per request.
+      const res = await this.dispatcher.request({ origin: this.origin, path: this.basePath + path + queryString(o.query), method, headers, body, signal: o.signal, ...timeouts });
       this.options.onRequest?.({ verb: o.verb ?? method.toLowerCase(), path, code: res.statusCode, durationSeconds: (performance.now() - started) / 1000 });
       return res;
     } catch (err) {

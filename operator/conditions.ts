@@ -39,5 +39,13 @@ export function isTrue(conditions: readonly Condition[] | undefined, type: strin
 
 /** RFC 3339 with second precision, the form the API server stores for metav1.Time. */
 export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Every reconcile of a burst formats the same second: format it once.
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond || lastFormatted === '') {
+    lastFormatted = d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    lastSecond = second;
+  }
+  return lastFormatted;
 }
+let lastSecond = NaN;
+let lastFormatted = '';

@@ -51,7 +51,7 @@ export class Operator {
     const client = await KubeClient.create(creds, {
       userAgent: 'gatehouse-operator',
       connections: Math.max(8, this.cfg.workers * 2),
-      onRequest: (e) => m.apiRequests.inc({ verb: e.verb, code: String(e.code) }),
+      onRequest: (e) => m.countRequest(e.verb, e.code),
     });
     const queue = new Queues(m, (key) => this.controllers[key.kind].queue);
     this.queues = queue;

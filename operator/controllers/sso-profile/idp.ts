@@ -17,12 +17,35 @@ type IdPResult = { ok: true; idp: IdPDescriptor; fetchedAt?: Date; stale?: { rea
 /** Longest wait before the certificates are judged again (expiry warnings move with time). */
 const MAX_CERTIFICATE_RECHECK_MS = 24 * 3_600_000;
 
+/**
+ * Inline metadata accepted before, by text and pinned certificate: a profile is reconciled every
+ * half second while its users' enforcement is counted, and its XML does not change meanwhile.
+ * Only the expiry depends on the time, so it is checked at every call. Cleared when full.
+ */
+const MAX_ACCEPTED = 256;
+const acceptedInline = new Map<string, Map<string, IdPDescriptor>>();
+
+function acceptInlineMetadata(xml: string, trust: { signingCertificate?: string }, now: Date): IdPDescriptor {
+  const pin = trust.signingCertificate ?? '';
+  const known = acceptedInline.get(xml)?.get(pin);
+  if (known !== undefined) {
+    assertNotExpired(known, now);
+    return known;
+  }
+  const descriptor = acceptMetadata(xml, trust, now);
+  if (acceptedInline.size >= MAX_ACCEPTED) acceptedInline.clear();
+  let byPin = acceptedInline.get(xml);
+  if (!byPin) acceptedInline.set(xml, (byPin = new Map()));
+  byPin.set(pin, descriptor);
+  return descriptor;
+}
+
 export function resolveIdP(ctx: Pick<Context, 'metadata' | 'config'>, p: SSOProfile, now: Date): IdPResult {
   const spec = p.spec.idp;
   if (spec === undefined) return { ok: false, reason: 'IdPIncomplete', message: 'the profile names no SAML IdP (spec.idp)' };
   const trust = spec.metadata?.signingCertificate !== undefined ? { signingCertificate: spec.metadata.signingCertificate } : {};
   try {
-    if (spec.metadata?.xml !== undefined) return { ok: true, idp: acceptMetadata(spec.metadata.xml, trust, now) };
+    if (spec.metadata?.xml !== undefined) return { ok: true, idp: acceptInlineMetadata(spec.metadata.xml, trust, now) };
     if (spec.metadata?.url !== undefined) {
       const { url } = spec.metadata;
       const key = `${p.metadata.namespace}/${p.metadata.name}`;
