@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: unit tests (no external process) run next to the code they test; integration
-// tests run against a real kube-apiserver + etcd started once per run by the global setup.
+// Three projects: unit tests (no external process) run next to the code they test; integration
+// tests run against a real kube-apiserver + etcd started once per run by the global setup; browser
+// tests (e2e) run last.
 export default defineConfig({
   test: {
     reporters: process.env.CI ? ['default', 'junit'] : ['default'],
@@ -27,9 +28,13 @@ export default defineConfig({
       },
       {
         test: {
-          // The whole system and a real browser: test/support/local-system.ts + Chromium.
+          // The whole system and a real browser: test/support/local-system.ts + Chromium. Each file
+          // starts a whole system (control plane, operator, sp-server, IdPs, browser): on 2 cores
+          // they run after the other projects and one file at a time, or their timings fail.
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 240_000,
         },
