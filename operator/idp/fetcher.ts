@@ -4,9 +4,8 @@
 // copy kept when a refresh fails or is refused, and periodic refresh that re-drives reconciliation.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { EgressRefusedError, guardedLookup, isPrivateAddress } from '../../egress/address-guard.ts';
+import { EgressRefusedError, guardedLookup, isPrivateAddress, literalHostRefusal } from '../../egress/address-guard.ts';
 import { RefreshLoop, refreshInterval, type RefreshEntry } from '../refresh-loop.ts';
 import { IdPConfigError, type IdPDescriptor } from './metadata.ts';
 import { acceptMetadata, type MetadataTrust } from './trust.ts';
@@ -44,10 +43,8 @@ export async function fetchMetadata(url: string, o: FetchOptions): Promise<Fetch
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new MetadataFetchError('Refused', `metadata URL scheme ${u.protocol} is not http(s)`);
   const insecure = insecureMetadataURL(url, o.allowInsecure);
   if (insecure !== undefined) throw new MetadataFetchError('Refused', insecure);
-  const host = u.hostname.replace(/^\[|\]$/g, '');
-  if (!o.allowPrivate && isIP(host) && isPrivateAddress(host)) {
-    throw new MetadataFetchError('Refused', `metadata URL host ${host} is a loopback, link-local or private address`);
-  }
+  const literal = literalHostRefusal(u, o.allowPrivate);
+  if (literal !== undefined) throw new MetadataFetchError('Refused', `metadata URL host ${literal}`);
   // The address is checked at connect time, after resolution, so DNS cannot point elsewhere later.
   const lookup = guardedLookup(o.allowPrivate);
   const headers: Record<string, string> = { accept: 'application/samlmetadata+xml, application/xml, text/xml', 'user-agent': 'gatehouse-operator' };
