@@ -3,6 +3,7 @@
 # build step beyond installing the production dependencies.
 #   operator:  node operator/main.ts  [flags]
 #   sp-server: node sp-server/main.ts [flags]
+#   portal:    node portal/main.ts    [flags]
 # Everything it runs also runs without it: `hack/env.sh node operator/main.ts …`.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
@@ -25,6 +26,8 @@ COPY operator ./operator
 COPY sp-server ./sp-server
 COPY xml ./xml
 COPY egress ./egress
+COPY ui ./ui
+COPY portal ./portal
 # A numeric user, so that Kubernetes can verify runAsNonRoot; the chart runs as 10001:10001.
 USER 10001:10001
 EXPOSE 8080 8081

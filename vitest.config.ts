@@ -14,7 +14,7 @@ export default defineConfig({
           // Some unit tests compile xmllint's WebAssembly or run property-based fuzzing: seconds of
           // CPU that a loaded 2-core machine can stretch past vitest's 5 s default.
           testTimeout: 30_000,
-          include: ['charts/**/*.test.ts', 'crds/**/*.test.ts', 'kube/**/*.test.ts', 'operator/**/*.test.ts', 'sp-server/**/*.test.ts', 'test/unit/**/*.test.ts', 'xml/**/*.test.ts', 'egress/**/*.test.ts'],
+          include: ['charts/**/*.test.ts', 'crds/**/*.test.ts', 'kube/**/*.test.ts', 'operator/**/*.test.ts', 'sp-server/**/*.test.ts', 'test/unit/**/*.test.ts', 'xml/**/*.test.ts', 'egress/**/*.test.ts', 'ui/**/*.test.ts', 'portal/**/*.test.ts'],
         },
       },
       {
