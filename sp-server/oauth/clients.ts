@@ -33,9 +33,12 @@ const clientFields = z
       .array(z.enum(SCOPES))
       .refine((s) => s.includes('openid'), { message: 'allowedScopes must include openid' })
       .default([...SCOPES]),
+    /** The admin portal lets this (confidential) client mint organizations' setup links. */
+    mint_setup_links: z.boolean().default(false),
   })
   .refine((c) => !(c.public === true && (c.client_secret_sha256 || c.client_secret_argon2)), { message: 'a public client has no secret' })
-  .refine((c) => !(c.public === false && !c.client_secret_sha256 && !c.client_secret_argon2), { message: 'a confidential client needs clientSecretHash' });
+  .refine((c) => !(c.public === false && !c.client_secret_sha256 && !c.client_secret_argon2), { message: 'a confidential client needs clientSecretHash' })
+  .refine((c) => !c.mint_setup_links || c.client_secret_sha256 !== undefined || c.client_secret_argon2 !== undefined, { message: 'mintSetupLinks needs a confidential client (clientSecretHash)' });
 
 function normalise(raw: unknown): unknown {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
@@ -48,6 +51,7 @@ function normalise(raw: unknown): unknown {
     idpInitiatedDefault: 'idp_initiated_default',
     idTokenSignedResponseAlg: 'id_token_signed_response_alg',
     allowedScopes: 'allowed_scopes',
+    mintSetupLinks: 'mint_setup_links',
   };
   for (const [k, v] of Object.entries(r)) {
     if (k === 'clientSecretHash' && typeof v === 'string') {
