@@ -17,6 +17,8 @@ export const portalOptions = z
     setupLinkTTLMs: z.number().int().min(60_000).max(MAX_SETUP_LINK_TTL_MS).default(24 * 3_600_000),
     /** OAuth clients allowed to mint setup links (the sp-server's clients file; `mintSetupLinks: true`). */
     clientsFile: z.string().optional(),
+    /** The sp-server's public URL (SCIM base URL, SP metadata); defaults to the OIDC issuer. */
+    spServerURL: z.url().transform((u) => u.replace(/\/$/, '')).optional(),
     /** Sign-in through Gatehouse: the sp-server's issuer URL and the portal's client there. */
     oidc: z
       .object({
@@ -42,6 +44,9 @@ export const portalOptions = z
       .optional(),
     /** The sp-server's internal listener serving sign-in activity, and the token it expects. */
     activity: z.object({ url: z.url(), token: z.string().min(16) }).optional(),
+    /** Requests per minute and client address: unauthenticated surfaces, and everything. */
+    openRateLimitPerMinute: z.number().int().min(1).default(30),
+    rateLimitPerMinute: z.number().int().min(1).default(300),
     sessionIdleMs: z.number().int().min(60_000).default(30 * 60_000),
     sessionMaxMs: z.number().int().min(60_000).default(8 * 3_600_000),
   })

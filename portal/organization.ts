@@ -14,6 +14,8 @@ import type { Actor } from './session/sessions.ts';
 export const FIELD_MANAGER = 'gatehouse-portal';
 /** On an organization's namespace: "true" makes the portal read-only there (Git is the source of truth). */
 export const GITOPS_ANNOTATION = 'sso.gatehouse.dev/gitops-managed';
+/** On an organization's namespace: the name its admins and users see. */
+export const DISPLAY_NAME_ANNOTATION = 'sso.gatehouse.dev/display-name';
 
 export type OrgKind = 'SSOProfile' | 'VerifiedDomain' | 'ManagedUser';
 
@@ -90,22 +92,17 @@ export class Organization {
     this.actor = actor;
   }
 
-  /** Why the portal must not write here, or undefined when it may. */
-  async readOnlyReason(): Promise<string | undefined> {
+  /** The namespace's display name and, when the portal must not write there, why. */
+  async describe(): Promise<{ displayName: string; readOnly: string | undefined }> {
     const ns = await this.kube.call<KubeObject>('GET', pathOf('Namespace', undefined, this.namespace));
-    if (ns.metadata.annotations?.[GITOPS_ANNOTATION] === 'true')
-      return `This organization is managed through GitOps (the namespace ${this.namespace} carries ${GITOPS_ANNOTATION}=true): change its configuration in Git. The portal shows it read-only.`;
-    return undefined;
-  }
-
-  /** The organization's display name: the namespace's `sso.gatehouse.dev/display-name` annotation, else the namespace. */
-  async displayName(): Promise<string> {
-    try {
-      const ns = await this.kube.call<KubeObject>('GET', pathOf('Namespace', undefined, this.namespace));
-      return ns.metadata.annotations?.['sso.gatehouse.dev/display-name'] ?? this.namespace;
-    } catch {
-      return this.namespace;
-    }
+    const annotations = ns.metadata.annotations ?? {};
+    return {
+      displayName: annotations[DISPLAY_NAME_ANNOTATION] ?? this.namespace,
+      readOnly:
+        annotations[GITOPS_ANNOTATION] === 'true'
+          ? `This organization is managed through GitOps (the namespace ${this.namespace} carries ${GITOPS_ANNOTATION}=true): change its configuration in Git. The portal shows it read-only.`
+          : undefined,
+    };
   }
 
   async list<T extends KubeObject>(kind: OrgKind): Promise<T[]> {
@@ -127,7 +124,7 @@ export class Organization {
    * organization. Refuses in a GitOps-managed organization; never forces.
    */
   async apply<T extends KubeObject>(kind: OrgKind, name: string, fields: { spec?: unknown; metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }, o: ApplyOptions = {}): Promise<T> {
-    const readOnly = await this.readOnlyReason();
+    const { readOnly } = await this.describe();
     if (readOnly) throw new PortalWriteError('read-only', readOnly);
     const body = {
       apiVersion: API_VERSION,
