@@ -35,7 +35,7 @@ export const verifiedDomainStatus = z
           .max(100)
           .optional()
           .meta({
-            description: `The value of the annotation ${RECHECK_ANNOTATION} the last look-up answered (a value over 64 characters as sha256:<hex>); while the annotation differs, a look-up is pending.`,
+            description: `The value of the annotation ${RECHECK_ANNOTATION} the operator last answered, with a look-up or a Conflict that needs none (a value over 64 characters as sha256:<hex>); while the annotation differs, a look-up is pending.`,
           }),
       })
       .optional(),
