@@ -191,7 +191,7 @@ describe('VerifiedDomain reconcile', () => {
     expect(verified).toMatchObject({ status: 'False', reason: 'Conflict' });
     expect(verified?.message).toContain('acme.com is already verified by another organization');
     expect(verified?.message).toContain(`remove every TXT record at _gatehouse-challenge.acme.com except '${TOKEN}'`);
-    expect(verified?.message).toContain('lapses within 96h');
+    expect(verified?.message).toContain('lapses within about 72h');
     expect(verified?.message).not.toContain('rival-org');
     expect(conflict.events).toContainEqual({ type: 'Warning', reason: 'Conflict' });
     expect(conflict.eventMessages).toContain(verified?.message);

@@ -49,11 +49,12 @@ const roughly = (ms: number): string => (ms >= 3_600_000 ? `${Math.ceil(ms / 3_6
  * the domain's DNS can withdraw the other organization's record, and its verification lapses.
  */
 function conflictMessage(ctx: Context, domain: string, recordName: string, recordValue: string): string {
-  const within = roughly(ctx.config.domainReverifyInterval + ctx.config.domainVerificationGrace);
+  // Its lapse time was fixed at its last confirmation, which cannot be later than the removal.
+  const within = roughly(ctx.config.domainVerificationGrace);
   return (
     `${domain} is already verified by another organization; the organization that verifies a domain first keeps it. ` +
     `If your organization controls the DNS of ${domain}, remove every TXT record at ${recordName} except '${recordValue}': ` +
-    `the other organization's verification then lapses within ${within} and ${domain} is verified here at once. ` +
+    `the other organization's verification then lapses within about ${within} and ${domain} is verified here at once. ` +
     `Otherwise ask the team that runs Gatehouse to remove the other organization's VerifiedDomain.`
   );
 }

@@ -93,6 +93,7 @@ describe('VerifiedDomain', () => {
     }, 20_000, vdStatus(orgB, 'acme-com'));
     expect(condition(conflict, 'Verified')?.status).toBe('False');
     expect(condition(conflict, 'Verified')?.message).toContain('already verified by another organization');
+    expect(condition(conflict, 'Verified')?.message).toContain(`remove every TXT record at _gatehouse-challenge.acme.com except '${token}'`);
     // It stays that way across further checks.
     await new Promise((r) => setTimeout(r, 1500));
     expect(condition(await getDomain(client, orgB, 'acme-com'), 'Verified')?.reason).toBe('Conflict');
