@@ -41,7 +41,7 @@ describe('helm lint', () => {
   });
 
   it('is clean with every option on', async () => {
-    const res = await helm(['lint', '--strict', CHART_DIR, '--set', 'spServer.replicas=2,operator.replicas=2,redis.url=redis://redis:6379/0,redis.existingSecret=redis,scim.enabled=true,spServer.jitProvisioning=true,ingress.enabled=true,ingress.tls.enabled=true,networkPolicy.enabled=true,publicURL=https://sso.example.com']);
+    const res = await helm(['lint', '--strict', CHART_DIR, '--set', 'spServer.replicas=2,operator.replicas=2,redis.url=redis://redis:6379/0,redis.existingSecret=redis,scim.enabled=true,spServer.jitProvisioning=true,ingress.enabled=true,ingress.tls.enabled=true,networkPolicy.enabled=true,publicURL=https://sso.example.com,portal.enabled=true,portal.publicURL=https://portal.example.com,portal.replicas=2,portal.ingress.enabled=true,portal.ingress.tls.enabled=true,portal.smtp.url=smtp://mail.example.com,portal.smtp.from=sso@example.com']);
     expect(res.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
     expect(res.code, res.stdout + res.stderr).toBe(0);
   });
