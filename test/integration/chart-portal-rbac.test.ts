@@ -97,7 +97,7 @@ describe('admin portal RBAC and admission policy, impersonating its ServiceAccou
       await o.apply('ManagedUser', 'alice', { metadata: { labels: { 'portal.example/touched': 'yes' } } });
       expect((await o.list('SSOProfile')).map((p) => p.metadata.name)).toContain('okta');
       expect(await o.get('VerifiedDomain', 'portal-example')).toMatchObject({ metadata: { name: 'portal-example' } });
-      expect(await o.displayName()).toBe(org === orgB ? 'Org B' : orgA);
+      expect((await o.describe()).displayName).toBe(org === orgB ? 'Org B' : orgA);
       await o.recordChange(vd, 'DomainAdded', 'added');
       await o.recordChange(user, 'UserAdded', 'added');
       const events = JSON.parse(await ok(['get', 'events', '-n', org, '-o', 'json'])) as { items: { reason: string; message: string }[] };
