@@ -150,7 +150,7 @@ export const provisioningScreen: FastifyPluginAsync<RouteOptions> = async (app, 
       if (err.kind === 'conflict') return renderProvisioning(ctx, req, reply, { name: live.metadata.name, form: formOf(live), errors: {}, resourceVersion: live.metadata.resourceVersion ?? '', notice: notice('error', err.message) }, 409);
       throw err;
     }
-    await org.recordChange(saved, 'ProvisioningChanged', `set JIT ${form.jit ? 'on' : 'off'}${parsed.spec.provisioning.jit?.defaultRoles ? ` with default roles ${parsed.spec.provisioning.jit.defaultRoles.join(', ')}` : ''} and ${parsed.spec.roleMapping ? `${parsed.spec.roleMapping.rules.length} role-mapping rules on ${parsed.spec.roleMapping.attribute}` : 'no role mapping'} for connection ${saved.metadata.name}`);
+    await org.recordChange(saved, 'ProvisioningChanged', `set JIT ${form.jit ? 'on' : 'off'}${parsed.spec.provisioning.jit?.defaultRoles ? ` with default roles ${parsed.spec.provisioning.jit.defaultRoles.join(', ')}` : ''} and ${parsed.spec.roleMapping ? `${parsed.spec.roleMapping.rules.length} role-mapping rule${parsed.spec.roleMapping.rules.length === 1 ? '' : 's'} on ${parsed.spec.roleMapping.attribute}` : 'no role mapping'} for connection ${saved.metadata.name}`);
     const stillMapped = !parsed.spec.roleMapping && saved.spec.roleMapping;
     return redirectWithNotice(ctx, req, reply, '/provisioning', {
       kind: stillMapped ? 'warn' : 'ok',

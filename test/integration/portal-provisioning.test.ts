@@ -170,7 +170,7 @@ describe('JIT and role mapping', () => {
     expect(p.spec.roleMapping).toEqual({ attribute: 'groups', rules: [{ value: 'eng', roles: ['dev', 'admin'] }] });
     expect(p.spec.domains).toEqual([`acme-${suffix}.test`]);
     expect((p.metadata.managedFields as { manager: string }[]).some((m) => m.manager === 'gatehouse-portal')).toBe(true);
-    expect((await events(org)).some((e) => e.reason === 'ProvisioningChanged' && e.message.includes('1 role-mapping rules on groups'))).toBe(true);
+    expect((await events(org)).some((e) => e.reason === 'ProvisioningChanged' && e.message.includes('1 role-mapping rule on groups'))).toBe(true);
     const shown = await admin.get('/provisioning');
     expect(shown.body).toMatch(/name="jit" value="on" checked/);
     expect(shown.body).toContain('value="dev, admin"');
