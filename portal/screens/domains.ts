@@ -52,7 +52,7 @@ function domainCard(req: FastifyRequest, vd: VerifiedDomain): SafeHtml {
     ? html`<dl class="facts"><dt>TXT record name</dt><dd>${copyable(`txt-name-${name}`, v.recordName)}</dd><dt>TXT record value</dt><dd>${copyable(`txt-value-${name}`, v.recordValue)}</dd></dl>`
     : '';
   const checks = html`<dl class="facts"><dt>Last check</dt><dd>${ago(v?.lastCheckedTime)}</dd>${v?.nextCheckTime ? html`<dt>Next check</dt><dd>${ago(v.nextCheckTime)}</dd>` : ''}${v?.lapseTime && status.state !== 'conflict' ? html`<dt>Verified until</dt><dd>${ago(v.lapseTime)} unless the record is found again</dd>` : ''}</dl>`;
-  return html`<section class="card" aria-labelledby="domain-${name}"><h2 id="domain-${name}">${vd.spec.domain} ${status.badge}</h2><p>${status.explanation}</p>${record}${checks}<form method="post" action="/domains/${name}/recheck" class="inline-form">${csrfField(req)}<button type="submit" class="secondary"${disabledIfReadOnly(req)}>Re-check now</button></form></section>`;
+  return html`<section class="card" aria-labelledby="vd-${name}"><h2 id="vd-${name}">${vd.spec.domain} ${status.badge}</h2><p>${status.explanation}</p>${record}${checks}<form method="post" action="/domains/${name}/recheck" class="inline-form">${csrfField(req)}<button type="submit" class="secondary"${disabledIfReadOnly(req)}>Re-check now</button></form></section>`;
 }
 
 async function renderDomains(ctx: PortalContext, req: FastifyRequest, reply: FastifyReply, form: { value?: string; error?: string } = {}, status = 200): Promise<FastifyReply> {

@@ -97,9 +97,13 @@ export const provisioningScreen: FastifyPluginAsync<RouteOptions> = async (app, 
     if (!enabled.success) throw new PortalWriteError('invalid', 'Choose whether to turn SCIM on or off.');
     const scim = new OrganizationScim(ctx.kube, org);
     const on = enabled.data.enabled === 'true';
+    const before = await scim.state();
+    if (on && before.enabled) return redirectWithNotice(ctx, req, reply, '/provisioning', { kind: 'ok', message: 'SCIM is already on. Rotate the token to get a new one: a token is shown once.' });
     const ns = await scim.setEnabled(on);
     await org.recordChange(ns, on ? 'ScimEnabled' : 'ScimDisabled', on ? 'turned SCIM provisioning on' : 'turned SCIM provisioning off');
     if (!on) return redirectWithNotice(ctx, req, reply, '/provisioning', { kind: 'ok', message: 'SCIM is off: Gatehouse refuses SCIM requests for this organization. Users it created stay.' });
+    // The token kept from an earlier time SCIM was on works again; it was shown back then.
+    if (before.tokenExists) return redirectWithNotice(ctx, req, reply, '/provisioning', { kind: 'ok', message: 'SCIM is on again, with the token it had before. Rotate the token if you need a new one: a token is shown once.' });
     return showTokenOrPending(ctx, req, reply, scim, 'SCIM is on.');
   });
 

@@ -117,7 +117,7 @@ describe('adding a domain', () => {
       verification: { recordName: `_gatehouse-challenge.${domain}`, recordValue: 'gatehouse-domain-verification=x', lastCheckedTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
     });
     const page = await admin.get('/domains');
-    const card = page.body.slice(page.body.indexOf(`id="domain-${name}"`));
+    const card = page.body.slice(page.body.indexOf(`id="vd-${name}"`));
     expect(card).toMatch(/^[^]*?Claimed by another organization/);
     expect(card).toContain(`Another organization verified ${domain} first`);
     expect(card).toContain('release it from the other organization');
@@ -131,7 +131,7 @@ describe('adding a domain', () => {
       conditions: [cond('Verified', 'True', 'Verified', 'TXT record found'), cond('VerificationLapsing', 'True', 'RecordNotFound', `TXT record not found at _gatehouse-challenge.${domain}`)],
       verification: { recordName: `_gatehouse-challenge.${domain}`, recordValue: 'gatehouse-domain-verification=y', lapseTime: new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z') },
     });
-    const card = (await admin.get('/domains')).body.split(`id="domain-${name}"`)[1] ?? '';
+    const card = (await admin.get('/domains')).body.split(`id="vd-${name}"`)[1] ?? '';
     expect(card).toMatch(/^[^]*?Lapsing/);
     expect(card).toContain('publish the record again before then');
   });

@@ -150,6 +150,14 @@ describe('SCIM', () => {
     expect((await admin.post('/provisioning/scim', { enabled: 'false' })).status).toBe(303);
     expect((await namespace(org)).metadata.labels?.[SCIM_ENABLED_LABEL]).toBeUndefined();
     expect((await namespace(org)).metadata.labels?.team).toBe('it');
+    // On again: the kept token works again and is not shown a second time, nor by a repeated "on".
+    const again = await admin.post('/provisioning/scim', { enabled: 'true' });
+    const page = await admin.get(again.location ?? '');
+    expect(page.body).toContain('with the token it had before');
+    expect(shownSecret(page.body)).toBeUndefined();
+    const twice = await admin.post('/provisioning/scim', { enabled: 'true' });
+    expect(shownSecret((await admin.get(twice.location ?? '')).body)).toBeUndefined();
+    expect((await admin.post('/provisioning/scim', { enabled: 'false' })).status).toBe(303);
     await kube.call('PATCH', `/api/v1/namespaces/${org}`, { body: { metadata: { labels: { [SCIM_ENABLED_LABEL]: 'enabled' } } }, contentType: MERGE_PATCH, query: { fieldManager: 'argocd-controller' } });
     await admin.get('/provisioning');
     const refused = await admin.post('/provisioning/scim', { enabled: 'false' });
