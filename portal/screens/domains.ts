@@ -8,7 +8,7 @@ import { DNS_NAME_PATTERN } from '../../crds/api/common.ts';
 import type { VerifiedDomain } from '../../crds/api/index.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
 import type { PortalContext, RouteOptions } from '../context.ts';
-import { PortalWriteError } from '../organization.ts';
+import { PortalWriteError, type Organization } from '../organization.ts';
 import { ownedFields } from '../owned-fields.ts';
 import { portalOf } from '../session/request-session.ts';
 import { copyable, csrfField, disabledIfReadOnly, fieldErrors, inputField } from '../views/forms.ts';
@@ -72,6 +72,25 @@ async function renderDomains(ctx: PortalContext, req: FastifyRequest, reply: Fas
   );
 }
 
+/**
+ * Sets the recheck annotation on top of what the portal already applied. The operator's status
+ * writes change the resourceVersion often: a fresh read is the basis, and a status write landing
+ * between that read and the apply is retried once rather than shown as a conflict.
+ */
+async function requestRecheck(org: Organization, name: string): Promise<{ vd: VerifiedDomain; updated: VerifiedDomain }> {
+  for (let attempt = 0; ; attempt++) {
+    const vd = await org.get<VerifiedDomain>('VerifiedDomain', name);
+    if (!vd) throw new PortalWriteError('not-found', 'That domain no longer exists in this organization.');
+    const owned = ownedFields(vd);
+    const annotations = { ...owned.metadata?.annotations, [RECHECK_ANNOTATION]: new Date().toISOString() };
+    try {
+      return { vd, updated: await org.apply<VerifiedDomain>('VerifiedDomain', name, { ...owned, metadata: { ...owned.metadata, annotations } }, { resourceVersion: vd.metadata.resourceVersion }) };
+    } catch (err) {
+      if (!(attempt === 0 && err instanceof PortalWriteError && err.kind === 'conflict' && err.fields.length === 0)) throw err;
+    }
+  }
+}
+
 export const domainsScreen: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.get('/domains', async (req, reply) => renderDomains(ctx, req, reply));
 
@@ -100,17 +119,8 @@ export const domainsScreen: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     refuseIfReadOnly(req);
     const { org } = portalOf(req);
     const name = objectName.safeParse(req.params.name);
-    const vd = name.success ? await org.get<VerifiedDomain>('VerifiedDomain', name.data) : undefined;
-    if (!vd) throw new PortalWriteError('not-found', 'That domain no longer exists in this organization.');
-    const owned = ownedFields(vd);
-    // The operator's status writes change the resourceVersion often: the fresh read is the basis,
-    // so only a change made between this read and the apply is a conflict.
-    const updated = await org.apply<VerifiedDomain>(
-      'VerifiedDomain',
-      vd.metadata.name,
-      { ...owned, metadata: { ...owned.metadata, annotations: { ...owned.metadata?.annotations, [RECHECK_ANNOTATION]: new Date().toISOString() } } },
-      { resourceVersion: vd.metadata.resourceVersion },
-    );
+    if (!name.success) throw new PortalWriteError('not-found', 'That domain no longer exists in this organization.');
+    const { vd, updated } = await requestRecheck(org, name.data);
     await org.recordChange(updated, 'DomainRecheckRequested', `asked for a check of the TXT record of ${vd.spec.domain} now`);
     return redirectWithNotice(ctx, req, reply, '/domains', { kind: 'ok', message: `Gatehouse checks the TXT record of ${vd.spec.domain} now. Reload this page in a few seconds to see the result.` });
   });
