@@ -6,10 +6,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DNS_NAME_PATTERN } from '../../crds/api/common.ts';
 import type { VerifiedDomain } from '../../crds/api/index.ts';
+import { RECHECK_ANNOTATION } from '../../crds/api/verified-domain.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
 import type { PortalContext, RouteOptions } from '../context.ts';
 import { PortalWriteError, type Organization } from '../organization.ts';
-import { ownedFields } from '../owned-fields.ts';
 import { portalOf } from '../session/request-session.ts';
 import { copyable, csrfField, disabledIfReadOnly, fieldErrors, inputField } from '../views/forms.ts';
 import { redirectWithNotice, renderScreen, sendHTML } from '../views/frame.ts';
@@ -18,7 +18,6 @@ import { ago } from '../views/status.ts';
 import { domainStatus } from './domain-status.ts';
 
 /** Any new value makes the operator check the domain's TXT record at once. */
-export const RECHECK_ANNOTATION = 'sso.gatehouse.dev/recheck';
 
 const DOMAIN_HINT = 'The part after the @ in your users’ email addresses, e.g. example.com.';
 const domainInput = z.object({ domain: z.string().max(300).default('') });
@@ -72,23 +71,13 @@ async function renderDomains(ctx: PortalContext, req: FastifyRequest, reply: Fas
   );
 }
 
-/**
- * Sets the recheck annotation on top of what the portal already applied. The operator's status
- * writes change the resourceVersion often: a fresh read is the basis, and a status write landing
- * between that read and the apply is retried once rather than shown as a conflict.
- */
+/** Sets the recheck annotation on top of what the portal already applied. */
 async function requestRecheck(org: Organization, name: string): Promise<{ vd: VerifiedDomain; updated: VerifiedDomain }> {
-  for (let attempt = 0; ; attempt++) {
-    const vd = await org.get<VerifiedDomain>('VerifiedDomain', name);
-    if (!vd) throw new PortalWriteError('not-found', 'That domain no longer exists in this organization.');
-    const owned = ownedFields(vd);
-    const annotations = { ...owned.metadata?.annotations, [RECHECK_ANNOTATION]: new Date().toISOString() };
-    try {
-      return { vd, updated: await org.apply<VerifiedDomain>('VerifiedDomain', name, { ...owned, metadata: { ...owned.metadata, annotations } }, { resourceVersion: vd.metadata.resourceVersion }) };
-    } catch (err) {
-      if (!(attempt === 0 && err instanceof PortalWriteError && err.kind === 'conflict' && err.fields.length === 0)) throw err;
-    }
-  }
+  const { before, after } = await org.edit<VerifiedDomain>('VerifiedDomain', name, (owned) => ({
+    ...owned,
+    metadata: { ...owned.metadata, annotations: { ...owned.metadata?.annotations, [RECHECK_ANNOTATION]: new Date().toISOString() } },
+  }));
+  return { vd: before, updated: after };
 }
 
 export const domainsScreen: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {

@@ -7,7 +7,6 @@ import type { SSOProfile } from '../../crds/api/index.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
 import type { PortalContext, RouteOptions } from '../context.ts';
 import { PortalWriteError } from '../organization.ts';
-import { ownedFields } from '../owned-fields.ts';
 import { OrganizationScim, scimBaseURL, type ScimState } from '../scim.ts';
 import { portalOf } from '../session/request-session.ts';
 import { copyable, csrfField, disabledIfReadOnly } from '../views/forms.ts';
@@ -58,7 +57,7 @@ async function renderProvisioning(ctx: PortalContext, req: FastifyRequest, reply
         errors: mine?.errors ?? {},
         csrf: csrfField(req),
         disabled: disabledIfReadOnly(req),
-        resourceVersion: mine?.resourceVersion ?? p.metadata.resourceVersion ?? '',
+        resourceVersion: mine?.resourceVersion ?? String(p.metadata.generation ?? ''),
         ...(mine?.blankRows !== undefined ? { blankRows: mine.blankRows } : {}),
       });
       return mine?.notice ? html`${mine.notice}${form}` : form;
@@ -135,23 +134,30 @@ export const provisioningScreen: FastifyPluginAsync<RouteOptions> = async (app, 
     if (!live) throw new PortalWriteError('not-found', 'That connection no longer exists.');
     const form = postedForm(req.body);
     const rv = z.object({ rv: z.string().max(64) }).safeParse(req.body);
-    const basis = rv.success && rv.data.rv ? rv.data.rv : (live.metadata.resourceVersion ?? '');
+    // The form carries the generation it was rendered from: a spec change since is a conflict, a status write is not.
+    const basis = rv.success && /^\d+$/.test(rv.data.rv) ? rv.data.rv : String(live.metadata.generation ?? '');
     const edited = (e: Partial<Edited>): Edited => ({ name: live.metadata.name, form, errors: {}, resourceVersion: basis, ...e });
     const intent = z.object({ intent: z.string() }).safeParse(req.body);
     if (intent.success && intent.data.intent === 'add-row') return renderProvisioning(ctx, req, reply, edited({ blankRows: 2 }));
     const parsed = specOf(form);
     if (parsed.errors) return renderProvisioning(ctx, req, reply, edited({ errors: parsed.errors, notice: notice('error', 'Not saved: correct the fields marked below.') }), 422);
-    const owned = ownedFields(live);
-    const { roleMapping: _previous, ...kept } = (owned.spec ?? {}) as Record<string, unknown>;
-    const spec = { ...kept, provisioning: parsed.spec.provisioning, ...(parsed.spec.roleMapping ? { roleMapping: parsed.spec.roleMapping } : {}) };
     let saved: SSOProfile;
     try {
-      saved = await org.apply<SSOProfile>('SSOProfile', live.metadata.name, { spec, ...(owned.metadata ? { metadata: owned.metadata } : {}) }, { resourceVersion: basis });
+      const edit = await org.edit<SSOProfile>(
+        'SSOProfile',
+        live.metadata.name,
+        (owned) => {
+          const { roleMapping: _previous, ...kept } = (owned.spec ?? {}) as Record<string, unknown>;
+          return { spec: { ...kept, provisioning: parsed.spec.provisioning, ...(parsed.spec.roleMapping ? { roleMapping: parsed.spec.roleMapping } : {}) }, ...(owned.metadata ? { metadata: owned.metadata } : {}) };
+        },
+        { generation: Number(basis) },
+      );
+      saved = edit.after;
     } catch (err) {
       if (!(err instanceof PortalWriteError)) throw err;
       if (err.kind === 'invalid') return renderProvisioning(ctx, req, reply, edited({ errors: apiErrors(err.fields, form.rules.length), notice: notice('error', `Not saved: ${err.message}`) }), 422);
       // The current values are shown (not the admin's), with the reason: nothing was overwritten.
-      if (err.kind === 'conflict') return renderProvisioning(ctx, req, reply, { name: live.metadata.name, form: formOf(live), errors: {}, resourceVersion: live.metadata.resourceVersion ?? '', notice: notice('error', err.message) }, 409);
+      if (err.kind === 'conflict') return renderProvisioning(ctx, req, reply, { name: live.metadata.name, form: formOf(live), errors: {}, resourceVersion: String(live.metadata.generation ?? ''), notice: notice('error', err.message) }, 409);
       throw err;
     }
     await org.recordChange(saved, 'ProvisioningChanged', `set JIT ${form.jit ? 'on' : 'off'}${parsed.spec.provisioning.jit?.defaultRoles ? ` with default roles ${parsed.spec.provisioning.jit.defaultRoles.join(', ')}` : ''} and ${parsed.spec.roleMapping ? `${parsed.spec.roleMapping.rules.length} role-mapping rule${parsed.spec.roleMapping.rules.length === 1 ? '' : 's'} on ${parsed.spec.roleMapping.attribute}` : 'no role mapping'} for connection ${saved.metadata.name}`);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { VerifiedDomain } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { GITOPS_ANNOTATION } from '../../portal/organization.ts';
-import { RECHECK_ANNOTATION } from '../../portal/screens/domains.ts';
+import { RECHECK_ANNOTATION } from '../../crds/api/verified-domain.ts';
 import { create, createNamespace, crPath, deleteNamespace, getIfExists, MERGE_PATCH, testClient } from '../support/kube.ts';
 import { signInWithSetupLink, startTestPortal, type PortalClient, type TestPortal } from '../support/portal.ts';
 

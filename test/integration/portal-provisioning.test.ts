@@ -190,7 +190,7 @@ describe('JIT and role mapping', () => {
     const added = await admin.post('/provisioning/connections/okta', { ...form(rv, { jit: 'on', defaultRoles: 'viewer', attribute: 'groups', 'value-0': 'eng', 'roles-0': 'dev' }), intent: 'add-row' });
     expect(added.status).toBe(200);
     expect(added.body.match(/<label for="okta-value-\d+">Group value<\/label>/g)).toHaveLength(3);
-    expect((await profile('okta')).metadata.resourceVersion).toBe(rv);
+    expect(String((await profile('okta')).metadata.generation)).toBe(rv);
     const removed = await admin.post('/provisioning/connections/okta', form(rv, { jit: 'on', defaultRoles: 'viewer, editor', attribute: '', 'value-0': 'eng', 'roles-0': 'dev, admin', 'remove-0': 'on' }));
     expect(removed.status).toBe(303);
     expect((await profile('okta')).spec.roleMapping).toBeUndefined();
@@ -219,13 +219,20 @@ describe('JIT and role mapping', () => {
     expect((await profile('okta')).spec.roleMapping).toEqual({ attribute: 'memberOf', rules: [{ value: 'ops', roles: ['operator'] }] });
   });
 
-  it('refuses a form rendered before someone else changed the connection', async () => {
+  it('refuses a form rendered before someone else changed the connection, but not after a status write', async () => {
     const page = await admin.get('/provisioning');
+    // A change of metadata alone (as a status write) leaves the spec the admin saw: not a conflict basis.
     await kube.call('PATCH', crPath('ssoprofiles', org, 'okta'), { body: { metadata: { labels: { touched: 'yes' } } }, contentType: MERGE_PATCH });
+    await kube.call('PATCH', crPath('ssoprofiles', org, 'okta'), { body: { spec: { displayName: 'Okta (changed elsewhere)' } }, contentType: MERGE_PATCH });
     const res = await admin.post('/provisioning/connections/okta', form(rvIn(page.body, 'okta'), { jit: '', defaultRoles: '', attribute: 'memberOf', 'value-0': 'ops', 'roles-0': 'operator' }));
     expect(res.status).toBe(409);
     expect(res.body).toContain('changed by someone else');
     expect((await profile('okta')).spec.provisioning?.jit?.enabled).toBe(true);
+    // The operator writing status after the page was rendered is not someone changing the connection.
+    const fresh = await admin.get('/provisioning');
+    await kube.call('PATCH', `${crPath('ssoprofiles', org, 'okta')}/status`, { body: { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Reconciling', message: 'x', lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }] } }, contentType: MERGE_PATCH });
+    const saved = await admin.post('/provisioning/connections/okta', form(rvIn(fresh.body, 'okta'), { jit: 'on', defaultRoles: 'viewer', attribute: '' }));
+    expect(saved.status).toBe(303);
   });
 
   it('keeps the fields the portal applied to a connection elsewhere', async () => {
