@@ -118,7 +118,8 @@ describe('creating a connection', () => {
 
   it('creates one from an entity ID, SSO URL and certificate', async () => {
     const cert = idpKeyPair().certificatePem;
-    const res = await admin.post('/connections/new', { provider: 'saml', name: 'manual', domains: [domain], source: 'manual', entityID: 'https://idp.manual.test', ssoURL: 'https://idp.manual.test/sso', certificate: cert });
+    // As a browser sends the form: multipart, with the file field empty.
+    const res = await admin.upload('/connections/new', { provider: 'saml', name: 'manual', domains: domain, source: 'manual', entityID: 'https://idp.manual.test', ssoURL: 'https://idp.manual.test/sso', certificate: cert }, { field: 'metadataFile', name: '', type: 'application/octet-stream', content: '' });
     expect(res.status, res.body.slice(0, 2000)).toBe(303);
     expect((await profile('manual'))?.spec.idp).toMatchObject({ entityID: 'https://idp.manual.test', ssoURL: 'https://idp.manual.test/sso', certificates: [cert.trim()] });
     const page = await waitFor('the certificate expiry on the page', async () => {
