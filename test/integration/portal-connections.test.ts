@@ -238,3 +238,25 @@ describe('testing a connection', () => {
     expect(page.body).toContain('SMTP is not configured');
   });
 });
+
+describe('editing a connection', () => {
+  it('replaces the IdP configuration, keeps the rest the portal set, and refuses an edit of a stale version', async () => {
+    const page = await admin.get('/connections/okta/edit');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain(`value="${metadataURL}"`);
+    const version = /name="resourceVersion" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+    const cert = idpKeyPair().certificatePem;
+    const saved = await admin.post('/connections/okta/edit', { resourceVersion: version, provider: 'okta', domains: [domain], source: 'manual', entityID: 'http://www.okta.com/exk-new', ssoURL: 'https://okta.example.com/sso', certificate: cert });
+    expect(saved.status, saved.body.slice(0, 2000)).toBe(303);
+    const after = await getProfile(kube, org, 'okta');
+    expect(after.spec.idp).toEqual({ entityID: 'http://www.okta.com/exk-new', ssoURL: 'https://okta.example.com/sso', certificates: [cert.trim()] });
+    expect(after.spec.test?.email).toBe(`tester@${domain}`);
+    const stale = await admin.post('/connections/okta/edit', { resourceVersion: version, provider: 'okta', domains: [domain], source: 'url', metadataURL });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toContain('changed by someone else');
+    expect(stale.body).toContain('value="http://www.okta.com/exk-new"');
+    expect((await getProfile(kube, org, 'okta')).spec.idp?.entityID).toBe('http://www.okta.com/exk-new');
+    const events = await kube.call<{ items: { reason: string }[] }>('GET', `/api/v1/namespaces/${org}/events`);
+    expect(events.items.map((e) => e.reason)).toContain('ConnectionChanged');
+  });
+});

@@ -11,11 +11,11 @@ import { fieldErrors } from '../../views/forms.ts';
 import { notice, redirectWithNotice, renderScreen, sendHTML } from '../../views/frame.ts';
 import { conditionOf } from '../../views/status.ts';
 import { isOIDC, summaryOf } from './conditions.ts';
-import { newConnectionForm, type DomainChoice } from './form-view.ts';
+import { connectionForm, type DomainChoice } from './form-view.ts';
 import { API_FIELD_MAP, readConnectionForm, validateConnection, type ConnectionForm, type FormErrors } from './idp-form.ts';
 import { providerOf, PROVIDERS, type Provider } from './providers.ts';
 
-async function domainChoices(req: FastifyRequest): Promise<DomainChoice[]> {
+export async function domainChoices(req: FastifyRequest): Promise<DomainChoice[]> {
   const domains = await portalOf(req).org.list<VerifiedDomain>('VerifiedDomain');
   return domains
     .map((d) => ({ domain: d.spec.domain, verified: conditionOf(d.status?.conditions, 'Verified')?.status === 'True' }))
@@ -33,7 +33,7 @@ async function renderNew(ctx: PortalContext, req: FastifyRequest, reply: Fastify
       title: 'New SSO connection',
       section: 'connections',
       lead: 'Connect your identity provider over SAML 2.0. Nothing changes for your users until you test the connection and enforce single sign-on.',
-      body: html`${problem ? notice('error', problem) : Object.keys(errors).length ? notice('error', 'Nothing was created: correct the fields marked below.') : ''}${newConnectionForm({ form, errors, domains, spServerURL: ctx.options.spServerURL, req })}`,
+      body: html`${problem ? notice('error', problem) : Object.keys(errors).length ? notice('error', 'Nothing was created: correct the fields marked below.') : ''}${connectionForm({ form, errors, domains, spServerURL: ctx.options.spServerURL, req })}`,
     }),
     status,
   );

@@ -88,7 +88,7 @@ export const connectionDetail: FastifyPluginAsync<RouteOptions> = async (app, { 
         lead: `${protocol} connection “${name}” for ${p.spec.domains.join(', ')}.`,
         body: html`
           <h2>Paste these into your identity provider</h2>${spValues(p)}
-          <h2>Identity provider</h2>${identityProvider(p, now)}
+          <h2>Identity provider</h2>${identityProvider(p, now)}${p.spec.idp && !portalOf(req).readOnly ? html`<p><a href="/connections/${name}/edit">Edit the identity provider configuration</a></p>` : ''}
           <h2>State</h2>${conditionList(p)}
           <p><a class="button" href="/connections/${name}/test">Test connection</a></p>
           <h2>Recent refused sign-ins</h2>${recentFailures(p, now)}
