@@ -208,7 +208,7 @@ describe('testing a connection', () => {
     const message = await mail.waitFor(tester);
     expect(message.subject).toContain('Test the single sign-on connection');
     expect(message.decoded).toContain(issued);
-    expect(message.decoded).toMatch(/setup link \S+ asked you to test/);
+    expect(message.decoded).toMatch(new RegExp(`An administrator of ${org} \\(signed in with a setup link \\S+\\) asked you to test`));
     expect(message.decoded).toContain('works until');
 
     const live = await waitFor('the link in the live state', async () => {

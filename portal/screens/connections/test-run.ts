@@ -9,6 +9,7 @@ import type { PortalContext, RouteOptions } from '../../context.ts';
 import { FIELD_MANAGER, PortalWriteError } from '../../organization.ts';
 import { deepMerge, ownedBy } from '../../owned-fields.ts';
 import { portalOf } from '../../session/request-session.ts';
+import type { Actor } from '../../session/sessions.ts';
 import { csrfField, disabledIfReadOnly, fieldErrors, inputField } from '../../views/forms.ts';
 import { notice, redirectWithNotice, renderScreen, sendHTML } from '../../views/frame.ts';
 import { ago } from '../../views/status.ts';
@@ -21,6 +22,12 @@ const testForm = z.object({
 });
 
 type Params = { Params: { name: string } };
+
+/** Who asked for the test, as the test user reads it in the email. */
+function requesterOf(actor: Actor, organization: string): string {
+  if (actor.via === 'sso') return actor.displayName && actor.email ? `${actor.displayName} (${actor.email})` : actor.name;
+  return `An administrator of ${organization} (signed in with a ${actor.name})`;
+}
 
 async function profileOf(req: FastifyRequest<Params>, reply: FastifyReply): Promise<SSOProfile | undefined> {
   const { name } = req.params;
@@ -102,7 +109,7 @@ export const connectionTest: FastifyPluginAsync<RouteOptions> = async (app, { ct
     // Everything the portal applied before, with the test user and a new renewal: an apply leaving a field out would remove it.
     const owned = ownedBy(p, FIELD_MANAGER);
     const fields = deepMerge(owned as Record<string, unknown>, { spec: { test: { email } }, metadata: { annotations: { [RENEW_TEST_LINK_ANNOTATION]: renewal } } });
-    const run: TestRun = { startedAt: Date.now(), email, requestedBy: session.actor.name, previousURL: urlHash(p.status?.test?.url), mail: sendEmail ? 'pending' : 'none' };
+    const run: TestRun = { startedAt: Date.now(), email, requestedBy: requesterOf(session.actor, orgName), previousURL: urlHash(p.status?.test?.url), mail: sendEmail ? 'pending' : 'none' };
     let updated: SSOProfile;
     try {
       updated = await org.apply<SSOProfile>('SSOProfile', p.metadata.name, fields, { resourceVersion: p.metadata.resourceVersion });
