@@ -52,6 +52,8 @@ export interface TestState {
   result: { text: string; advice: string };
   url: string | null;
   expiresAt: string | null;
+  /** What to expect while the link is not there yet. */
+  link: { text: string };
   mail: { text: string };
   done: boolean;
 }
@@ -72,7 +74,8 @@ export function testState(p: SSOProfile, r: TestRun | undefined, now = Date.now(
   const mail =
     r?.mail === 'pending' ? `Emailing the test link to ${r.email} as soon as Gatehouse issues it…` : r?.mail === 'sent' ? `The test link was emailed to ${r.email}.` : r?.mail === 'failed' ? `The test link could not be emailed: ${r.mailError ?? 'the mail server refused it'}.` : '';
   const final = mine && (t?.result === 'Succeeded' || t?.result === 'Failed');
-  return { result: { text, advice }, url: link?.url ?? null, expiresAt: link?.expiresAt ?? null, mail: { text: mail }, done: final && r?.mail !== 'pending' };
+  const linkText = link ? `The link works until ${new Date(link.expiresAt).toUTCString()}.` : 'The link appears here when Gatehouse has issued it.';
+  return { result: { text, advice }, url: link?.url ?? null, expiresAt: link?.expiresAt ?? null, link: { text: linkText }, mail: { text: mail }, done: final && r?.mail !== 'pending' };
 }
 
 function mailBody(o: { connection: string; organization: string; url: string; expiresAt: string; requestedBy: string; requestedAt: Date }) {

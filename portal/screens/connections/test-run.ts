@@ -53,11 +53,11 @@ async function renderTest(ctx: PortalContext, req: FastifyRequest, reply: Fastif
   const live = p.spec.test
     ? html`<section class="card" data-live="/connections/${name}/test.json" aria-live="polite">
         <h2>Test of ${p.spec.test.email}</h2>
-        <p><a data-href-field="url" href="${state.url ?? '#'}"${state.url ? '' : html` hidden`}>Open the test link</a></p>
+        <p><a data-href-field="url" href="${state.url ?? '#'}"${state.url ? '' : html` hidden`}>Open the test link</a> <span class="hint" data-field="link.text">${state.link.text}</span></p>
         <p>Result: <strong data-field="result.text">${state.result.text}</strong></p>
         <p data-field="result.advice">${state.result.advice}</p>
         <p data-field="mail.text">${state.mail.text}</p>
-        ${state.url ? '' : html`<p class="hint">The link appears here when Gatehouse has issued it (reload if it does not).</p>`}
+
       </section>`
     : '';
   return sendHTML(
