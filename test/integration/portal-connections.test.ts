@@ -231,6 +231,13 @@ describe('testing a connection', () => {
     expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['TestStarted', 'TestLinkEmailed']));
   });
 
+  it('limits how often a test can be started (each may send an email)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await admin.post('/connections/manual/test', { email: 'not-an-address', sendEmail: 'on' })).status);
+    expect(statuses).toContain(429);
+    expect((await profile('manual'))?.spec.test).toBeUndefined();
+  });
+
   it('without SMTP offers no email and says why', async () => {
     const strictAdmin = await signInWithSetupLink(strict, org);
     const page = await strictAdmin.get('/connections/okta/test');
@@ -240,18 +247,20 @@ describe('testing a connection', () => {
 });
 
 describe('editing a connection', () => {
-  it('replaces the IdP configuration, keeps the rest the portal set, and refuses an edit of a stale version', async () => {
+  it('replaces the IdP configuration, keeps the rest the portal set, and refuses an edit of a changed spec', async () => {
     const page = await admin.get('/connections/okta/edit');
     expect(page.status).toBe(200);
     expect(page.body).toContain(`value="${metadataURL}"`);
-    const version = /name="resourceVersion" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+    const generation = /name="generation" value="([^"]+)"/.exec(page.body)?.[1] ?? '';
+    // The operator's status writes meanwhile are not edits: only a changed spec is a conflict.
+    await recordTestResult(kube, org, 'okta', 'Succeeded', `tester@${domain}`);
     const cert = idpKeyPair().certificatePem;
-    const saved = await admin.post('/connections/okta/edit', { resourceVersion: version, provider: 'okta', domains: [domain], source: 'manual', entityID: 'http://www.okta.com/exk-new', ssoURL: 'https://okta.example.com/sso', certificate: cert });
+    const saved = await admin.post('/connections/okta/edit', { generation, provider: 'okta', domains: [domain], source: 'manual', entityID: 'http://www.okta.com/exk-new', ssoURL: 'https://okta.example.com/sso', certificate: cert });
     expect(saved.status, saved.body.slice(0, 2000)).toBe(303);
     const after = await getProfile(kube, org, 'okta');
     expect(after.spec.idp).toEqual({ entityID: 'http://www.okta.com/exk-new', ssoURL: 'https://okta.example.com/sso', certificates: [cert.trim()] });
     expect(after.spec.test?.email).toBe(`tester@${domain}`);
-    const stale = await admin.post('/connections/okta/edit', { resourceVersion: version, provider: 'okta', domains: [domain], source: 'url', metadataURL });
+    const stale = await admin.post('/connections/okta/edit', { generation, provider: 'okta', domains: [domain], source: 'url', metadataURL });
     expect(stale.status).toBe(409);
     expect(stale.body).toContain('changed by someone else');
     expect(stale.body).toContain('value="http://www.okta.com/exk-new"');

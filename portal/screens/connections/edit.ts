@@ -1,7 +1,8 @@
 // /connections/<name>/edit: change a SAML connection's identity provider configuration and
-// domains with the same form and checks as a new one. The apply names the version the form was
-// rendered from, so an edit made meanwhile (GitOps, kubectl, another admin) is a conflict shown
-// with the current values, never overwritten.
+// domains with the same form and checks as a new one. A spec changed since the form was shown
+// (GitOps, kubectl, another admin: its generation moved) is a conflict shown with the current
+// values, never overwritten; the operator's status writes in between are not edits, so the apply
+// names the resourceVersion of the object read (and compared) just before.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { SSOProfile } from '../../../crds/api/index.ts';
 import { html } from '../../../ui/html.ts';
@@ -35,7 +36,7 @@ export function formOf(p: SSOProfile): ConnectionForm {
 }
 
 async function renderEdit(ctx: PortalContext, req: FastifyRequest, reply: FastifyReply, p: SSOProfile, o: { form: ConnectionForm; errors: FormErrors; domains: readonly DomainChoice[]; problem?: string; status?: number }): Promise<FastifyReply> {
-  const edit = { resourceVersion: p.metadata.resourceVersion ?? '', hasUploadedMetadata: !!p.spec.idp?.metadata?.xml };
+  const edit = { generation: p.metadata.generation ?? 0, hasUploadedMetadata: !!p.spec.idp?.metadata?.xml };
   return sendHTML(
     reply,
     await renderScreen(ctx, req, {
@@ -73,7 +74,7 @@ export const connectionEdit: FastifyPluginAsync<RouteOptions> = async (app, { ct
     const domains = await domainChoices(req);
     const { form: posted, file } = readConnectionForm(req.body);
     const form = { ...posted, name: p.metadata.name };
-    const seenVersion = (req.body as Record<string, unknown> | undefined)?.resourceVersion;
+    const seenGeneration = Number((req.body as Record<string, unknown> | undefined)?.generation);
     const keptXml = form.source === 'upload' && !file && p.spec.idp?.metadata?.xml ? Buffer.from(p.spec.idp.metadata.xml) : file;
     const checked = validateConnection(form, keptXml, { allowInsecureURLs: ctx.options.allowInsecureMetadataURLs, organizationDomains: domains.map((d) => d.domain) });
     if (!checked.idp) return renderEdit(ctx, req, reply, p, { form, errors: checked.errors, domains, status: 422 });
@@ -83,7 +84,8 @@ export const connectionEdit: FastifyPluginAsync<RouteOptions> = async (app, { ct
     const spec = { ...owned.spec, displayName: provider.label, domains: form.domains, idp: checked.idp };
     let updated: SSOProfile;
     try {
-      updated = await org.apply<SSOProfile>('SSOProfile', p.metadata.name, { ...owned, spec }, { resourceVersion: typeof seenVersion === 'string' && seenVersion ? seenVersion : p.metadata.resourceVersion });
+      if (seenGeneration !== p.metadata.generation) throw new PortalWriteError('conflict', `Not saved: the connection ${p.metadata.name} was changed by someone else since you opened this page. Review the current values below and apply your change again.`);
+      updated = await org.apply<SSOProfile>('SSOProfile', p.metadata.name, { ...owned, spec }, { resourceVersion: p.metadata.resourceVersion });
     } catch (err) {
       if (!(err instanceof PortalWriteError)) throw err;
       if (err.kind === 'invalid') {

@@ -23,9 +23,9 @@ const checked = (on: boolean) => (on ? html` checked` : '');
 const fieldError = (id: string, error: string | undefined) => (error ? html`<span class="field-error" id="${id}-error">${error}</span>` : '');
 const describedBy = (id: string, error: string | undefined) => (error ? html` aria-describedby="${id}-error"` : '');
 
-/** Editing an existing connection: its name is fixed, and the apply names the version the form shows. */
+/** Editing an existing connection: its name is fixed, and the save refuses a spec changed since the form was shown. */
 export interface EditMode {
-  resourceVersion: string;
+  generation: number;
   /** Uploaded metadata is kept when no new file is chosen. */
   hasUploadedMetadata: boolean;
 }
@@ -49,7 +49,7 @@ export function connectionForm(o: { form: ConnectionForm; errors: FormErrors; do
   const edit = o.edit;
   const action = edit ? `/connections/${form.name}/edit` : '/connections/new';
   const fileHint = errors.metadataFile ? 'Choose the file again.' : edit?.hasUploadedMetadata ? 'With “Upload metadata XML”: leave empty to keep the metadata uploaded before, or choose a new file (at most 256 KiB).' : 'With “Upload metadata XML”: the file from your identity provider (at most 256 KiB).';
-  return html`<form method="post" action="${action}" enctype="multipart/form-data">${csrfField(req)}${edit ? html`<input type="hidden" name="resourceVersion" value="${edit.resourceVersion}">` : ''}
+  return html`<form method="post" action="${action}" enctype="multipart/form-data">${csrfField(req)}${edit ? html`<input type="hidden" name="generation" value="${edit.generation}">` : ''}
     <fieldset><legend>Identity provider</legend>${providers}${fieldError('provider', errors.provider)}</fieldset>
     ${
       sp

@@ -22,6 +22,8 @@ const testForm = z.object({
 });
 
 type Params = { Params: { name: string } };
+/** Test starts per minute and client address. */
+export const TEST_STARTS_PER_MINUTE = 10;
 
 /** Who asked for the test, as the test user reads it in the email. */
 function requesterOf(actor: Actor, organization: string): string {
@@ -93,7 +95,8 @@ export const connectionTest: FastifyPluginAsync<RouteOptions> = async (app, { ct
     return reply.header('content-type', 'application/json; charset=utf-8').send(testState(p, await loadRun(ctx, portalOf(req).session.namespace, p.metadata.name)));
   });
 
-  app.post<Params>('/connections/:name/test', async (req, reply) => {
+  // Each start may send an email: a few per minute and address is plenty for a person.
+  app.post<Params>('/connections/:name/test', { config: { rateLimit: { max: TEST_STARTS_PER_MINUTE, timeWindow: '1 minute' } } }, async (req, reply) => {
     const p = await profileOf(req, reply);
     if (!p) return reply;
     const { org, session, orgName } = portalOf(req);
