@@ -78,6 +78,8 @@ export const renderedProfile = z.object({
 
 export const renderedOrganization = z.object({
   namespace: z.string().min(1),
+  /** The namespace's sso.gatehouse.dev/display-name annotation, shown on end-user pages; absent: the namespace. */
+  displayName: z.string().min(1).max(256).optional(),
   /** Every Verified domain of the organization, whether or not a profile serves it. */
   verifiedDomains: z.array(domain),
   profiles: z.array(renderedProfile),
