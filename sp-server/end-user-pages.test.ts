@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ASSET_PATHS } from '../ui/assets.ts';
 import { APP_CLIENT, startTestApp, user, type TestApp } from '../test/support/sp-app.ts';
 import { browserGet, buildAuthorize, CookieJar, discoverClient, type AppClient } from '../test/support/login-driver.ts';
-import { PAGE_CSP } from './http-util.ts';
+import { EMAIL_PAGE_CSP, PAGE_CSP } from './http-util.ts';
 import { oauthClient } from './oauth/clients.ts';
 import { applicationURL } from './page-frame.ts';
 
@@ -30,7 +30,9 @@ describe('end-user pages', () => {
     const res = await browserGet(url.toString(), new CookieJar());
     expect(res.status).toBe(200);
     const csp = res.headers.get('content-security-policy') as string;
-    expect(csp).toBe(PAGE_CSP);
+    // Its form's redirect goes to whichever IdP serves the address: no form-action on this page only.
+    expect(csp).toBe(EMAIL_PAGE_CSP);
+    expect(csp).not.toContain('form-action');
     expect(csp).not.toContain('unsafe-inline');
     expect(csp).toContain("style-src 'self'");
     expect(csp).toContain("script-src 'self'");
@@ -46,6 +48,8 @@ describe('end-user pages', () => {
   it('name the organization (escaped) on a refusal for a known organization', async () => {
     const res = await browserGet((await buildAuthorize(app, 'bob@acme.test')).authorizeURL, new CookieJar());
     expect(res.status).toBe(403);
+    expect(res.headers.get('content-security-policy')).toBe(PAGE_CSP);
+    expect(PAGE_CSP).toContain("form-action 'self'");
     const body = await res.text();
     expect(body).toContain('<span class="org">Acme &lt;Corp&gt;</span>');
     expect(body).toContain('Error code: <code>USER_INACTIVE</code>');

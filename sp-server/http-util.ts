@@ -68,12 +68,19 @@ export function browserBinding(req: FastifyRequest, reply: FastifyReply, secure:
  */
 export const PAGE_CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-export function html(reply: FastifyReply, status: number, body: string): FastifyReply {
+/**
+ * The email page's policy: its form leads through /authorize to whichever IdP serves the address,
+ * and browsers check form-action on every redirect of a submission, so that one page cannot list
+ * its targets in advance. It renders no other form and nothing from input as markup.
+ */
+export const EMAIL_PAGE_CSP = PAGE_CSP.replace(" form-action 'self';", '');
+
+export function html(reply: FastifyReply, status: number, body: string, csp: string = PAGE_CSP): FastifyReply {
   return reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .header('content-security-policy', PAGE_CSP)
+    .header('content-security-policy', csp)
     .header('x-content-type-options', 'nosniff')
     .send(body);
 }

@@ -8,7 +8,7 @@ import { domainOf, EMAIL } from '../config/store.ts';
 import type { CodeGrant, SurfaceOptions } from '../context.ts';
 import { jsonErrorHandler } from '../error-handlers.ts';
 import { emailPage, errorPage } from '../html.ts';
-import { html, refusalReply, sha256b64url } from '../http-util.ts';
+import { EMAIL_PAGE_CSP, html, refusalReply, sha256b64url } from '../http-util.ts';
 import { recordRefusal } from '../activity/record.ts';
 import { takeRestart } from '../login/restart.ts';
 import { startLogin } from '../login/start.ts';
@@ -100,10 +100,10 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       // After an IdP-initiated attempt, the restarted login goes straight back to that IdP.
       const restart = await takeRestart(gh, req, reply);
       if (restart) return startLogin(gh, req, reply, restart, flow);
-      return html(reply, 200, emailPage(params, undefined, frame));
+      return html(reply, 200, emailPage(params, undefined, frame), EMAIL_PAGE_CSP);
     }
     const email = q.login_hint.toLowerCase();
-    if (!EMAIL.test(email)) return html(reply, 400, emailPage(params, 'Enter a valid work email address.', frame));
+    if (!EMAIL.test(email)) return html(reply, 400, emailPage(params, 'Enter a valid work email address.', frame), EMAIL_PAGE_CSP);
     const ref = gh.config.profileForEmail(email);
     if (!ref) {
       // An enforced address whose profile is out of service (a broken IdP connection, a lapsed
@@ -111,8 +111,8 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       const domain = domainOf(email);
       const org = gh.config.organizationForDomain(domain);
       const enforced = org !== undefined && (gh.config.enforcementWithoutProfile(domain) !== undefined || gh.users.byEmail(email).some((u) => u.namespace === org.namespace && u.sso?.enforced === true));
-      if (enforced) return html(reply, 503, emailPage(params, 'Single sign-on for this address is temporarily unavailable: your organization\'s identity provider connection needs attention. Contact your administrator; password sign-in stays off.', { ...frame, organization: organizationName(org) }));
-      return html(reply, 400, emailPage(params, 'Single sign-on is not set up for this email address. Use another sign-in method.', frame));
+      if (enforced) return html(reply, 503, emailPage(params, 'Single sign-on for this address is temporarily unavailable: your organization\'s identity provider connection needs attention. Contact your administrator; password sign-in stays off.', { ...frame, organization: organizationName(org) }), EMAIL_PAGE_CSP);
+      return html(reply, 400, emailPage(params, 'Single sign-on is not set up for this email address. Use another sign-in method.', frame), EMAIL_PAGE_CSP);
     }
     const user = gh.users.byEmail(email).find((u) => u.namespace === ref.org.namespace);
     if (user && !user.active) {
