@@ -27,7 +27,7 @@ function row(e: ActivityEntry, now: number): SafeHtml {
 function table(entries: readonly ActivityEntry[]): SafeHtml {
   if (entries.length === 0) return html`<p class="empty">No sign-ins yet</p>`;
   const now = Date.now();
-  return html`<table><caption>Latest ${entries.length} sign-ins and refusals, newest first</caption><thead><tr><th scope="col">Time</th><th scope="col">User</th><th scope="col">Outcome</th><th scope="col">Code</th><th scope="col">Advice</th></tr></thead><tbody>${entries.map((e) => row(e, now))}</tbody></table>`;
+  return html`<table><caption>The latest sign-ins and refusals, newest first</caption><thead><tr><th scope="col">Time</th><th scope="col">User</th><th scope="col">Outcome</th><th scope="col">Code</th><th scope="col">Advice</th></tr></thead><tbody>${entries.map((e) => row(e, now))}</tbody></table>`;
 }
 
 export const activityScreen: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {

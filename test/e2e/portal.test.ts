@@ -47,6 +47,7 @@ function watch(p: Page): Page {
 
 async function newAdminPage(): Promise<void> {
   await context?.close();
+  cspViolations.length = 0;
   context = await browser.newContext();
   page = watch(await context.newPage());
 }
