@@ -51,6 +51,7 @@ ${users}
   Admin portal: ${system.portal.url}
     Setup link for ${ORGANIZATION} (single use, 24 h): ${setupLink}
     Another one:  ${system.mintSetupLinkCommand(ORGANIZATION)}
+      (in a cluster: kubectl -n <release namespace> exec deploy/<release>-portal -- node portal/setup-links/mint-link.ts --namespace ${ORGANIZATION})
     Or sign in with single sign-on as alice@acme.com (role admin) at ${system.portal.url}/signin.
     The portal's email (test links) is printed here; SMTP server ${system.smtp.url}.
 

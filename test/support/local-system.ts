@@ -181,9 +181,9 @@ export async function startLocalSystem(log: (line: string) => void = () => {}, o
       internalToken,
     });
     stack.push(() => portal.stop());
-    const mintArgs = (namespace: string) => [join(root, 'portal', 'setup-links', 'mint-link.ts'), `--kubeconfig=${kc}`, `--public-url=${portalURL}`, `--gatehouse-namespace=${SYSTEM_NAMESPACE}`, `--namespace=${namespace}`];
+    const mintArgs = (namespace: string) => ['portal/setup-links/mint-link.ts', `--kubeconfig=${kc}`, `--public-url=${portalURL}`, `--gatehouse-namespace=${SYSTEM_NAMESPACE}`, `--namespace=${namespace}`];
     const mintSetupLink = async (namespace: string) => (await promisify(execFile)(process.execPath, mintArgs(namespace), { cwd: root })).stdout.trim();
-    const mintSetupLinkCommand = (namespace: string) => `KUBECONFIG=${kc} node ${mintArgs(namespace).join(' ')}`;
+    const mintSetupLinkCommand = (namespace: string) => `hack/env.sh node ${mintArgs(namespace).join(' ')}`;
 
     log('starting the demo application');
     const app: FastifyInstance = await buildDemoApp({
