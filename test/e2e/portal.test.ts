@@ -5,8 +5,7 @@
 // Every screen is checked with axe-core (no serious or critical violations), photographed under
 // test-results/portal/, and must not trip the CSP; every form's bad input gets a message next to
 // its field and changes nothing.
-import { readFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,7 +198,7 @@ describe('a new organization sets up single sign-on in the portal', () => {
       await page.reload();
       return undefined;
     }, 60_000);
-    await expect.poll(() => page.getByText('Waiting for the TXT record').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText('Waiting for the TXT record').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await check('domains-waiting');
     const recordName = (await page.locator(`code#txt-name-${DOMAIN_OBJECT}`).innerText()).trim().replace(/\.$/, '');
     const recordValue = (await value.innerText()).trim();
@@ -271,7 +270,7 @@ describe('a new organization sets up single sign-on in the portal', () => {
     await page.getByRole('button', { name: 'Start test' }).click();
     await page.waitForLoadState('load');
     await expect.poll(() => page.getByRole('link', { name: 'Open the test link' }).count(), { timeout: 30_000 }).toBe(1);
-    await expect.poll(() => page.getByText('Waiting for the test').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByText('Waiting for the test').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await check('connection-test-waiting');
 
     const mail = await system.smtp.waitForMail(PETER.email);
@@ -289,7 +288,7 @@ describe('a new organization sets up single sign-on in the portal', () => {
       await testUser.close();
     }
     // The live region picks the result up without a reload.
-    await page.getByText('Succeeded', { exact: true }).waitFor({ timeout: 60_000 });
+    await page.getByText('Succeeded', { exact: true }).first().waitFor({ timeout: 60_000 });
     await check('connection-test-succeeded');
   });
 
@@ -307,7 +306,7 @@ describe('a new organization sets up single sign-on in the portal', () => {
     await page.getByRole('button', { name: 'Enforce single sign-on' }).click();
     await page.waitForLoadState('load');
     await page.getByRole('progressbar', { name: 'Enforcement progress' }).waitFor({ timeout: 30_000 });
-    await page.getByText('Enforced', { exact: true }).waitFor({ timeout: 90_000 });
+    await page.getByText('Enforced', { exact: true }).first().waitFor({ timeout: 90_000 });
     const progress = page.getByRole('progressbar', { name: 'Enforcement progress' });
     expect(await progress.evaluate((p) => (p as HTMLProgressElement).value === (p as HTMLProgressElement).max)).toBe(true);
     await check('enforcement-enforced');
@@ -323,7 +322,7 @@ describe('a new organization sets up single sign-on in the portal', () => {
     await page.getByRole('link', { name: MILTON.email }).click();
     await page.waitForURL(`${system.portal.url}/users/milton`);
     await check('user');
-    await page.getByRole('group', { name: 'Single sign-on' }).getByLabel('Disabled').check();
+    await page.getByRole('group', { name: 'Single sign-on' }).getByLabel('Disabled', { exact: true }).check();
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.waitForLoadState('load');
     await waitFor('milton spec.sso Disabled', async () => ((await managedUsers()).find((u) => u.metadata.name === 'milton')?.spec.sso === 'Disabled' ? true : undefined), 15_000);
@@ -344,8 +343,9 @@ describe('a new organization sets up single sign-on in the portal', () => {
     await page.waitForLoadState('load');
     const message = await fieldError(page.getByLabel('CSV file'));
     const body = `${message} ${await page.textContent('body')}`;
-    expect(body).toMatch(/\b3\b/);
-    expect(body).toMatch(/\b4\b/);
+    // Line numbers of the file (the header is line 1).
+    expect(body).toMatch(/(line|row) 3\b/i);
+    expect(body).toMatch(/(line|row) 4\b/i);
     expect((await managedUsers()).length).toBe(before);
     await check('users-import-errors');
 
