@@ -11,6 +11,8 @@ const system = await startLocalSystem((line) => console.log(`… ${line}`), {
   // The demo's OpenID Providers listen on plain http:// on loopback, which production refuses
   // (the sp-server process of the local system allows loopback providers by default).
   operatorArgs: ['--allow-private-metadata-urls=true', '--allow-insecure-metadata-urls=true'],
+  // …and the portal, so a connection can be created from SimpleSAMLphp's metadata URL.
+  portalArgs: ['--allow-insecure-metadata-urls'],
   // What the portal emails (test links) lands in the local SMTP server: show it here.
   onMail: (mail) => console.log(`\n… email to ${mail.to.join(', ')}: ${mail.subject}\n${mail.text.trim().replace(/^/gm, '    ')}\n`),
 });

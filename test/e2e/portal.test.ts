@@ -118,6 +118,7 @@ beforeAll(async () => {
   system = await startLocalSystem(() => {}, {
     // SimpleSAMLphp's metadata URL is plain http:// on loopback, which production refuses.
     operatorArgs: ['--allow-private-metadata-urls=true', '--allow-insecure-metadata-urls=true'],
+    portalArgs: ['--allow-insecure-metadata-urls'],
     extraIdpUsers: [PETER, MILTON],
   });
   browser = await launchBrowser();
@@ -273,7 +274,7 @@ describe('a new organization sets up single sign-on in the portal', () => {
     await expect.poll(() => page.getByText('Waiting for the test').count(), { timeout: 10_000 }).toBeGreaterThan(0);
     await check('connection-test-waiting');
 
-    const mail = await system.smtp.waitForMail(PETER.email);
+    const mail = await system.smtp.waitFor(PETER.email);
     const link = new RegExp(`${system.spURL.replace(/[.]/g, '\\.')}/\\S+`).exec(mail.text)?.[0];
     expect(link, `a link in the email: ${mail.text}`).toBeDefined();
     expect(link).toBe(await page.getByRole('link', { name: 'Open the test link' }).getAttribute('href'));

@@ -16,7 +16,7 @@ import { DnsServer } from './dns-server.ts';
 import { waitFor } from './wait.ts';
 import { OperatorProcess } from './operator-process.ts';
 import { PortalProcess } from './portal-process.ts';
-import { TestSmtpServer, type ReceivedMail } from './smtp-server.ts';
+import { MailCatcher, type ReceivedMail } from './smtp-server.ts';
 import { SimpleSamlPhp, type IdpUser } from './simplesamlphp.ts';
 import { SpServerProcess } from './sp-server-process.ts';
 
@@ -56,7 +56,7 @@ export interface LocalSystem {
   idp: SimpleSamlPhp;
   /** The admin portal (alice@acme.com holds the admin role) and the SMTP server it sends to. */
   portal: PortalProcess;
-  smtp: TestSmtpServer;
+  smtp: MailCatcher;
   demoURL: string;
   spURL: string;
   /** A fresh single-use setup link for the organization, minted the documented kubectl way. */
@@ -83,6 +83,8 @@ export interface LocalSystemOptions {
   extraIdpUsers?: IdpUser[];
   /** Called with each email the portal sends (make run prints them). */
   onMail?: (mail: ReceivedMail) => void;
+  /** Extra portal flags, e.g. --allow-insecure-metadata-urls for SimpleSAMLphp's http:// metadata. */
+  portalArgs?: string[];
 }
 
 export async function startLocalSystem(log: (line: string) => void = () => {}, options: LocalSystemOptions = {}): Promise<LocalSystem> {
@@ -166,7 +168,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}, o
     stack.push(() => spServer.stop());
 
     log('starting the admin portal and an SMTP server for its email');
-    const smtp = await TestSmtpServer.start(options.onMail ? { announce: options.onMail } : {});
+    const smtp = await MailCatcher.start(options.onMail ? { announce: options.onMail } : {});
     stack.push(() => smtp.stop());
     await must('setup links ConfigMap', k(['create', 'configmap', SETUP_LINKS_CONFIGMAP, '-n', SYSTEM_NAMESPACE]));
     const portal = await PortalProcess.start({
@@ -179,6 +181,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}, o
       smtpURL: smtp.url,
       activityURL: new URL(spServer.metricsURL).origin,
       internalToken,
+      ...(options.portalArgs ? { extraArgs: options.portalArgs } : {}),
     });
     stack.push(() => portal.stop());
     const mintArgs = (namespace: string) => ['portal/setup-links/mint-link.ts', `--kubeconfig=${kc}`, `--public-url=${portalURL}`, `--gatehouse-namespace=${SYSTEM_NAMESPACE}`, `--namespace=${namespace}`];

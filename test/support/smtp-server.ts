@@ -13,7 +13,10 @@ export interface ReceivedMail {
   subject: string;
   /** The decoded text of the message's text/plain (or, without one, text/html) part. */
   text: string;
+  /** The message as it arrived (headers and MIME body). */
   raw: string;
+  /** The whole message with quoted-printable soft line breaks and escapes undone (links are whole again). */
+  decoded: string;
 }
 
 const MAX_MESSAGE_BYTES = 1_048_576;
@@ -23,11 +26,8 @@ function headerOf(head: string, name: string): string | undefined {
   return new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(unfolded)?.[1]?.trim();
 }
 
-function decodeBody(body: string, encoding: string | undefined): string {
-  const e = (encoding ?? '7bit').toLowerCase();
-  if (e === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  if (e === 'quoted-printable') {
-    const soft = body.replace(/=\r?\n/g, '');
+function decodeQuotedPrintable(body: string): string {
+  const soft = body.replace(/=\r?\n/g, '');
     const bytes: number[] = [];
     for (let i = 0; i < soft.length; i++) {
       const hex = soft[i] === '=' ? soft.slice(i + 1, i + 3) : '';
@@ -37,8 +37,12 @@ function decodeBody(body: string, encoding: string | undefined): string {
       } else bytes.push(...Buffer.from(soft[i] ?? ''));
     }
     return Buffer.from(bytes).toString('utf8');
-  }
-  return body;
+}
+
+function decodeBody(body: string, encoding: string | undefined): string {
+  const e = (encoding ?? '7bit').toLowerCase();
+  if (e === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  return e === 'quoted-printable' ? decodeQuotedPrintable(body) : body;
 }
 
 /** A MIME entity's decoded text: the text/plain part of a multipart message, else the first text part. */
@@ -56,7 +60,7 @@ function textOf(entity: string): string {
   return decodeBody(body, headerOf(head, 'Content-Transfer-Encoding'));
 }
 
-export class TestSmtpServer {
+export class MailCatcher {
   readonly port: number;
   readonly messages: ReceivedMail[];
   private readonly server: SMTPServer;
@@ -73,7 +77,7 @@ export class TestSmtpServer {
   }
 
   /** `announce` gets each message as it arrives; `logFile` collects them too. */
-  static async start(o: { announce?: (mail: ReceivedMail) => void; logFile?: string } = {}): Promise<TestSmtpServer> {
+  static async start(o: { announce?: (mail: ReceivedMail) => void; logFile?: string } = {}): Promise<MailCatcher> {
     const port = await freePort();
     const messages: ReceivedMail[] = [];
     const server = new SMTPServer({
@@ -93,6 +97,7 @@ export class TestSmtpServer {
             subject: headerOf(head, 'Subject') ?? '',
             text: textOf(raw),
             raw,
+            decoded: decodeQuotedPrintable(raw),
           };
           messages.push(mail);
           o.announce?.(mail);
@@ -105,12 +110,12 @@ export class TestSmtpServer {
       server.server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
     });
-    return new TestSmtpServer(port, server, messages);
+    return new MailCatcher(port, server, messages);
   }
 
-  /** Waits for a message to `to` (case-insensitive) and returns the newest one. */
-  async waitForMail(to: string, timeoutMs = 30_000): Promise<ReceivedMail> {
-    return waitFor(`an email to ${to}`, async () => this.messages.filter((m) => m.to.some((t) => t.toLowerCase() === to.toLowerCase())).at(-1), timeoutMs, () => `received: ${this.messages.map((m) => `${m.to.join(',')}: ${m.subject}`).join('; ') || 'nothing'}`);
+  /** The first message to `address` (case-insensitive), waiting for it. */
+  async waitFor(address: string, timeoutMs = 30_000): Promise<ReceivedMail> {
+    return waitFor(`an email to ${address}`, async () => this.messages.find((m) => m.to.some((t) => t.toLowerCase() === address.toLowerCase())), timeoutMs, () => `received: ${this.messages.map((m) => `${m.to.join(',')}: ${m.subject}`).join('; ') || 'nothing'}`);
   }
 
   async stop(): Promise<void> {
