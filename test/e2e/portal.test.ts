@@ -249,6 +249,8 @@ describe('a new organization sets up single sign-on in the portal', () => {
     await page.getByLabel('IdP metadata URL').fill(system.idp.entityID);
     await page.getByRole('button', { name: 'Create connection' }).click();
     await page.waitForURL(`${system.portal.url}/connections/${CONNECTION}`, { timeout: 30_000 });
+    // The operator publishes the SP's values in the profile's status a moment later.
+    await reloadUntil(page.locator('code#sp-entity-id'));
     const entityID = (await page.locator('code#sp-entity-id').innerText()).trim();
     const acsURL = (await page.locator('code#sp-acs-url').innerText()).trim();
     expect(entityID).toBe(`${system.spURL}/saml/${ORG}/${CONNECTION}/metadata`);
