@@ -1,8 +1,8 @@
 // `make run`: the whole system on this machine — control plane, CRDs, operator, sp-server,
 // SimpleSAMLphp as the demo IdP, a DNS server with the demo domains' TXT records, the demo
 // application, the example organization from examples/, and an organization signing in through
-// three local OpenID Providers (Google-shaped, Entra-shaped, generic). Prints where to log in; Ctrl-C
-// stops everything.
+// three local OpenID Providers (Google-shaped, Entra-shaped, generic), and the admin portal with a
+// local SMTP server whose email is printed here. Prints where to log in; Ctrl-C stops everything.
 import { DEMO_USERS, ORGANIZATION, startLocalSystem } from '../test/support/local-system.ts';
 import { OIDC_ORGANIZATION, OIDC_PEOPLE, startOIDCOrganization } from '../test/support/oidc-organization.ts';
 
@@ -11,6 +11,10 @@ const system = await startLocalSystem((line) => console.log(`… ${line}`), {
   // The demo's OpenID Providers listen on plain http:// on loopback, which production refuses
   // (the sp-server process of the local system allows loopback providers by default).
   operatorArgs: ['--allow-private-metadata-urls=true', '--allow-insecure-metadata-urls=true'],
+  // …and the portal, so a connection can be created from SimpleSAMLphp's metadata URL.
+  portalArgs: ['--allow-insecure-metadata-urls'],
+  // What the portal emails (test links) lands in the local SMTP server: show it here.
+  onMail: (mail) => console.log(`\n… email to ${mail.to.join(', ')}: ${mail.subject}\n${mail.text.trim().replace(/^/gm, '    ')}\n`),
 });
 console.log(`… starting the OpenID Providers and the organization ${OIDC_ORGANIZATION}`);
 const oidcOrganization = await startOIDCOrganization(system).catch(async (err: unknown) => {
@@ -31,6 +35,7 @@ process.on('SIGTERM', stop);
 
 const testLink = (await system.kubectl(['get', 'ssoprofile', 'okta', '-n', ORGANIZATION, '-o', 'jsonpath={.status.test.url}'])).stdout;
 const oidcTestLink = (await system.kubectl(['get', 'ssoprofile', 'google', '-n', OIDC_ORGANIZATION, '-o', 'jsonpath={.status.test.url}'])).stdout;
+const setupLink = await system.mintSetupLink(ORGANIZATION).catch((err: unknown) => `(minting failed: ${err instanceof Error ? err.message : String(err)})`);
 const users = DEMO_USERS.map((u) => `    ${u.email.padEnd(24)} IdP password ${u.idpPassword.padEnd(12)} app password ${u.appPassword}`).join('\n');
 console.log(`
 Gatehouse is running (${((Date.now() - started) / 1000).toFixed(0)} s)
@@ -44,6 +49,13 @@ ${users}
     (or another one): acme's IdP cannot sign her in at acme.
 
   Test the Okta profile's connection (as alice@acme.com): ${testLink || '(see kubectl get ssoprofile okta -o yaml)'}
+
+  Admin portal: ${system.portal.url}
+    Setup link for ${ORGANIZATION} (single use, 24 h): ${setupLink}
+    Another one:  ${system.mintSetupLinkCommand(ORGANIZATION)}
+      (in a cluster: kubectl -n <release namespace> exec deploy/<release>-portal -- node portal/setup-links/mint-link.ts --namespace ${ORGANIZATION})
+    Or sign in with single sign-on as alice@acme.com (role admin) at ${system.portal.url}/signin.
+    The portal's email (test links) is printed here; SMTP server ${system.smtp.url}.
 
   OpenID Connect: the organization ${OIDC_ORGANIZATION} signs in through a Google-shaped provider
   (${oidcOrganization.google.issuer}), an Entra-shaped one (${oidcOrganization.entra.issuer})

@@ -87,7 +87,10 @@ export const signinRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       nonce,
       ...(body.data.email ? { login_hint: body.data.email } : {}),
     });
-    return reply.redirect(url.href, 303);
+    // Not a redirect: Chromium applies the form's CSP form-action to every hop of a form
+    // submission's redirects, and the issuer sends the browser on to the organization's IdP, an
+    // origin the portal cannot know. A Refresh is a new navigation, outside form-action.
+    return sendHTML(reply.header('refresh', `0;url=${url.href}`), publicPage('Continue to single sign-on', html`<p><a class="button" href="${url.href}">Continue to single sign-on</a></p>`));
   });
 
   app.get('/signin/callback', async (req, reply) => {

@@ -1,9 +1,10 @@
 // The portal's screens, one fastify plugin each; all are served behind a session.
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../context.ts';
+import { activityScreen } from './activity.ts';
 import { connectionsScreen } from './connections/index.ts';
 import { domainsScreen } from './domains.ts';
 import { overviewScreen } from './overview.ts';
 import { provisioningScreen } from './provisioning.ts';
 
-export const SCREENS: readonly FastifyPluginAsync<RouteOptions>[] = [overviewScreen, domainsScreen, connectionsScreen, provisioningScreen];
+export const SCREENS: readonly FastifyPluginAsync<RouteOptions>[] = [overviewScreen, domainsScreen, connectionsScreen, provisioningScreen, activityScreen];

@@ -1,10 +1,13 @@
 // The whole of Gatehouse on one machine, the way `make run` shows it and the browser tests use
 // it: a real control plane with the CRDs, a DNS server holding the demo domains' TXT records,
 // the operator and the sp-server as processes, SimpleSAMLphp as the organization's IdP, the demo
-// application (an OIDC client), and the example organization from examples/ — its Okta profile
-// pointed at the local SimpleSAMLphp.
+// application (an OIDC client), the admin portal with an SMTP server for its email, and the
+// example organization from examples/ — its Okta profile pointed at the local SimpleSAMLphp.
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildDemoApp } from '../../demo/app.ts';
 import { ControlPlane, freePort } from '../controlplane/controlplane.ts';
@@ -12,6 +15,8 @@ import { installCRDs, kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from './dns-server.ts';
 import { waitFor } from './wait.ts';
 import { OperatorProcess } from './operator-process.ts';
+import { PortalProcess } from './portal-process.ts';
+import { MailCatcher, type ReceivedMail } from './smtp-server.ts';
 import { SimpleSamlPhp, type IdpUser } from './simplesamlphp.ts';
 import { SpServerProcess } from './sp-server-process.ts';
 
@@ -19,6 +24,8 @@ const root = join(import.meta.dirname, '..', '..');
 export const SYSTEM_NAMESPACE = 'gatehouse-system';
 export const ORGANIZATION = 'acme';
 export const DEMO_CLIENT_ID = 'acme-console';
+export const PORTAL_CLIENT_ID = 'gatehouse-portal';
+export const SETUP_LINKS_CONFIGMAP = 'gatehouse-portal-setup-links';
 
 export interface DemoUser {
   email: string;
@@ -47,8 +54,15 @@ export interface LocalSystem {
   operator: OperatorProcess;
   spServer: SpServerProcess;
   idp: SimpleSamlPhp;
+  /** The admin portal (alice@acme.com holds the admin role) and the SMTP server it sends to. */
+  portal: PortalProcess;
+  smtp: MailCatcher;
   demoURL: string;
   spURL: string;
+  /** A fresh single-use setup link for the organization, minted the documented kubectl way. */
+  mintSetupLink(namespace: string): Promise<string>;
+  /** The command a platform engineer runs for one (outside a cluster). */
+  mintSetupLinkCommand(namespace: string): string;
   kubectl(args: string[], stdin?: string): ReturnType<typeof kubectl>;
   stop(): Promise<void>;
 }
@@ -65,6 +79,12 @@ export interface LocalSystemOptions {
   operatorArgs?: string[];
   /** The sp-server's status write interval (status.test, status.recentFailures). */
   statusIntervalMs?: number;
+  /** More people at SimpleSAMLphp, e.g. of an organization a test creates. */
+  extraIdpUsers?: IdpUser[];
+  /** Called with each email the portal sends (make run prints them). */
+  onMail?: (mail: ReceivedMail) => void;
+  /** Extra portal flags, e.g. --allow-insecure-metadata-urls for SimpleSAMLphp's http:// metadata. */
+  portalArgs?: string[];
 }
 
 export async function startLocalSystem(log: (line: string) => void = () => {}, options: LocalSystemOptions = {}): Promise<LocalSystem> {
@@ -93,7 +113,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}, o
 
     log('starting SimpleSAMLphp (the organization\'s IdP)');
     const idp = await SimpleSamlPhp.start({
-      users: DEMO_USERS.map<IdpUser>((u) => ({ username: u.email, password: u.idpPassword, email: u.email, groups: u.groups, displayName: u.email.split('@')[0] ?? u.email })),
+      users: [...DEMO_USERS.map<IdpUser>((u) => ({ username: u.email, password: u.idpPassword, email: u.email, groups: u.groups, displayName: u.email.split('@')[0] ?? u.email })), ...(options.extraIdpUsers ?? [])],
       serviceProviders: [{ entityID: `${spURL}/saml/${ORGANIZATION}/okta/metadata`, acsURL: `${spURL}/saml/${ORGANIZATION}/okta/acs` }],
     });
     stack.push(() => idp.stop());
@@ -128,15 +148,45 @@ export async function startLocalSystem(log: (line: string) => void = () => {}, o
     await must('okta profile ready', k(['wait', '--for=condition=IdPConfigValid', '--timeout=120s', 'ssoprofile/okta', '-n', ORGANIZATION]));
 
     log('starting the sp-server');
+    const portalPort = await freePort();
+    const portalURL = `http://127.0.0.1:${portalPort}`;
+    const portalSecret = randomBytes(24).toString('base64url');
+    const internalToken = randomBytes(24).toString('base64url');
     const spServer = await SpServerProcess.start({
       kubeconfig: kc,
       configNamespace: SYSTEM_NAMESPACE,
       port: spPort,
       publicURL: spURL,
-      clients: [{ client_id: DEMO_CLIENT_ID, redirect_uris: [`${demoURL}/callback`], idp_initiated_default: true, initiate_login_uri: `${demoURL}/initiate` }],
+      clients: [
+        { client_id: DEMO_CLIENT_ID, redirect_uris: [`${demoURL}/callback`], idp_initiated_default: true, initiate_login_uri: `${demoURL}/initiate` },
+        // The portal signs admins in through Gatehouse, as the chart registers it.
+        { client_id: PORTAL_CLIENT_ID, redirect_uris: [`${portalURL}/signin/callback`], client_secret_sha256: createHash('sha256').update(portalSecret).digest('hex'), allowed_scopes: ['openid', 'email', 'profile', 'organization'] },
+      ],
+      internalToken,
       ...(options.statusIntervalMs !== undefined ? { statusIntervalMs: options.statusIntervalMs } : {}),
     });
     stack.push(() => spServer.stop());
+
+    log('starting the admin portal and an SMTP server for its email');
+    const smtp = await MailCatcher.start(options.onMail ? { announce: options.onMail } : {});
+    stack.push(() => smtp.stop());
+    await must('setup links ConfigMap', k(['create', 'configmap', SETUP_LINKS_CONFIGMAP, '-n', SYSTEM_NAMESPACE]));
+    const portal = await PortalProcess.start({
+      kubeconfig: kc,
+      port: portalPort,
+      gatehouseNamespace: SYSTEM_NAMESPACE,
+      oidcIssuer: spURL,
+      oidcClientID: PORTAL_CLIENT_ID,
+      oidcClientSecret: portalSecret,
+      smtpURL: smtp.url,
+      activityURL: new URL(spServer.metricsURL).origin,
+      internalToken,
+      ...(options.portalArgs ? { extraArgs: options.portalArgs } : {}),
+    });
+    stack.push(() => portal.stop());
+    const mintArgs = (namespace: string) => ['portal/setup-links/mint-link.ts', `--kubeconfig=${kc}`, `--public-url=${portalURL}`, `--gatehouse-namespace=${SYSTEM_NAMESPACE}`, `--namespace=${namespace}`];
+    const mintSetupLink = async (namespace: string) => (await promisify(execFile)(process.execPath, mintArgs(namespace), { cwd: root })).stdout.trim();
+    const mintSetupLinkCommand = (namespace: string) => `hack/env.sh node ${mintArgs(namespace).join(' ')}`;
 
     log('starting the demo application');
     const app: FastifyInstance = await buildDemoApp({
@@ -149,7 +199,7 @@ export async function startLocalSystem(log: (line: string) => void = () => {}, o
     await app.listen({ host: '127.0.0.1', port: demoPort });
     stack.push(() => app.close());
 
-    return { controlPlane, kubeconfig: kc, dns, operator, spServer, idp, demoURL, spURL, kubectl: k, stop };
+    return { controlPlane, kubeconfig: kc, dns, operator, spServer, idp, portal, smtp, demoURL, spURL, mintSetupLink, mintSetupLinkCommand, kubectl: k, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -75,6 +75,7 @@ export class SimpleSamlPhp {
   readonly keys: TestKeyPair;
   private readonly dir: string;
   private readonly server: ManagedProcess;
+  private serviceProviders: RemoteSP[] = [];
 
   private constructor(url: string, dir: string, keys: TestKeyPair, server: ManagedProcess) {
     this.url = url;
@@ -188,6 +189,7 @@ $metadata[${php(`${url}/saml2/idp/metadata.php`)}] = [
 
   /** Replaces the list of SPs the IdP answers (read again on every request). */
   setServiceProviders(sps: RemoteSP[]): void {
+    this.serviceProviders = [...sps];
     writeFileSync(
       join(this.dir, 'metadata', 'saml20-sp-remote.php'),
       `<?php
@@ -205,6 +207,11 @@ ${sps
   .join('\n')}
 `,
     );
+  }
+
+  /** Adds one SP (or replaces the one with its entity ID), as an IdP admin registers a new app. */
+  addServiceProvider(sp: RemoteSP): void {
+    this.setServiceProviders([...this.serviceProviders.filter((s) => s.entityID !== sp.entityID), sp]);
   }
 
   /**

@@ -58,6 +58,8 @@ export interface SpServerProcessOptions {
    * loopback, which the sp-server refuses otherwise.
    */
   allowPrivateIdPAddresses?: boolean;
+  /** --internal-token-file: the bearer token of the internal activity endpoint (the portal's). */
+  internalToken?: string;
   /** Further command-line flags, appended as given. */
   extraArgs?: string[];
 }
@@ -150,6 +152,11 @@ export class SpServerProcess {
     if (o.redisURL) args.push(`--redis-url=${o.redisURL}`);
     if (o.logLevel) args.push(`--log-level=${o.logLevel}`);
     if (o.statusIntervalMs !== undefined) args.push(`--status-interval-ms=${o.statusIntervalMs}`);
+    if (o.internalToken) {
+      const tokenPath = join(dir, 'internal-token');
+      writeFileSync(tokenPath, o.internalToken, { mode: 0o600 });
+      args.push(`--internal-token-file=${tokenPath}`);
+    }
     if (o.extraArgs) args.push(...o.extraArgs);
     const proc = ManagedProcess.spawn({ name: 'sp-server', command: process.execPath, args, env: { ...process.env, ...o.env }, outputLimitBytes: 2 * 1024 * 1024 });
     const sp = new SpServerProcess(proc, port, url, metricsPort, dir);
