@@ -21,6 +21,7 @@ export function progressOf(p: SSOProfile): EnforcementProgress {
   const matched = e?.matchedUsers ?? 0;
   const enforced = e?.enforcedUsers ?? 0;
   const base = { reason: e?.reason, matchedUsers: matched, enforcedUsers: enforced, message: e?.message ?? '' };
+  if (!e && current) return { ...base, phase: 'NotRequested', text: 'Not enforced', progress: { value: 0, max: 1 }, done: true };
   if (!e || !current) return { ...base, phase: e?.phase ?? 'Pending', text: 'Waiting for the operator', message: '', progress: { value: 0, max: 1 }, done: false };
   switch (e.phase) {
     case 'Enforced':
