@@ -33,8 +33,10 @@ const fail = (problems: RowProblem[]): ImportPlan => ({ ok: false, problems });
 
 function readRecords(input: Buffer): { records: { line: number; cells: string[] }[] } | { problem: RowProblem } {
   try {
-    const parsed = parse(input, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, max_record_size: 65_536 }) as unknown as { record: string[]; info: { lines: number } }[];
-    return { records: parsed.map((p) => ({ line: p.info.lines, cells: p.record })) };
+    const parsed = parse(input, { bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true, raw: true, max_record_size: 65_536 }) as unknown as { record: string[]; raw: string; info: { lines: number } }[];
+    // info.lines is where a record ends; a quoted cell may span lines, and the admin looks for where it starts.
+    const spanned = (raw: string) => raw.replace(/^[\r\n]+|[\r\n]+$/g, '').split(/\r\n|\n|\r/).length - 1;
+    return { records: parsed.map((p) => ({ line: p.info.lines - spanned(p.raw), cells: p.record })) };
   } catch (err) {
     const line = typeof (err as { lines?: unknown }).lines === 'number' ? (err as { lines: number }).lines : 1;
     return { problem: { line, message: `not valid CSV: ${err instanceof Error ? err.message.replace(/^Invalid [^:]+: /, '') : String(err)}` } };
