@@ -12,7 +12,7 @@ const profile = (name: string, domains: string[], o: { tested?: boolean; valid?:
     metadata: { name, namespace: 'org', creationTimestamp: T, generation: 1 },
     spec: { domains, test: { email: `admin@${domains[0]}` } },
     status: { conditions: [cond('IdPConfigValid', o.valid === false ? 'False' : 'True'), cond('CertificateValid')], ...(o.tested ? { test: { lastPassed: { email: `admin@${domains[0]}`, time: T } } } : {}) },
-  }) as SSOProfile;
+  }) as unknown as SSOProfile;
 const user = (email: string, spec: Partial<ManagedUser['spec']> = {}): ManagedUser => ({ metadata: { name: email, namespace: 'org' }, spec: { email, sso: 'Inherit', active: true, ...spec } }) as ManagedUser;
 
 const users = [user('admin@a.example'), user('one@a.example'), user('two@A.EXAMPLE'), user('off@a.example', { sso: 'Disabled' }), user('gone@a.example', { active: false }), user('x@b.example')];
@@ -32,7 +32,7 @@ describe('enforcement forecast', () => {
 
   it('leaves a domain an older connection serves to that connection', () => {
     const older = profile('older', ['a.example'], { tested: true });
-    const f = forecastEnforcement({ profiles: [{ ...profile('idp', ['a.example'], { tested: true }), metadata: { name: 'idp', namespace: 'org', creationTimestamp: '2026-02-01T00:00:00Z' } }, older], domains: [domain('a.example', true)], users }, proposal);
+    const f = forecastEnforcement({ profiles: [{ ...profile('idp', ['a.example'], { tested: true }), metadata: { name: 'idp', namespace: 'org', creationTimestamp: new Date('2026-02-01T00:00:00Z') } }, older], domains: [domain('a.example', true)], users }, proposal);
     expect(f.blockers.map((b) => b.reason)).toEqual(['DomainNotVerified']);
   });
 

@@ -103,6 +103,25 @@ async function emptyState(ctx: PortalContext, req: FastifyRequest, reply: Fastif
   return sendHTML(reply, await renderScreen(ctx, req, { ...SCREEN, body: html`<p>There is no such connection. <a href="/connections/new">Create a connection</a> first.</p>` }), status);
 }
 
+interface Submission {
+  input: EnforcementInput;
+  profiles: SSOProfile[];
+  profile: SSOProfile;
+  values: EnforcementFormValues;
+  proposal: EnforcementProposal;
+}
+
+/** A posted enforcement form checked against its profile, or the page that says what is wrong. */
+async function submission(ctx: PortalContext, req: FastifyRequest, reply: FastifyReply): Promise<Submission | { answered: FastifyReply }> {
+  const input = enforcementForm_.safeParse(req.body);
+  if (!input.success) return { answered: reply.code(400).send({ error: 'invalid_form', message: z.prettifyError(input.error) }) };
+  const { profiles, profile } = await chosenProfile(req, input.data.connection);
+  if (!profile) return { answered: await emptyState(ctx, req, reply, 404) };
+  const { values, errors, proposal } = validate(input.data, profile);
+  if (Object.keys(errors).length) return { answered: await showForm(ctx, req, reply, profiles, profile, values, errors, undefined, 422) };
+  return { input: input.data, profiles, profile, values, proposal };
+}
+
 export const enforcementScreen: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.get<{ Querystring: { connection?: string } }>('/enforcement', async (req, reply) => {
     const { profiles, profile } = await chosenProfile(req, typeof req.query.connection === 'string' ? req.query.connection : undefined);
@@ -111,13 +130,10 @@ export const enforcementScreen: FastifyPluginAsync<RouteOptions> = async (app, {
   });
 
   app.post('/enforcement/review', async (req, reply) => {
-    const input = enforcementForm_.safeParse(req.body);
-    if (!input.success) return reply.code(400).send({ error: 'invalid_form', message: z.prettifyError(input.error) });
-    const { profiles, profile } = await chosenProfile(req, input.data.connection);
-    if (!profile) return emptyState(ctx, req, reply, 404);
-    const { values, errors, proposal } = validate(input.data, profile);
-    if (Object.keys(errors).length) return showForm(ctx, req, reply, profiles, profile, values, errors, undefined, 422);
-    const warning = selfRemovalWarning(req, input.data, proposal);
+    const checked = await submission(ctx, req, reply);
+    if ('answered' in checked) return checked.answered;
+    const { input, profiles, profile, values, proposal } = checked;
+    const warning = selfRemovalWarning(req, input, proposal);
     if (warning) return showForm(ctx, req, reply, profiles, profile, values, {}, warning);
     const { org } = portalOf(req);
     const [domains, users] = await Promise.all([org.list<VerifiedDomain>('VerifiedDomain'), org.list<ManagedUser>('ManagedUser')]);
@@ -129,16 +145,13 @@ export const enforcementScreen: FastifyPluginAsync<RouteOptions> = async (app, {
   });
 
   app.post('/enforcement/apply', async (req, reply) => {
-    const input = enforcementForm_.safeParse(req.body);
-    if (!input.success) return reply.code(400).send({ error: 'invalid_form', message: z.prettifyError(input.error) });
-    const { profiles, profile } = await chosenProfile(req, input.data.connection);
-    if (!profile) return emptyState(ctx, req, reply, 404);
-    const { values, errors, proposal } = validate(input.data, profile);
-    if (Object.keys(errors).length) return showForm(ctx, req, reply, profiles, profile, values, errors, undefined, 422);
+    const checked = await submission(ctx, req, reply);
+    if ('answered' in checked) return checked.answered;
+    const { input, profiles, profile, values, proposal } = checked;
     const { org } = portalOf(req);
     const enforcement = { domains: proposal.domains, ...(proposal.exempt.length ? { exempt: proposal.exempt } : {}), unmanagedUsers: proposal.unmanagedUsers };
     try {
-      const saved = await applySpecEdit<SSOProfile>(org, 'SSOProfile', profile.metadata.name, profile, { enforcement }, { resourceVersion: input.data.resourceVersion || profile.metadata.resourceVersion });
+      const saved = await applySpecEdit<SSOProfile>(org, 'SSOProfile', profile.metadata.name, profile, { enforcement }, { resourceVersion: input.resourceVersion || profile.metadata.resourceVersion });
       await org.recordChange(saved, 'EnforcementRequested', `requested SSO enforcement on ${proposal.domains.join(', ')}; exempt: ${proposal.exempt.join(', ') || 'none'}; unmanaged addresses: ${proposal.unmanagedUsers}`);
       return redirectWithNotice(ctx, req, reply, `/enforcement/${profile.metadata.name}/progress`, { kind: 'ok', message: `Enforcement requested on ${proposal.domains.join(', ')}. The operator is moving your users now.` });
     } catch (err) {
