@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { SSOProfile } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
+import type { ActivitySource } from '../../portal/context.ts';
 import { DnsServer } from '../support/dns-server.ts';
 import { metadataXml } from '../support/idp-fixtures.ts';
 import { condition, create, createNamespace, deleteNamespace, getProfile, listUsers, pool, testClient } from '../support/kube.ts';
@@ -70,7 +71,18 @@ beforeAll(async () => {
   ];
   await pool(users, 8, (u) => create(kube, 'managedusers', org, { kind: 'ManagedUser', metadata: { name: u.name }, spec: u.spec }));
   await waitFor('the connection valid', async () => condition(await getProfile(kube, org, 'idp'), 'IdPConfigValid')?.status === 'True', 30_000);
-  portal = await startTestPortal({ kube, gatehouseNamespace: system });
+  // Recent sign-ins as the sp-server reports them: one address of the domain is not a managed user.
+  const activity: ActivitySource = {
+    latest: async (namespace) =>
+      namespace === org
+        ? [
+            { time: new Date().toISOString(), outcome: 'signed-in', email: `Stranger@${DOMAIN}`, protocol: 'saml' },
+            { time: new Date().toISOString(), outcome: 'signed-in', email: `user1@${DOMAIN}`, protocol: 'saml' },
+            { time: new Date().toISOString(), outcome: 'refused', email: `someone@${OTHER}`, protocol: 'saml' },
+          ]
+        : [],
+  };
+  portal = await startTestPortal({ kube, gatehouseNamespace: system, activity });
   admin = await signInAsSSOAdmin(portal, org, ADMIN);
 }, 120_000);
 
@@ -128,7 +140,8 @@ describe('enforcement screen', () => {
     // 13 users of the domain: the admin is exempt, one Disabled, one deactivated.
     expect(count).toBe(10);
     expect(res.body).toContain('of 13 users of');
-    expect(res.body).toContain('will be refused a password');
+    expect(res.body).toContain('will be refused a password. 1 such address has signed in recently and would be refused.');
+    expect(res.body).toContain('Just-in-time provisioning is off for this connection');
     const applied = await enforceFrom(admin, res.body);
     expect(applied.status, applied.body.slice(0, 1500)).toBe(303);
     expect(applied.location).toBe('/enforcement/idp/progress');

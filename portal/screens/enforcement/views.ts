@@ -38,7 +38,7 @@ function hiddenValues(v: EnforcementFormValues): SafeHtml {
 export function enforcementForm(req: FastifyRequest, profile: SSOProfile, v: EnforcementFormValues, errors: EnforcementErrors, selfWarning?: string): SafeHtml {
   const domainError = errors.domains ? html`<span class="field-error" id="domains-error">${errors.domains}</span>` : '';
   const policy = (value: UnmanagedUserPolicy, label: string, hint: string) =>
-    html`<label><input type="radio" name="unmanagedUsers" value="${value}"${v.unmanagedUsers === value ? html` checked` : ''}> ${label}<span class="hint">${hint}</span></label>`;
+    html`<label><input type="radio" name="unmanagedUsers" value="${value}"${v.unmanagedUsers === value ? html` checked` : ''} aria-describedby="unmanaged-${value}-hint"> ${label}</label><span class="hint" id="unmanaged-${value}-hint">${hint}</span>`;
   return html`${errors.form ? notice('error', errors.form) : ''}${selfWarning ? notice('warn', html`<p>${selfWarning}</p>`) : ''}
 <form method="post" action="/enforcement/review" class="card">${csrfField(req)}${hiddenValues(v)}
 ${selfWarning ? html`<input type="hidden" name="acknowledgeSelfRemoval" value="yes">` : ''}

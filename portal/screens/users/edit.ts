@@ -44,7 +44,7 @@ function sameSet(a: readonly string[], b: readonly string[]): boolean {
 
 function userPage(req: FastifyRequest, u: ManagedUser, v: UserValues, errors: UserErrors, formError?: string) {
   const radio = (value: SSOOverride, hint: string) =>
-    html`<label><input type="radio" name="sso" value="${value}"${v.sso === value ? html` checked` : ''}> ${value}<span class="hint">${hint}</span></label>`;
+    html`<label><input type="radio" name="sso" value="${value}"${v.sso === value ? html` checked` : ''} aria-describedby="sso-${value}-hint"> ${value}</label><span class="hint" id="sso-${value}-hint">${hint}</span>`;
   const error = (k: keyof UserErrors) => (errors[k] ? html`<span class="field-error" id="${k}-error">${errors[k]}</span>` : '');
   return html`${formError ? notice('error', formError) : ''}<section class="card"><dl class="facts"><dt>Email</dt><dd>${u.spec.email}</dd><dt>Name</dt><dd>${u.spec.displayName ?? '—'}</dd><dt>Single sign-on</dt><dd>${decisionText(u)}</dd>${u.status?.sso?.message ? html`<dt>Why</dt><dd>${u.status.sso.message}</dd>` : ''}</dl></section>
 <form method="post" action="/users/${u.metadata.name}" class="card" data-confirm="Save the changes to ${u.spec.email}?">${csrfField(req)}<input type="hidden" name="resourceVersion" value="${v.resourceVersion}">
