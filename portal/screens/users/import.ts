@@ -6,48 +6,13 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ManagedUser } from '../../../crds/api/index.ts';
 import { html, type HtmlValue } from '../../../ui/html.ts';
 import type { PortalContext, RouteOptions } from '../../context.ts';
-import { editedSpec, unappliedChanges, unappliedError } from '../../owned-fields.ts';
-import { PortalWriteError, type Organization } from '../../organization.ts';
 import { portalOf } from '../../session/request-session.ts';
 import { notice, renderScreen, sendHTML } from '../../views/frame.ts';
 import { csrfField, disabledIfReadOnly, inputField } from '../../views/forms.ts';
+import { importRows } from './bulk-apply.ts';
 import { IMPORT_COLUMNS, MAX_IMPORT_ROWS, planImport, type PlannedRow, type RowProblem } from './csv.ts';
 
-/** Applies in flight at once: fast enough for 5,000 rows without crowding the API server. */
-export const IMPORT_CONCURRENCY = 8;
 const FILE_FIELD = 'csv';
-
-/** Runs `fn` over every item with at most `limit` in flight; results in item order. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
-type RowOutcome = { row: PlannedRow; ok: true } | { row: PlannedRow; ok: false; message: string };
-
-function messageOf(err: unknown): string {
-  return err instanceof PortalWriteError ? err.message : `the cluster did not answer (${err instanceof Error ? err.message : String(err)})`;
-}
-
-/** One row's apply: the dry run checks what the API server would store; the real one stores it. */
-async function applyRow(org: Organization, row: PlannedRow, dryRun: boolean): Promise<RowOutcome> {
-  try {
-    const stored = await org.apply<ManagedUser>('ManagedUser', row.name, { spec: editedSpec(row.existing, row.changes) }, { resourceVersion: row.existing?.metadata.resourceVersion, dryRun });
-    const problems = dryRun ? unappliedChanges(stored, row.changes) : [];
-    if (problems.length) return { row, ok: false, message: unappliedError(problems).message };
-    return { row, ok: true };
-  } catch (err) {
-    return { row, ok: false, message: messageOf(err) };
-  }
-}
 
 function form(req: FastifyRequest): HtmlValue {
   return html`<form method="post" action="/users/import" enctype="multipart/form-data" class="card">${csrfField(req)}
@@ -79,14 +44,10 @@ export const userImportScreen: FastifyPluginAsync<RouteOptions> = async (app, { 
     const plan = planImport(file, users);
     if (!plan.ok) return show(ctx, req, reply, html`${notice('error', `Nothing was imported: ${plan.problems.length} ${plan.problems.length === 1 ? 'problem' : 'problems'} in the file. Fix them and upload the file again.`)}${problemsTable(plan.problems)}`, 422);
 
-    const checked = await mapBounded(plan.rows, IMPORT_CONCURRENCY, (row) => applyRow(org, row, true));
-    const refused = checked.filter((o): o is Extract<RowOutcome, { ok: false }> => !o.ok);
-    if (refused.length)
-      return show(ctx, req, reply, html`${notice('error', `Nothing was imported: the cluster would refuse ${refused.length} ${refused.length === 1 ? 'row' : 'rows'}. Fix them and upload the file again.`)}${problemsTable(refused.map((o) => ({ line: o.row.line, email: o.row.email, message: o.message })))}`, 422);
-
-    const outcomes = await mapBounded(plan.rows, IMPORT_CONCURRENCY, (row) => applyRow(org, row, false));
-    const saved = outcomes.filter((o) => o.ok).map((o) => o.row);
-    const failed = outcomes.filter((o): o is Extract<RowOutcome, { ok: false }> => !o.ok);
+    const outcome = await importRows(org, plan.rows);
+    if (outcome.stage === 'checked')
+      return show(ctx, req, reply, html`${notice('error', `Nothing was imported: the cluster would refuse ${outcome.refused.length} ${outcome.refused.length === 1 ? 'row' : 'rows'}. Fix them and upload the file again.`)}${problemsTable(outcome.refused.map((o) => ({ line: o.row.line, email: o.row.email, message: o.message })))}`, 422);
+    const { saved, failed } = outcome;
     const created = saved.filter((r) => !r.existing);
     const updated = saved.filter((r) => r.existing);
     const namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: org.namespace } };
@@ -94,11 +55,12 @@ export const userImportScreen: FastifyPluginAsync<RouteOptions> = async (app, { 
     const summary = html`<p>${created.length} ${created.length === 1 ? 'user' : 'users'} created, ${updated.length} updated.</p>${updated.length ? html`<p>Updated existing users: ${rowList(updated)}.</p>` : ''}`;
     if (failed.length === 0) return show(ctx, req, reply, notice('ok', html`<p>Imported all ${saved.length} rows.</p>${summary}`));
     // Rare: the dry run passed, then the API server refused (a concurrent edit, a quota).
+    const total = saved.length + failed.length;
     return show(
       ctx,
       req,
       reply,
-      html`${notice('error', html`<p>The import stopped part-way: ${saved.length} of ${outcomes.length} rows were saved and ${failed.length} were not, although every row passed the check. Upload a file with only the rows not saved once the cause is fixed.</p>${summary}<p>Saved: ${rowList(saved) || 'none'}.</p>`)}${problemsTable(failed.map((o) => ({ line: o.row.line, email: o.row.email, message: `not saved: ${o.message}` })))}`,
+      html`${notice('error', html`<p>Not every row was saved: ${saved.length} of ${total} rows were saved and ${failed.length} were refused by the cluster, although every row passed the check. Upload a file with only the rows not saved once the cause is fixed.</p>${summary}<p>Saved: ${rowList(saved) || 'none'}.</p>`)}${problemsTable(failed.map((o) => ({ line: o.row.line, email: o.row.email, message: `not saved: ${o.message}` })))}`,
       500,
     );
   });
