@@ -10,6 +10,7 @@ import type { PortalContext, RouteOptions } from '../../context.ts';
 import { applySpecEdit } from '../../owned-fields.ts';
 import { PortalWriteError } from '../../organization.ts';
 import { portalOf } from '../../session/request-session.ts';
+import { isObjectName, objectName } from '../object-name.ts';
 import { redirectWithNotice, renderScreen, sendHTML } from '../../views/frame.ts';
 import { forecastEnforcement, type EnforcementProposal } from './forecast.ts';
 import { progressOf } from './progress.ts';
@@ -17,7 +18,6 @@ import { connectionPicker, enforcementForm, exemptList, progressRegion, removalC
 
 const MAX_EXEMPT = 32;
 const asList = z.union([z.string(), z.array(z.string())]).optional().transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
-const objectName = z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
 
 const enforcementForm_ = z.object({
   connection: objectName,
@@ -96,7 +96,7 @@ function initialProgress(p: SSOProfile) {
 
 async function chosenProfile(req: FastifyRequest, name: string | undefined): Promise<{ profiles: SSOProfile[]; profile: SSOProfile | undefined }> {
   const profiles = await profilesOf(req);
-  return { profiles, profile: name ? profiles.find((p) => p.metadata.name === name) : profiles[0] };
+  return { profiles, profile: name === undefined ? profiles[0] : profiles.find((p) => p.metadata.name === name) };
 }
 
 async function emptyState(ctx: PortalContext, req: FastifyRequest, reply: FastifyReply, status = 200): Promise<FastifyReply> {
@@ -169,7 +169,7 @@ export const enforcementScreen: FastifyPluginAsync<RouteOptions> = async (app, {
   });
 
   app.get<{ Params: { name: string } }>('/enforcement/:name/progress.json', async (req, reply) => {
-    const profile = await portalOf(req).org.get<SSOProfile>('SSOProfile', req.params.name);
+    const profile = isObjectName(req.params.name) ? await portalOf(req).org.get<SSOProfile>('SSOProfile', req.params.name) : undefined;
     if (!profile) return reply.code(404).send({ error: 'not_found', message: 'no such connection', done: true });
     return reply.header('cache-control', 'no-store').send(progressOf(profile));
   });

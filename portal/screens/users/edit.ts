@@ -9,6 +9,7 @@ import type { PortalContext, RouteOptions } from '../../context.ts';
 import { applySpecEdit } from '../../owned-fields.ts';
 import { PortalWriteError } from '../../organization.ts';
 import { portalOf } from '../../session/request-session.ts';
+import { isObjectName } from '../object-name.ts';
 import { notice, redirectWithNotice, renderScreen, sendHTML } from '../../views/frame.ts';
 import { csrfField, disabledIfReadOnly, fieldErrors, inputField } from '../../views/forms.ts';
 import { decisionText } from './decision.ts';
@@ -74,13 +75,13 @@ function changesOf(u: ManagedUser, v: { sso: SSOOverride; roles: string[]; activ
 
 export const userEditScreen: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.get<{ Params: { name: string } }>('/users/:name', async (req, reply) => {
-    const u = await portalOf(req).org.get<ManagedUser>('ManagedUser', req.params.name);
+    const u = isObjectName(req.params.name) ? await portalOf(req).org.get<ManagedUser>('ManagedUser', req.params.name) : undefined;
     return u ? show(ctx, req, reply, u, valuesOf(u)) : notFound(ctx, req, reply);
   });
 
   app.post<{ Params: { name: string } }>('/users/:name', async (req, reply) => {
     const { org } = portalOf(req);
-    const u = await org.get<ManagedUser>('ManagedUser', req.params.name);
+    const u = isObjectName(req.params.name) ? await org.get<ManagedUser>('ManagedUser', req.params.name) : undefined;
     if (!u) return notFound(ctx, req, reply);
     const input = userForm.safeParse(req.body);
     if (!input.success) return show(ctx, req, reply, u, valuesOf(u), { sso: 'Choose Inherit, Enabled or Disabled.' }, undefined, 422);
