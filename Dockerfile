@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image with both entry points; the code runs on Node's type stripping, so there is no
+# One image with all three entry points; the code runs on Node's type stripping, so there is no
 # build step beyond installing the production dependencies.
 #   operator:  node operator/main.ts  [flags]
 #   sp-server: node sp-server/main.ts [flags]
@@ -36,5 +36,5 @@ CMD ["sp-server/main.ts"]
 
 LABEL org.opencontainers.image.source="https://github.com/gatehouse-dev/gatehouse" \
       org.opencontainers.image.title="gatehouse" \
-      org.opencontainers.image.description="Gatehouse operator and SAML SP server" \
+      org.opencontainers.image.description="Gatehouse operator, SAML SP server and admin portal" \
       org.opencontainers.image.licenses="Apache-2.0"

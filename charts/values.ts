@@ -96,13 +96,23 @@ const oauthClient = z
       .array(z.enum(SCOPES))
       .optional()
       .meta({ description: 'the scopes the client may be granted (default: all); must include openid', contains: { const: 'openid' }, uniqueItems: true }),
+    mintSetupLinks: z.boolean().optional().meta({ description: "may mint organizations' admin portal setup links (confidential clients only)" }),
   })
   .meta({
     allOf: [
       { if: { properties: { public: { const: false } } }, then: { required: ['clientSecretHash'] } },
       { if: { properties: { public: { const: true } } }, then: { not: { required: ['clientSecretHash'] } } },
+      { if: { properties: { mintSetupLinks: { const: true } }, required: ['mintSetupLinks'] }, then: { properties: { public: { const: false } } } },
     ],
   });
+
+const ingressSettings = z.strictObject({
+  enabled: z.boolean().optional(),
+  className: z.string().optional(),
+  annotations: stringMap.optional(),
+  host: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/).optional(),
+  tls: z.strictObject({ enabled: z.boolean().optional(), secretName: z.string().optional() }).optional(),
+});
 
 const spServer = z.strictObject({
   replicas: z.int().min(0).max(100).optional(),
@@ -130,6 +140,44 @@ const spServer = z.strictObject({
     .strictObject({ type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).optional(), port: port.optional(), annotations: stringMap.optional() })
     .optional(),
   ...podSettings,
+});
+
+/** The admin portal (portal/main.ts): its own Deployment, ServiceAccount and RBAC. */
+const portal = z.strictObject({
+  enabled: z.boolean().optional(),
+  replicas: z.int().min(0).max(20).optional(),
+  publicURL: z
+    .string()
+    .regex(/^(https?:\/\/[^/?#\s]+(\/[^?#\s]*[^/?#\s])?)?$/)
+    .optional()
+    .meta({ description: "the portal's external http(s) URL without a trailing slash (required when enabled)" }),
+  logLevel: z.enum(LOG_LEVELS).optional(),
+  port: z.int().min(1024).max(65535).optional(),
+  metricsPort: z.int().min(1024).max(65535).optional(),
+  adminRoles: z.array(z.string().regex(/^[^,\s]+$/)).min(1).optional().meta({ description: 'roles (ManagedUser spec.roles or role mapping) that may administer their organization', uniqueItems: true }),
+  setupLinkTTL: goDuration.optional().meta({ description: 'how long a setup link works (at most 168h), e.g. 24h' }),
+  smtp: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^(smtps?:\/\/([^:@/\s]+@)?[^:@/\s]+(:[0-9]{1,5})?\/?)?$/)
+        .optional()
+        .meta({ description: 'smtp://[user@]host[:port] (STARTTLS) or smtps://…; the password comes from existingSecret' }),
+      from: z.string().optional(),
+      existingSecret: z.string().optional(),
+      passwordKey: z.string().regex(/^[-._a-zA-Z0-9]+$/).optional(),
+    })
+    .optional(),
+  service: z.strictObject({ type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).optional(), port: port.optional(), annotations: stringMap.optional() }).optional(),
+  ingress: ingressSettings.optional(),
+  ...podSettings,
+  serviceAccount: z
+    .strictObject({
+      create: z.boolean().optional(),
+      name: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$/).max(253).optional(),
+      annotations: stringMap.optional(),
+    })
+    .optional(),
 });
 
 export const chartValues = z
@@ -163,6 +211,7 @@ export const chartValues = z
       .optional(),
     operator,
     spServer,
+    portal: portal.optional(),
     scim: z.strictObject({ enabled: z.boolean().optional() }).optional(),
     redis: z.strictObject({
       url: z
@@ -173,15 +222,7 @@ export const chartValues = z
       existingSecret: z.string().optional(),
       existingSecretPasswordKey: z.string().min(1).optional(),
     }),
-    ingress: z
-      .strictObject({
-        enabled: z.boolean().optional(),
-        className: z.string().optional(),
-        annotations: stringMap.optional(),
-        host: z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$/).optional(),
-        tls: z.strictObject({ enabled: z.boolean().optional(), secretName: z.string().optional() }).optional(),
-      })
-      .optional(),
+    ingress: ingressSettings.optional(),
     metrics: z.strictObject({ podAnnotations: z.boolean().optional() }).optional(),
     networkPolicy: z
       .strictObject({
@@ -192,6 +233,7 @@ export const chartValues = z
         metadataPorts: z.array(port).optional(),
         oidcPorts: z.array(port).optional(),
         redisPort: port.optional(),
+        portalFrom: z.array(kubeObject).optional(),
       })
       .optional(),
   })
@@ -213,6 +255,26 @@ export const chartValues = z
         description: 'rbac.organizationNamespaces.scope Namespaces needs the namespaces',
         if: { properties: { rbac: { properties: { organizationNamespaces: { properties: { scope: { const: 'Namespaces' } } } } } } },
         then: { properties: { rbac: { properties: { organizationNamespaces: { properties: { namespaces: { minItems: 1 } }, required: ['namespaces'] } } } } },
+      },
+      {
+        description: 'the admin portal needs its public URL',
+        if: { properties: { portal: { properties: { enabled: { const: true } }, required: ['enabled'] } }, required: ['portal'] },
+        then: { properties: { portal: { properties: { publicURL: { minLength: 1 } }, required: ['publicURL'] } } },
+      },
+      {
+        description: 'several portal replicas share sessions in redis',
+        if: { properties: { portal: { properties: { enabled: { const: true }, replicas: { minimum: 2 } }, required: ['enabled', 'replicas'] } }, required: ['portal'] },
+        then: { properties: { redis: { properties: { url: { minLength: 1 } }, required: ['url'] } } },
+      },
+      {
+        description: "the portal's Ingress serves portal.publicURL: it must be https",
+        if: { properties: { portal: { properties: { ingress: { properties: { tls: { properties: { enabled: { const: true } } } }, required: ['tls'] } }, required: ['ingress'] } }, required: ['portal'] },
+        then: { properties: { portal: { properties: { publicURL: { pattern: '^https://' } } } } },
+      },
+      {
+        description: 'portal.smtp.url needs portal.smtp.from',
+        if: { properties: { portal: { properties: { smtp: { properties: { url: { minLength: 1 } }, required: ['url'] } }, required: ['smtp'] } }, required: ['portal'] },
+        then: { properties: { portal: { properties: { smtp: { properties: { from: { minLength: 3 } }, required: ['from'] } } } } },
       },
     ],
   });

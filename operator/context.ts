@@ -116,6 +116,8 @@ export interface Context {
   domainProofKey: Buffer;
   /** In-memory DNS re-check attempt counts, by VerifiedDomain UID. */
   dnsAttempts: Map<string, number>;
+  /** When this process last looked each VerifiedDomain's TXT record up (epoch ms), by UID: spaces re-checks. */
+  domainLookups: Map<string, number>;
 }
 
 export interface ReconcileResult {

@@ -85,6 +85,7 @@ export class Operator {
       spKeys: new Map(),
       domainProofKey,
       dnsAttempts: new Map(),
+      domainLookups: new Map(),
     };
     for (const c of Object.values(this.controllers)) c.watch(this.ctx, queue);
     this.servers = await startProbes({ healthAddress: this.cfg.healthAddress, metricsAddress: this.cfg.metricsAddress, informers: () => informersOf(this.ctx), registry: m.registry });

@@ -9,6 +9,7 @@ import { GROUP, VERSION } from '../crds/api/index.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/informer.ts';
 import { pathOf, type ResourceKind } from '../kube/resources.ts';
+import { ownedFields, type OwnedFields } from './owned-fields.ts';
 import type { Actor } from './session/sessions.ts';
 
 export const FIELD_MANAGER = 'gatehouse-portal';
@@ -142,6 +143,29 @@ export class Organization {
       });
     } catch (err) {
       throw writeErrorOf(err, `${kind} ${name}`);
+    }
+  }
+
+  /**
+   * Changes part of an existing object: `change` gets what the portal already applied (read back
+   * from managedFields, so the apply keeps it) and returns the new intent. `generation` is the
+   * object's generation when the admin's form was rendered: a spec change since — by anyone — is
+   * a conflict. Status writes (which change only the resourceVersion) are not: a write racing the
+   * read is retried on a fresh read.
+   */
+  async edit<T extends KubeObject>(kind: OrgKind, name: string, change: (owned: OwnedFields, live: T) => OwnedFields, o: { generation?: number | undefined; dryRun?: boolean } = {}): Promise<{ before: T; after: T }> {
+    for (let attempt = 0; ; attempt++) {
+      const live = await this.get<T>(kind, name);
+      if (!live) throw new PortalWriteError('not-found', `${kind} ${name} no longer exists.`);
+      if (o.generation !== undefined && live.metadata.generation !== o.generation)
+        throw new PortalWriteError('conflict', `Not saved: ${kind} ${name} was changed by someone else since you opened this page. Review the current values below and apply your change again.`);
+      try {
+        const after = await this.apply<T>(kind, name, change(ownedFields(live, FIELD_MANAGER), live), { resourceVersion: live.metadata.resourceVersion, ...(o.dryRun ? { dryRun: true } : {}) });
+        return { before: live, after };
+      } catch (err) {
+        const raced = err instanceof PortalWriteError && err.kind === 'conflict' && err.fields.length === 0;
+        if (!raced || attempt >= 3) throw err;
+      }
     }
   }
 

@@ -1,31 +1,62 @@
+// Reading a field manager's applied configuration back from managedFields: plain fields, atomic
+// lists, sets (v:), map lists (k:), and only the manager's own Apply entry.
 import { describe, expect, it } from 'vitest';
-import { FIELD_MANAGER } from './organization.ts';
-import { editedSpec, portalOwnedSpec, unappliedChanges, type SpecObject } from './owned-fields.ts';
+import type { KubeObject } from '../kube/informer.ts';
+import { otherOwnersOf, ownedFields } from './owned-fields.ts';
 
-const user = (managedFields: unknown[], spec: Record<string, unknown>): SpecObject => ({ metadata: { name: 'u', managedFields }, spec });
+const obj = (managedFields: unknown[]): KubeObject & { spec: unknown } => ({
+  metadata: { name: 'okta', labels: { team: 'it', owned: 'yes' }, annotations: { a: '1' }, managedFields },
+  spec: {
+    domains: ['a.example', 'b.example'],
+    idp: { entityID: 'https://idp', ssoURL: 'https://idp/sso' },
+    roleMapping: { attribute: 'groups', rules: [{ value: 'eng', roles: ['dev'] }] },
+    users: [{ email: 'x@a.example', role: 'admin' }, { email: 'y@a.example', role: 'viewer' }],
+  },
+});
 
-const stored = user(
-  [
-    { manager: FIELD_MANAGER, operation: 'Apply', fieldsV1: { 'f:spec': { 'f:email': {}, 'f:displayName': {}, 'f:roles': { 'v:"viewer"': {} } } } },
-    { manager: 'directory-sync', operation: 'Update', fieldsV1: { 'f:spec': { 'f:roles': { 'v:"directory"': {} }, 'f:active': {} } } },
-    { manager: 'gatehouse-operator', operation: 'Apply', subresource: 'status', fieldsV1: { 'f:status': { 'f:sso': {} } } },
-  ],
-  { email: 'a@example.com', displayName: 'A', roles: ['directory', 'viewer'], active: true, sso: 'Inherit' },
-);
-
-describe('spec edits by server-side apply', () => {
-  it('re-applies exactly what the portal owns, set elements included', () => {
-    expect(portalOwnedSpec(stored)).toEqual({ email: 'a@example.com', displayName: 'A', roles: ['viewer'] });
-    expect(portalOwnedSpec(user([], { email: 'x@example.com' }))).toEqual({});
+describe('ownedFields', () => {
+  it('returns exactly what the manager applied: fields, set members, atomic lists, map-list items', () => {
+    const o = obj([
+      { manager: 'kubectl', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:idp': { 'f:ssoURL': {} } } } },
+      { manager: 'gatehouse-portal', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:idp': { 'f:ssoURL': {} } } } },
+      {
+        manager: 'gatehouse-portal',
+        operation: 'Apply',
+        fieldsType: 'FieldsV1',
+        fieldsV1: {
+          'f:metadata': { 'f:labels': { 'f:owned': {} } },
+          'f:spec': {
+            'f:domains': { 'v:"b.example"': {} },
+            'f:idp': { '.': {}, 'f:entityID': {} },
+            'f:roleMapping': { 'f:attribute': {}, 'f:rules': {} },
+            'f:users': { 'k:{"email":"y@a.example"}': { '.': {}, 'f:role': {} } },
+          },
+        },
+      },
+    ]);
+    expect(ownedFields(o)).toEqual({
+      metadata: { labels: { owned: 'yes' } },
+      spec: {
+        domains: ['b.example'],
+        idp: { entityID: 'https://idp' },
+        roleMapping: { attribute: 'groups', rules: [{ value: 'eng', roles: ['dev'] }] },
+        users: [{ email: 'y@a.example', role: 'viewer' }],
+      },
+    });
   });
 
-  it('puts the change on top and drops a field set to undefined', () => {
-    expect(editedSpec(stored, { sso: 'Enabled', displayName: undefined })).toEqual({ email: 'a@example.com', roles: ['viewer'], sso: 'Enabled' });
-    expect(editedSpec(undefined, { email: 'n@example.com' })).toEqual({ email: 'n@example.com' });
+  it('is empty for an object the manager never applied', () => {
+    expect(ownedFields(obj([]))).toEqual({});
+    expect(ownedFields(obj([{ manager: 'kubectl', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:domains': {} } } }]))).toEqual({});
   });
 
-  it('names the manager holding what the stored object does not carry as asked', () => {
-    expect(unappliedChanges(stored, { roles: ['viewer', 'directory'], sso: 'Inherit' })).toEqual([]);
-    expect(unappliedChanges(stored, { roles: ['viewer'] })).toEqual([{ field: 'spec.roles', message: 'also set by directory-sync, which the portal does not override' }]);
+  it('names the other managers of a field', () => {
+    const o = obj([
+      { manager: 'argocd-controller', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:roleMapping': { 'f:attribute': {} } } } },
+      { manager: 'gatehouse-portal', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:roleMapping': {} } } },
+      { manager: 'gatehouse-operator', operation: 'Apply', subresource: 'status', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:roleMapping': {} } } },
+    ]);
+    expect(otherOwnersOf(o, ['spec', 'roleMapping'])).toEqual(['argocd-controller']);
+    expect(otherOwnersOf(o, ['spec', 'domains'])).toEqual([]);
   });
 });

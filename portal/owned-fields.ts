@@ -1,134 +1,81 @@
-// Edits of one object's spec by server-side apply that keep the portal's earlier work: an apply
-// replaces everything the field manager applied before, so each edit re-applies the fields the
-// portal already owns (read from managedFields) with the change on top. A dry run first shows
-// what the API server would store; a change it would not store as asked — a set element or field
-// another manager (SCIM, GitOps, kubectl) also holds — is refused as a conflict naming that
-// manager, never forced.
-import { isDeepStrictEqual } from 'node:util';
+// The portal's current applied configuration of an object, read back from managedFields. A
+// server-side apply states the manager's whole intent: fields it owned and leaves out are removed.
+// Each screen edits one part of an object, so it re-applies what the portal already owns and
+// changes only its part (client-go calls this "extract").
 import type { KubeObject } from '../kube/informer.ts';
-import { FIELD_MANAGER, PortalWriteError, type FieldProblem, type Organization, type OrgKind } from './organization.ts';
-
-/** A managedFields fieldsV1 tree: f:<field>, v:<json set element>, k:<json map-list key>, "." for the node itself. */
-type FieldSet = { [key: string]: FieldSet };
+import { FIELD_MANAGER } from './organization.ts';
 
 interface ManagedFieldsEntry {
   manager?: string;
   operation?: string;
   subresource?: string;
+  fieldsType?: string;
   fieldsV1?: FieldSet;
 }
+type FieldSet = { [key: string]: FieldSet };
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-export type SpecObject = KubeObject & { spec?: Record<string, unknown> };
+const isRecord = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Field values to set; `undefined` drops the portal's value of that field. */
-export type SpecChanges = Record<string, unknown>;
-
-function entriesOf(obj: KubeObject): ManagedFieldsEntry[] {
-  const m = obj.metadata.managedFields;
-  return Array.isArray(m) ? (m as ManagedFieldsEntry[]).filter((e) => !e.subresource) : [];
-}
-
-function isLeaf(set: FieldSet): boolean {
-  return Object.keys(set).every((k) => k === '.');
-}
-
-const matchesKey = (element: unknown, key: Record<string, unknown>) =>
-  typeof element === 'object' && element !== null && Object.entries(key).every(([k, v]) => isDeepStrictEqual((element as Record<string, unknown>)[k], v));
-
-/** The part of `value` the field set covers. */
-function pick(value: unknown, set: FieldSet): unknown {
-  if (isLeaf(set)) return value;
-  if (Array.isArray(value)) {
-    const out: unknown[] = [];
-    for (const [k, child] of Object.entries(set)) {
-      if (k.startsWith('v:')) {
-        const wanted: unknown = JSON.parse(k.slice(2));
-        if (value.some((e) => isDeepStrictEqual(e, wanted))) out.push(wanted);
-      } else if (k.startsWith('k:')) {
-        const key = JSON.parse(k.slice(2)) as Record<string, unknown>;
-        const element: unknown = value.find((e) => matchesKey(e, key));
-        if (element !== undefined) out.push(pick(element, child));
-      }
+/** The members of a list a field set names by key (`k:{…}`), value (`v:…`) or index (`i:N`). */
+function extractList(set: FieldSet, list: Json[]): Json[] {
+  const out: Json[] = [];
+  for (const [key, sub] of Object.entries(set)) {
+    if (key.startsWith('k:')) {
+      const keys = JSON.parse(key.slice(2)) as Record<string, Json>;
+      const item = list.find((e) => isRecord(e) && Object.entries(keys).every(([k, v]) => e[k] === v));
+      if (item !== undefined) out.push({ ...keys, ...(extract(sub, item) as Record<string, Json>) });
+    } else if (key.startsWith('v:')) {
+      out.push(JSON.parse(key.slice(2)) as Json);
+    } else if (key.startsWith('i:')) {
+      const item = list[Number(key.slice(2))];
+      if (item !== undefined) out.push(extract(sub, item));
     }
-    return out;
-  }
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, child] of Object.entries(set)) {
-    if (!k.startsWith('f:')) continue;
-    const name = k.slice(2);
-    const v = (value as Record<string, unknown>)[name];
-    if (v !== undefined) out[name] = pick(v, child);
   }
   return out;
 }
 
-/** The fields of `obj.spec` the portal applied before (and still owns). */
-export function portalOwnedSpec(obj: SpecObject | undefined): Record<string, unknown> {
-  const mine = obj && entriesOf(obj).find((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply');
-  const spec = mine?.fieldsV1?.['f:spec'];
-  return spec && obj?.spec ? (pick(obj.spec, spec) as Record<string, unknown>) : {};
-}
-
-/** The apply body's spec: what the portal owns, with the changes on top. */
-export function editedSpec(current: SpecObject | undefined, changes: SpecChanges): Record<string, unknown> {
-  const spec = { ...portalOwnedSpec(current), ...changes };
-  for (const [k, v] of Object.entries(spec)) if (v === undefined) delete spec[k];
-  return spec;
-}
-
-/** Sets compare without order: the API server keeps a set's elements in its own order. */
-function normalised(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(normalised).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, normalised(x)]));
-  return v;
-}
-
-/** Other managers holding anything under spec.<field> (and element, for a set). */
-function otherOwners(obj: KubeObject, field: string): string[] {
-  const owners = entriesOf(obj)
-    .filter((e) => e.manager !== FIELD_MANAGER && e.fieldsV1?.['f:spec']?.[`f:${field}`])
-    .map((e) => e.manager ?? 'another tool');
-  return [...new Set(owners)];
-}
-
-/**
- * The changes the stored (or dry-run) object does not carry as asked: a field or set element the
- * portal cannot take from another manager without forcing.
- */
-export function unappliedChanges(stored: SpecObject, changes: SpecChanges): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  for (const [field, wanted] of Object.entries(changes)) {
-    const got = stored.spec?.[field];
-    if (isDeepStrictEqual(normalised(got), normalised(wanted))) continue;
-    const owners = otherOwners(stored, field);
-    problems.push({ field: `spec.${field}`, message: `also set by ${owners.join(', ') || 'another tool'}, which the portal does not override` });
+function extract(set: FieldSet, value: Json): Json {
+  const children = Object.keys(set).filter((k) => k !== '.');
+  // A leaf, or an atomic object or list: owned as a whole.
+  if (children.length === 0) return value;
+  if (Array.isArray(value)) return extractList(set, value);
+  if (!isRecord(value)) return value;
+  const out: Record<string, Json> = {};
+  for (const key of children) {
+    if (!key.startsWith('f:')) continue;
+    const name = key.slice(2);
+    const child = value[name];
+    if (child !== undefined) out[name] = extract(set[key] ?? {}, child);
   }
-  return problems;
+  return out;
 }
 
-export function unappliedError(problems: readonly FieldProblem[]): PortalWriteError {
-  return new PortalWriteError(
-    'conflict',
-    `Not saved: ${problems.map((p) => `${p.field} is ${p.message}`).join('; ')}. Change ${problems.length === 1 ? 'it' : 'them'} where it is managed (for example SCIM, GitOps or kubectl), or ask the platform team.`,
-    [...problems],
-  );
+export interface OwnedFields {
+  spec?: unknown;
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 
-export interface EditOptions {
-  resourceVersion?: string | undefined;
-  dryRun?: boolean;
+/** What `manager` applied to `obj` and still owns: its spec and its labels and annotations. */
+export function ownedFields(obj: KubeObject, manager: string = FIELD_MANAGER): OwnedFields {
+  const entries = (obj.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+  const entry = entries.find((e) => e.manager === manager && e.operation === 'Apply' && !e.subresource && e.fieldsType === 'FieldsV1');
+  if (!entry?.fieldsV1) return {};
+  const owned = extract(entry.fieldsV1, JSON.parse(JSON.stringify(obj)) as Json);
+  if (!isRecord(owned)) return {};
+  const metadata = isRecord(owned.metadata) ? owned.metadata : {};
+  const out: OwnedFields = {};
+  if (owned.spec !== undefined) out.spec = owned.spec;
+  const labels = metadata.labels as Record<string, string> | undefined;
+  const annotations = metadata.annotations as Record<string, string> | undefined;
+  if (labels || annotations) out.metadata = { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
+  return out;
 }
 
-/**
- * Applies `changes` to spec, keeping the portal's other fields: a dry run first, refused as a
- * conflict when the result would differ from what the admin asked; then the apply itself.
- */
-export async function applySpecEdit<T extends SpecObject>(org: Organization, kind: OrgKind, name: string, current: SpecObject | undefined, changes: SpecChanges, o: EditOptions = {}): Promise<T> {
-  const fields = { spec: editedSpec(current, changes) };
-  const preview = await org.apply<T>(kind, name, fields, { resourceVersion: o.resourceVersion, dryRun: true });
-  const problems = unappliedChanges(preview, changes);
-  if (problems.length > 0) throw unappliedError(problems);
-  if (o.dryRun) return preview;
-  return org.apply<T>(kind, name, fields, { resourceVersion: o.resourceVersion });
+/** Managers other than the portal that own `path` (e.g. ['spec', 'roleMapping']) or a field under it. */
+export function otherOwnersOf(obj: KubeObject, path: readonly string[], manager: string = FIELD_MANAGER): string[] {
+  const entries = (obj.metadata.managedFields ?? []) as ManagedFieldsEntry[];
+  return entries
+    .filter((e) => e.manager !== manager && !e.subresource && path.reduce<FieldSet | undefined>((set, name) => set?.[`f:${name}`], e.fieldsV1) !== undefined)
+    .map((e) => e.manager ?? 'another tool');
 }

@@ -1,6 +1,7 @@
 // VerifiedDomain: issue a token, look the TXT record up, verify and sign the verification,
 // re-verify it periodically (a missing record lapses the domain after a grace period), refuse
 // domains another organization verified first. A check that throws is recorded in Ready first.
+// The recheck annotation asks for a look-up before the scheduled one (domain-recheck.ts).
 import { randomBytes } from 'node:crypto';
 import type { VerifiedDomain, VerifiedDomainStatus } from '../../crds/api/index.ts';
 import { findCondition, mergeConditions, rfc3339, type DesiredCondition } from '../conditions.ts';
@@ -8,6 +9,7 @@ import { isEarlier, isProven, isSignedByOperator, signDomain } from '../domain-p
 import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../context.ts';
 import { queueKey, type KeyOf } from '../queue-key.ts';
 import type { Controller } from './controller.ts';
+import { recheckPending, recheckSpacingLeftMs, recheckToken } from './domain-recheck.ts';
 import { errorMessage, RECONCILE_ERROR } from './steps.ts';
 import { verificationChanged } from './watch.ts';
 
@@ -39,14 +41,33 @@ type Verdict =
 const NOT_LAPSING: DesiredCondition = { type: 'VerificationLapsing', status: 'False', reason: 'NotLapsing', message: 'the TXT record was found at the last check' };
 const NOT_VERIFIED: DesiredCondition = { type: 'VerificationLapsing', status: 'False', reason: 'NotVerified', message: 'the domain is not verified' };
 
+/** Whole hours, or seconds under an hour: for messages an admin reads. */
+const roughly = (ms: number): string => (ms >= 3_600_000 ? `${Math.ceil(ms / 3_600_000)}h` : `${Math.ceil(ms / 1000)}s`);
+
+/**
+ * Tells the admin what ends a conflict without naming the other organization: whoever controls
+ * the domain's DNS can withdraw the other organization's record, and its verification lapses.
+ */
+function conflictMessage(ctx: Context, domain: string, recordName: string, recordValue: string): string {
+  // Its lapse time was fixed at its last confirmation, which cannot be later than the removal.
+  const within = roughly(ctx.config.domainVerificationGrace);
+  return (
+    `${domain} is already verified by another organization; the organization that verifies a domain first keeps it. ` +
+    `If your organization controls the DNS of ${domain}, remove every TXT record at ${recordName} except '${recordValue}': ` +
+    `the other organization's verification then lapses within about ${within} and ${domain} is verified here at once. ` +
+    `Otherwise ask the team that runs Gatehouse to remove the other organization's VerifiedDomain.`
+  );
+}
+
 /** Drops what a verification had once the domain is not verified (the proof with it). */
 function withoutProof(v: Verification): Verification {
   const { verifiedTime: _v, confirmedTime: _c, lapseTime: _l, proof: _p, ...rest } = v;
   return rest;
 }
 
-function backoffMs(ctx: Context, uid: string): number {
-  const attempts = (ctx.dnsAttempts.get(uid) ?? 0) + 1;
+/** A look-up the annotation asked for does not push the scheduled ones further out. */
+function backoffMs(ctx: Context, uid: string, scheduled: boolean): number {
+  const attempts = Math.max(1, (ctx.dnsAttempts.get(uid) ?? 0) + (scheduled ? 1 : 0));
   ctx.dnsAttempts.set(uid, attempts);
   return Math.min(ctx.config.domainRecheckMaxInterval, ctx.config.domainRecheckInterval * 2 ** Math.min(attempts - 1, 20));
 }
@@ -63,13 +84,18 @@ async function judge(ctx: Context, vd: VerifiedDomain, now: Date): Promise<Verdi
   const proven = isProven(key, vd, now);
   const lapsed = !proven && isSignedByOperator(key, vd);
   const verification: Verification = { ...old.verification, recordName, recordValue };
+  // Written only with a verdict reached now: the request it carries is answered by it.
+  const handledRecheck = recheckToken(vd);
+  if (handledRecheck === undefined) delete verification.handledRecheck;
+  else verification.handledRecheck = handledRecheck;
 
   const rivals = [...ctx.domains.all()].filter((o) => o.spec.domain === domain && o.metadata.namespace !== namespace && isProven(key, o, now));
   if (rivals.some((r) => !proven || isEarlier(r, vd))) {
     delete verification.nextCheckTime;
-    return { verified: { type: 'Verified', status: 'False', reason: 'Conflict', message: `${domain} is already verified by another organization; it cannot be verified here` }, lapsing: NOT_VERIFIED, verification: withoutProof(verification) };
+    return { verified: { type: 'Verified', status: 'False', reason: 'Conflict', message: conflictMessage(ctx, domain, recordName, recordValue) }, lapsing: NOT_VERIFIED, verification: withoutProof(verification) };
   }
   const current = findCondition(old.conditions, 'Verified');
+  let scheduledWaitMs: number | undefined;
   if (proven) {
     const confirmed = Date.parse(verification.confirmedTime as string);
     const lapseAt = Date.parse(verification.lapseTime as string);
@@ -77,13 +103,19 @@ async function judge(ctx: Context, vd: VerifiedDomain, now: Date): Promise<Verdi
     const lapsingNow = findCondition(old.conditions, 'VerificationLapsing')?.status === 'True';
     const next = old.verification?.nextCheckTime ? Date.parse(old.verification.nextCheckTime) : 0;
     const dueAt = lapsingNow ? Math.min(next || now.getTime(), lapseAt) : recheckAt;
-    if (dueAt > now.getTime() && current?.status === 'True' && old.observedGeneration === vd.metadata.generation) return { waitMs: Math.min(dueAt - now.getTime(), 2 ** 31 - 1) };
+    if (dueAt > now.getTime() && current?.status === 'True' && old.observedGeneration === vd.metadata.generation) scheduledWaitMs = Math.min(dueAt - now.getTime(), 2 ** 31 - 1);
   } else {
     const next = old.verification?.nextCheckTime ? Date.parse(old.verification.nextCheckTime) : 0;
     const sameToken = old.verification?.recordValue === recordValue;
     // A Verified=True without a proof is corrected at once, never waited on.
-    if (sameToken && current && current.status !== 'True' && current.reason !== 'Conflict' && next > now.getTime() && old.observedGeneration === vd.metadata.generation) return { waitMs: next - now.getTime() };
+    if (sameToken && current && current.status !== 'True' && current.reason !== 'Conflict' && next > now.getTime() && old.observedGeneration === vd.metadata.generation) scheduledWaitMs = next - now.getTime();
   }
+  if (scheduledWaitMs !== undefined) {
+    if (!recheckPending(vd)) return { waitMs: scheduledWaitMs };
+    const spacingMs = recheckSpacingLeftMs(ctx, uid, vd, now);
+    if (spacingMs > 0) return { waitMs: Math.min(scheduledWaitMs, spacingMs) };
+  }
+  ctx.domainLookups.set(uid, now.getTime());
   const result = await checkTxt(ctx, recordName, recordValue);
   verification.lastCheckedTime = rfc3339(now);
   if (result.ok) {
@@ -102,7 +134,7 @@ async function judge(ctx: Context, vd: VerifiedDomain, now: Date): Promise<Verdi
       requeueAfterMs: ctx.config.domainReverifyInterval,
     };
   }
-  const retryMs = backoffMs(ctx, uid);
+  const retryMs = backoffMs(ctx, uid, scheduledWaitMs === undefined);
   verification.nextCheckTime = rfc3339(new Date(now.getTime() + retryMs));
   if (proven) {
     // Within the grace period: still verified (users keep SSO), but the admin is told.
@@ -179,6 +211,7 @@ export const verifiedDomainController: Controller<'VerifiedDomain'> = {
   queue: 'control',
   watch(ctx, queue) {
     ctx.domains.on((event, vd, old) => {
+      if (event === 'delete' && vd.metadata.uid !== undefined) ctx.domainLookups.delete(vd.metadata.uid);
       queue.add(queueKey.verifiedDomain(vd.metadata.namespace, vd.metadata.name));
       if (!verificationChanged(event, vd, old)) return;
       // First verified wins: a change here may settle a rival's conflict in another namespace.

@@ -7,6 +7,7 @@ import { html } from '../../ui/html.ts';
 import type { RouteOptions } from '../context.ts';
 import { Organization } from '../organization.ts';
 import { setSessionCookie } from '../session/request-session.ts';
+import { linkActorName } from '../setup-links/links.ts';
 import { notice, publicPage, sendHTML } from '../views/frame.ts';
 
 const linkParam = z.object({ link: z.string().max(80) });
@@ -24,7 +25,7 @@ export const setupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     const verdict = await ctx.setupLinks.check(link);
     reply.header('referrer-policy', 'no-referrer');
     if (!verdict.ok) return sendHTML(reply, publicPage('Setup link not valid', notice('error', REFUSED[verdict.reason])), verdict.reason === 'malformed' ? 400 : 410);
-    const org = new Organization(ctx.kube, ctx.log, verdict.namespace, { name: `setup link ${verdict.id}`, via: 'setup-link', setupLinkID: verdict.id });
+    const org = new Organization(ctx.kube, ctx.log, verdict.namespace, { name: linkActorName(verdict), via: 'setup-link', setupLinkID: verdict.id });
     const { displayName } = await org.describe().catch(() => ({ displayName: verdict.namespace }));
     return sendHTML(
       reply,
@@ -43,7 +44,7 @@ export const setupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     if (!body.success) return sendHTML(reply, publicPage('Setup link not valid', notice('error', REFUSED.malformed)), 400);
     const verdict = await ctx.setupLinks.redeem(body.data.link);
     if (!verdict.ok) return sendHTML(reply, publicPage('Setup link not valid', notice('error', REFUSED[verdict.reason])), verdict.reason === 'malformed' ? 400 : 410);
-    const session = await ctx.sessions.create(verdict.namespace, { name: `setup link ${verdict.id}`, via: 'setup-link', setupLinkID: verdict.id });
+    const session = await ctx.sessions.create(verdict.namespace, { name: linkActorName(verdict), via: 'setup-link', setupLinkID: verdict.id });
     ctx.log.info({ namespace: verdict.namespace, link: verdict.id }, 'setup link redeemed');
     setSessionCookie(reply, ctx, session);
     return reply.redirect('/', 303);

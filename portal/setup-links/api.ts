@@ -16,6 +16,8 @@ const mintBody = z.object({
     .max(16)
     .regex(/^([0-9]+(ms|s|m|h))+$/, 'a duration such as 30m or 24h')
     .optional(),
+  /** Who the link is for (the admin's email or name in the application): Events name them. */
+  issuedTo: z.string().trim().min(1).max(320).optional(),
 }).strict();
 const listQuery = z.object({ namespace: dnsLabel.optional() }).strict();
 const idParams = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/, 'a setup link id') });
@@ -37,7 +39,7 @@ export const setupLinksAPI: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     const ttlMs = body.data.ttl ? parseDuration(body.data.ttl) : ctx.options.setupLinkTTLMs;
     if (ttlMs < 60_000 || ttlMs > 7 * 24 * 3_600_000) return problem(reply, 400, 'invalid_request', 'ttl: between 1m and 168h');
     try {
-      const link = await ctx.setupLinks.mint(body.data.namespace, `client ${req.setupLinkClient}`, ttlMs);
+      const link = await ctx.setupLinks.mint(body.data.namespace, `client ${req.setupLinkClient}`, ttlMs, body.data.issuedTo);
       ctx.log.info({ client: req.setupLinkClient, namespace: link.namespace, link: link.id, expiresAt: link.expiresAt }, 'setup link minted');
       return reply.code(201).header('cache-control', 'no-store').send(link);
     } catch (err) {

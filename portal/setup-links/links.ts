@@ -18,13 +18,15 @@ const entry = z.object({
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
   createdBy: z.string().max(320),
+  /** The admin the link was minted for, as the application knows them: Events name them. */
+  issuedTo: z.string().max(320).optional(),
 });
 export type SetupLinkEntry = z.infer<typeof entry>;
 export type SetupLinkInfo = Omit<SetupLinkEntry, 'tokenSHA256'> & { id: string };
 
 const LINK = /^([0-9a-f]{16})\.([A-Za-z0-9_-]{43})$/;
 
-export type Redemption = { ok: true; id: string; namespace: string } | { ok: false; reason: 'malformed' | 'unknown' | 'expired' };
+export type Redemption = { ok: true; id: string; namespace: string; createdBy: string; issuedTo?: string | undefined } | { ok: false; reason: 'malformed' | 'unknown' | 'expired' };
 
 interface ConfigMap {
   metadata: { name: string; namespace?: string; resourceVersion?: string };
@@ -98,7 +100,7 @@ export class SetupLinks {
     }
   }
 
-  async mint(namespace: string, createdBy: string, ttlMs: number): Promise<SetupLinkInfo & { url: string }> {
+  async mint(namespace: string, createdBy: string, ttlMs: number, issuedTo?: string): Promise<SetupLinkInfo & { url: string }> {
     try {
       await this.kube.call('GET', pathOf('Namespace', undefined, namespace));
     } catch (err) {
@@ -114,6 +116,7 @@ export class SetupLinks {
       createdAt: created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       expiresAt: new Date(created.getTime() + ttlMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       createdBy: createdBy.slice(0, 320),
+      ...(issuedTo ? { issuedTo: issuedTo.slice(0, 320) } : {}),
     };
     for (let attempt = 0; attempt < 8; attempt++) {
       const cm = await this.read();
@@ -144,7 +147,7 @@ export class SetupLinks {
     if (!parsed.success) return { ok: false, reason: 'unknown' };
     if (!timingSafeEqual(Buffer.from(sha256(token), 'hex'), Buffer.from(parsed.data.tokenSHA256, 'hex'))) return { ok: false, reason: 'unknown' };
     if (Date.parse(parsed.data.expiresAt) <= this.now().getTime()) return { ok: false, reason: 'expired' };
-    return { ok: true, id, namespace: parsed.data.namespace };
+    return { ok: true, id, namespace: parsed.data.namespace, createdBy: parsed.data.createdBy, issuedTo: parsed.data.issuedTo };
   }
 
   /** Consumes the link: of concurrent redemptions exactly one gets ok. */
@@ -181,4 +184,9 @@ export class SetupLinks {
       .filter(([, e]) => !namespace || e.namespace === namespace)
       .map(([id, { tokenSHA256: _t, ...info }]) => ({ id, ...info }));
   }
+}
+
+/** Who acts through a redeemed link, as Events and the portal's header name them. */
+export function linkActorName(r: Extract<Redemption, { ok: true }>): string {
+  return r.issuedTo ? `${r.issuedTo} (setup link ${r.id})` : `setup link ${r.id} (minted by ${r.createdBy})`;
 }

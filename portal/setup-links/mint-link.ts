@@ -1,5 +1,5 @@
 // Mints a setup link from the command line, for a platform engineer with kubectl:
-//   kubectl -n <gatehouse namespace> exec deploy/<release>-portal -- node portal/setup-links/mint-link.ts --namespace <org> [--ttl 24h]
+//   kubectl -n <gatehouse namespace> exec deploy/<release>-portal -- node portal/setup-links/mint-link.ts --namespace <org> [--ttl 24h] [--for admin@example.com]
 // It runs with the portal's ServiceAccount and settings (GATEHOUSE_PORTAL_PUBLIC_URL and
 // POD_NAMESPACE in the pod) and prints the link. Revoke with --revoke <id>, list with --list.
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ const { values: f } = parseArgs({
   options: {
     namespace: { type: 'string' },
     ttl: { type: 'string', default: '24h' },
+    for: { type: 'string' },
     revoke: { type: 'string' },
     list: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
@@ -25,7 +26,7 @@ const { values: f } = parseArgs({
 const publicURL = f['public-url'] ?? process.env.GATEHOUSE_PORTAL_PUBLIC_URL;
 const gatehouseNamespace = f['gatehouse-namespace'] ?? process.env.GATEHOUSE_PORTAL_GATEHOUSE_NAMESPACE ?? process.env.POD_NAMESPACE;
 if (!publicURL || !gatehouseNamespace || (!f.namespace && !f.revoke && !f.list)) {
-  console.error('usage: mint-link.ts --namespace <organization> [--ttl 24h] | --revoke <id> | --list  (with --public-url and --gatehouse-namespace outside the portal pod)');
+  console.error('usage: mint-link.ts --namespace <organization> [--ttl 24h] [--for <admin email>] | --revoke <id> | --list  (with --public-url and --gatehouse-namespace outside the portal pod)');
   process.exit(2);
 }
 const kube = await KubeClient.create(await loadCredentials(f.kubeconfig ?? process.env.KUBECONFIG), { userAgent: 'gatehouse-portal-mint-link' });
@@ -40,7 +41,7 @@ try {
   } else {
     const ttlMs = parseDuration(f.ttl);
     if (ttlMs < 60_000 || ttlMs > 7 * 24 * 3_600_000) throw new Error('--ttl must be between 1m and 168h');
-    const link = await links.mint(f.namespace as string, `kubectl (${process.env.USER ?? 'exec'})`, ttlMs);
+    const link = await links.mint(f.namespace as string, 'kubectl exec', ttlMs, f.for);
     console.log(link.url);
     console.error(`setup link ${link.id} for ${link.namespace}, single use, expires ${link.expiresAt}`);
   }

@@ -113,3 +113,58 @@ describe('helm install, upgrade, uninstall', () => {
     await kubectl(kubeconfig, ['delete', 'namespace', 'chart-install-org', '--wait=false']);
   });
 });
+
+describe('helm install, upgrade, uninstall with the admin portal', () => {
+  const portalNs = 'chart-install-portal';
+  const portalRelease = 'gh-portal-life';
+  const prefix = `${portalRelease}-gatehouse`;
+  const values = 'crds.enabled=false,publicURL=https://sso.example.com,portal.enabled=true,portal.publicURL=https://portal.example.com';
+  const secretData = async (name: string) => (await jsonOf<{ data: Record<string, string> }>(['get', 'secret', '-n', portalNs, name])).data;
+  /** What must survive an upgrade: the portal's client secret, its hash at the sp-server, the internal token. */
+  const generated = async () => ({
+    clientSecret: (await secretData(`${prefix}-portal-oidc`))['client-secret'],
+    clients: Buffer.from((await secretData(`${prefix}-oauth-clients`))['clients.json'] ?? '', 'base64').toString(),
+    token: (await secretData(`${prefix}-internal-token`)).token,
+  });
+
+  beforeAll(async () => {
+    await ok(['create', 'namespace', portalNs]);
+  });
+
+  afterAll(async () => {
+    await helm(['uninstall', portalRelease, '-n', portalNs], { kubeconfig });
+    await kubectl(kubeconfig, ['delete', 'namespace', portalNs, '--wait=false']);
+  });
+
+  it('installs the portal and says how to mint a setup link', async () => {
+    const res = await helm(['install', portalRelease, CHART_DIR, '-n', portalNs, '--set', values], { kubeconfig });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain(`kubectl -n ${portalNs} exec deploy/${prefix}-portal -- node portal/setup-links/mint-link.ts --namespace acme`);
+    const deployments = await jsonOf<{ items: { metadata: { name: string } }[] }>(['get', 'deployments', '-n', portalNs]);
+    expect(deployments.items.map((d) => d.metadata.name).sort()).toEqual([`${prefix}-operator`, `${prefix}-portal`, `${prefix}-sp-server`]);
+    const { clientSecret, clients, token } = await generated();
+    expect(clientSecret).toMatch(/^[A-Za-z0-9+/=]{64}$/);
+    expect(token).toMatch(/^[A-Za-z0-9+/=]{64}$/);
+    expect(clients).toContain('"clientId":"gatehouse-portal"');
+  });
+
+  it('upgrades keep the client secret, its hash, the internal token and the live setup links', async () => {
+    const before = await generated();
+    // A link the portal wrote (the chart's ConfigMap has no data field of its own).
+    await ok(['patch', 'configmap', '-n', portalNs, 'gatehouse-portal-setup-links', '--type=merge', '-p', '{"data":{"0123456789abcdef":"{}"}}']);
+    const res = await helm(['upgrade', portalRelease, CHART_DIR, '-n', portalNs, '--reuse-values', '--set', 'portal.adminRoles={admin,owner}'], { kubeconfig });
+    expect(res.code, res.stderr).toBe(0);
+    expect(await generated()).toEqual(before);
+    const cm = await jsonOf<{ data?: Record<string, string> }>(['get', 'configmap', '-n', portalNs, 'gatehouse-portal-setup-links']);
+    expect(cm.data).toEqual({ '0123456789abcdef': '{}' });
+    const portal = await jsonOf<{ spec: { template: { spec: { containers: { args: string[] }[] } } } }>(['get', 'deployment', '-n', portalNs, `${prefix}-portal`]);
+    expect(portal.spec.template.spec.containers[0]?.args).toContain('--admin-roles=admin,owner');
+  });
+
+  it('uninstall keeps the setup links ConfigMap', async () => {
+    const res = await helm(['uninstall', portalRelease, '-n', portalNs], { kubeconfig });
+    expect(res.code, res.stderr).toBe(0);
+    await ok(['get', 'configmap', '-n', portalNs, 'gatehouse-portal-setup-links']);
+    expect((await kubectl(kubeconfig, ['get', 'validatingadmissionpolicy', `${prefix}-portal-namespaces`])).code).not.toBe(0);
+  });
+});

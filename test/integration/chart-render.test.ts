@@ -2,9 +2,11 @@
 // renders for the options an admin sets, values the schema refuses, and every rendered object
 // accepted by kube-apiserver's strict server-side dry run in a namespace enforcing the
 // restricted Pod Security Standard.
+import { createHash } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { kubectl } from '../controlplane/kubectl.ts';
 import { KINDS } from '../../crds/api/index.ts';
+import { parseClients, secretMatches } from '../../sp-server/oauth/clients.ts';
 import { CHART_DIR, find, helm, render, renderRaw, type Rendered } from '../support/helm.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -39,7 +41,7 @@ describe('helm lint', () => {
   });
 
   it('is clean with every option on', async () => {
-    const res = await helm(['lint', '--strict', CHART_DIR, '--set', 'spServer.replicas=2,operator.replicas=2,redis.url=redis://redis:6379/0,redis.existingSecret=redis,scim.enabled=true,spServer.jitProvisioning=true,ingress.enabled=true,ingress.tls.enabled=true,networkPolicy.enabled=true,publicURL=https://sso.example.com']);
+    const res = await helm(['lint', '--strict', CHART_DIR, '--set', 'spServer.replicas=2,operator.replicas=2,redis.url=redis://redis:6379/0,redis.existingSecret=redis,scim.enabled=true,spServer.jitProvisioning=true,ingress.enabled=true,ingress.tls.enabled=true,networkPolicy.enabled=true,publicURL=https://sso.example.com,portal.enabled=true,portal.publicURL=https://portal.example.com,portal.replicas=2,portal.ingress.enabled=true,portal.ingress.tls.enabled=true,portal.smtp.url=smtp://mail.example.com,portal.smtp.from=sso@example.com']);
     expect(res.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
     expect(res.code, res.stdout + res.stderr).toBe(0);
   });
@@ -317,6 +319,183 @@ describe('helm template, options', () => {
   });
 });
 
+describe('helm template, admin portal', () => {
+  const PORTAL = { enabled: true, publicURL: 'https://portal.example.com' };
+  const portalObjects = (objs: Rendered[]) =>
+    objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'portal' || o.metadata.name === 'gatehouse-sp-server-internal').map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  const dataOf = (objs: Rendered[], name: string) => (find(objs, 'Secret', name) as Rendered & { data: Record<string, string> }).data;
+  const clientsOf = (objs: Rendered[]) => JSON.parse(Buffer.from(dataOf(objs, 'gatehouse-oauth-clients')['clients.json'] ?? '', 'base64').toString()) as Record<string, unknown>[];
+  const volumesOf = (objs: Rendered[], deployment: string) => JSON.stringify((podSpec(find(objs, 'Deployment', deployment)) as PodSpec & { volumes: unknown }).volumes);
+
+  it('off (the default): nothing of the portal, and the sp-server has no internal token', async () => {
+    const objs = await render();
+    expect(portalObjects(objs)).toEqual([]);
+    expect(objs.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy') || o.kind === 'ConfigMap')).toEqual([]);
+    expect(args(objs, 'gatehouse-sp-server').some((a) => a.startsWith('--internal-token-file'))).toBe(false);
+    expect(volumesOf(objs, 'gatehouse-sp-server')).not.toContain('internal-token');
+    expect(clientsOf(objs)).toEqual([]);
+  });
+
+  it('on: the Deployment, its ServiceAccount, RBAC, admission policy, Services, Secrets and the setup-links ConfigMap', async () => {
+    const objs = await render({ portal: PORTAL });
+    expect(portalObjects(objs)).toEqual([
+      'ClusterRole/gatehouse-portal',
+      'ClusterRoleBinding/gatehouse-portal',
+      'ConfigMap/gatehouse-portal-setup-links',
+      'Deployment/gatehouse-portal',
+      'Role/gatehouse-portal',
+      'RoleBinding/gatehouse-portal',
+      'Secret/gatehouse-internal-token',
+      'Secret/gatehouse-portal-oidc',
+      'Service/gatehouse-portal',
+      'Service/gatehouse-sp-server-internal',
+      'ServiceAccount/gatehouse-portal',
+      'ValidatingAdmissionPolicy/gatehouse-portal-namespaces',
+      'ValidatingAdmissionPolicyBinding/gatehouse-portal-namespaces',
+    ]);
+    // Upgrades never overwrite live links: no data field, and the ConfigMap outlives the release.
+    const cm = find(objs, 'ConfigMap', 'gatehouse-portal-setup-links');
+    expect(cm.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+    expect(cm).not.toHaveProperty('data');
+    // The internal Service is ClusterIP on the metrics port, whatever the public Service's type.
+    const internal = await render({ portal: PORTAL, spServer: { service: { type: 'LoadBalancer' } } });
+    expect(find(internal, 'Service', 'gatehouse-sp-server-internal').spec).toMatchObject({ type: 'ClusterIP', ports: [{ name: 'metrics', port: 9090, targetPort: 'metrics' }] });
+  });
+
+  it('runs portal/main.ts with the contract\'s flags, hardened, probed on its metrics port', async () => {
+    const objs = await render({ portal: PORTAL, redis: { url: 'redis://redis:6379/0', existingSecret: 'redis-auth' } });
+    const spec = podSpec(find(objs, 'Deployment', 'gatehouse-portal'));
+    const c = spec.containers[0] as PodSpec['containers'][number] & { startupProbe: unknown; volumeMounts: { name: string; mountPath: string }[] };
+    expect(c.command).toEqual(['node', 'portal/main.ts']);
+    expect(c.args).toEqual([
+      '--public-url=https://portal.example.com',
+      '--listen-address=0.0.0.0:8080',
+      '--metrics-address=0.0.0.0:9090',
+      '--gatehouse-namespace=gatehouse-system',
+      '--setup-links-configmap=gatehouse-portal-setup-links',
+      '--setup-link-ttl=24h',
+      '--oauth-clients-file=/etc/gatehouse/oauth-clients/clients.json',
+      '--oidc-issuer=http://localhost:8080',
+      '--oidc-client-id=gatehouse-portal',
+      '--oidc-client-secret-file=/etc/gatehouse/portal-oidc/client-secret',
+      '--admin-roles=admin',
+      '--redis-url=redis://redis:6379/0',
+      '--activity-url=http://gatehouse-sp-server-internal.gatehouse-system.svc:9090',
+      '--internal-token-file=/etc/gatehouse/internal-token/token',
+      '--log-level=info',
+    ]);
+    expect(spec.serviceAccountName).toBe('gatehouse-portal');
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
+    for (const [probe, path] of [[c.startupProbe, '/healthz'], [c.livenessProbe, '/healthz'], [c.readinessProbe, '/readyz']] as const) expect(probe).toMatchObject({ httpGet: { path, port: 'metrics' } });
+    expect(c.env).toContainEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+    expect(c.env).toContainEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password' } } });
+    expect(c.env?.some((e) => e.name === 'SMTP_PASSWORD')).toBe(false);
+    expect(c.volumeMounts.map((m) => m.mountPath).sort()).toEqual(['/etc/gatehouse/internal-token', '/etc/gatehouse/oauth-clients', '/etc/gatehouse/portal-oidc', '/tmp']);
+    const volumes = volumesOf(objs, 'gatehouse-portal');
+    for (const secret of ['gatehouse-oauth-clients', 'gatehouse-portal-oidc', 'gatehouse-internal-token']) expect(volumes).toContain(`"secretName":"${secret}"`);
+  });
+
+  it('passes SMTP, admin roles, link lifetime and extra flags; the SMTP password from its Secret', async () => {
+    const objs = await render({ portal: { ...PORTAL, adminRoles: ['admin', 'it-admin'], setupLinkTTL: '2h', smtp: { url: 'smtp://mailer@mail.example.com:2525', from: 'sso@example.com', existingSecret: 'smtp-auth', passwordKey: 'pw' }, extraArgs: ['--log-level=debug'] } });
+    const a = args(objs, 'gatehouse-portal');
+    expect(a).toEqual(expect.arrayContaining(['--admin-roles=admin,it-admin', '--setup-link-ttl=2h', '--smtp-url=smtp://mailer@mail.example.com:2525', '--smtp-from=sso@example.com']));
+    expect(a.at(-1)).toBe('--log-level=debug');
+    expect(podSpec(find(objs, 'Deployment', 'gatehouse-portal')).containers[0]?.env).toContainEqual({ name: 'SMTP_PASSWORD', valueFrom: { secretKeyRef: { name: 'smtp-auth', key: 'pw' } } });
+  });
+
+  it('registers the portal at the sp-server: its client appended with the sha256 of the generated secret, the internal token mounted', async () => {
+    const app = { clientId: 'console', redirectUris: ['https://console.example.com/cb'], public: false, clientSecretHash: 'sha256:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8' };
+    const objs = await render({ portal: PORTAL, spServer: { oauthClients: [app] } });
+    const secret = Buffer.from(dataOf(objs, 'gatehouse-portal-oidc')['client-secret'] ?? '', 'base64').toString();
+    expect(secret).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(clientsOf(objs)).toEqual([
+      app,
+      { clientId: 'gatehouse-portal', redirectUris: ['https://portal.example.com/signin/callback'], public: false, clientSecretHash: `sha256:${createHash('sha256').update(secret).digest('hex')}`, allowedScopes: ['openid', 'email', 'profile', 'organization'] },
+    ]);
+    // The sp-server's own parser takes the file as the chart writes it.
+    const parsed = parseClients(clientsOf(objs));
+    expect(parsed.map((c) => c.client_id)).toEqual(['console', 'gatehouse-portal']);
+    expect(await secretMatches(parsed[1] as (typeof parsed)[number], secret)).toBe(true);
+    expect(Buffer.from(dataOf(objs, 'gatehouse-internal-token').token ?? '', 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+    expect(args(objs, 'gatehouse-sp-server')).toContain('--internal-token-file=/etc/gatehouse/internal-token/token');
+    expect(volumesOf(objs, 'gatehouse-sp-server')).toContain('"secretName":"gatehouse-internal-token"');
+    // Adding the portal's client rolls the sp-server (it reads its clients at start).
+    const checksum = (o: Rendered[]) => (find(o, 'Deployment', 'gatehouse-sp-server').spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations['checksum/oauth-clients'];
+    expect(checksum(objs)).not.toBe(checksum(await render({ spServer: { oauthClients: [app] } })));
+  });
+
+  it('RBAC: the organization\'s resources by apply, namespaces, Events, the SCIM token only; the setup-links ConfigMap by name', async () => {
+    const objs = await render({ portal: PORTAL });
+    expect(rules(find(objs, 'ClusterRole', 'gatehouse-portal'))).toEqual([
+      { apiGroups: ['sso.gatehouse.dev'], resources: ['ssoprofiles', 'verifieddomains', 'managedusers'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+      { apiGroups: ['sso.gatehouse.dev'], resources: ['managedgroups'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch', 'patch'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['gatehouse-scim-token'], verbs: ['get', 'delete'] },
+    ]);
+    expect(rules(find(objs, 'Role', 'gatehouse-portal'))).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], resourceNames: ['gatehouse-portal-setup-links'], verbs: ['get', 'update', 'patch'] },
+    ]);
+    const policy = find(objs, 'ValidatingAdmissionPolicy', 'gatehouse-portal-namespaces').spec as { failurePolicy: string; matchConditions: { expression: string }[] };
+    expect(policy.failurePolicy).toBe('Fail');
+    expect(policy.matchConditions[0]?.expression).toBe('request.userInfo.username == "system:serviceaccount:gatehouse-system:gatehouse-portal"');
+    expect(find(objs, 'ValidatingAdmissionPolicyBinding', 'gatehouse-portal-namespaces').spec).toEqual({ policyName: 'gatehouse-portal-namespaces', validationActions: ['Deny'] });
+    // Organizations listed: bound in those namespaces only.
+    const listed = await render({ portal: PORTAL, rbac: { organizationNamespaces: { scope: 'Namespaces', namespaces: ['acme'] } } });
+    expect(listed.filter((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'gatehouse-portal')).toEqual([]);
+    expect(listed.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'gatehouse-portal').map((o) => o.metadata.namespace).sort()).toEqual(['acme', 'gatehouse-system']);
+  });
+
+  it('an existing ServiceAccount: none created, RBAC bound to it', async () => {
+    const objs = await render({ portal: { ...PORTAL, serviceAccount: { create: false, name: 'admins-portal' } } });
+    expect(objs.filter((o) => o.kind === 'ServiceAccount' && o.metadata.labels?.['app.kubernetes.io/component'] === 'portal')).toEqual([]);
+    expect(podSpec(find(objs, 'Deployment', 'gatehouse-portal')).serviceAccountName).toBe('admins-portal');
+    expect(JSON.stringify(find(objs, 'ClusterRoleBinding', 'gatehouse-portal'))).toContain('"name":"admins-portal"');
+    expect(JSON.stringify(find(objs, 'ValidatingAdmissionPolicy', 'gatehouse-portal-namespaces'))).toContain('system:serviceaccount:gatehouse-system:admins-portal');
+  });
+
+  it('several replicas: a PodDisruptionBudget; its own Ingress on the host of portal.publicURL', async () => {
+    const objs = await render({ redis: { url: 'redis://redis:6379' }, portal: { ...PORTAL, replicas: 2, ingress: { enabled: true, className: 'nginx', tls: { enabled: true } } } });
+    expect(find(objs, 'PodDisruptionBudget', 'gatehouse-portal').spec).toMatchObject({ minAvailable: 1 });
+    expect(find(objs, 'Ingress', 'gatehouse-portal').spec).toMatchObject({
+      ingressClassName: 'nginx',
+      tls: [{ hosts: ['portal.example.com'], secretName: 'gatehouse-portal-tls' }],
+      rules: [{ host: 'portal.example.com', http: { paths: [{ path: '/', backend: { service: { name: 'gatehouse-portal', port: { name: 'http' } } } }] } }],
+    });
+  });
+
+  it('NetworkPolicy: the portal reaches DNS, the API server, the sp-server, the issuer, redis and SMTP; the sp-server lets it in', async () => {
+    const egressOf = async (portal: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+      JSON.stringify((find(await render({ networkPolicy: { enabled: true }, publicURL: 'https://sso.example.com', portal: { ...PORTAL, ...portal }, ...extra }), 'NetworkPolicy', 'gatehouse-portal').spec as { egress: unknown }).egress);
+    const plain = await egressOf({});
+    expect(plain).toContain('{"port":53,"protocol":"UDP"}');
+    expect(plain).toContain('{"port":6443,"protocol":"TCP"}');
+    expect(plain).toContain('"to":[{"podSelector":{"matchLabels":{"app.kubernetes.io/name":"gatehouse","app.kubernetes.io/instance":"gatehouse","app.kubernetes.io/component":"sp-server"}}}],"ports":[{"port":8080,"protocol":"TCP"},{"port":9090,"protocol":"TCP"}]');
+    expect(plain).not.toContain('{"port":587,');
+    expect(plain).not.toContain('{"port":6379,');
+    const withMail = await egressOf({ smtp: { url: 'smtp://mail.example.com', from: 'a@example.com' } }, { redis: { url: 'redis://r:6379' } });
+    expect(withMail).toContain('{"port":587,"protocol":"TCP"}');
+    expect(withMail).toContain('{"port":6379,"protocol":"TCP"}');
+    expect(await egressOf({ smtp: { url: 'smtps://mail.example.com', from: 'a@example.com' } })).toContain('{"port":465,"protocol":"TCP"}');
+    expect(await egressOf({ smtp: { url: 'smtp://u@mail.example.com:2525', from: 'a@example.com' } })).toContain('{"port":2525,"protocol":"TCP"}');
+    const monitoring = [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }];
+    const objs = await render({ networkPolicy: { enabled: true, metricsFrom: monitoring, portalFrom: [{ namespaceSelector: { matchLabels: { name: 'ingress' } } }] }, portal: PORTAL });
+    const portalSelector = { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'gatehouse', 'app.kubernetes.io/instance': 'gatehouse', 'app.kubernetes.io/component': 'portal' } } };
+    expect((find(objs, 'NetworkPolicy', 'gatehouse-sp-server').spec as { ingress: unknown[] }).ingress).toContainEqual({ ports: [{ port: 'metrics', protocol: 'TCP' }], from: [...monitoring, portalSelector] });
+    expect((find(objs, 'NetworkPolicy', 'gatehouse-portal').spec as { ingress: unknown[] }).ingress).toEqual([
+      { ports: [{ port: 'http', protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { name: 'ingress' } } }, ...monitoring] },
+      { ports: [{ port: 'metrics', protocol: 'TCP' }], from: monitoring },
+    ]);
+  });
+
+  it('lets an application client mint setup links, confidential clients only', async () => {
+    const minting = { clientId: 'backend', redirectUris: ['https://app.example.com/cb'], public: false, clientSecretHash: 'sha256:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8', mintSetupLinks: true };
+    expect(parseClients(clientsOf(await render({ spServer: { oauthClients: [minting] } })))[0]?.mint_setup_links).toBe(true);
+  });
+});
+
 describe('values the schema refuses', () => {
   const bad: [string, Record<string, unknown>, RegExp][] = [
     ['several sp-server replicas without redis', { spServer: { replicas: 2 } }, /redis\/url/],
@@ -350,6 +529,19 @@ describe('values the schema refuses', () => {
     ['a DNS server that is a host name', { operator: { dnsServers: ['dns.example.com'] } }, /dnsServers\/0/],
     ['an expiry warning that is not a duration', { operator: { certificateExpiryWarning: '30 days' } }, /certificateExpiryWarning/],
     ['a test link lifetime that is not a duration', { operator: { testLinkTTL: '1 day' } }, /testLinkTTL/],
+    ['the portal without its public URL', { portal: { enabled: true } }, /portal\/publicURL/],
+    ['the portal with an empty public URL', { portal: { enabled: true, publicURL: '' } }, /portal\/publicURL/],
+    ['a portal URL with a trailing slash', { portal: { enabled: true, publicURL: 'https://portal.example.com/' } }, /portal\/publicURL/],
+    ['an http portal URL behind a TLS ingress', { portal: { enabled: true, publicURL: 'http://portal.example.com', ingress: { enabled: true, tls: { enabled: true } } } }, /portal\/publicURL/],
+    ['several portal replicas without redis', { portal: { enabled: true, publicURL: 'https://portal.example.com', replicas: 2 } }, /redis\/url/],
+    ['an SMTP URL carrying the password', { portal: { smtp: { url: 'smtp://user:hunter2@mail.example.com', from: 'a@example.com' } } }, /smtp\/url/],
+    ['an SMTP URL without a sender', { portal: { smtp: { url: 'smtp://mail.example.com' } } }, /smtp\/from/],
+    ['a setup link lifetime that is not a duration', { portal: { setupLinkTTL: '1 day' } }, /setupLinkTTL/],
+    ['an admin role with a comma', { portal: { adminRoles: ['admin,owner'] } }, /adminRoles\/0/],
+    ['a misspelt portal key', { portal: { enable: true } }, /additional properties 'enable' not allowed/],
+    ['a public client that mints setup links', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, mintSetupLinks: true }] } }, /oauthClients\/0/],
+    ['an application client named like the portal\'s', { portal: { enabled: true, publicURL: 'https://portal.example.com' }, spServer: { oauthClients: [{ clientId: 'gatehouse-portal', redirectUris: ['https://a.example.com/cb'], public: true }] } }, /gatehouse-portal" is the admin portal's own client/],
+    ['the portal\'s metrics on its public port', { portal: { enabled: true, publicURL: 'https://portal.example.com', port: 9000, metricsPort: 9000 } }, /portal.metricsPort and portal.port must differ/],
   ];
 
   it.each(bad)('refuses %s', async (_name, values, message) => {
@@ -382,6 +574,13 @@ describe('rendered manifests on kube-apiserver (server-side dry run, strict fiel
       networkPolicy: { enabled: true, spServerFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] },
     }],
     ['organization namespaces listed', { rbac: { organizationNamespaces: { scope: 'Namespaces', namespaces: ['dryrun-org'] } } }],
+    ['admin portal on', {
+      publicURL: 'https://sso.example.com',
+      redis: { url: 'redis://redis:6379/0', existingSecret: 'redis-auth' },
+      networkPolicy: { enabled: true },
+      rbac: { organizationNamespaces: { scope: 'Namespaces', namespaces: ['dryrun-org'] } },
+      portal: { enabled: true, publicURL: 'https://portal.example.com', replicas: 2, smtp: { url: 'smtps://mailer@mail.example.com', from: 'sso@example.com', existingSecret: 'smtp' }, ingress: { enabled: true, tls: { enabled: true } } },
+    }],
   ];
 
   it.each(combinations)('%s: accepted, and no Pod Security warning under enforce=restricted', async (name, values) => {

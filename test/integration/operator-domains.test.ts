@@ -1,8 +1,9 @@
 // VerifiedDomain against a real API server and a real DNS server (dnsmasq on loopback), with the
 // operator running as its own process (re-verifying every 2 s, lapsing after 10 s without the
-// record). A tenant that writes VerifiedDomain status itself never gets a domain counted.
+// record). A tenant that writes VerifiedDomain status itself never gets a domain counted. The
+// recheck annotation, against a second operator whose schedule is an hour.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spConfig, type SPConfig, type VerifiedDomain } from '../../crds/api/index.ts';
+import { RECHECK_ANNOTATION, RECHECK_SPACING_MS, spConfig, type SPConfig, type VerifiedDomain } from '../../crds/api/index.ts';
 import type { KubeClient } from '../../kube/client.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
 import { DnsServer } from '../support/dns-server.ts';
@@ -92,6 +93,7 @@ describe('VerifiedDomain', () => {
     }, 20_000, vdStatus(orgB, 'acme-com'));
     expect(condition(conflict, 'Verified')?.status).toBe('False');
     expect(condition(conflict, 'Verified')?.message).toContain('already verified by another organization');
+    expect(condition(conflict, 'Verified')?.message).toContain(`remove every TXT record at _gatehouse-challenge.acme.com except '${token}'`);
     // It stays that way across further checks.
     await new Promise((r) => setTimeout(r, 1500));
     expect(condition(await getDomain(client, orgB, 'acme-com'), 'Verified')?.reason).toBe('Conflict');
@@ -187,5 +189,69 @@ describe('VerifiedDomain', () => {
     const seen = await events(orgA);
     expect(seen).toContain('Warning/VerificationLapsing');
     expect(seen).toContain('Warning/Lapsed');
+  });
+});
+
+describe('VerifiedDomain recheck annotation', () => {
+  const recheckSystem = 'gh-dom-recheck-system';
+  const orgR = 'gh-dom-r';
+  let client: KubeClient;
+  let dns: DnsServer;
+  let op: OperatorProcess;
+
+  beforeAll(async () => {
+    client = await testClient(kubeconfig);
+    for (const ns of [recheckSystem, orgR]) await createNamespace(client, ns);
+    dns = await DnsServer.start();
+    // Only the annotation can explain a look-up within the test's time.
+    op = await OperatorProcess.start({ kubeconfig, namespace: recheckSystem, watchNamespaces: [orgR], dnsServers: [dns.address], args: ['--domain-recheck-interval=1h', '--domain-recheck-max-interval=1h'] });
+  });
+
+  afterAll(async () => {
+    await op?.stop();
+    await dns?.stop();
+    for (const ns of [recheckSystem, orgR]) await deleteNamespace(client, ns);
+    await client?.close();
+  });
+
+  const recheck = async (value: string) => {
+    const r = await kubectl(kubeconfig, ['annotate', '--overwrite', '-n', orgR, 'verifieddomain/recheck-example', `${RECHECK_ANNOTATION}=${value}`]);
+    expect(r.code, r.stderr).toBe(0);
+  };
+  const status = () => getDomain(client, orgR, 'recheck-example').then((d) => JSON.stringify(d.status));
+
+  it('a record published after the first check is verified within seconds of setting the annotation; fast changes are spaced', async () => {
+    await create(client, 'verifieddomains', orgR, { kind: 'VerifiedDomain', metadata: { name: 'recheck-example' }, spec: { domain: 'recheck.example' } });
+    const pending = await waitFor('the first check', async () => {
+      const d = await getDomain(client, orgR, 'recheck-example');
+      return condition(d, 'Verified')?.reason === 'RecordNotFound' ? d : undefined;
+    }, 20_000, status);
+    await dns.setTxt('_gatehouse-challenge.recheck.example', [pending.status?.verification?.recordValue as string]);
+    // Past the spacing, the schedule alone still does not look again.
+    const firstCheck = Date.parse(pending.status?.verification?.lastCheckedTime as string);
+    await new Promise((r) => setTimeout(r, Math.max(0, firstCheck + RECHECK_SPACING_MS + 1000 - Date.now())));
+    expect(condition(await getDomain(client, orgR, 'recheck-example'), 'Verified')?.reason).toBe('RecordNotFound');
+
+    const asked = Date.now();
+    await recheck('r1');
+    const verified = await waitFor('Verified after the annotation', async () => {
+      const d = await getDomain(client, orgR, 'recheck-example');
+      return condition(d, 'Verified')?.status === 'True' ? d : undefined;
+    }, 5_000, status);
+    expect(Date.now() - asked).toBeLessThan(5_000);
+    expect(verified.status?.verification?.handledRecheck).toBe('r1');
+    await waitFor('a Verified Event', async () => (await kubectl(kubeconfig, ['get', 'events', '-n', orgR, '-o', 'jsonpath={.items[*].reason}'])).stdout.includes('Verified'), 10_000);
+
+    // Two changes right after a look-up: answered by one look-up, no earlier than the spacing allows.
+    await recheck('r2');
+    await recheck('r3');
+    const answered = await waitFor('r3 answered', async () => {
+      const d = await getDomain(client, orgR, 'recheck-example');
+      return d.status?.verification?.handledRecheck === 'r3' ? d : undefined;
+    }, 20_000, status);
+    const spacedBy = Date.parse(answered.status?.verification?.lastCheckedTime as string) - Date.parse(verified.status?.verification?.lastCheckedTime as string);
+    // lastCheckedTime is in whole seconds.
+    expect(spacedBy).toBeGreaterThanOrEqual(RECHECK_SPACING_MS - 1000);
+    expect(condition(answered, 'Verified')?.status).toBe('True');
   });
 });

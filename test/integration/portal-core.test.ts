@@ -55,9 +55,9 @@ describe('setup-link API', () => {
     expect((await api('POST', '/api/v1/setup-links', basic('backend', SECRET), { namespace: 'Not A Namespace' })).status).toBe(400);
     expect((await api('POST', '/api/v1/setup-links', basic('backend', SECRET), { namespace: `nowhere-${suffix}` })).status).toBe(404);
     expect((await api('POST', '/api/v1/setup-links', basic('backend', SECRET), { namespace: orgA, ttl: '200h' })).status).toBe(400);
-    const minted = await api('POST', '/api/v1/setup-links', basic('backend', SECRET), { namespace: orgA, ttl: '2h' });
+    const minted = await api('POST', '/api/v1/setup-links', basic('backend', SECRET), { namespace: orgA, ttl: '2h', issuedTo: 'it-admin@a.example.com' });
     expect(minted.status).toBe(201);
-    expect(minted.json).toMatchObject({ namespace: orgA, createdBy: 'client backend' });
+    expect(minted.json).toMatchObject({ namespace: orgA, createdBy: 'client backend', issuedTo: 'it-admin@a.example.com' });
     expect(Date.parse(String(minted.json.expiresAt)) - Date.now()).toBeGreaterThan(7_100_000);
     expect(String(minted.json.url)).toMatch(new RegExp(`^${portal.url}/setup/[0-9a-f]{16}\\.[A-Za-z0-9_-]{43}$`));
     // Only the token's digest is stored.

@@ -43,8 +43,8 @@ const countOf = (body: string) => Number(/(\d+) users will be required to sign i
 
 async function review(client: PortalClient, form: Record<string, string | string[]>) {
   const page = await client.get(`/enforcement?connection=${String(form.connection)}`);
-  const resourceVersion = /name="resourceVersion" value="(\d+)"/.exec(page.body)?.[1] as string;
-  return client.post('/enforcement/review', { resourceVersion, unmanagedUsers: 'Refuse', ...form });
+  const generation = /name="generation" value="(\d+)"/.exec(page.body)?.[1] as string;
+  return client.post('/enforcement/review', { generation, unmanagedUsers: 'Refuse', ...form });
 }
 
 /** Submits the review page's "Enforce single sign-on" form as the browser would. */
@@ -179,8 +179,8 @@ describe('enforcement screen', () => {
     const confirm = await admin.get('/enforcement/remove?connection=idp');
     expect(confirm.status).toBe(200);
     expect(confirm.body).toContain('will be able to sign in with a password again');
-    const rv = /name="resourceVersion" value="(\d+)"/.exec(confirm.body)?.[1] as string;
-    const res = await admin.post('/enforcement/remove', { connection: 'idp', resourceVersion: rv });
+    const generation = /name="generation" value="(\d+)"/.exec(confirm.body)?.[1] as string;
+    const res = await admin.post('/enforcement/remove', { connection: 'idp', generation });
     expect(res.status, res.body.slice(0, 1500)).toBe(303);
     const profile = await getProfile(kube, org, 'idp');
     expect(profile.spec.enforcement).toBeUndefined();

@@ -148,8 +148,8 @@ describe('one user', () => {
   it('saves SSO, roles and active from the version shown, keeps the other fields, and records an Event', async () => {
     const page = await admin.get(`/users/${name}`);
     expect(page.body).toContain('data-confirm=');
-    const rv = /name="resourceVersion" value="(\d+)"/.exec(page.body)?.[1] as string;
-    const res = await admin.post(`/users/${name}`, { sso: 'Enabled', roles: 'admin, billing:read', resourceVersion: rv });
+    const generation = /name="generation" value="(\d+)"/.exec(page.body)?.[1] as string;
+    const res = await admin.post(`/users/${name}`, { sso: 'Enabled', roles: 'admin, billing:read', generation });
     expect(res.status, res.body.slice(0, 1500)).toBe(303);
     const u = await getUser(kube, org, name);
     expect(u.spec).toMatchObject({ email: `user02@${DOMAIN}`, displayName: 'User 2', sso: 'Enabled', active: false });
@@ -160,17 +160,21 @@ describe('one user', () => {
 
   it('shows a bad role next to the field and changes nothing', async () => {
     const before = await getUser(kube, org, name);
-    const res = await admin.post(`/users/${name}`, { sso: 'Enabled', roles: 'admin, Not A Role', active: 'true', resourceVersion: before.metadata.resourceVersion as string });
+    const res = await admin.post(`/users/${name}`, { sso: 'Enabled', roles: 'admin, Not A Role', active: 'true', generation: String(before.metadata.generation) });
     expect(res.status).toBe(422);
     expect(res.body).toMatch(/aria-invalid="true" aria-describedby="roles-hint roles-error"/);
     expect(res.body).toMatch(/id="roles-error">Not a valid role: Not A Role/);
     expect((await getUser(kube, org, name)).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
 
-  it('refuses an edit made from a stale page', async () => {
-    const stale = (await getUser(kube, org, name)).metadata.resourceVersion as string;
+  it('refuses an edit made from a stale page, but not one after a mere status or label write', async () => {
+    const shown = String((await getUser(kube, org, name)).metadata.generation);
     await kube.call('PATCH', crPath('managedusers', org, name), { body: { metadata: { labels: { touched: 'yes' } } }, contentType: MERGE_PATCH });
-    const res = await admin.post(`/users/${name}`, { sso: 'Inherit', roles: 'admin', active: 'true', resourceVersion: stale });
+    const unaffected = await admin.post(`/users/${name}`, { sso: 'Enabled', roles: 'admin, billing:read, auditor', generation: shown });
+    expect(unaffected.status, unaffected.body.slice(0, 1500)).toBe(303);
+    const stale = String((await getUser(kube, org, name)).metadata.generation);
+    await kube.call('PATCH', crPath('managedusers', org, name), { body: { spec: { displayName: 'Renamed elsewhere' } }, contentType: MERGE_PATCH });
+    const res = await admin.post(`/users/${name}`, { sso: 'Inherit', roles: 'admin', active: 'true', generation: stale });
     expect(res.status).toBe(409);
     expect(res.body).toContain('changed by someone else');
     expect((await getUser(kube, org, name)).spec.sso).toBe('Enabled');
@@ -179,12 +183,13 @@ describe('one user', () => {
   it('reports a field another manager holds (a directory-provisioned user) and never forces it', async () => {
     await kube.call('POST', crPath('managedusers', org), { body: { apiVersion: 'sso.gatehouse.dev/v1alpha1', kind: 'ManagedUser', metadata: { name: 'synced' }, spec: { email: `synced@${DOMAIN}`, roles: ['directory'], active: true } }, query: { fieldManager: 'directory-sync' } });
     const rv = (await getUser(kube, org, 'synced')).metadata.resourceVersion as string;
-    const deactivate = await admin.post('/users/synced', { sso: 'Inherit', roles: 'directory', resourceVersion: rv });
+    const generation = String((await getUser(kube, org, 'synced')).metadata.generation);
+    const deactivate = await admin.post('/users/synced', { sso: 'Inherit', roles: 'directory', generation });
     expect(deactivate.status).toBe(409);
     expect(deactivate.body).toContain('directory-sync');
     expect(deactivate.body).toMatch(/id="active-error">[^<]*directory-sync/);
     // A set element held by the directory cannot be dropped either: reported, not silently kept.
-    const roles = await admin.post('/users/synced', { sso: 'Inherit', roles: 'auditor', active: 'true', resourceVersion: rv });
+    const roles = await admin.post('/users/synced', { sso: 'Inherit', roles: 'auditor', active: 'true', generation });
     expect(roles.status).toBe(409);
     expect(roles.body).toMatch(/id="roles-error">[^<]*directory-sync/);
     const u = await getUser(kube, org, 'synced');
@@ -202,8 +207,8 @@ describe('a GitOps-managed organization', () => {
     expect(res.body).toContain('GitOps');
     const page = await viewer.get('/users/git');
     expect(page.body).toMatch(/<button type="submit" disabled>Save changes/);
-    const rv = /name="resourceVersion" value="(\d+)"/.exec(page.body)?.[1] as string;
-    expect((await viewer.post('/users/git', { sso: 'Disabled', roles: '', active: 'true', resourceVersion: rv })).status).toBe(403);
+    const generation = /name="generation" value="(\d+)"/.exec(page.body)?.[1] as string;
+    expect((await viewer.post('/users/git', { sso: 'Disabled', roles: '', active: 'true', generation })).status).toBe(403);
     expect((await listUsers(kube, gitops)).map((u) => [u.metadata.name, u.spec.sso])).toEqual([['git', 'Inherit']]);
   });
 });

@@ -34,8 +34,8 @@ describe('Dockerfile', () => {
   it('copies everything the entry points import from the tree', () => {
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]);
     const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');
-    const needed = topLevelDirsImportedBy(['operator/main.ts', 'sp-server/main.ts', 'sp-server/saml/validation-worker.ts']);
-    expect(needed).toEqual(expect.arrayContaining(['crds', 'kube', 'operator', 'sp-server', 'xml', 'egress']));
+    const needed = topLevelDirsImportedBy(['operator/main.ts', 'sp-server/main.ts', 'sp-server/saml/validation-worker.ts', 'portal/main.ts', 'portal/setup-links/mint-link.ts']);
+    expect(needed).toEqual(expect.arrayContaining(['crds', 'kube', 'operator', 'sp-server', 'xml', 'egress', 'ui', 'portal']));
     expect(copied).toEqual(expect.arrayContaining(needed));
     for (const dir of [...needed, 'package.json', 'package-lock.json']) expect(ignore).toMatch(new RegExp(`^!${dir}$`, 'm'));
   });

@@ -55,6 +55,15 @@
 {{- printf "%s-oauth-clients" (include "gatehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/* The sp-server's clients file (JSON): the application's clients, and the admin portal's when enabled. */}}
+{{- define "gatehouse.oauthClients" -}}
+{{- $clients := .Values.spServer.oauthClients | default (list) }}
+{{- if .Values.portal.enabled }}
+{{- $clients = append $clients (include "gatehouse.portal.oauthClient" . | fromJson) }}
+{{- end }}
+{{- toJson $clients }}
+{{- end }}
+
 {{- define "gatehouse.operator.serviceAccountName" -}}
 {{- default (include "gatehouse.operator.fullname" .) .Values.operator.serviceAccount.name }}
 {{- end }}

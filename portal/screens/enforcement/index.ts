@@ -7,8 +7,8 @@ import { email, UNMANAGED_USER_POLICIES, type ManagedUser, type SSOProfile, type
 import { emailDomain } from '../../../operator/decisions.ts';
 import { html } from '../../../ui/html.ts';
 import type { PortalContext, RouteOptions } from '../../context.ts';
-import { applySpecEdit } from '../../owned-fields.ts';
 import { PortalWriteError } from '../../organization.ts';
+import { applySpecEdit } from '../../spec-edit.ts';
 import { portalOf } from '../../session/request-session.ts';
 import { isObjectName, objectName } from '../object-name.ts';
 import { redirectWithNotice, renderScreen, sendHTML } from '../../views/frame.ts';
@@ -21,7 +21,7 @@ const asList = z.union([z.string(), z.array(z.string())]).optional().transform((
 
 const enforcementForm_ = z.object({
   connection: objectName,
-  resourceVersion: z.string().max(64).default(''),
+  generation: z.coerce.number().int().min(0).optional().catch(undefined),
   domains: asList,
   exempt: z.string().max(MAX_EXEMPT * 400).default(''),
   unmanagedUsers: z.enum(UNMANAGED_USER_POLICIES).default('Refuse'),
@@ -40,7 +40,7 @@ function valuesOf(profile: SSOProfile, req: FastifyRequest): EnforcementFormValu
   const actor = portalOf(req).session.actor;
   // The admin who enforces stays exempt unless they take themselves off the list.
   const exempt = e?.exempt ?? (actor.via === 'sso' && actor.email ? [actor.email] : []);
-  return { connection: profile.metadata.name, domains: e?.domains ?? [], exempt: exempt.join('\n'), unmanagedUsers: e?.unmanagedUsers ?? 'Refuse', resourceVersion: profile.metadata.resourceVersion ?? '' };
+  return { connection: profile.metadata.name, domains: e?.domains ?? [], exempt: exempt.join('\n'), unmanagedUsers: e?.unmanagedUsers ?? 'Refuse', generation: String(profile.metadata.generation ?? '') };
 }
 
 /** The form's input checked against the profile: domains it lists, valid exempt addresses. */
@@ -55,7 +55,7 @@ function validate(input: EnforcementInput, profile: SSOProfile): { values: Enfor
   const exempt = [...new Map(typed.map((e) => [e.toLowerCase(), e])).values()];
   if (bad.length) errors.exempt = `Not an email address: ${bad.join(', ')}`;
   else if (exempt.length > MAX_EXEMPT) errors.exempt = `At most ${MAX_EXEMPT} exempt administrators.`;
-  const values: EnforcementFormValues = { connection: profile.metadata.name, domains, exempt: typed.join('\n'), unmanagedUsers: input.unmanagedUsers, resourceVersion: input.resourceVersion };
+  const values: EnforcementFormValues = { connection: profile.metadata.name, domains, exempt: typed.join('\n'), unmanagedUsers: input.unmanagedUsers, generation: String(input.generation ?? '') };
   return { values, errors, proposal: { profile: profile.metadata.name, domains, exempt, unmanagedUsers: input.unmanagedUsers } };
 }
 
@@ -139,8 +139,8 @@ export const enforcementScreen: FastifyPluginAsync<RouteOptions> = async (app, {
     const [domains, users] = await Promise.all([org.list<VerifiedDomain>('VerifiedDomain'), org.list<ManagedUser>('ManagedUser')]);
     const forecast = forecastEnforcement({ profiles, domains, users }, proposal);
     const unmanaged = await unmanagedNote(ctx, req, proposal, profile, users);
-    // Review against the version the admin reviews now: a change after this page is a conflict.
-    const reviewed = { ...values, resourceVersion: profile.metadata.resourceVersion ?? '' };
+    // Review against the generation the admin reviews now: a spec change after this page is a conflict.
+    const reviewed = { ...values, generation: String(profile.metadata.generation ?? '') };
     return sendHTML(reply, await renderScreen(ctx, req, { title: 'Review enforcement', section: 'enforcement', body: reviewPage(req, profile, reviewed, forecast, unmanaged) }));
   });
 
@@ -151,13 +151,13 @@ export const enforcementScreen: FastifyPluginAsync<RouteOptions> = async (app, {
     const { org } = portalOf(req);
     const enforcement = { domains: proposal.domains, ...(proposal.exempt.length ? { exempt: proposal.exempt } : {}), unmanagedUsers: proposal.unmanagedUsers };
     try {
-      const saved = await applySpecEdit<SSOProfile>(org, 'SSOProfile', profile.metadata.name, profile, { enforcement }, { resourceVersion: input.resourceVersion || profile.metadata.resourceVersion });
+      const { after: saved } = await applySpecEdit<SSOProfile>(org, 'SSOProfile', profile.metadata.name, { enforcement }, { generation: input.generation ?? profile.metadata.generation });
       await org.recordChange(saved, 'EnforcementRequested', `requested SSO enforcement on ${proposal.domains.join(', ')}; exempt: ${proposal.exempt.join(', ') || 'none'}; unmanaged addresses: ${proposal.unmanagedUsers}`);
       return redirectWithNotice(ctx, req, reply, `/enforcement/${profile.metadata.name}/progress`, { kind: 'ok', message: `Enforcement requested on ${proposal.domains.join(', ')}. The operator is moving your users now.` });
     } catch (err) {
       if (!(err instanceof PortalWriteError)) throw err;
       const current = (await profilesOf(req)).find((p) => p.metadata.name === profile.metadata.name) ?? profile;
-      return showForm(ctx, req, reply, profiles, current, { ...values, resourceVersion: current.metadata.resourceVersion ?? '' }, { form: err.message }, undefined, err.kind === 'read-only' || err.kind === 'forbidden' ? 403 : 409);
+      return showForm(ctx, req, reply, profiles, current, { ...values, generation: String(current.metadata.generation ?? '') }, { form: err.message }, undefined, err.kind === 'read-only' || err.kind === 'forbidden' ? 403 : 409);
     }
   });
 
@@ -181,13 +181,13 @@ export const enforcementScreen: FastifyPluginAsync<RouteOptions> = async (app, {
   });
 
   app.post('/enforcement/remove', async (req, reply) => {
-    const input = z.object({ connection: objectName, resourceVersion: z.string().max(64).default('') }).safeParse(req.body);
+    const input = z.object({ connection: objectName, generation: z.coerce.number().int().min(0).optional().catch(undefined) }).safeParse(req.body);
     if (!input.success) return reply.code(400).send({ error: 'invalid_form', message: z.prettifyError(input.error) });
     const { profiles, profile } = await chosenProfile(req, input.data.connection);
     if (!profile) return emptyState(ctx, req, reply, 404);
     const { org } = portalOf(req);
     try {
-      const saved = await applySpecEdit<SSOProfile>(org, 'SSOProfile', profile.metadata.name, profile, { enforcement: undefined }, { resourceVersion: input.data.resourceVersion || profile.metadata.resourceVersion });
+      const { after: saved } = await applySpecEdit<SSOProfile>(org, 'SSOProfile', profile.metadata.name, { enforcement: undefined }, { generation: input.data.generation ?? profile.metadata.generation });
       await org.recordChange(saved, 'EnforcementRemoved', `removed SSO enforcement from ${(profile.spec.enforcement?.domains ?? []).join(', ')}`);
       return redirectWithNotice(ctx, req, reply, `/enforcement?connection=${profile.metadata.name}`, { kind: 'ok', message: 'Enforcement removed. Users get password login back as the operator updates them.' });
     } catch (err) {

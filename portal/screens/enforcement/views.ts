@@ -13,7 +13,7 @@ export interface EnforcementFormValues {
   domains: string[];
   exempt: string;
   unmanagedUsers: UnmanagedUserPolicy;
-  resourceVersion: string;
+  generation: string;
 }
 
 /** The exempt addresses typed one per line (commas and spaces separate too). */
@@ -32,7 +32,7 @@ export function connectionPicker(profiles: readonly SSOProfile[], current: strin
 }
 
 function hiddenValues(v: EnforcementFormValues): SafeHtml {
-  return html`<input type="hidden" name="connection" value="${v.connection}"><input type="hidden" name="resourceVersion" value="${v.resourceVersion}">`;
+  return html`<input type="hidden" name="connection" value="${v.connection}"><input type="hidden" name="generation" value="${v.generation}">`;
 }
 
 export function enforcementForm(req: FastifyRequest, profile: SSOProfile, v: EnforcementFormValues, errors: EnforcementErrors, selfWarning?: string): SafeHtml {
@@ -83,7 +83,7 @@ ${kept.length ? html`<ul>${kept}</ul>` : ''}<p>${unmanaged}</p>
 
 export function removalConfirmation(req: FastifyRequest, profile: SSOProfile): SafeHtml {
   return html`<section class="card"><p>Users of ${(profile.spec.enforcement?.domains ?? []).join(', ')} will be able to sign in with a password again. Users whose single sign-on is set to Enabled stay required to use it.</p>
-<form method="post" action="/enforcement/remove">${csrfField(req)}<input type="hidden" name="connection" value="${profile.metadata.name}"><input type="hidden" name="resourceVersion" value="${profile.metadata.resourceVersion ?? ''}">
+<form method="post" action="/enforcement/remove">${csrfField(req)}<input type="hidden" name="connection" value="${profile.metadata.name}"><input type="hidden" name="generation" value="${profile.metadata.generation ?? ''}">
 <div class="actions"><button type="submit" class="danger"${disabledIfReadOnly(req)}>Remove enforcement</button> <a href="/enforcement?connection=${profile.metadata.name}">Cancel</a></div></form></section>`;
 }
 

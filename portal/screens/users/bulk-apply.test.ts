@@ -10,7 +10,10 @@ const rows = [row(2, 'a@example.com'), row(3, 'b@example.com'), row(4, 'c@exampl
 /** An API server that stores what it is given, except as `refuse` says. */
 function fakeOrg(refuse: (name: string, o: ApplyOptions) => boolean) {
   const calls: string[] = [];
-  const org: Pick<Organization, 'apply'> = {
+  const org: Pick<Organization, 'apply' | 'edit'> = {
+    edit: async () => {
+      throw new Error('no existing users in these rows');
+    },
     apply: async <T extends KubeObject>(_kind: string, name: string, fields: { spec?: unknown }, o: ApplyOptions = {}) => {
       calls.push(`${o.dryRun ? 'dry-run' : 'apply'} ${name}`);
       if (refuse(name, o)) throw new PortalWriteError('invalid', `refused ${name}`);

@@ -2,8 +2,8 @@
 // passed — the applies themselves, both with bounded concurrency. The outcome says exactly which
 // rows were saved, so a refusal after a passed dry run is reported row by row, never hidden.
 import type { ManagedUser } from '../../../crds/api/index.ts';
-import { editedSpec, unappliedChanges, unappliedError } from '../../owned-fields.ts';
 import { PortalWriteError, type Organization } from '../../organization.ts';
+import { applySpecEdit, unappliedChanges, unappliedError, withSpecChanges } from '../../spec-edit.ts';
 import type { PlannedRow } from './csv.ts';
 
 /** Applies in flight at once: fast enough for 5,000 rows without crowding the API server. */
@@ -35,12 +35,25 @@ function messageOf(err: unknown): string {
   return err instanceof PortalWriteError ? err.message : `the cluster did not answer (${err instanceof Error ? err.message : String(err)})`;
 }
 
+type Writer = Pick<Organization, 'apply' | 'edit'>;
+
+/** A new user's create, or an existing user's edit (from the generation listed), previewed or for real. */
+async function write(org: Writer, row: PlannedRow, dryRun: boolean): Promise<void> {
+  if (row.existing) {
+    const generation = row.existing.metadata.generation;
+    if (dryRun) await applySpecEdit<ManagedUser>(org, 'ManagedUser', row.name, row.changes, { generation, dryRun });
+    else await org.edit<ManagedUser>('ManagedUser', row.name, (owned) => withSpecChanges(owned, row.changes), { generation });
+    return;
+  }
+  const stored = await org.apply<ManagedUser>('ManagedUser', row.name, { spec: row.changes }, { dryRun });
+  const problems = dryRun ? unappliedChanges(stored, row.changes) : [];
+  if (problems.length) throw unappliedError(problems);
+}
+
 /** One row's apply: the dry run checks what the API server would store; the real one stores it. */
-async function applyRow(org: Pick<Organization, 'apply'>, row: PlannedRow, dryRun: boolean): Promise<RowOutcome> {
+async function applyRow(org: Writer, row: PlannedRow, dryRun: boolean): Promise<RowOutcome> {
   try {
-    const stored = await org.apply<ManagedUser>('ManagedUser', row.name, { spec: editedSpec(row.existing, row.changes) }, { resourceVersion: row.existing?.metadata.resourceVersion, dryRun });
-    const problems = dryRun ? unappliedChanges(stored, row.changes) : [];
-    if (problems.length) return { row, ok: false, message: unappliedError(problems).message };
+    await write(org, row, dryRun);
     return { row, ok: true };
   } catch (err) {
     return { row, ok: false, message: messageOf(err) };
@@ -49,7 +62,7 @@ async function applyRow(org: Pick<Organization, 'apply'>, row: PlannedRow, dryRu
 
 const refusedOf = (outcomes: readonly RowOutcome[]): RefusedRow[] => outcomes.flatMap((o) => (o.ok ? [] : [{ row: o.row, message: o.message }]));
 
-export async function importRows(org: Pick<Organization, 'apply'>, rows: readonly PlannedRow[], concurrency = IMPORT_CONCURRENCY): Promise<ImportOutcome> {
+export async function importRows(org: Writer, rows: readonly PlannedRow[], concurrency = IMPORT_CONCURRENCY): Promise<ImportOutcome> {
   const refused = refusedOf(await mapBounded(rows, concurrency, (row) => applyRow(org, row, true)));
   if (refused.length) return { stage: 'checked', refused };
   const outcomes = await mapBounded(rows, concurrency, (row) => applyRow(org, row, false));

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { roleName, SSO_OVERRIDES, type ManagedUser, type ManagedUserSpec, type SSOOverride } from '../../../crds/api/index.ts';
 import { html } from '../../../ui/html.ts';
 import type { PortalContext, RouteOptions } from '../../context.ts';
-import { applySpecEdit } from '../../owned-fields.ts';
 import { PortalWriteError } from '../../organization.ts';
+import { applySpecEdit } from '../../spec-edit.ts';
 import { portalOf } from '../../session/request-session.ts';
 import { isObjectName } from '../object-name.ts';
 import { notice, redirectWithNotice, renderScreen, sendHTML } from '../../views/frame.ts';
@@ -18,18 +18,18 @@ const userForm = z.object({
   sso: z.enum(SSO_OVERRIDES),
   roles: z.string().max(64 * 64).default(''),
   active: z.string().optional(),
-  resourceVersion: z.string().max(64).default(''),
+  generation: z.coerce.number().int().min(0).optional().catch(undefined),
 });
 
 interface UserValues {
   sso: SSOOverride;
   roles: string;
   active: boolean;
-  resourceVersion: string;
+  generation: string;
 }
 type UserErrors = Partial<Record<'sso' | 'roles' | 'active', string>>;
 
-const valuesOf = (u: ManagedUser): UserValues => ({ sso: u.spec.sso ?? 'Inherit', roles: (u.spec.roles ?? []).join(', '), active: u.spec.active !== false, resourceVersion: u.metadata.resourceVersion ?? '' });
+const valuesOf = (u: ManagedUser): UserValues => ({ sso: u.spec.sso ?? 'Inherit', roles: (u.spec.roles ?? []).join(', '), active: u.spec.active !== false, generation: String(u.metadata.generation ?? '') });
 
 export function parseRoles(text: string): { roles: string[]; error?: string } {
   const roles = [...new Set(text.split(',').map((r) => r.trim()).filter(Boolean))];
@@ -48,7 +48,7 @@ function userPage(req: FastifyRequest, u: ManagedUser, v: UserValues, errors: Us
     html`<label><input type="radio" name="sso" value="${value}"${v.sso === value ? html` checked` : ''} aria-describedby="sso-${value}-hint"> ${value}</label><span class="hint" id="sso-${value}-hint">${hint}</span>`;
   const error = (k: keyof UserErrors) => (errors[k] ? html`<span class="field-error" id="${k}-error">${errors[k]}</span>` : '');
   return html`${formError ? notice('error', formError) : ''}<section class="card"><dl class="facts"><dt>Email</dt><dd>${u.spec.email}</dd><dt>Name</dt><dd>${u.spec.displayName ?? '—'}</dd><dt>Single sign-on</dt><dd>${decisionText(u)}</dd>${u.status?.sso?.message ? html`<dt>Why</dt><dd>${u.status.sso.message}</dd>` : ''}</dl></section>
-<form method="post" action="/users/${u.metadata.name}" class="card" data-confirm="Save the changes to ${u.spec.email}?">${csrfField(req)}<input type="hidden" name="resourceVersion" value="${v.resourceVersion}">
+<form method="post" action="/users/${u.metadata.name}" class="card" data-confirm="Save the changes to ${u.spec.email}?">${csrfField(req)}<input type="hidden" name="generation" value="${v.generation}">
 <fieldset${errors.sso ? html` aria-describedby="sso-error"` : ''}><legend>Single sign-on</legend>${radio('Inherit', 'Follow the enforcement of the user\'s domain.')}${radio('Enabled', 'Require single sign-on for this user once the connection passed its test.')}${radio('Disabled', 'Keep password login for this user (single sign-on stays available).')}${error('sso')}</fieldset>
 ${inputField({ id: 'roles', name: 'roles', label: 'Roles', value: v.roles, error: errors.roles, hint: 'Comma-separated, e.g. admin, billing:read.' })}
 <div class="field"><label><input type="checkbox" name="active" value="true"${v.active ? html` checked` : ''}${errors.active ? html` aria-invalid="true" aria-describedby="active-error"` : ''}> Active</label><span class="hint">A deactivated user cannot sign in at all.</span>${error('active')}</div>
@@ -85,14 +85,14 @@ export const userEditScreen: FastifyPluginAsync<RouteOptions> = async (app, { ct
     if (!u) return notFound(ctx, req, reply);
     const input = userForm.safeParse(req.body);
     if (!input.success) return show(ctx, req, reply, u, valuesOf(u), { sso: 'Choose Inherit, Enabled or Disabled.' }, undefined, 422);
-    const typed: UserValues = { sso: input.data.sso, roles: input.data.roles, active: input.data.active === 'true', resourceVersion: input.data.resourceVersion };
+    const typed: UserValues = { sso: input.data.sso, roles: input.data.roles, active: input.data.active === 'true', generation: String(input.data.generation ?? '') };
     const roles = parseRoles(input.data.roles);
     if (roles.error) return show(ctx, req, reply, u, typed, { roles: roles.error }, undefined, 422);
     const { changes, words } = changesOf(u, { ...typed, roles: roles.roles });
     if (words.length === 0) return redirectWithNotice(ctx, req, reply, `/users/${u.metadata.name}`, { kind: 'ok', message: 'Nothing to save: no changes.' });
     try {
-      // The version the form showed: an edit made since (by anyone) is a conflict, not overwritten.
-      const saved = await applySpecEdit<ManagedUser>(org, 'ManagedUser', u.metadata.name, u, changes, { resourceVersion: input.data.resourceVersion || u.metadata.resourceVersion });
+      // The generation the form showed: a spec change since (by anyone) is a conflict, not overwritten.
+      const { after: saved } = await applySpecEdit<ManagedUser>(org, 'ManagedUser', u.metadata.name, changes, { generation: input.data.generation ?? u.metadata.generation });
       await org.recordChange(saved, 'UserUpdated', `changed ${u.spec.email}: ${words.join('; ')}`);
       return redirectWithNotice(ctx, req, reply, `/users/${u.metadata.name}`, { kind: 'ok', message: `Saved: ${words.join('; ')}. The operator updates the sign-in decision in a moment.` });
     } catch (err) {
@@ -100,7 +100,7 @@ export const userEditScreen: FastifyPluginAsync<RouteOptions> = async (app, { ct
       const current = (await org.get<ManagedUser>('ManagedUser', u.metadata.name)) ?? u;
       const errors = fieldErrors(err.fields, { 'spec.sso': 'sso', 'spec.roles': 'roles', 'spec.active': 'active' }) as UserErrors;
       // On a conflict the form shows the current values; on invalid input the admin's own.
-      const values = err.kind === 'invalid' ? { ...typed, resourceVersion: current.metadata.resourceVersion ?? '' } : valuesOf(current);
+      const values = err.kind === 'invalid' ? { ...typed, generation: String(current.metadata.generation ?? '') } : valuesOf(current);
       return show(ctx, req, reply, current, values, errors, err.message, err.kind === 'invalid' ? 422 : err.kind === 'read-only' || err.kind === 'forbidden' ? 403 : 409);
     }
   });
