@@ -100,6 +100,8 @@ export interface Context {
   profiles: KindCache<SSOProfile>;
   /** Organization namespaces labelled sso.gatehouse.dev/scim=enabled (cluster-scoped: namespace ''). */
   scimNamespaces: KindCache<NamespaceObject>;
+  /** The watched namespaces, each with only its display-name annotation (cluster-scoped: namespace ''). */
+  displayNames: KindCache<NamespaceObject>;
   /** The gatehouse-scim-token Secrets of the watched namespaces (fieldSelector by name). */
   scimSecrets: KindCache<SecretObject>;
   /** The gatehouse-sp-keys Secrets of the watched namespaces (fieldSelector by name). */

@@ -12,6 +12,7 @@
 //   --oidc-client-id ID              (default gatehouse-portal)
 //   --oidc-client-secret-file PATH
 //   --allow-insecure-issuer          development: an http:// issuer
+//   --allow-insecure-metadata-urls  development: http:// IdP metadata URLs in SSO connections
 //   --admin-roles LIST               roles that administer their organization (default admin)
 //   --redis-url URL                  sessions shared by several replicas (password: REDIS_PASSWORD)
 //   --smtp-url URL --smtp-from ADDR  email for test links (password: SMTP_PASSWORD)
@@ -50,6 +51,7 @@ const { values: f } = parseArgs({
     'oidc-client-id': { type: 'string' },
     'oidc-client-secret-file': { type: 'string' },
     'allow-insecure-issuer': { type: 'boolean', default: false },
+    'allow-insecure-metadata-urls': { type: 'boolean', default: false },
     'admin-roles': { type: 'string' },
     'redis-url': { type: 'string' },
     'smtp-url': { type: 'string' },
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
     ...(issuer
       ? { oidc: { issuer, clientID: f['oidc-client-id'] ?? env('OIDC_CLIENT_ID') ?? 'gatehouse-portal', clientSecret: read(f['oidc-client-secret-file'] ?? env('OIDC_CLIENT_SECRET_FILE')) ?? '', allowInsecureIssuer: f['allow-insecure-issuer'] } }
       : {}),
+    allowInsecureMetadataURLs: f['allow-insecure-metadata-urls'] || env('ALLOW_INSECURE_METADATA_URLS') === 'true',
     ...(f['admin-roles'] ?? env('ADMIN_ROLES') ? { adminRoles: (f['admin-roles'] ?? env('ADMIN_ROLES') ?? '').split(',').map((r) => r.trim()).filter(Boolean) } : {}),
     redisURL: f['redis-url'] ?? env('REDIS_URL'),
     redisPassword: process.env.REDIS_PASSWORD || undefined,

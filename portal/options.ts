@@ -29,6 +29,8 @@ export const portalOptions = z
         allowInsecureIssuer: z.boolean().default(false),
       })
       .optional(),
+    /** Development and tests only: accept http:// IdP metadata URLs (the operator must allow them too). */
+    allowInsecureMetadataURLs: z.boolean().default(false),
     /** Roles (ManagedUser spec.roles or role mapping) that may administer their organization. */
     adminRoles: z.array(z.string().min(1)).min(1).default(['admin']),
     redisURL: z.string().optional(),

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GROUP, VERSION } from '../crds/api/index.ts';
+import { ORGANIZATION_DISPLAY_NAME_ANNOTATION } from '../crds/api/rendered-config.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/informer.ts';
 import { pathOf, type ResourceKind } from '../kube/resources.ts';
@@ -16,7 +17,7 @@ export const FIELD_MANAGER = 'gatehouse-portal';
 /** On an organization's namespace: "true" makes the portal read-only there (Git is the source of truth). */
 export const GITOPS_ANNOTATION = 'sso.gatehouse.dev/gitops-managed';
 /** On an organization's namespace: the name its admins and users see. */
-export const DISPLAY_NAME_ANNOTATION = 'sso.gatehouse.dev/display-name';
+export const DISPLAY_NAME_ANNOTATION = ORGANIZATION_DISPLAY_NAME_ANNOTATION;
 
 export type OrgKind = 'SSOProfile' | 'VerifiedDomain' | 'ManagedUser';
 

@@ -8,6 +8,8 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import type { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import type { KubeClient } from '../kube/client.ts';
+import { registerAssets } from '../ui/assets.ts';
+import { MemoryActivityStore, type ActivityStore } from './activity/store.ts';
 import type { ConfigStore } from './config/store.ts';
 import type { AppContext, Lifetimes, Validator } from './context.ts';
 import { htmlErrorHandler } from './error-handlers.ts';
@@ -72,6 +74,8 @@ export interface AppOptions {
   trustedProxies?: TrustedProxies;
   /** Let OIDC token and JWKS requests reach private, loopback and link-local addresses (default false). */
   allowPrivateIdPAddresses?: boolean;
+  /** Where sign-in activity goes; default: this process's memory. */
+  activity?: ActivityStore;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -104,6 +108,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     jitProvisioning: options.jitProvisioning ?? true,
     ...(groups ? { groups } : {}),
     oidc: new OIDCUpstreams({ allowPrivate: options.allowPrivateIdPAddresses ?? false }),
+    activity: options.activity ?? new MemoryActivityStore(),
   };
 
   options.config.onChange(() => ctx.oidc.retain((namespace, profile) => options.config.profile(namespace, profile) !== undefined));
@@ -124,6 +129,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before the surfaces: the limits attach to their routes as those are declared.
   await installRateLimits(app, ctx, rateLimits, limits.counters);
 
+  // The end-user pages' stylesheet and script, from this origin (the CSP allows nothing else).
+  registerAssets(app);
   await app.register(oauthSurface, { ctx });
   await app.register(loginMethodsSurface, { ctx });
   await app.register(samlSurface, { ctx });

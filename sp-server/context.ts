@@ -1,4 +1,5 @@
 // Everything the surfaces share, built once by buildApp and passed to each surface plugin.
+import type { ActivityStore } from './activity/store.ts';
 import type { GroupSource } from './scim/groups.ts';
 import type { Logger } from 'pino';
 import type { ConfigStore } from './config/store.ts';
@@ -48,6 +49,8 @@ export interface AppContext {
   groups?: GroupSource;
   /** The OpenID Providers of OIDC profiles, as relying-party configurations. */
   oidc: OIDCUpstreams;
+  /** Each organization's latest sign-ins and refusals (bounded; never etcd). */
+  activity: ActivityStore;
 }
 
 /** The options buildApp registers every surface plugin with. */

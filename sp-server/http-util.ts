@@ -2,7 +2,7 @@
 // HTML replies with their security headers.
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { refusalPage } from './html.ts';
+import { refusalPage, type PageFrame } from './html.ts';
 import { REFUSALS, type RefusalCode } from './refusals.ts';
 
 export function parseCookies(header: string | undefined): Record<string, string> {
@@ -62,17 +62,30 @@ export function browserBinding(req: FastifyRequest, reply: FastifyReply, secure:
   return sha256b64url(value);
 }
 
-export function html(reply: FastifyReply, status: number, body: string): FastifyReply {
+/**
+ * The end-user pages' policy: their one stylesheet and script come from this origin (ui/assets.ts),
+ * nothing inline and nothing from elsewhere; forms post only here.
+ */
+export const PAGE_CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/**
+ * The email page's policy: its form leads through /authorize to whichever IdP serves the address,
+ * and browsers check form-action on every redirect of a submission, so that one page cannot list
+ * its targets in advance. It renders no other form and nothing from input as markup.
+ */
+export const EMAIL_PAGE_CSP = PAGE_CSP.replace(" form-action 'self';", '');
+
+export function html(reply: FastifyReply, status: number, body: string, csp: string = PAGE_CSP): FastifyReply {
   return reply
     .code(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+    .header('content-security-policy', csp)
     .header('x-content-type-options', 'nosniff')
     .send(body);
 }
 
 /** Answers a refused login with the refusal table's status and the user's page for the code. */
-export function refusalReply(reply: FastifyReply, code: RefusalCode, title?: string): FastifyReply {
-  return html(reply, REFUSALS[code].httpStatus, refusalPage(code, title));
+export function refusalReply(reply: FastifyReply, code: RefusalCode, title?: string, frame?: PageFrame): FastifyReply {
+  return html(reply, REFUSALS[code].httpStatus, refusalPage(code, title, frame));
 }

@@ -11,6 +11,8 @@
 //   --redis-url URL                shared state for several replicas (password: REDIS_PASSWORD)
 //   --listen-address HOST:PORT [--listen]       (default 0.0.0.0:8080)
 //   --metrics-address HOST:PORT    /metrics, not on the public port (default 0.0.0.0:9090)
+//   --internal-token-file PATH     bearer token of GET /internal/v1/activity/{namespace} on the metrics
+//                                  listener (the portal's sign-in activity); without it that endpoint is 404
 //   --trusted-proxies LIST|HOPS    proxies whose X-Forwarded-For names the client: CIDRs, or a hop count (default: none)
 //   --rate-limits JSON             rate limits and pending-login caps over the defaults (sp-server/limits/settings.ts)
 //   --jit-provisioning             allow creating ManagedUsers on first login (profiles opt in too)
@@ -32,6 +34,9 @@ import { loadCredentials } from '../kube/kubeconfig.ts';
 import { parseTrustedProxies } from './limits/client-address.ts';
 import { parseRateLimitsFlag } from './limits/settings.ts';
 import { startMetricsListener } from './metrics-listener.ts';
+import { readInternalToken } from './activity/endpoint.ts';
+import { RedisActivityStore } from './activity/redis-store.ts';
+import { MemoryActivityStore } from './activity/store.ts';
 import { createMetrics } from './metrics.ts';
 import { ACS_BODY_LIMIT_BYTES, ACS_BODY_LIMIT_MAX_BYTES, ACS_BODY_LIMIT_MIN_BYTES } from './saml/acs-body-limit.ts';
 import { loadClientsFile } from './oauth/clients.ts';
@@ -58,6 +63,7 @@ const { values: f } = parseArgs({
     'listen-address': { type: 'string' },
     listen: { type: 'string' },
     'metrics-address': { type: 'string' },
+    'internal-token-file': { type: 'string' },
     'trusted-proxies': { type: 'string' },
     'rate-limits': { type: 'string' },
     'jit-provisioning': { type: 'boolean', default: false },
@@ -85,6 +91,7 @@ const flags = {
   redisURL: f['redis-url'] ?? env('REDIS_URL'),
   listen: f['listen-address'] ?? f.listen ?? env('LISTEN') ?? '0.0.0.0:8080',
   metricsAddress: f['metrics-address'] ?? env('METRICS_ADDRESS') ?? '0.0.0.0:9090',
+  internalTokenFile: f['internal-token-file'] ?? env('INTERNAL_TOKEN_FILE'),
   trustedProxies: parseTrustedProxies(f['trusted-proxies'] ?? env('TRUSTED_PROXIES')),
   rateLimits: parseRateLimitsFlag(f['rate-limits'] ?? env('RATE_LIMITS')),
   jit: f['jit-provisioning'] || env('JIT_PROVISIONING') === 'true',
@@ -127,6 +134,9 @@ async function main(): Promise<void> {
   // The limits' own connection fails fast: a slow Redis must not hold every request (they fall
   // back to per-replica counting instead).
   const limitsRedis = flags.redisURL ? redisConnection(flags.redisURL, process.env.REDIS_PASSWORD, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 250 }) : undefined;
+  // Sign-in activity shares that fail-fast connection: a login never waits for its entry.
+  const activity = limitsRedis ? new RedisActivityStore(limitsRedis, logger.child({ part: 'activity' })) : new MemoryActivityStore();
+  const internalToken = flags.internalTokenFile ? readInternalToken(flags.internalTokenFile) : undefined;
 
   const kube = flags.noKube ? undefined : await KubeClient.create(await loadCredentials(flags.kubeconfig), { userAgent: 'gatehouse-sp-server' });
   let source: ConfigSource;
@@ -172,11 +182,12 @@ async function main(): Promise<void> {
     rateLimits: flags.rateLimits,
     trustedProxies: flags.trustedProxies,
     ...(limitsRedis ? { limitsRedis } : {}),
+    activity,
   });
   const [host, port] = splitHostPort(flags.listen);
   await app.listen({ host, port });
   const [metricsHost, metricsPort] = splitHostPort(flags.metricsAddress);
-  const metricsListener = await startMetricsListener(metrics.registry, metricsHost, metricsPort);
+  const metricsListener = await startMetricsListener(metrics.registry, metricsHost, metricsPort, internalToken ? { store: activity, token: internalToken } : undefined);
   logger.info({ publicURL, listen: flags.listen, metrics: flags.metricsAddress, jit: flags.jit, scim: flags.scim, state: flags.redisURL ? 'redis' : 'memory', validationWorkers: flags.validationWorkers }, 'sp-server listening');
 
   let closing = false;

@@ -1,7 +1,9 @@
 // /metrics on its own listener (--metrics-address), off the public port: what the registry
 // reveals about organizations and traffic is for the cluster's scraper, not for the internet.
+// The portal's sign-in activity endpoint lives here too, for the same reason.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { handleActivityRequest, type ActivityEndpoint } from './activity/endpoint.ts';
 
 export interface MetricsListener {
   /** The bound port (useful when asked for port 0). */
@@ -9,8 +11,10 @@ export interface MetricsListener {
   close(): Promise<void>;
 }
 
-export async function startMetricsListener(registry: Registry, host: string, port: number): Promise<MetricsListener> {
+/** `activity`: serve /internal/v1/activity/ (absent: that path is 404 like any other). */
+export async function startMetricsListener(registry: Registry, host: string, port: number, activity?: ActivityEndpoint): Promise<MetricsListener> {
   const server: Server = createServer((req, res) => {
+    if (activity && handleActivityRequest(activity, req, res)) return;
     const path = (req.url ?? '').split('?')[0];
     if ((req.method !== 'GET' && req.method !== 'HEAD') || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');

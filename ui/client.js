@@ -50,6 +50,11 @@ function liveRegions() {
             if (typeof value === 'object' && value) { el.max = value.max || 1; el.value = value.value || 0; }
           } else if (value !== undefined && value !== null) el.textContent = String(value);
         }
+        // A link whose address arrives later (e.g. a test link): shown once the field has one.
+        for (const link of region.querySelectorAll('a[data-href-field]')) {
+          const href = link.dataset.hrefField.split('.').reduce((o, k) => (o == null ? undefined : o[k]), doc);
+          if (typeof href === 'string' && href) { link.href = href; link.hidden = false; }
+        }
         if (doc.done) return;
       } catch { /* the next tick tries again */ }
       setTimeout(tick, every);

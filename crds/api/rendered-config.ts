@@ -18,6 +18,8 @@ export const SP_CONFIG_SECRET_KEY = 'config.json';
 export const SP_CONFIG_HASH_ANNOTATION = 'sso.gatehouse.dev/config-hash';
 /** Label that marks the Secret as the operator's rendered config. */
 export const SP_CONFIG_LABEL = 'sso.gatehouse.dev/rendered-config';
+/** Namespace annotation naming the organization on end-user pages and in the portal. */
+export const ORGANIZATION_DISPLAY_NAME_ANNOTATION = 'sso.gatehouse.dev/display-name';
 
 const domain = z.string().regex(new RegExp(DNS_NAME_PATTERN));
 const pem = z.string().min(64);
@@ -78,6 +80,8 @@ export const renderedProfile = z.object({
 
 export const renderedOrganization = z.object({
   namespace: z.string().min(1),
+  /** The namespace's ORGANIZATION_DISPLAY_NAME_ANNOTATION, shown on end-user pages; absent: the namespace. */
+  displayName: z.string().min(1).max(256).optional(),
   /** Every Verified domain of the organization, whether or not a profile serves it. */
   verifiedDomains: z.array(domain),
   profiles: z.array(renderedProfile),

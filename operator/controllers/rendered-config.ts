@@ -2,6 +2,7 @@
 // profiles, deterministic bytes and their sha256. Never written with an invalid document.
 import { createHash } from 'node:crypto';
 import {
+  ORGANIZATION_DISPLAY_NAME_ANNOTATION,
   renderedOrganization,
   SP_CONFIG_FORMAT_VERSION,
   SP_CONFIG_HASH_ANNOTATION,
@@ -33,7 +34,8 @@ export function renderConfig(ctx: Context): { json: string; hash: string; leftOu
     const verifiedDomains = [...verifiedDomainsOf(ctx.domains, ns, ctx.domainProofKey)].sort();
     const scim = scimOfNamespace(ctx, ns);
     if (profiles.length === 0 && verifiedDomains.length === 0 && enforcedWithoutProfile.length === 0 && !scim) continue;
-    const org = renderedOrganization.safeParse({ namespace: ns, verifiedDomains, profiles, ...(enforcedWithoutProfile.length > 0 ? { enforcedWithoutProfile } : {}), ...(scim ? { scim } : {}) });
+    const displayName = displayNameOf(ctx, ns);
+    const org = renderedOrganization.safeParse({ namespace: ns, ...(displayName ? { displayName } : {}), verifiedDomains, profiles, ...(enforcedWithoutProfile.length > 0 ? { enforcedWithoutProfile } : {}), ...(scim ? { scim } : {}) });
     if (org.success) organizations.push(org.data);
     else {
       leftOut.push(ns);
@@ -45,8 +47,14 @@ export function renderConfig(ctx: Context): { json: string; hash: string; leftOu
   return { json, hash: createHash('sha256').update(json).digest('hex'), leftOut };
 }
 
+/** The namespace's display-name annotation, trimmed and cut to the contract's length; none when blank. */
+function displayNameOf(ctx: Pick<Context, 'displayNames'>, namespace: string): string | undefined {
+  const name = ctx.displayNames.get('', namespace)?.metadata.annotations?.[ORGANIZATION_DISPLAY_NAME_ANNOTATION]?.trim();
+  return name ? name.slice(0, 256) : undefined;
+}
+
 export async function reconcileRenderedConfig(ctx: Context): Promise<ReconcileResult> {
-  if (!ctx.domains.synced || !ctx.profiles.synced || !ctx.users.synced || !ctx.scimNamespaces.synced || !ctx.scimSecrets.synced) return { requeueAfterMs: 500 };
+  if (!ctx.domains.synced || !ctx.profiles.synced || !ctx.users.synced || !ctx.scimNamespaces.synced || !ctx.displayNames.synced || !ctx.scimSecrets.synced) return { requeueAfterMs: 500 };
   // Right after start, wait until every profile was reconciled once: rendering earlier would
   // drop organizations from the live config.
   for (const p of ctx.profiles.all()) {
@@ -95,6 +103,12 @@ export const renderedConfigController: Controller<'Config'> = {
     });
     ctx.profiles.on((event) => {
       if (event !== 'resync') queue.addAfter(queueKey.config, CONFIG_DEBOUNCE_MS);
+    });
+    // The cache keeps only the annotation: an update that leaves it as it was changes nothing.
+    ctx.displayNames.on((event, ns, old) => {
+      if (event === 'resync') return;
+      const key = ORGANIZATION_DISPLAY_NAME_ANNOTATION;
+      if (event !== 'update' || ns.metadata.annotations?.[key] !== old?.metadata.annotations?.[key]) queue.addAfter(queueKey.config, CONFIG_DEBOUNCE_MS);
     });
   },
   *initialKeys() {

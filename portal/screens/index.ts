@@ -1,6 +1,7 @@
 // The portal's screens, one fastify plugin each; all are served behind a session.
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../context.ts';
+import { connectionsScreen } from './connections/index.ts';
 import { domainsScreen } from './domains.ts';
 import { enforcementScreen } from './enforcement/index.ts';
 import { overviewScreen } from './overview.ts';
@@ -9,4 +10,4 @@ import { userEditScreen } from './users/edit.ts';
 import { userImportScreen } from './users/import.ts';
 import { usersListScreen } from './users/list.ts';
 
-export const SCREENS: readonly FastifyPluginAsync<RouteOptions>[] = [overviewScreen, domainsScreen, provisioningScreen, enforcementScreen, usersListScreen, userImportScreen, userEditScreen];
+export const SCREENS: readonly FastifyPluginAsync<RouteOptions>[] = [overviewScreen, domainsScreen, connectionsScreen, enforcementScreen, usersListScreen, userImportScreen, userEditScreen, provisioningScreen];

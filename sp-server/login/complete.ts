@@ -5,8 +5,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { domainOf, type ProfileRef } from '../config/store.ts';
 import type { AppContext, CodeGrant, PendingLogin } from '../context.ts';
+import { recordRefusal, recordSuccess } from '../activity/record.ts';
 import { testResultPage } from '../html.ts';
 import { html, randomToken, refusalReply, sha256b64url } from '../http-util.ts';
+import { pageFrame } from '../page-frame.ts';
 import { REFUSALS, type RefusalCode } from '../refusals.ts';
 import { quote } from '../saml/errors.ts';
 import { groupsOfUser } from '../scim/groups.ts';
@@ -83,7 +85,8 @@ export async function completeLogin(gh: AppContext, req: FastifyRequest, reply: 
         completedTime: new Date().toISOString(),
       });
       req.log.info({ profile: `${namespace}/${name}`, email }, 'test login succeeded');
-      return html(reply, 200, testResultPage(true, message));
+      recordSuccess(gh.activity, ref, 'test-passed', email);
+      return html(reply, 200, testResultPage(true, message, undefined, pageFrame(gh, ref.org)));
     }
     const code = randomToken();
     const grant: CodeGrant = {
@@ -101,6 +104,7 @@ export async function completeLogin(gh: AppContext, req: FastifyRequest, reply: 
     };
     await gh.store.put(`code:${sha256b64url(code)}`, JSON.stringify(grant), gh.lifetimes.codeMs);
     gh.metrics.logins.inc({ kind: 'login' });
+    recordSuccess(gh.activity, ref, 'signed-in', email);
     req.log.info({ profile: `${namespace}/${name}`, email, client: grant.clientId, ...identity.logFields }, 'login succeeded');
     const target = new URL(grant.redirectUri);
     target.searchParams.set('code', code);
@@ -108,7 +112,7 @@ export async function completeLogin(gh: AppContext, req: FastifyRequest, reply: 
     target.searchParams.set('iss', gh.issuer);
     return reply.code(303).header('cache-control', 'no-store').header('location', target.toString()).send();
   } catch (err) {
-    if (err instanceof LoginRefusal) return refuseLogin(gh, req, reply, ref, err, pending);
+    if (err instanceof LoginRefusal) return refuseLogin(gh, req, reply, ref, err, pending, undefined, identity.email);
     throw err;
   }
 }
@@ -169,8 +173,9 @@ function unprovisionedUser(namespace: string, email: string, roles: string[]): U
 }
 
 /**
- * Records a refused login (metric, log, status.recentFailures, and a failed status.test for a
- * test login) and answers the browser: the test result page, or the refusal page of the code.
+ * Records a refused login (metric, log, status.recentFailures, sign-in activity, and a failed
+ * status.test for a test login) and answers the browser: the test result page, or the refusal
+ * page of the code. `assertedEmail`: who the IdP signed in, when the refusal came after that.
  */
 export async function refuseLogin(
   gh: AppContext,
@@ -180,6 +185,7 @@ export async function refuseLogin(
   err: CodedRefusal,
   pending: PendingLogin | undefined,
   logMessage = 'SAML response refused',
+  assertedEmail?: string,
 ): Promise<FastifyReply> {
   const { code, hint } = err;
   const refusal = REFUSALS[code];
@@ -190,6 +196,7 @@ export async function refuseLogin(
   // The cause behind a deliberately uniform refusal (DECRYPTION_FAILED) is for operators only.
   if (err.cause !== undefined) req.log.debug({ profile: `${namespace}/${name}`, code, cause: String(err.cause) }, 'refusal cause');
   gh.status.recordFailure(namespace, name, code, hint);
+  recordRefusal(gh.activity, ref, code, pending?.kind === 'test' ? 'test-failed' : 'refused', assertedEmail);
   if (pending?.kind === 'test') {
     const message = `${hint}. ${refusal.adminAdvice}`.slice(0, 1024);
     await gh.status.recordTest(namespace, name, {
@@ -200,7 +207,7 @@ export async function refuseLogin(
       attemptedTime: new Date(pending.createdAt).toISOString(),
       completedTime: new Date().toISOString(),
     });
-    return html(reply, 400, testResultPage(false, message, code));
+    return html(reply, 400, testResultPage(false, message, code, pageFrame(gh, ref.org)));
   }
-  return refusalReply(reply, code);
+  return refusalReply(reply, code, undefined, pageFrame(gh, ref.org, pending));
 }

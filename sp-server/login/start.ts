@@ -8,6 +8,7 @@ import type { AppContext, PendingLogin } from '../context.ts';
 import { browserBinding, refusalReply } from '../http-util.ts';
 import { clientKey } from '../limits/client-address.ts';
 import { upstreamAuthorization } from '../oidc/authorize.ts';
+import { pageFrame } from '../page-frame.ts';
 import { buildAuthnRequestRedirect } from '../saml/authn-request.ts';
 
 type LoginRequest = Omit<PendingLogin, 'browser' | 'createdAt' | 'namespace' | 'profile'>;
@@ -24,12 +25,12 @@ interface UpstreamRedirect {
 export async function startLogin(gh: AppContext, req: FastifyRequest, reply: FastifyReply, ref: ProfileRef, login: LoginRequest): Promise<FastifyReply> {
   const forceAuthn = login.kind === 'test' || login.forceAuthn === true || ref.profile.forceAuthn;
   const redirect = await upstreamRedirect(gh, ref, login, forceAuthn);
-  if (!redirect) return refusalReply(reply, 'PROFILE_NOT_FOUND');
+  if (!redirect) return refusalReply(reply, 'PROFILE_NOT_FOUND', undefined, pageFrame(gh, ref.org, login));
   const admission = await gh.pendingLogins.admit(clientKey(req), redirect.requestID);
   if (!admission.admitted) {
     gh.metrics.rateLimited.inc({ limit: `pending-logins-${admission.scope}` });
     req.log.warn({ code: 'TOO_MANY_PENDING_LOGINS', scope: admission.scope, client: clientKey(req) }, 'login start refused: pending-login cap');
-    return refusalReply(reply.header('retry-after', String(admission.retryAfterSeconds)), 'TOO_MANY_PENDING_LOGINS', 'Too many sign-ins');
+    return refusalReply(reply.header('retry-after', String(admission.retryAfterSeconds)), 'TOO_MANY_PENDING_LOGINS', 'Too many sign-ins', pageFrame(gh, ref.org, login));
   }
   const pending: PendingLogin = {
     ...login,

@@ -9,6 +9,7 @@ import { acmeOIDCConfig, renderedDiscovery, testOIDCProfile, UPSTREAM_CLIENT_ID,
 import { ENTRA_TEST_TENANT, loginAtUpstream, startOIDCUpstream, type OIDCUpstream } from '../../test/support/oidc-upstream.ts';
 import { testProfile } from '../../test/support/saml-fixtures.ts';
 import { APP_CLIENT, startTestApp, user, type TestApp } from '../../test/support/sp-app.ts';
+import { MemoryActivityStore } from '../activity/store.ts';
 import { sha256b64url } from '../http-util.ts';
 import { clientKeyOf } from './client-key.ts';
 
@@ -48,6 +49,7 @@ describe('a Google-shaped OIDC profile', () => {
   let t: TestApp;
   let app: AppClient;
   let profile: RenderedOIDCProfile;
+  const activity = new MemoryActivityStore();
 
   beforeAll(async () => {
     const port = await freePort();
@@ -63,7 +65,7 @@ describe('a Google-shaped OIDC profile', () => {
     t = await startTestApp({
       port,
       users: ['alice', 'bob', 'carol', 'dan', 'erin'].map((n) => user('acme', `${n}@acme.test`)),
-      app: { allowPrivateIdPAddresses: true },
+      app: { allowPrivateIdPAddresses: true, activity },
     });
     profile = await testOIDCProfile({ name: 'google', provider: 'Google', base, upstream: up, profile: { roleMapping: ROLE_MAPPING } });
     apply(t, [profile]);
@@ -100,6 +102,11 @@ describe('a Google-shaped OIDC profile', () => {
     // The same callback again: its state was consumed.
     await expectRefusal(await browserGet(a.callbackURL, a.jar), 'OIDC_STATE_INVALID', 400);
     expect(t.status.failures.at(-1)).toMatchObject({ namespace: 'acme', profile: 'google', code: 'OIDC_STATE_INVALID' });
+    // The sign-in activity: the refusal (nobody established), then the sign-in the provider asserted.
+    const [refused, signedIn] = await activity.latest('acme', 2);
+    expect(refused).toMatchObject({ outcome: 'refused', protocol: 'oidc', profile: 'google', code: 'OIDC_STATE_INVALID' });
+    expect(refused).not.toHaveProperty('email');
+    expect(signedIn).toEqual({ time: expect.any(String), outcome: 'signed-in', email: 'alice@acme.test', profile: 'google', protocol: 'oidc' });
   });
 
   it('refuses a Workspace account of another domain, and a personal account (no hd)', async () => {

@@ -8,13 +8,15 @@ import { domainOf, EMAIL } from '../config/store.ts';
 import type { CodeGrant, SurfaceOptions } from '../context.ts';
 import { jsonErrorHandler } from '../error-handlers.ts';
 import { emailPage, errorPage } from '../html.ts';
-import { html, refusalReply, sha256b64url } from '../http-util.ts';
+import { EMAIL_PAGE_CSP, html, refusalReply, sha256b64url } from '../http-util.ts';
+import { recordRefusal } from '../activity/record.ts';
 import { takeRestart } from '../login/restart.ts';
 import { startLogin } from '../login/start.ts';
 import { authenticateClient, BASIC_CHALLENGE } from '../oauth/client-auth.ts';
 import { signJwt } from '../oauth/jwt-sign.ts';
 import { CLAIMS_SUPPORTED, grantScope, releasedClaims, SCOPES } from '../oauth/scopes.ts';
 import { OAUTH_PATHS, oauthURL } from '../urls.ts';
+import { organizationName, pageFrame } from '../page-frame.ts';
 
 const PKCE = /^[A-Za-z0-9\-._~]{43,128}$/;
 
@@ -91,16 +93,17 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       ...(maxAge !== undefined ? { maxAge } : {}),
     };
 
+    // The email is not known yet: the page names no organization, but leads back to the application.
+    const frame = pageFrame(gh, undefined, { clientId: client.client_id, redirectUri: q.redirect_uri });
+    const params = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string'));
     if (!q.login_hint) {
       // After an IdP-initiated attempt, the restarted login goes straight back to that IdP.
       const restart = await takeRestart(gh, req, reply);
       if (restart) return startLogin(gh, req, reply, restart, flow);
-      const params = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string'));
-      return html(reply, 200, emailPage(params));
+      return html(reply, 200, emailPage(params, undefined, frame), EMAIL_PAGE_CSP);
     }
     const email = q.login_hint.toLowerCase();
-    const params = Object.fromEntries(Object.entries(q).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    if (!EMAIL.test(email)) return html(reply, 400, emailPage(params, 'Enter a valid work email address.'));
+    if (!EMAIL.test(email)) return html(reply, 400, emailPage(params, 'Enter a valid work email address.', frame), EMAIL_PAGE_CSP);
     const ref = gh.config.profileForEmail(email);
     if (!ref) {
       // An enforced address whose profile is out of service (a broken IdP connection, a lapsed
@@ -108,11 +111,15 @@ export const oauthSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ct
       const domain = domainOf(email);
       const org = gh.config.organizationForDomain(domain);
       const enforced = org !== undefined && (gh.config.enforcementWithoutProfile(domain) !== undefined || gh.users.byEmail(email).some((u) => u.namespace === org.namespace && u.sso?.enforced === true));
-      if (enforced) return html(reply, 503, emailPage(params, 'Single sign-on for this address is temporarily unavailable: your organization\'s identity provider connection needs attention. Contact your administrator; password sign-in stays off.'));
-      return html(reply, 400, emailPage(params, 'Single sign-on is not set up for this email address. Use another sign-in method.'));
+      if (enforced) return html(reply, 503, emailPage(params, 'Single sign-on for this address is temporarily unavailable: your organization\'s identity provider connection needs attention. Contact your administrator; password sign-in stays off.', { ...frame, organization: organizationName(org) }), EMAIL_PAGE_CSP);
+      return html(reply, 400, emailPage(params, 'Single sign-on is not set up for this email address. Use another sign-in method.', frame), EMAIL_PAGE_CSP);
     }
     const user = gh.users.byEmail(email).find((u) => u.namespace === ref.org.namespace);
-    if (user && !user.active) return refusalReply(reply, 'USER_INACTIVE', 'Sign-in refused');
+    if (user && !user.active) {
+      // The address was typed, not asserted by an IdP: the entry carries no email.
+      recordRefusal(gh.activity, ref, 'USER_INACTIVE', 'refused');
+      return refusalReply(reply, 'USER_INACTIVE', 'Sign-in refused', pageFrame(gh, ref.org, { clientId: client.client_id, redirectUri: q.redirect_uri }));
+    }
     return startLogin(gh, req, reply, ref, { ...flow, loginHint: email });
   });
 

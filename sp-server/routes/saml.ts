@@ -5,10 +5,12 @@ import { z } from 'zod';
 import { isSAMLProfile } from '../../crds/api/index.ts';
 import type { ProfileRef } from '../config/store.ts';
 import type { AppContext, PendingLogin, SurfaceOptions } from '../context.ts';
+import { recordRefusal } from '../activity/record.ts';
 import { errorPage } from '../html.ts';
 import { BROWSER_COOKIE, html, readCookie, refusalReply, sha256b64url } from '../http-util.ts';
 import { completeLogin, LoginRefusal, refuseLogin, testLinkUsable, type UpstreamIdentity } from '../login/complete.ts';
 import { rememberRestart } from '../login/restart.ts';
+import { pageFrame } from '../page-frame.ts';
 import { SP_METADATA_CONTENT_TYPE, spMetadata } from '../saml/metadata.ts';
 import { startLogin } from '../login/start.ts';
 import { REFUSALS } from '../refusals.ts';
@@ -40,7 +42,8 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
       gh.metrics.samlRejections.inc({ code: REFUSALS.TEST_LINK_EXPIRED.metricLabel });
       gh.status.recordFailure(ref.org.namespace, ref.profile.name, 'TEST_LINK_EXPIRED', hint);
       req.log.warn({ profile: `${ref.org.namespace}/${ref.profile.name}`, code: 'TEST_LINK_EXPIRED', hint }, 'test link refused');
-      return refusalReply(reply, 'TEST_LINK_EXPIRED', 'Test link expired');
+      recordRefusal(gh.activity, ref, 'TEST_LINK_EXPIRED', 'test-failed');
+      return refusalReply(reply, 'TEST_LINK_EXPIRED', 'Test link expired', pageFrame(gh, ref.org));
     }
     const email = link.email.toLowerCase();
     void gh.status.recordTest(ref.org.namespace, ref.profile.name, { result: 'Pending', email, attemptedTime: new Date().toISOString() });
@@ -119,7 +122,8 @@ export const samlSurface: FastifyPluginAsync<SurfaceOptions> = async (app, { ctx
     const client = [...gh.clients.values()].find((c) => c.idp_initiated_default);
     req.log.warn({ profile: `${ref.org.namespace}/${ref.profile.name}`, code: 'UNSOLICITED_RESPONSE', restartClient: client?.client_id ?? null }, 'IdP-initiated response not accepted; restarting as SP-initiated');
     if (!client?.initiate_login_uri) {
-      return html(reply, 400, errorPage('Start from the application', 'Sign-ins started at your identity provider are not accepted here. Open the application and choose single sign-on.', 'UNSOLICITED_RESPONSE'));
+      recordRefusal(gh.activity, ref, 'UNSOLICITED_RESPONSE', 'refused');
+      return html(reply, 400, errorPage('Start from the application', 'Sign-ins started at your identity provider are not accepted here. Open the application and choose single sign-on.', 'UNSOLICITED_RESPONSE', pageFrame(gh, ref.org, { clientId: client?.client_id })));
     }
     await rememberRestart(gh, reply, ref);
     const target = new URL(client.initiate_login_uri);

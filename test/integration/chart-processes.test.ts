@@ -1,4 +1,4 @@
-// The real operator and sp-server, run as local processes with exactly the arguments the chart
+// The real operator, sp-server and admin portal, run as local processes with exactly the arguments the chart
 // renders for their Deployments, the files its Secrets mount, and a kubeconfig impersonating
 // the chart's ServiceAccounts: they must come up, do their job, and never be refused by the
 // API server. Skipped until the entry points exist in the tree.
@@ -10,6 +10,7 @@ import { freePort } from '../controlplane/controlplane.ts';
 import { kubectl } from '../controlplane/kubectl.ts';
 import { CHART_DIR, find, helm, parseManifests, writeImpersonatingKubeconfig, type Rendered } from '../support/helm.ts';
 import { ManagedProcess } from '../support/managed-process.ts';
+import { PortalClient } from '../support/portal.ts';
 import { waitFor } from '../support/wait.ts';
 
 const kubeconfig = inject('kubeconfig');
@@ -52,6 +53,8 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
   const children = new Map<string, ManagedProcess>();
   let objs: Rendered[] = [];
   let spPort = 0;
+  let spMetricsPort = 0;
+  let portalPort = 0;
 
   function start(name: string, c: Container, args: string[], saKubeconfig: string): ManagedProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: saKubeconfig, POD_NAME: `${name}-local-0` };
@@ -62,11 +65,19 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
     return child;
   }
   const logOf = (name: string) => children.get(name)?.output() ?? '';
+  /** One key of a Secret the chart created, written where the process reads it. */
+  async function writeSecretKey(secret: string, key: string, file: string): Promise<string> {
+    const s = JSON.parse(await ok(['get', 'secret', '-n', ns, secret, '-o', 'json'])) as { data: Record<string, string> };
+    const path = join(dir, file);
+    writeFileSync(path, Buffer.from(s.data[key] ?? '', 'base64'), { mode: 0o600 });
+    return path;
+  }
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-procs-'));
     for (const n of [ns, org]) await ok(['create', 'namespace', n]);
     spPort = await freePort();
+    portalPort = await freePort();
     const closedDNS = await freePort();
     const res = await helm(['install', release, CHART_DIR, '-n', ns, '--set', [
       'crds.enabled=false',
@@ -75,6 +86,8 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
       'spServer.oauthClients[0].clientId=demo',
       `spServer.oauthClients[0].redirectUris[0]=http://127.0.0.1:${spPort + 1}/callback`,
       'spServer.oauthClients[0].public=true',
+      'portal.enabled=true',
+      `portal.publicURL=http://127.0.0.1:${portalPort}`,
     ].join(',')], { kubeconfig });
     if (res.code !== 0) throw new Error(res.stderr);
     objs = parseManifests((await helm(['get', 'manifest', release, '-n', ns], { kubeconfig })).stdout);
@@ -116,11 +129,13 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
     const signing = JSON.parse(await ok(['get', 'secret', '-n', ns, `${release}-gatehouse-oidc-signing-key`, '-o', 'json'])) as { data: Record<string, string> };
     for (const [name, pem] of Object.entries(signing.data)) writeFileSync(join(dir, name), Buffer.from(pem, 'base64'));
     writeFileSync(join(dir, 'clients.json'), Buffer.from(secretData(`${release}-gatehouse-oauth-clients`).data['clients.json'] ?? '', 'base64'));
-    const spMetrics = await freePort();
+    await writeSecretKey(`${release}-gatehouse-internal-token`, 'token', 'internal-token');
+    const spMetrics = (spMetricsPort = await freePort());
     const args = localArgs(c.args, {
       '--listen-address': `127.0.0.1:${spPort}`,
       '--metrics-address': `127.0.0.1:${spMetrics}`,
       '--oauth-clients-file': join(dir, 'clients.json'),
+      '--internal-token-file': join(dir, 'internal-token'),
     }).map((a) => a.replace('--signing-key-file=/etc/gatehouse/signing-key/', `--signing-key-file=${dir}/`));
     const child = start('sp-server', c, args, writeImpersonatingKubeconfig(kubeconfig, ns, `${release}-gatehouse-sp-server`, dir));
     await child.waitReady(async () => (await httpStatus(`http://127.0.0.1:${spPort}/readyz`)) === 200, 60_000);
@@ -130,5 +145,47 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
     expect(await httpStatus(`http://127.0.0.1:${spMetrics}/metrics`)).toBe(200);
     expect(await httpStatus(`http://127.0.0.1:${spPort}/metrics`)).toBe(404);
     expect(logOf('sp-server')).not.toMatch(/forbidden/i);
+  });
+
+  it('the portal comes up, mints and redeems a setup link, writes as gatehouse-portal and reads activity, unrefused', async () => {
+    const c = container(objs, `${release}-gatehouse-portal`);
+    const portalMetrics = await freePort();
+    const args = localArgs(c.args, {
+      '--listen-address': `127.0.0.1:${portalPort}`,
+      '--metrics-address': `127.0.0.1:${portalMetrics}`,
+      '--oauth-clients-file': join(dir, 'clients.json'),
+      '--oidc-client-secret-file': await writeSecretKey(`${release}-gatehouse-portal-oidc`, 'client-secret', 'portal-client-secret'),
+      '--internal-token-file': join(dir, 'internal-token'),
+      '--activity-url': `http://127.0.0.1:${spMetricsPort}`,
+    });
+    const saKubeconfig = writeImpersonatingKubeconfig(kubeconfig, ns, `${release}-gatehouse-portal`, dir);
+    const child = start('portal', { ...c, env: [...(c.env ?? []), { name: 'POD_NAMESPACE', value: ns }] }, args, saKubeconfig);
+    await child.waitReady(async () => (await httpStatus(`http://127.0.0.1:${portalMetrics}/readyz`)) === 200, 60_000);
+    // The documented kubectl path: the mint script with the portal's ServiceAccount and environment.
+    const mint = ManagedProcess.spawn({
+      name: 'mint-link',
+      command: process.execPath,
+      args: [join(root, 'portal', 'setup-links', 'mint-link.ts'), `--namespace=${org}`, '--ttl=10m', '--for=it@acme.com'],
+      cwd: root,
+      env: { ...process.env, KUBECONFIG: saKubeconfig, POD_NAMESPACE: ns, GATEHOUSE_PORTAL_PUBLIC_URL: `http://127.0.0.1:${portalPort}` },
+    });
+    expect((await mint.exited).code).toBe(0);
+    const link = mint.output().split('\n').find((l) => l.startsWith(`http://127.0.0.1:${portalPort}/setup/`)) ?? '';
+    expect(link).not.toBe('');
+    const admin = new PortalClient(`http://127.0.0.1:${portalPort}`);
+    expect((await admin.get(new URL(link).pathname)).status).toBe(200);
+    expect((await admin.post('/setup', { link: new URL(link).pathname.slice('/setup/'.length) }, { csrf: false })).status).toBe(303);
+    await admin.get('/domains');
+    expect((await admin.post('/domains', { domain: 'procs-portal.example.com' })).status).toBe(303);
+    const vd = JSON.parse(await ok(['get', 'vd', '-n', org, 'procs-portal-example-com', '-o', 'json', '--show-managed-fields'])) as { metadata: { managedFields: { manager: string }[] } };
+    expect(vd.metadata.managedFields.map((m) => m.manager)).toContain('gatehouse-portal');
+    const activity = await admin.get('/activity');
+    expect(activity.status).toBe(200);
+    expect(activity.body).not.toContain('unavailable');
+    // Sign-in through Gatehouse: discovery at the sp-server and a redirect to its /authorize.
+    const signin = await new PortalClient(`http://127.0.0.1:${portalPort}`).post('/signin', { email: 'alice@acme.com' }, { csrf: false });
+    expect(signin.status).toBe(303);
+    expect(signin.location).toMatch(new RegExp(`^http://127.0.0.1:${spPort}/authorize\\?.*client_id=gatehouse-portal`));
+    expect(logOf('portal')).not.toMatch(/forbidden/i);
   });
 });

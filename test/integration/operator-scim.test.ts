@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { KubeClient } from '../../kube/client.ts';
 import { SCIM_ENABLED_LABEL, SCIM_TOKEN_SECRET_NAME, tokenOfSecret } from '../../operator/scim-token.ts';
-import { SP_CONFIG_HASH_ANNOTATION, SP_CONFIG_SECRET_KEY, spConfig, type SPConfig } from '../../crds/api/index.ts';
+import { ORGANIZATION_DISPLAY_NAME_ANNOTATION, SP_CONFIG_HASH_ANNOTATION, SP_CONFIG_SECRET_KEY, spConfig, type SPConfig } from '../../crds/api/index.ts';
 import { createMetrics } from '../../sp-server/metrics.ts';
 import { SCIM_PREFIX, scimPlugin } from '../../sp-server/scim/plugin.ts';
 import { tokenVerifierFromConfig, verifiedDomainsFromConfig } from '../../sp-server/scim/token.ts';
@@ -130,6 +130,16 @@ describe('operator: SCIM token per organization', () => {
     expect((await orgEntry(org))?.scim?.tokenSHA256).toEqual([sha256(fresh)]);
     expect((await scimGet(org, fresh)).statusCode).toBe(200);
     expect((await scimGet(org, old)).statusCode).toBe(401);
+  });
+
+  it('renders the namespace\'s display-name annotation as the organization\'s name, and follows its changes', async () => {
+    const annotate = (value: string | null) =>
+      client.call('PATCH', `/api/v1/namespaces/${org}`, { body: { metadata: { annotations: { [ORGANIZATION_DISPLAY_NAME_ANNOTATION]: value } } }, contentType: 'application/merge-patch+json' });
+    expect((await orgEntry(org))?.displayName).toBeUndefined();
+    await annotate('Acme Corporation');
+    await waitFor('the display name rendered', async () => ((await orgEntry(org))?.displayName === 'Acme Corporation' ? true : undefined), 30_000, describeState);
+    await annotate(null);
+    await waitFor('the display name gone', async () => ((await orgEntry(org)) && (await orgEntry(org))?.displayName === undefined ? true : undefined), 30_000, describeState);
   });
 
   it('unlabelling removes SCIM from the render; the token stops working; the Secret stays', async () => {
