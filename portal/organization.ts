@@ -154,14 +154,14 @@ export class Organization {
    * a conflict. Status writes (which change only the resourceVersion) are not: a write racing the
    * read is retried on a fresh read.
    */
-  async edit<T extends KubeObject>(kind: OrgKind, name: string, change: (owned: OwnedFields, live: T) => OwnedFields, o: { generation?: number | undefined } = {}): Promise<{ before: T; after: T }> {
+  async edit<T extends KubeObject>(kind: OrgKind, name: string, change: (owned: OwnedFields, live: T) => OwnedFields, o: { generation?: number | undefined; dryRun?: boolean } = {}): Promise<{ before: T; after: T }> {
     for (let attempt = 0; ; attempt++) {
       const live = await this.get<T>(kind, name);
       if (!live) throw new PortalWriteError('not-found', `${kind} ${name} no longer exists.`);
       if (o.generation !== undefined && live.metadata.generation !== o.generation)
         throw new PortalWriteError('conflict', `Not saved: ${kind} ${name} was changed by someone else since you opened this page. Review the current values below and apply your change again.`);
       try {
-        const after = await this.apply<T>(kind, name, change(ownedFields(live, FIELD_MANAGER), live), { resourceVersion: live.metadata.resourceVersion });
+        const after = await this.apply<T>(kind, name, change(ownedFields(live, FIELD_MANAGER), live), { resourceVersion: live.metadata.resourceVersion, ...(o.dryRun ? { dryRun: true } : {}) });
         return { before: live, after };
       } catch (err) {
         const raced = err instanceof PortalWriteError && err.kind === 'conflict' && err.fields.length === 0;

@@ -4,7 +4,21 @@ import type { RouteOptions } from '../context.ts';
 import { activityScreen } from './activity.ts';
 import { connectionsScreen } from './connections/index.ts';
 import { domainsScreen } from './domains.ts';
+import { enforcementScreen } from './enforcement/index.ts';
 import { overviewScreen } from './overview.ts';
 import { provisioningScreen } from './provisioning.ts';
+import { userEditScreen } from './users/edit.ts';
+import { userImportScreen } from './users/import.ts';
+import { usersListScreen } from './users/list.ts';
 
-export const SCREENS: readonly FastifyPluginAsync<RouteOptions>[] = [overviewScreen, domainsScreen, connectionsScreen, provisioningScreen, activityScreen];
+export const SCREENS: readonly FastifyPluginAsync<RouteOptions>[] = [
+  overviewScreen,
+  domainsScreen,
+  connectionsScreen,
+  enforcementScreen,
+  usersListScreen,
+  userImportScreen,
+  userEditScreen,
+  provisioningScreen,
+  activityScreen,
+];

@@ -7,6 +7,8 @@ import type { KubeClient } from '../../kube/client.ts';
 import { buildPortal } from '../../portal/app.ts';
 import type { ActivitySource, Mailer, PortalContext } from '../../portal/context.ts';
 import { portalOptions, type PortalOptionsInput } from '../../portal/options.ts';
+import { cookieName } from '../../portal/session/request-session.ts';
+import type { Actor } from '../../portal/session/sessions.ts';
 import { SessionStore } from '../../portal/session/sessions.ts';
 import { SetupLinks } from '../../portal/setup-links/links.ts';
 import type { OAuthClient } from '../../sp-server/oauth/clients.ts';
@@ -97,6 +99,11 @@ export class PortalClient {
     return { status: res.status, location: res.headers.get('location'), body, headers: res.headers };
   }
 
+  /** Sets a cookie as if the portal had (a session made directly in the store). */
+  setCookie(name: string, value: string): void {
+    this.cookies.set(name, value);
+  }
+
   cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
@@ -139,6 +146,17 @@ export async function signInWithSetupLink(portal: TestPortal, namespace: string)
   if (landing.status !== 200) throw new Error(`setup link page answered ${landing.status}`);
   const redeemed = await client.post('/setup', { link: path.slice('/setup/'.length) }, { csrf: false });
   if (redeemed.status !== 303) throw new Error(`setup link redemption answered ${redeemed.status}: ${redeemed.body.slice(0, 300)}`);
+  const home = await client.get('/');
+  if (home.status !== 200) throw new Error(`overview answered ${home.status}`);
+  return client;
+}
+
+/** A client with a session as an admin who signed in through Gatehouse (SSO) gets one. */
+export async function signInAsSSOAdmin(portal: TestPortal, namespace: string, email: string): Promise<PortalClient> {
+  const who: Actor = { name: email, via: 'sso', email };
+  const session = await portal.ctx.sessions.create(namespace, who);
+  const client = new PortalClient(portal.url);
+  client.setCookie(cookieName(portal.url), session.id);
   const home = await client.get('/');
   if (home.status !== 200) throw new Error(`overview answered ${home.status}`);
   return client;
