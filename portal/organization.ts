@@ -107,6 +107,16 @@ export class Organization {
     };
   }
 
+  /**
+   * Whether another organization has verified `domain` — the one read outside the organization,
+   * answering yes or no only (never which organization), so an admin learns at once that adding
+   * the domain here would only end in a conflict.
+   */
+  async domainVerifiedElsewhere(domain: string): Promise<boolean> {
+    const all = await this.kube.call<{ items: { metadata: { namespace?: string }; spec?: { domain?: string }; status?: { conditions?: { type: string; status: string }[] } }[] }>('GET', pathOf('VerifiedDomain'));
+    return all.items.some((d) => d.metadata.namespace !== this.namespace && d.spec?.domain === domain && d.status?.conditions?.some((c) => c.type === 'Verified' && c.status === 'True'));
+  }
+
   async list<T extends KubeObject>(kind: OrgKind): Promise<T[]> {
     const res = await this.kube.call<{ items: T[] }>('GET', pathOf(kind, this.namespace));
     return res.items;

@@ -92,6 +92,8 @@ export const domainsScreen: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     const domain = parsed.data;
     const existing = await org.list<VerifiedDomain>('VerifiedDomain');
     if (existing.some((d) => d.spec.domain === domain)) return renderDomains(ctx, req, reply, { value: raw, error: `${domain} is already a domain of this organization (see below).` }, 422);
+    if (await org.domainVerifiedElsewhere(domain))
+      return renderDomains(ctx, req, reply, { value: raw, error: `${domain} is already verified by another organization, which keeps it. If your organization controls its DNS, ask the team that runs Gatehouse to release it.` }, 409);
     const name = nameFor(domain, new Map(existing.map((d) => [d.metadata.name, d.spec.domain])));
     let created: VerifiedDomain;
     try {

@@ -108,6 +108,18 @@ describe('adding a domain', () => {
     expect((await domainsOf(orgA)).map((d) => d.metadata.resourceVersion)).toEqual(before.map((d) => d.metadata.resourceVersion));
   });
 
+  it('refuses, next to the field, a domain another organization has verified, writing nothing', async () => {
+    const domain = `claimed-${suffix}.example.com`;
+    await create(kube, 'verifieddomains', orgB, { kind: 'VerifiedDomain', metadata: { name: 'claimed' }, spec: { domain } });
+    const before = await domainsOf(orgA);
+    await writeStatus(orgB, 'claimed', { conditions: [cond('Verified', 'True', 'Verified', 'TXT record found')] });
+    const refused = await admin.post('/domains', { domain });
+    expect(refused.status).toBe(409);
+    expect(fieldError(refused.body, 'domain')).toContain(`${domain} is already verified by another organization`);
+    expect(refused.body).not.toContain(orgB);
+    expect((await domainsOf(orgA)).length).toBe(before.length);
+  });
+
   it('says so in words when another organization verified the domain first', async () => {
     const domain = `taken-${suffix}.example.com`;
     const name = `taken-${suffix}-example-com`;
