@@ -32,6 +32,9 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 const cspViolations: string[] = [];
+/** Requests to anywhere but this machine: the portal works with no external network (no CDN, fonts or scripts). */
+const externalRequests: string[] = [];
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Every page of the admin: console messages are watched for CSP violations. */
 function watch(p: Page): Page {
@@ -39,6 +42,10 @@ function watch(p: Page): Page {
     if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(m.text())) cspViolations.push(`${p.url()}: ${m.text()}`);
   });
   p.on('pageerror', (err) => cspViolations.push(`${p.url()}: page error ${err.message}`));
+  p.on('request', (r) => {
+    const url = new URL(r.url());
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !LOCAL_HOSTS.has(url.hostname)) externalRequests.push(r.url());
+  });
   // data-confirm forms ask with window.confirm: the admin confirms.
   p.on('dialog', (d) => void d.accept());
   return p;
@@ -66,6 +73,7 @@ async function check(step: string): Promise<void> {
   const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(bad, `${step}: accessibility violations`).toEqual([]);
   expect(cspViolations, `${step}: CSP violations`).toEqual([]);
+  expect(externalRequests, `${step}: requests off this machine`).toEqual([]);
 }
 
 /** The form control's message next to it: aria-invalid and the element it is described by. */
