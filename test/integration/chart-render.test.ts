@@ -378,6 +378,8 @@ describe('helm template, admin portal', () => {
       '--oidc-issuer=http://localhost:8080',
       '--oidc-client-id=gatehouse-portal',
       '--oidc-client-secret-file=/etc/gatehouse/portal-oidc/client-secret',
+      // The default publicURL is plain http (a local install): the portal talks to that issuer as it is.
+      '--allow-insecure-issuer',
       '--admin-roles=admin',
       '--redis-url=redis://redis:6379/0',
       '--activity-url=http://gatehouse-sp-server-internal.gatehouse-system.svc:9090',
@@ -394,6 +396,10 @@ describe('helm template, admin portal', () => {
     expect(c.volumeMounts.map((m) => m.mountPath).sort()).toEqual(['/etc/gatehouse/internal-token', '/etc/gatehouse/oauth-clients', '/etc/gatehouse/portal-oidc', '/tmp']);
     const volumes = volumesOf(objs, 'gatehouse-portal');
     for (const secret of ['gatehouse-oauth-clients', 'gatehouse-portal-oidc', 'gatehouse-internal-token']) expect(volumes).toContain(`"secretName":"${secret}"`);
+    const https = podSpec(find(await render({ publicURL: 'https://sso.example.com', portal: PORTAL }), 'Deployment', 'gatehouse-portal')).containers[0];
+    expect(https?.args).toContain('--oidc-issuer=https://sso.example.com');
+    expect(https?.args).not.toContain('--allow-insecure-issuer');
+    expect(https?.args).not.toContain('--allow-insecure-metadata-urls');
   });
 
   it('passes SMTP, admin roles, link lifetime and extra flags; the SMTP password from its Secret', async () => {
