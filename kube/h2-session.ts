@@ -56,6 +56,14 @@ const codeError = (message: string, code: string, cause?: unknown) => Object.ass
 const STREAM_WINDOW = 4 * 1024 * 1024;
 const SESSION_WINDOW = 32 * 1024 * 1024;
 const IDLE_CLOSE_MS = 30_000;
+/** How often the calls in flight are checked against their timeouts. */
+const SWEEP_MS = 250;
+
+/** A call in flight: when it times out unless the server sends something first. */
+interface Pending {
+  deadline: number;
+  expire(): void;
+}
 
 /** A connected session and the streams open on it: it keeps the process alive only while any are. */
 interface Live {
@@ -68,6 +76,10 @@ export class H2Session {
   private readonly tls: H2TlsOptions;
   private current: Promise<Live> | undefined;
   private closed = false;
+  // One timer checks every call's timeout: a timer per stream (stream.setTimeout) was a visible
+  // part of the CPU per status write.
+  private readonly inFlight = new Set<Pending>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(origin: string, tls: H2TlsOptions) {
     this.origin = origin;
@@ -139,9 +151,15 @@ export class H2Session {
       let answerHeaders: IncomingHttpHeaders = {};
       let text = '';
       const onAbort = () => finish(r.signal?.reason ?? codeError('aborted', 'ABORT_ERR'));
+      const pending: Pending = {
+        deadline: performance.now() + r.timeoutMs,
+        expire: () => finish(codeError(`${r.method} ${r.path}: no answer within ${r.timeoutMs} ms`, H2_TIMEOUT_CODE)),
+      };
+      this.track(pending);
       const finish = (err?: unknown) => {
         if (settled) return;
         settled = true;
+        this.inFlight.delete(pending);
         r.signal?.removeEventListener('abort', onAbort);
         if (--live.active === 0 && !live.session.destroyed) live.session.unref();
         if (err === undefined) {
@@ -152,14 +170,17 @@ export class H2Session {
         reject(err);
       };
       r.signal?.addEventListener('abort', onAbort, { once: true });
-      stream.setTimeout(r.timeoutMs, () => finish(codeError(`${r.method} ${r.path}: no answer within ${r.timeoutMs} ms`, H2_TIMEOUT_CODE)));
       stream.on('response', (h) => {
         statusCode = Number(h[':status']);
         answerHeaders = h;
+        pending.deadline = performance.now() + r.timeoutMs;
         if (r.discardBody && statusCode >= 200 && statusCode < 300) stream.resume();
         else {
           stream.setEncoding('utf8');
-          stream.on('data', (chunk: string) => (text += chunk));
+          stream.on('data', (chunk: string) => {
+            text += chunk;
+            pending.deadline = performance.now() + r.timeoutMs;
+          });
         }
       });
       const cutOff = (cause?: unknown) =>
@@ -171,6 +192,20 @@ export class H2Session {
       stream.on('close', () => settled || finish(cutOff()));
       if (r.body !== undefined) stream.end(r.body);
     });
+  }
+
+  private track(p: Pending): void {
+    this.inFlight.add(p);
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      const now = performance.now();
+      for (const q of this.inFlight) if (q.deadline <= now) q.expire();
+      if (this.inFlight.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, SWEEP_MS);
+    this.sweeper.unref();
   }
 
   async close(): Promise<void> {
