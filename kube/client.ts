@@ -38,6 +38,8 @@ export interface ClientOptions {
   /** Called once per completed (or failed: code 0) request. */
   onRequest?: (event: RequestEvent) => void;
   connections?: number;
+  /** false: every call through undici, none over the HTTP/2 session (the benchmark's comparison). */
+  http2?: boolean;
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
@@ -123,7 +125,7 @@ export class KubeClient {
     this.basePath = url.pathname.replace(/\/$/, '');
     this.dispatcher = dispatcher;
     this.options = options;
-    if (url.protocol === 'https:') {
+    if (url.protocol === 'https:' && options.http2 !== false) {
       this.h2 = new H2Session(this.origin, { ca: creds.ca, cert: creds.cert, key: creds.key, servername: creds.servername, rejectUnauthorized: !creds.insecureSkipTLSVerify });
     }
   }
