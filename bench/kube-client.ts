@@ -84,7 +84,11 @@ try {
       r.patchesPerSecond.push(Math.round(N / seconds));
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return Number((s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2).toFixed(3));
+  };
   const floor = median(results['floor: bare node:http2']?.cpuMsPerPatch ?? []);
   const summary = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, { ...r, medianCpuMsPerPatch: median(r.cpuMsPerPatch), costToFloor: Number((median(r.cpuMsPerPatch) / floor).toFixed(2)) }]));
   process.stdout.write(JSON.stringify({ patchesPerRound: N, rounds: ROUNDS, concurrency: CONCURRENCY, warmUp: 'one uncounted round of every contender', results: summary }, null, 2) + '\n');
