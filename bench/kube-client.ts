@@ -1,6 +1,6 @@
 // Benchmark: the client CPU of one status write (server-side apply of /status, as the operator
-// sends it) through the KubeClient — over its HTTP/2 session and, for comparison, with every call
-// through undici — against its floor measured in the same run: the same PATCH written on one bare
+// sends it) through the KubeClient — through undici (the default) and over its optional HTTP/2
+// session (`http2: true`) — against its floor measured in the same run: the same PATCH written on one bare
 // node:http2 session with nothing around it. The three take turns in each round, at the same
 // concurrency, against one kube-apiserver; CPU is this process's (process.cpuUsage).
 //   hack/env.sh node bench/kube-client.ts [-- --patches 1500 --rounds 3 --concurrency 16]
@@ -43,8 +43,8 @@ try {
   await setup.close();
 
   const creds = await loadCredentials(cp.kubeconfigPath);
-  const overHttp2 = await KubeClient.create(creds, { connections: CONCURRENCY });
-  const overUndici = await KubeClient.create(creds, { connections: CONCURRENCY, http2: false });
+  const overHttp2 = await KubeClient.create(creds, { connections: CONCURRENCY, http2: true });
+  const overUndici = await KubeClient.create(creds, { connections: CONCURRENCY });
   const auth = await creds.headers();
   const bare = http2.connect(creds.server, { ca: creds.ca, cert: creds.cert, key: creds.key, servername: creds.servername, rejectUnauthorized: !creds.insecureSkipTLSVerify });
 

@@ -1,4 +1,4 @@
-// The client's calls over HTTP/2 against a TLS server that speaks it (as the API server does):
+// The client's calls with `http2: true` against a TLS server that speaks it (as the API server does):
 // one session carries every call, retries keep their rules (a refused stream is re-sent even for
 // a POST, a reset one only when safe), GOAWAY and a lost connection open a new session, and a
 // server without h2 gets the same calls over HTTP/1.1.
@@ -34,7 +34,7 @@ afterEach(async () => {
 });
 
 async function clientFor(port: number): Promise<KubeClient> {
-  const client = await KubeClient.create({ server: `https://127.0.0.1:${port}`, ca: Buffer.from(tls.cert), insecureSkipTLSVerify: false, headers: async () => ({ authorization: 'Bearer secret-token' }) });
+  const client = await KubeClient.create({ server: `https://127.0.0.1:${port}`, ca: Buffer.from(tls.cert), insecureSkipTLSVerify: false, headers: async () => ({ authorization: 'Bearer secret-token' }) }, { http2: true });
   closers.push(() => client.close());
   return client;
 }

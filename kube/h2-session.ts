@@ -1,7 +1,7 @@
 // One HTTP/2 session to the API server for the client's request/answer calls (status writes,
-// gets, lists, creates): every call is a stream multiplexed on one TLS connection. Node's own
-// HTTP/2 stack costs about a third less CPU per call than undici's, which at thousands of status
-// writes a second is most of the operator's client work. Watches stay on undici (kube/client.ts).
+// gets, lists, creates) when the client is created with `http2: true`: every call is a stream
+// multiplexed on one TLS connection, with node's own HTTP/2 stack (a quarter less client CPU per
+// call than undici's in bench:kube-client). Watches stay on undici (kube/client.ts).
 // The session is opened on first use and again after the server sent GOAWAY or the connection
 // died; a server that does not negotiate h2 by ALPN makes the client use undici for everything.
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
