@@ -5,11 +5,9 @@
 // concurrency, against one kube-apiserver; CPU is this process's (process.cpuUsage).
 //   hack/env.sh node bench/kube-client.ts [-- --patches 1500 --rounds 3 --concurrency 16]
 import http2 from 'node:http2';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ControlPlane } from '../test/controlplane/controlplane.ts';
-import { kubectl } from '../test/controlplane/kubectl.ts';
+import { installCRDs } from '../test/controlplane/kubectl.ts';
 import { create, createNamespace, pool, testClient } from '../test/support/kube.ts';
 import { API_VERSION } from '../crds/api/index.ts';
 import { KubeClient } from '../kube/client.ts';
@@ -27,16 +25,11 @@ const N = Number(values.patches);
 const ROUNDS = Number(values.rounds);
 const CONCURRENCY = Number(values.concurrency);
 const NS = 'bench';
-const root = join(import.meta.dirname, '..');
 const log = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 
 const cp = await ControlPlane.start();
 try {
-  for (const f of readdirSync(join(root, 'crds', 'bases')).filter((x) => x.endsWith('.yaml'))) {
-    const r = await kubectl(cp.kubeconfigPath, ['apply', '--server-side', '-f', join(root, 'crds', 'bases', f)]);
-    if (r.code !== 0) throw new Error(r.stderr);
-  }
-  await kubectl(cp.kubeconfigPath, ['wait', '--for=condition=Established', '--timeout=60s', 'crd', '--all']);
+  await installCRDs(cp.kubeconfigPath);
   const setup = await testClient(cp.kubeconfigPath);
   await createNamespace(setup, NS);
   await pool(Array.from({ length: N }, (_, i) => i), 32, (i) => create(setup, 'managedusers', NS, { kind: 'ManagedUser', metadata: { name: `user-${i}` }, spec: { email: `user${i}@bench.example` } }));

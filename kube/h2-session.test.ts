@@ -7,7 +7,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import http2, { type Http2SecureServer, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyStatus, FIELD_MANAGER, type Context } from '../operator/context.ts';
+import { applyStatus, type Context } from '../operator/context.ts';
+import { expectAliceStatusWrite } from '../test/support/status-write.ts';
 import { KubeApiError, KubeClient } from './client.ts';
 
 interface Seen {
@@ -80,14 +81,7 @@ describe('calls over HTTP/2', () => {
     const api = await h2Api((_req, stream) => json(stream, 200, { ok: true }));
     await applyStatus({ client: api.client } as Context, 'ManagedUser', 'acme', 'alice', { sso: { enforced: true } });
     const write = api.seen[0] as Seen;
-    expect(write.method).toBe('PATCH');
-    const url = new URL(write.path, 'https://x');
-    expect(url.pathname).toBe('/apis/sso.gatehouse.dev/v1alpha1/namespaces/acme/managedusers/alice/status');
-    expect(url.searchParams.get('fieldManager')).toBe(FIELD_MANAGER);
-    expect(url.searchParams.get('force')).toBe('true');
-    expect(write.headers['content-type']).toBe('application/apply-patch+yaml');
-    expect(write.headers.authorization).toBe('Bearer secret-token');
-    expect(JSON.parse(write.body)).toEqual({ apiVersion: 'sso.gatehouse.dev/v1alpha1', kind: 'ManagedUser', metadata: { name: 'alice', namespace: 'acme' }, status: { sso: { enforced: true } } });
+    expectAliceStatusWrite({ method: write.method, url: write.path, headers: write.headers, body: write.body });
 
     const answers = await Promise.all(Array.from({ length: 40 }, () => api.client.call('GET', '/api/v1/namespaces')));
     expect(answers).toEqual(Array.from({ length: 40 }, () => ({ ok: true })));
