@@ -1,9 +1,9 @@
 // The one Kubernetes REST client of Gatehouse (operator, sp-server, SCIM, tests, benchmarks): an
 // undici pool per API server (optionally, request/answer calls as streams of one node:http2
-// session, kube/h2-session.ts, watches staying on undici), the kubeconfig's credentials, bounded retries of what the API server asks to be retried, and one
-// hook that sees every request (for the request-count metric). The generated client-node APIs
-// hide the Content-Type of patches, build a connection pool per request and cannot stream
-// watches without buffering.
+// session, kube/h2-session.ts, watches staying on undici), the kubeconfig's credentials, bounded
+// retries of what the API server asks to be retried, and one hook that sees every request (for
+// the request-count metric). The generated client-node APIs hide the Content-Type of patches,
+// build a connection pool per request and cannot stream watches without buffering.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, type Dispatcher } from 'undici';
 import { H2_CUT_OFF_CODES, H2_NOT_SENT_CODES, H2Session, NotHttp2Error } from './h2-session.ts';
