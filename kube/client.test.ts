@@ -3,8 +3,9 @@
 // POST is not re-sent once it may have reached the server.
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyStatus, FIELD_MANAGER, type Context } from '../operator/context.ts';
+import { applyStatus, type Context } from '../operator/context.ts';
 import { fakeApiServer, type FakeApiServer, type SeenRequest } from '../test/support/fake-api-server.ts';
+import { expectAliceStatusWrite } from '../test/support/status-write.ts';
 import { KubeApiError, KubeClient } from './client.ts';
 
 let api: FakeApiServer | undefined;
@@ -25,20 +26,7 @@ describe('status writes', () => {
   it('are server-side apply patches on /status with field manager gatehouse-operator and force', async () => {
     const { client, seen } = await fakeApi((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
     await applyStatus({ client } as Context, 'ManagedUser', 'acme', 'alice', { sso: { enforced: true } });
-    const req = seen[0] as SeenRequest;
-    expect(req.method).toBe('PATCH');
-    const url = new URL(req.url, 'http://x');
-    expect(url.pathname).toBe('/apis/sso.gatehouse.dev/v1alpha1/namespaces/acme/managedusers/alice/status');
-    expect(url.searchParams.get('fieldManager')).toBe(FIELD_MANAGER);
-    expect(url.searchParams.get('force')).toBe('true');
-    expect(req.headers['content-type']).toBe('application/apply-patch+yaml');
-    expect(req.headers.authorization).toBe('Bearer secret-token');
-    expect(JSON.parse(req.body)).toEqual({
-      apiVersion: 'sso.gatehouse.dev/v1alpha1',
-      kind: 'ManagedUser',
-      metadata: { name: 'alice', namespace: 'acme' },
-      status: { sso: { enforced: true } },
-    });
+    expectAliceStatusWrite(seen[0] as SeenRequest);
   });
 });
 

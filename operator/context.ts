@@ -126,9 +126,16 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** `{"apiVersion":…,"kind":…,"metadata":{"name":` of each kind's apply body, serialised once. */
+const applyBodyHeads = new Map<ObjectKind, string>();
+
 /** Server-side apply of the status subresource, owning exactly the fields in `status`. */
-export async function applyStatus(ctx: Pick<Context, 'client'>, kind: ObjectKind, namespace: string, name: string, status: unknown): Promise<void> {
-  await ctx.client.apply(pathOf(kind, namespace, name), { apiVersion: API_VERSION, kind, metadata: { name, namespace }, status }, FIELD_MANAGER, {
+export async function applyStatus(ctx: Pick<Context, 'client'>, kind: ObjectKind, namespace: string, name: string, status: object): Promise<void> {
+  let head = applyBodyHeads.get(kind);
+  if (head === undefined) applyBodyHeads.set(kind, (head = `{"apiVersion":${JSON.stringify(API_VERSION)},"kind":${JSON.stringify(kind)},"metadata":{"name":`));
+  // The same JSON as stringifying the whole object; thousands of status writes a second build only their variable part.
+  const body = `${head}${JSON.stringify(name)},"namespace":${JSON.stringify(namespace)}},"status":${JSON.stringify(status)}}`;
+  await ctx.client.apply(pathOf(kind, namespace, name), body, FIELD_MANAGER, {
     subresource: 'status',
     force: true,
     // The watch delivers the result; parsing it here would only make garbage.

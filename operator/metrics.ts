@@ -102,6 +102,19 @@ export class OperatorMetrics {
     };
   }
 
+  private readonly reconcileChildren = new Map<string, { duration: { observe(v: number): void }; results: Map<string, { inc(): void }> }>();
+
+  /** One finished reconciliation: its duration and result (label children bound once per kind and result, as below). */
+  countReconcile(kind: string, result: 'success' | 'requeue' | 'error', seconds: number): void {
+    let c = this.reconcileChildren.get(kind);
+    if (!c) this.reconcileChildren.set(kind, (c = { duration: this.reconcileDuration.labels({ kind }), results: new Map() }));
+    let r = c.results.get(result);
+    if (!r) c.results.set(result, (r = this.reconcileTotal.labels({ kind, result })));
+    r.inc();
+    c.duration.observe(seconds);
+    if (result === 'error') this.reconcileErrors.inc({ kind });
+  }
+
   private readonly requestCounters = new Map<string, { inc(): void }>();
 
   /** Counts one API request (bound per verb and code, as above). */

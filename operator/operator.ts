@@ -140,19 +140,21 @@ export class Operator {
       if (k === undefined) return;
       const key = decodeKey(k);
       const kind = key.kind;
-      const end = this.metrics.reconcileDuration.startTimer({ kind });
+      const started = performance.now();
+      let result: 'success' | 'requeue' | 'error' = 'success';
       try {
         const res = await reconcileKey(this.controllers, this.ctx, key);
         queue.forget(k);
-        if (res.requeueAfterMs !== undefined) queue.addAfter(k, res.requeueAfterMs);
-        this.metrics.reconcileTotal.inc({ kind, result: res.requeueAfterMs !== undefined ? 'requeue' : 'success' });
+        if (res.requeueAfterMs !== undefined) {
+          queue.addAfter(k, res.requeueAfterMs);
+          result = 'requeue';
+        }
       } catch (err) {
+        result = 'error';
         const delay = queue.addRateLimited(k);
-        this.metrics.reconcileTotal.inc({ kind, result: 'error' });
-        this.metrics.reconcileErrors.inc({ kind });
         this.log.warn({ kind, namespace: 'namespace' in key ? key.namespace : '', name: 'name' in key ? key.name : '', err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'reconcile failed');
       } finally {
-        end();
+        this.metrics.countReconcile(kind, result, (performance.now() - started) / 1000);
         queue.done(k);
       }
     }

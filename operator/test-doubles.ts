@@ -26,7 +26,8 @@ export interface ApiCall {
 export function fakeClient(answer: (call: ApiCall) => unknown = () => ({})): { client: KubeClient; calls: ApiCall[] } {
   const calls: ApiCall[] = [];
   const call = async (method: string, path: string, o: { body?: unknown } = {}) => {
-    const c = { method, path, body: o.body };
+    // The client sends a string body as it is (status writes arrive serialised): tests read the JSON.
+    const c = { method, path, body: typeof o.body === 'string' ? (JSON.parse(o.body) as unknown) : o.body };
     calls.push(c);
     return answer(c);
   };
