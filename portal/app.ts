@@ -5,7 +5,7 @@ import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAssets } from '../ui/assets.ts';
 import type { PortalContext } from './context.ts';
 import { registerErrorPages } from './error-pages.ts';
@@ -30,7 +30,7 @@ export async function buildPortal(ctx: PortalContext): Promise<FastifyInstance> 
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: false,
     // Setup links carry their secret in the path: never log it.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   const csp = contentSecurityPolicy(ctx);
   const https = new URL(ctx.options.publicURL).protocol === 'https:';

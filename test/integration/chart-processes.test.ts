@@ -77,7 +77,6 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-procs-'));
     for (const n of [ns, org]) await ok(['create', 'namespace', n]);
     spPort = await freePort();
-    portalPort = await freePort();
     const closedDNS = await freePort();
     const res = await helm(['install', release, CHART_DIR, '-n', ns, '--set', [
       'crds.enabled=false',
@@ -87,7 +86,9 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
       `spServer.oauthClients[0].redirectUris[0]=http://127.0.0.1:${spPort + 1}/callback`,
       'spServer.oauthClients[0].public=true',
       'portal.enabled=true',
-      `portal.publicURL=http://127.0.0.1:${portalPort}`,
+      // A placeholder: the portal's port is taken when it starts (a port reserved now may be
+      // someone else's by then), and its --public-url follows it.
+      'portal.publicURL=http://127.0.0.1:8080',
     ].join(',')], { kubeconfig });
     if (res.code !== 0) throw new Error(res.stderr);
     objs = parseManifests((await helm(['get', 'manifest', release, '-n', ns], { kubeconfig })).stdout);
@@ -149,8 +150,10 @@ describe('operator and sp-server with the chart\'s arguments and RBAC', () => {
 
   it('the portal comes up, mints and redeems a setup link, writes as gatehouse-portal and reads activity, unrefused', async () => {
     const c = container(objs, `${release}-gatehouse-portal`);
+    portalPort = await freePort();
     const portalMetrics = await freePort();
     const args = localArgs(c.args, {
+      '--public-url': `http://127.0.0.1:${portalPort}`,
       '--listen-address': `127.0.0.1:${portalPort}`,
       '--metrics-address': `127.0.0.1:${portalMetrics}`,
       '--oauth-clients-file': join(dir, 'clients.json'),
