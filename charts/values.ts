@@ -168,6 +168,17 @@ const portal = z.strictObject({
       passwordKey: z.string().regex(/^[-._a-zA-Z0-9]+$/).optional(),
     })
     .optional(),
+  oidcClient: z
+    .strictObject({
+      existingSecret: z.string().regex(/^([a-z0-9]([-.a-z0-9]*[a-z0-9])?)?$/).max(253).optional().meta({ description: "a Secret with key client-secret: the portal's client secret at the sp-server, instead of a generated one" }),
+      clientSecretHash: z.string().regex(/^(sha256:[0-9a-f]{64})?$/).optional().meta({ description: 'sha256:<hex> of the secret in existingSecret (the sp-server keeps only the hash)' }),
+    })
+    .optional(),
+  internalToken: z
+    .strictObject({
+      existingSecret: z.string().regex(/^([a-z0-9]([-.a-z0-9]*[a-z0-9])?)?$/).max(253).optional().meta({ description: "a Secret with key token: the sp-server's internal activity endpoint's bearer token, instead of a generated one" }),
+    })
+    .optional(),
   service: z.strictObject({ type: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer']).optional(), port: port.optional(), annotations: stringMap.optional() }).optional(),
   ingress: ingressSettings.optional(),
   ...podSettings,
@@ -270,6 +281,11 @@ export const chartValues = z
         description: "the portal's Ingress serves portal.publicURL: it must be https",
         if: { properties: { portal: { properties: { ingress: { properties: { tls: { properties: { enabled: { const: true } } } }, required: ['tls'] } }, required: ['ingress'] } }, required: ['portal'] },
         then: { properties: { portal: { properties: { publicURL: { pattern: '^https://' } } } } },
+      },
+      {
+        description: 'portal.oidcClient.existingSecret needs portal.oidcClient.clientSecretHash',
+        if: { properties: { portal: { properties: { oidcClient: { properties: { existingSecret: { minLength: 1 } }, required: ['existingSecret'] } }, required: ['oidcClient'] } }, required: ['portal'] },
+        then: { properties: { portal: { properties: { oidcClient: { properties: { clientSecretHash: { minLength: 1 } }, required: ['clientSecretHash'] } } } } },
       },
       {
         description: 'portal.smtp.url needs portal.smtp.from',

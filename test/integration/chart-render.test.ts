@@ -336,6 +336,23 @@ describe('helm template, admin portal', () => {
     expect(clientsOf(objs)).toEqual([]);
   });
 
+  it('with Secrets of your own (GitOps without the cluster): none generated, the same manifests on every render', async () => {
+    const hash = `sha256:${'ab'.repeat(32)}`;
+    const values = { portal: { ...PORTAL, oidcClient: { existingSecret: 'portal-client', clientSecretHash: hash }, internalToken: { existingSecret: 'activity-token' } } };
+    const [first, second] = [await render(values), await render(values)];
+    // What the portal adds renders the same every time (the sp-server's generated signing key aside).
+    const portalParts = (objs: Rendered[]) => JSON.stringify([clientsOf(objs), find(objs, 'Deployment', 'gatehouse-portal'), find(objs, 'Deployment', 'gatehouse-sp-server')]);
+    expect(portalParts(first)).toBe(portalParts(second));
+    expect(first.some((o) => o.kind === 'Secret' && (o.metadata.name === 'gatehouse-portal-oidc' || o.metadata.name === 'gatehouse-internal-token'))).toBe(false);
+    expect(clientsOf(first).find((c) => c.clientId === 'gatehouse-portal')?.clientSecretHash).toBe(hash);
+    expect(volumesOf(first, 'gatehouse-portal')).toContain('"secretName":"portal-client"');
+    expect(volumesOf(first, 'gatehouse-portal')).toContain('"secretName":"activity-token"');
+    expect(volumesOf(first, 'gatehouse-sp-server')).toContain('"secretName":"activity-token"');
+    // Generated ones differ between renders without a cluster: what the options are for.
+    const [a, b] = [await render({ portal: PORTAL }), await render({ portal: PORTAL })];
+    expect(clientsOf(a).find((c) => c.clientId === 'gatehouse-portal')?.clientSecretHash).not.toBe(clientsOf(b).find((c) => c.clientId === 'gatehouse-portal')?.clientSecretHash);
+  });
+
   it('on: the Deployment, its ServiceAccount, RBAC, admission policy, Services, Secrets and the setup-links ConfigMap', async () => {
     const objs = await render({ portal: PORTAL });
     expect(portalObjects(objs)).toEqual([
@@ -545,6 +562,8 @@ describe('values the schema refuses', () => {
     ['a setup link lifetime that is not a duration', { portal: { setupLinkTTL: '1 day' } }, /setupLinkTTL/],
     ['an admin role with a comma', { portal: { adminRoles: ['admin,owner'] } }, /adminRoles\/0/],
     ['a misspelt portal key', { portal: { enable: true } }, /additional properties 'enable' not allowed/],
+    ["the portal's own client secret without its hash", { portal: { enabled: true, publicURL: 'https://portal.example.com', oidcClient: { existingSecret: 'portal-client' } } }, /oidcClient\/clientSecretHash/],
+    ["the portal's client secret hash that is not sha256", { portal: { oidcClient: { existingSecret: 'portal-client', clientSecretHash: '$argon2id$v=19$m=1,t=1,p=1$AA$AA' } } }, /oidcClient\/clientSecretHash/],
     ['a public client that mints setup links', { spServer: { oauthClients: [{ clientId: 'app', redirectUris: ['https://app.example.com/cb'], public: true, mintSetupLinks: true }] } }, /oauthClients\/0/],
     ['an application client named like the portal\'s', { portal: { enabled: true, publicURL: 'https://portal.example.com' }, spServer: { oauthClients: [{ clientId: 'gatehouse-portal', redirectUris: ['https://a.example.com/cb'], public: true }] } }, /gatehouse-portal" is the admin portal's own client/],
     ['the portal\'s metrics on its public port', { portal: { enabled: true, publicURL: 'https://portal.example.com', port: 9000, metricsPort: 9000 } }, /portal.metricsPort and portal.port must differ/],

@@ -13,12 +13,20 @@ gatehouse-portal
 {{- end }}
 
 {{- define "gatehouse.portal.oidcSecretName" -}}
+{{- if (.Values.portal.oidcClient).existingSecret }}
+{{- .Values.portal.oidcClient.existingSecret }}
+{{- else }}
 {{- printf "%s-portal-oidc" (include "gatehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
 {{- end }}
 
 {{/* The bearer token the portal presents to the sp-server's internal activity endpoint. */}}
 {{- define "gatehouse.internalTokenSecretName" -}}
+{{- if (.Values.portal.internalToken).existingSecret }}
+{{- .Values.portal.internalToken.existingSecret }}
+{{- else }}
 {{- printf "%s-internal-token" (include "gatehouse.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
 {{- end }}
 
 {{/* Fixed (portal/options.ts's default and the mint-link script's): the portal's Role names it. */}}
@@ -59,6 +67,6 @@ render, so the first call remembers it for the others.
   "clientId" (include "gatehouse.portal.clientId" .)
   "redirectUris" (list (printf "%s/signin/callback" .Values.portal.publicURL))
   "public" false
-  "clientSecretHash" (printf "sha256:%s" (include "gatehouse.portal.oidcClientSecret" . | sha256sum))
+  "clientSecretHash" (ternary .Values.portal.oidcClient.clientSecretHash (printf "sha256:%s" (include "gatehouse.portal.oidcClientSecret" . | sha256sum)) (not (empty (.Values.portal.oidcClient).existingSecret)))
   "allowedScopes" (list "openid" "email" "profile" "organization")) }}
 {{- end }}
