@@ -3,11 +3,11 @@
 // another manager (GitOps, kubectl) owns is a conflict shown to the admin, never overwritten. The
 // resourceVersion the admin saw travels with the apply, so an edit made meanwhile by anyone is a
 // conflict too. Every change is recorded as an Event naming the portal user.
-import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { GROUP, VERSION } from '../crds/api/index.ts';
 import { ORGANIZATION_DISPLAY_NAME_ANNOTATION } from '../crds/api/rendered-config.ts';
 import { KubeApiError, type KubeClient } from '../kube/client.ts';
+import { eventBody } from '../kube/events.ts';
 import type { KubeObject } from '../kube/informer.ts';
 import { pathOf, type ResourceKind } from '../kube/resources.ts';
 import { ownedFields, type OwnedFields } from './owned-fields.ts';
@@ -185,22 +185,12 @@ export class Organization {
    * is already made, and the Event's failure is logged, not shown as a failed change.
    */
   async recordChange(obj: KubeObject, reason: string, message: string, type: 'Normal' | 'Warning' = 'Normal'): Promise<void> {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const body = {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${obj.metadata.name}.${Date.now().toString(16)}${randomBytes(3).toString('hex')}`, namespace: this.namespace },
-      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: this.namespace, uid: obj.metadata.uid },
-      reason,
-      message: `${message} (by ${this.actor.name} in the admin portal)`.slice(0, 1024),
-      type,
-      source: { component: FIELD_MANAGER },
+    const involved = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: this.namespace, uid: obj.metadata.uid };
+    const body = eventBody(involved, type, reason, `${message} (by ${this.actor.name} in the admin portal)`, {
+      component: FIELD_MANAGER,
       reportingComponent: 'sso.gatehouse.dev/portal',
-      reportingInstance: process.env.HOSTNAME ?? 'portal',
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    };
+      instance: process.env.HOSTNAME ?? 'portal',
+    });
     try {
       await this.kube.call('POST', pathOf('Event', this.namespace), { body });
     } catch (err) {
