@@ -2,8 +2,8 @@
 // checked once at start: a portal that cannot sign anyone in safely refuses to start.
 import { z } from 'zod';
 import { parseDuration } from '../crds/api/duration.ts';
+import { MAX_SETUP_LINK_TTL_MS, MIN_SETUP_LINK_TTL_MS } from './setup-links/links.ts';
 
-const MAX_SETUP_LINK_TTL_MS = 7 * 24 * 3_600_000;
 
 export const portalOptions = z
   .object({
@@ -14,7 +14,7 @@ export const portalOptions = z
     /** Where the chart installed Gatehouse: the setup links' ConfigMap lives here. */
     gatehouseNamespace: z.string().min(1).max(63),
     setupLinksConfigMap: z.string().min(1).max(253).default('gatehouse-portal-setup-links'),
-    setupLinkTTLMs: z.number().int().min(60_000).max(MAX_SETUP_LINK_TTL_MS).default(24 * 3_600_000),
+    setupLinkTTLMs: z.number().int().min(MIN_SETUP_LINK_TTL_MS).max(MAX_SETUP_LINK_TTL_MS).default(24 * 3_600_000),
     /** OAuth clients allowed to mint setup links (the sp-server's clients file; `mintSetupLinks: true`). */
     clientsFile: z.string().optional(),
     /** The sp-server's public URL (SCIM base URL, SP metadata); defaults to the OIDC issuer. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { parseDuration } from '../../crds/api/duration.ts';
 import { authenticateClient, BASIC_CHALLENGE } from '../../sp-server/oauth/client-auth.ts';
 import type { RouteOptions } from '../context.ts';
-import { SetupLinkError } from './links.ts';
+import { SetupLinkError, setupLinkTTLAllowed } from './links.ts';
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'an organization is a namespace name (a DNS label)');
 const mintBody = z.object({
@@ -37,7 +37,7 @@ export const setupLinksAPI: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     const body = mintBody.safeParse(req.body);
     if (!body.success) return problem(reply, 400, 'invalid_request', body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const ttlMs = body.data.ttl ? parseDuration(body.data.ttl) : ctx.options.setupLinkTTLMs;
-    if (ttlMs < 60_000 || ttlMs > 7 * 24 * 3_600_000) return problem(reply, 400, 'invalid_request', 'ttl: between 1m and 168h');
+    if (!setupLinkTTLAllowed(ttlMs)) return problem(reply, 400, 'invalid_request', 'ttl: between 1m and 168h');
     try {
       const link = await ctx.setupLinks.mint(body.data.namespace, `client ${req.setupLinkClient}`, ttlMs, body.data.issuedTo);
       ctx.log.info({ client: req.setupLinkClient, namespace: link.namespace, link: link.id, expiresAt: link.expiresAt }, 'setup link minted');

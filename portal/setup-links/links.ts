@@ -9,6 +9,11 @@ import { z } from 'zod';
 import { KubeApiError, type KubeClient } from '../../kube/client.ts';
 import { pathOf } from '../../kube/resources.ts';
 
+/** How long a setup link may work: the API, the kubectl path and the portal's default share the bounds. */
+export const MIN_SETUP_LINK_TTL_MS = 60_000;
+export const MAX_SETUP_LINK_TTL_MS = 7 * 24 * 3_600_000;
+export const setupLinkTTLAllowed = (ms: number): boolean => ms >= MIN_SETUP_LINK_TTL_MS && ms <= MAX_SETUP_LINK_TTL_MS;
+
 /** Live links kept at most (a ConfigMap holds 1 MiB; each entry is ~250 bytes). */
 export const MAX_LIVE_LINKS = 1000;
 

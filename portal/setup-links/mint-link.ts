@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../../crds/api/duration.ts';
 import { KubeClient } from '../../kube/client.ts';
 import { loadCredentials } from '../../kube/kubeconfig.ts';
-import { SetupLinks } from './links.ts';
+import { SetupLinks, setupLinkTTLAllowed } from './links.ts';
 
 const { values: f } = parseArgs({
   options: {
@@ -40,7 +40,7 @@ try {
     process.exitCode = revoked ? 0 : 1;
   } else {
     const ttlMs = parseDuration(f.ttl);
-    if (ttlMs < 60_000 || ttlMs > 7 * 24 * 3_600_000) throw new Error('--ttl must be between 1m and 168h');
+    if (!setupLinkTTLAllowed(ttlMs)) throw new Error('--ttl must be between 1m and 168h');
     const link = await links.mint(f.namespace as string, 'kubectl exec', ttlMs, f.for);
     console.log(link.url);
     console.error(`setup link ${link.id} for ${link.namespace}, single use, expires ${link.expiresAt}`);
