@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { KubeClient } from '../kube/client.ts';
 import { loadCredentials } from '../kube/kubeconfig.ts';
+import { splitHostPort } from '../sp-server/http-util.ts';
 import { loadClientsFile } from '../sp-server/oauth/clients.ts';
 import { MemoryStore, RedisStore, type StateStore } from '../sp-server/state/store.ts';
 import { HTTPActivitySource } from './activity-client.ts';
@@ -65,11 +66,6 @@ const { values: f } = parseArgs({
 
 const read = (path: string | undefined) => (path ? readFileSync(path, 'utf8').trim() : undefined);
 const logger = pino({ level: f['log-level'] ?? env('LOG_LEVEL') ?? process.env.LOG_LEVEL ?? 'info', base: { component: 'portal' } });
-
-function splitHostPort(s: string): [string, number] {
-  const i = s.lastIndexOf(':');
-  return [s.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', Number(s.slice(i + 1))];
-}
 
 async function main(): Promise<void> {
   const issuer = f['oidc-issuer'] ?? env('OIDC_ISSUER');

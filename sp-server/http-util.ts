@@ -89,3 +89,9 @@ export function html(reply: FastifyReply, status: number, body: string, csp: str
 export function refusalReply(reply: FastifyReply, code: RefusalCode, title?: string, frame?: PageFrame): FastifyReply {
   return html(reply, REFUSALS[code].httpStatus, refusalPage(code, title, frame));
 }
+
+/** A listen address HOST:PORT ([v6]:PORT; an empty host is every interface). */
+export function splitHostPort(s: string): [string, number] {
+  const i = s.lastIndexOf(':');
+  return [s.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', Number(s.slice(i + 1))];
+}

@@ -27,6 +27,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { buildApp } from './app.ts';
+import { splitHostPort } from './http-util.ts';
 import { FileConfigSource, SecretConfigSource, type ConfigSource } from './config/sources.ts';
 import { ConfigStore } from './config/store.ts';
 import { KubeClient } from '../kube/client.ts';
@@ -210,11 +211,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-}
-
-function splitHostPort(s: string): [string, number] {
-  const i = s.lastIndexOf(':');
-  return [s.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0', Number(s.slice(i + 1))];
 }
 
 main().catch((err: unknown) => {
