@@ -16,6 +16,7 @@ import { redirectWithNotice, renderScreen, sendHTML } from '../views/frame.ts';
 import { refuseIfReadOnly } from '../views/read-only.ts';
 import { ago } from '../views/status.ts';
 import { domainStatus } from './domain-status.ts';
+import { objectName } from './object-name.ts';
 
 /** Any new value makes the operator check the domain's TXT record at once. */
 
@@ -31,7 +32,6 @@ const domainValue = z
       .max(253, 'A domain has at most 253 characters.')
       .regex(new RegExp(DNS_NAME_PATTERN), 'Enter a domain such as example.com: letters, digits and hyphens, with at least one dot, no spaces, no https:// and no @.'),
   );
-const objectName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/);
 
 /** The object name for a domain: dots become dashes; a name another domain took gets a suffix. */
 export function nameFor(domain: string, taken: ReadonlyMap<string, string>): string {

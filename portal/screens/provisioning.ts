@@ -14,11 +14,11 @@ import { notice, redirectWithNotice, renderScreen, sendHTML } from '../views/fra
 import { refuseIfReadOnly } from '../views/read-only.ts';
 import { badge } from '../views/status.ts';
 import { apiErrors, formOf, postedForm, provisioningFormHtml, specOf, type ProvisioningForm } from './provisioning-form.ts';
+import { objectName } from './object-name.ts';
 
 /** A token the admin has not seen yet (the operator was slower than the wait): revealable once. */
 const PENDING_REVEAL_MS = 10 * 60_000;
 const pendingKey = (sessionID: string, namespace: string) => `portal:scim-reveal:${sessionID}:${namespace}`;
-const objectName = z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/);
 
 interface Edited {
   name: string;
