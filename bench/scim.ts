@@ -24,6 +24,7 @@ import { ControlPlane } from '../test/controlplane/controlplane.ts';
 import { kubectl } from '../test/controlplane/kubectl.ts';
 import { createNamespace } from '../test/support/kube.ts';
 import { CORE_USER } from '../test/support/scim.ts';
+import { fmt, startResults } from './results.ts';
 import type { FromServer, ToServer } from './scim-server.ts';
 
 const USERS = Number(process.env.SCIM_BENCH_USERS ?? 10_000);
@@ -88,6 +89,7 @@ async function pool(n: number, concurrency: number, task: (i: number) => Promise
   );
 }
 
+const results = startResults('scim', 'bench:scim', ['SCIM_BENCH_USERS', 'SCIM_BENCH_CONCURRENCY', 'SCIM_BENCH_LOOKUPS', 'SCIM_BENCH_WARMUP']);
 const cp = await ControlPlane.start();
 let server: ScimServer | undefined;
 try {
@@ -291,6 +293,26 @@ try {
     unindexedFilterScanMs: Number((scans.reduce((a, b) => a + b, 0) / scans.length).toFixed(0)),
   };
   console.log(JSON.stringify(result, null, 2));
+  const lookupP99 = result.userNameEqP99ms;
+  const saved = results.save(`${fmt(USERS)} users at concurrency ${CONCURRENCY}, ${WARMUP} uncounted warm-up creates per client; the plain client's pass before and after the SCIM phase; ${fmt(LOOKUPS)} lookups`, [
+    {
+      path: 'SCIM user creation',
+      figure: `${fmt(result.usersPerSecond, 1)} creates/s (server CPU ${result.serverCpuMsPerScimCreate} ms per create)`,
+      floor: `plain client creating the same ManagedUsers: ${fmt(result.plainClientCreatesPerSecondBefore, 1)}/s before, ${fmt(result.plainClientCreatesPerSecondAfter, 1)}/s after`,
+      ratio: `${result.ratioToPlainClient.toFixed(2)}× the plain client`,
+      goal: '≥ 0.7×',
+      met: result.ratioToPlainClient >= 0.7,
+    },
+    {
+      path: `SCIM \`userName eq\` lookup at ${fmt(USERS + WARMUP)} users`,
+      figure: `p99 ${lookupP99} ms, p50 ${result.userNameEqP50ms} ms`,
+      floor: `GET /ServiceProviderConfig (no lookup) p99 ${result.serviceProviderConfigP99ms} ms`,
+      ratio: `${(lookupP99 / result.serviceProviderConfigP99ms).toFixed(2)}× the floor's p99`,
+      goal: 'p99 < 10 ms',
+      met: lookupP99 < 10,
+    },
+  ]);
+  console.log(`results: ${saved}`);
 } finally {
   await server?.stop();
   await cp.stop();

@@ -1,0 +1,39 @@
+// Runs every benchmark one after another (each starts what it needs and stops it), then rewrites
+// the results table of bench/README.md from what they wrote. Run on a machine with nothing else
+// busy: `hack/env.sh npm run bench:all [-- --only acs,login]`. About 25 minutes with the defaults.
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { BENCH_ORDER, type BenchName } from './results.ts';
+
+/** The arguments each benchmark runs with here. */
+const ARGS: Record<BenchName, string[]> = {
+  acs: [],
+  'acs-workers': [],
+  login: [],
+  enforcement: ['--users', '10000', '--floor-concurrency', '16'],
+  'kube-client': [],
+  scim: [],
+  hostile: ['--limited'],
+  'config-reload': [],
+};
+const BENCHES: readonly string[] = BENCH_ORDER;
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const only = values.only?.split(',').map((s) => s.trim());
+const unknown = only?.filter((b) => !BENCHES.includes(b)) ?? [];
+if (unknown.length > 0) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${BENCHES.join(', ')}`);
+  process.exit(2);
+}
+const failed: string[] = [];
+for (const bench of BENCH_ORDER.filter((b) => only === undefined || only.includes(b))) {
+  const args = ARGS[bench];
+  console.log(`\n=== npm run bench:${bench}${args.length > 0 ? ` -- ${args.join(' ')}` : ''} ===`);
+  const run = spawnSync('npm', ['run', `bench:${bench}`, ...(args.length > 0 ? ['--', ...args] : [])], { stdio: 'inherit' });
+  if (run.status !== 0) failed.push(bench);
+}
+spawnSync(process.execPath, [new URL('./report.ts', import.meta.url).pathname], { stdio: 'inherit' });
+if (failed.length > 0) {
+  console.error(`failed: ${failed.join(', ')}`);
+  process.exit(1);
+}
