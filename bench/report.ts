@@ -28,7 +28,7 @@ const met = (m: boolean | null): string => (m === null ? '—' : m ? '**met**' :
 export function renderTable(results: readonly BenchResult[]): string {
   const lines = [
     BEGIN,
-    '| path | figure | floor / peer, same run | ratio | goal | | run |',
+    '| path | figure | floor / peer, same run | ratio | goal | met | run |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
   const runs: string[] = [];
