@@ -75,6 +75,32 @@ describe('validation in the worker pool', SLOW, () => {
   });
 });
 
+describe('profiles held by the worker threads', SLOW, () => {
+  it('sends a profile to a thread once, and a changed profile (a new object) replaces it at once', async () => {
+    const pool = createValidationPool({ threads: 2 });
+    try {
+      const p1 = testProfile();
+      const replay = memoryReplayCache();
+      for (let i = 0; i < 6; i++) {
+        const r = await buildResponse();
+        expect(await answer(pool.validate(r.base64, { profile: p1, expectedInResponseTo: r.inResponseTo, replay }))).toMatchObject({ ok: true });
+      }
+      // The same name and settings, another trusted certificate: the threads' copies of p1 must not answer for it.
+      const p2 = testProfile({ idp: { ...p1.idp, certificates: [untrustedKeys().certificatePem] } });
+      const r = await buildResponse();
+      const ctx = () => ({ profile: p2, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() });
+      const inWorker = await answer(pool.validate(r.base64, ctx()));
+      expect(inWorker).toMatchObject({ ok: false });
+      expect(inWorker).toEqual(await answer(validateSamlResponse(r.base64, ctx())));
+      // And p1 is still the profile it was.
+      const again = await buildResponse();
+      expect(await answer(pool.validate(again.base64, { profile: p1, expectedInResponseTo: again.inResponseTo, replay }))).toMatchObject({ ok: true });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('a full validation queue', SLOW, () => {
   it('refuses at once with SERVER_BUSY, and the queued validations still complete', async () => {
     const gate = newGate();
