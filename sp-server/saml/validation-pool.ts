@@ -106,9 +106,9 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
     if (piscina.queueSize >= maxQueue) throw new ServerBusyError(piscina.queueSize);
     if (queue.waitingFor(organization) >= maxQueuePerOrganization) throw new ServerBusyError(queue.waitingFor(organization));
     const { replay: _replay, profile, ...documentCtx } = ctx;
-    const { key, everywhere } = profiles.lookup(profile);
-    let outcome = await run({ samlResponseBase64, ctx: documentCtx, profileKey: key, ...(everywhere ? {} : { profile }) }, organization);
-    // A thread that started since, or dropped the profile: once more, with the profile.
+    const { key, held } = profiles.lookup(profile);
+    let outcome = await run({ samlResponseBase64, ctx: documentCtx, profileKey: key, ...(held ? {} : { profile }) }, organization);
+    // A thread that has not had this profile yet, or dropped it: once more, with the profile.
     if ('missingProfile' in outcome) {
       profiles.missing(profile, outcome.thread);
       outcome = await run({ samlResponseBase64, ctx: documentCtx, profileKey: key, profile }, organization);

@@ -1,12 +1,14 @@
 // Which worker threads of the validation pool hold which profile: a profile crosses to a thread
 // once (structured cloning its keys and certificates cost about as much CPU on each side as the
-// rest of the hand-off), and later tasks name it by a key. The config store replaces profiles
+// rest of the hand-off), and later tasks name it by a key. A task goes without the profile once any
+// current thread holds it; a thread that does not answers so, and the task goes again with it
+// (once per thread and profile). The config store replaces profiles
 // wholesale on every change and never edits one, so an object's key names one content for good.
 import type { RenderedSAMLProfile } from '../../crds/api/index.ts';
 
 export interface ProfileKeys {
-  /** The profile's key, and whether every current thread holds it (else the task carries it). */
-  lookup(profile: RenderedSAMLProfile): { key: number; everywhere: boolean };
+  /** The profile's key, and whether any current thread holds it (else the task carries it). */
+  lookup(profile: RenderedSAMLProfile): { key: number; held: boolean };
   /** A thread answered a task for the profile, so it holds it now. */
   held(profile: RenderedSAMLProfile, thread: number): void;
   /** A thread answered that it does not hold the profile (it started since, or dropped it). */
@@ -28,8 +30,7 @@ export function profileKeys(currentThreads: () => number[]): ProfileKeys {
   return {
     lookup(profile) {
       const e = entry(profile);
-      const threads = currentThreads();
-      return { key: e.key, everywhere: threads.length > 0 && threads.every((t) => e.threads.has(t)) };
+      return { key: e.key, held: e.threads.size > 0 && currentThreads().some((t) => e.threads.has(t)) };
     },
     held(profile, thread) {
       entry(profile).threads.add(thread);
