@@ -128,7 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Browsers get a page; the JSON surfaces (login-methods, token, userinfo, SCIM) set their own.
   app.setErrorHandler(htmlErrorHandler);
   // Before the surfaces: the limits attach to their routes as those are declared.
-  await installRateLimits(app, ctx, rateLimits, limits.counters);
+  installRateLimits(app, ctx, rateLimits, limits.counters);
 
   // The end-user pages' stylesheet and script, from this origin (the CSP allows nothing else).
   registerAssets(app);

@@ -19,7 +19,7 @@ type Check = (req: FastifyRequest) => Promise<{ limit: string; retryAfterSeconds
 
 const firstString = (v: unknown): string | undefined => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);
 
-export async function installRateLimits(app: FastifyInstance, gh: AppContext, limits: RateLimits, counters: Counters): Promise<void> {
+export function installRateLimits(app: FastifyInstance, gh: AppContext, limits: RateLimits, counters: Counters): void {
   const windowMs = limits.windowSeconds * 1000;
 
   /**
