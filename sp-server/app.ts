@@ -13,6 +13,7 @@ import { MemoryActivityStore, type ActivityStore } from './activity/store.ts';
 import type { ConfigStore } from './config/store.ts';
 import type { AppContext, Lifetimes, Validator } from './context.ts';
 import { htmlErrorHandler } from './error-handlers.ts';
+import { parseForm } from './form-body.ts';
 import { limitBackends } from './limits/backends.ts';
 import { trustProxyOption, type TrustedProxies } from './limits/client-address.ts';
 import { installRateLimits } from './limits/rate-limits.ts';
@@ -123,11 +124,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (pool) app.addHook('onClose', () => pool.close());
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  await app.register(formbody);
+  await app.register(formbody, { parser: parseForm });
   // Browsers get a page; the JSON surfaces (login-methods, token, userinfo, SCIM) set their own.
   app.setErrorHandler(htmlErrorHandler);
   // Before the surfaces: the limits attach to their routes as those are declared.
-  await installRateLimits(app, ctx, rateLimits, limits.counters);
+  installRateLimits(app, ctx, rateLimits, limits.counters);
 
   // The end-user pages' stylesheet and script, from this origin (the CSP allows nothing else).
   registerAssets(app);

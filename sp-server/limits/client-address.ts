@@ -31,5 +31,7 @@ export function trustProxyOption(proxies: TrustedProxies): boolean | string[] | 
 
 /** The rate-limit key of the client: its address, an IPv6 client's /64 (one subscriber's prefix). */
 export function clientKey(req: FastifyRequest): string {
-  return normalizeIP(req.ip);
+  const ip = req.ip;
+  // Without a colon it is no IPv6 address, and normalizeIP's IPv6 test (a long regular expression) would only lower-case it.
+  return ip.includes(':') ? normalizeIP(ip) : ip.toLowerCase();
 }

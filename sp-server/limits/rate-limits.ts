@@ -1,8 +1,7 @@
-// The rate limits of the public surface, on @fastify/rate-limit: per client address and per
+// The rate limits of the public surface, on fixed-window counters (counters.ts): per client address and per
 // organization on /authorize, the ACS (and the OIDC callback), login-methods and /token, per token on SCIM. Attached by
 // route from one onRoute hook, so no surface needs to know them; each answers 429 with
 // Retry-After in its own shape (a page for browsers, OAuth JSON, the SCIM error schema).
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { domainOf } from '../config/store.ts';
 import type { AppContext, CodeGrant } from '../context.ts';
@@ -18,39 +17,24 @@ type KeyOf = (req: FastifyRequest) => string | undefined | Promise<string | unde
 type Answer = (reply: FastifyReply, retryAfterSeconds: number) => FastifyReply;
 type Check = (req: FastifyRequest) => Promise<{ limit: string; retryAfterSeconds: number } | undefined>;
 
-/** What @fastify/rate-limit calls a store, over our counters (one store; keys carry the limit's name). */
-function storeOver(counters: Counters) {
-  return class CountersStore {
-    incr(key: string, done: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow: number): void {
-      counters.incr(key, timeWindow).then(
-        (r) => done(null, { current: r.count, ttl: r.ttlMs }),
-        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
-      );
-    }
-    child(): this {
-      return this;
-    }
-  };
-}
-
 const firstString = (v: unknown): string | undefined => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);
 
-export async function installRateLimits(app: FastifyInstance, gh: AppContext, limits: RateLimits, counters: Counters): Promise<void> {
-  await app.register(rateLimit, { global: false, store: storeOver(counters) });
+export function installRateLimits(app: FastifyInstance, gh: AppContext, limits: RateLimits, counters: Counters): void {
   const windowMs = limits.windowSeconds * 1000;
 
-  /** One limit: `max` requests per window per key; a request without a key is not counted by it. */
+  /**
+   * One limit: `max` requests per window per key; a request without a key is not counted by it.
+   * Counted straight on the counters, under the keys @fastify/rate-limit's createRateLimit gave them
+   * (`name:key`, so replicas of either version share a window in Redis): its promise and callback
+   * layers around the same counter cost more CPU than the count itself.
+   */
   const limit = (name: string, max: number, keyOf: KeyOf): Check => {
-    const check = app.createRateLimit({
-      max,
-      timeWindow: windowMs,
-      keyGenerator: async (req) => `${name}:${(await keyOf(req)) ?? ''}`,
-      // An empty key: nothing to count by (no organization resolved for this request).
-      allowList: (_req, key) => key === `${name}:`,
-    });
     return async (req) => {
-      const r = await check(req);
-      return !r.isAllowed && r.isExceeded ? { limit: name, retryAfterSeconds: Math.max(1, r.ttlInSeconds) } : undefined;
+      const key = await keyOf(req);
+      // An empty key: nothing to count by (no organization resolved for this request).
+      if (key === undefined || key === '') return undefined;
+      const { count, ttlMs } = await counters.incr(`${name}:${key}`, windowMs);
+      return count > max ? { limit: name, retryAfterSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) } : undefined;
     };
   };
 

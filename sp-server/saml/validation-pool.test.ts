@@ -75,6 +75,34 @@ describe('validation in the worker pool', SLOW, () => {
   });
 });
 
+describe('profiles held by the worker threads', SLOW, () => {
+  it('sends a profile to a thread once, and a changed profile (a new object) replaces it at once', async () => {
+    const pool = createValidationPool({ threads: 2 });
+    try {
+      const p1 = testProfile();
+      const replay = memoryReplayCache();
+      const first = await buildResponse();
+      expect(await answer(pool.validate(first.base64, { profile: p1, expectedInResponseTo: first.inResponseTo, replay }))).toMatchObject({ ok: true });
+      // Several at once: the thread that has not had p1 yet gets a task without it, answers so, and gets it again with p1.
+      const rs = await Promise.all(Array.from({ length: 8 }, () => buildResponse()));
+      const answers = await Promise.all(rs.map((r) => answer(pool.validate(r.base64, { profile: p1, expectedInResponseTo: r.inResponseTo, replay }))));
+      expect(answers.every((a) => a.ok)).toBe(true);
+      // The same name and settings, another trusted certificate: the threads' copies of p1 must not answer for it.
+      const p2 = testProfile({ idp: { ...p1.idp, certificates: [untrustedKeys().certificatePem] } });
+      const r = await buildResponse();
+      const ctx = () => ({ profile: p2, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() });
+      const inWorker = await answer(pool.validate(r.base64, ctx()));
+      expect(inWorker).toMatchObject({ ok: false });
+      expect(inWorker).toEqual(await answer(validateSamlResponse(r.base64, ctx())));
+      // And p1 is still the profile it was.
+      const again = await buildResponse();
+      expect(await answer(pool.validate(again.base64, { profile: p1, expectedInResponseTo: again.inResponseTo, replay }))).toMatchObject({ ok: true });
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('a full validation queue', SLOW, () => {
   it('refuses at once with SERVER_BUSY, and the queued validations still complete', async () => {
     const gate = newGate();

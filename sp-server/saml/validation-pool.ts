@@ -11,6 +11,7 @@ import type { Validator } from '../context.ts';
 import { SamlValidationError } from './errors.ts';
 import { rememberAssertion } from './validate.ts';
 import { tagged, TenantFairQueue } from './fair-queue.ts';
+import { profileKeys } from './validation-profiles.ts';
 import type { ValidationOutcome, ValidationTask } from './validation-worker.ts';
 
 /** Validations that may wait per worker thread; at about 2–5 ms each, a full queue is well under a second of work. */
@@ -88,19 +89,32 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
     workerData: options.workerData,
   });
 
+  const profiles = profileKeys(() => piscina.threads.map((w) => w.threadId));
+  /** One run of the task; a refusal of the queue that filled since the checks is SERVER_BUSY too. */
+  const run = async (task: ValidationTask, organization: string): Promise<ValidationOutcome> => {
+    try {
+      return await piscina.run(tagged(task, organization));
+    } catch (err) {
+      // piscina's own refusal when the queue filled between the checks and run().
+      if (err instanceof Error && err.message === 'Task queue is at limit') throw new ServerBusyError(piscina.queueSize);
+      throw err;
+    }
+  };
+
   const validate: Validator = async (samlResponseBase64, ctx) => {
     const organization = ctx.organization ?? '';
     if (piscina.queueSize >= maxQueue) throw new ServerBusyError(piscina.queueSize);
     if (queue.waitingFor(organization) >= maxQueuePerOrganization) throw new ServerBusyError(queue.waitingFor(organization));
-    const { replay: _replay, ...documentCtx } = ctx;
-    let outcome: ValidationOutcome;
-    try {
-      outcome = await piscina.run(tagged({ samlResponseBase64, ctx: documentCtx }, organization));
-    } catch (err) {
-      // piscina's own refusal when the queue filled between the check above and run().
-      if (err instanceof Error && err.message === 'Task queue is at limit') throw new ServerBusyError(piscina.queueSize);
-      throw err;
+    const { replay: _replay, profile, ...documentCtx } = ctx;
+    const { key, held } = profiles.lookup(profile);
+    let outcome = await run({ samlResponseBase64, ctx: documentCtx, profileKey: key, ...(held ? {} : { profile }) }, organization);
+    // A thread that has not had this profile yet, or dropped it: once more, with the profile.
+    if ('missingProfile' in outcome) {
+      profiles.missing(profile, outcome.thread);
+      outcome = await run({ samlResponseBase64, ctx: documentCtx, profileKey: key, profile }, organization);
     }
+    if ('missingProfile' in outcome) throw new Error('a validation worker refused a task that carried its profile');
+    profiles.held(profile, outcome.thread);
     if (!outcome.ok) throw new SamlValidationError(outcome.code, outcome.hint, outcome.cause === undefined ? undefined : { cause: outcome.cause });
     await rememberAssertion(outcome.assertion, ctx);
     return outcome.assertion;
