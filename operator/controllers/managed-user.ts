@@ -11,7 +11,7 @@ import { queueKey, type KeyOf } from '../queue-key.ts';
 import type { Controller } from './controller.ts';
 import { verificationChanged } from './watch.ts';
 
-/** Per user cache (one operator, or one test's context): the writes whose echo is on its way. */
+/** One per ManagedUser cache (an operator, or a test's context): the writes whose echo is on its way. */
 const ownWrites = new WeakMap<Context['users'], OwnStatusWrites>();
 function ownWritesOf(ctx: Pick<Context, 'users'>): OwnStatusWrites {
   let w = ownWrites.get(ctx.users);
