@@ -163,6 +163,7 @@ try {
     await waitFor('the operator to be idle', idle, 600_000, undefined, 1000);
 
     const requestsBefore = await op.metric('gatehouse_operator_api_requests_total');
+    const userReconcilesBefore = await op.metric('gatehouse_operator_reconcile_total', { kind: 'ManagedUser' });
     const rssAtStart = residentKb(pid, 'VmRSS');
     const cpuAtStart = cpuSeconds(pid);
     let maxRss = rssAtStart;
@@ -183,6 +184,7 @@ try {
     const cpu = cpuSeconds(pid) - cpuAtStart;
     clearInterval(sampler);
     const requests = (await op.metric('gatehouse_operator_api_requests_total')) - requestsBefore;
+    const userReconciles = (await op.metric('gatehouse_operator_reconcile_total', { kind: 'ManagedUser' })) - userReconcilesBefore;
     const heapUsed = await op.metric('gatehouse_operator_nodejs_heap_size_used_bytes');
     const peakRss = residentKb(pid, 'VmHWM');
     await op.stop();
@@ -206,6 +208,8 @@ try {
         peakRssMiB: MiB(peakRss),
         heapUsedAtEndMiB: Number((heapUsed / 1048576).toFixed(1)),
         apiRequests: requests,
+        // One per user is the write; a second would be the write's own watch event re-decided.
+        userReconcilesPerUser: Number((userReconciles / USERS).toFixed(2)),
         nodeOptions: process.env.OPERATOR_NODE_OPTIONS ?? '',
       },
       ratioToFloor: Number((rate / floor).toFixed(2)),

@@ -39,8 +39,8 @@ export interface ClientOptions {
   connections?: number;
   /**
    * true: request/answer calls over one node:http2 session (undici when the server does not
-   * negotiate h2). A quarter less client CPU per call in bench:kube-client, but no measurable
-   * change in the operator's CPU per enforced user or its rate (bench/README.md), so not the default.
+   * negotiate h2). A quarter less client CPU per call in bench:kube-client; the operator sets it
+   * (its status writes), other clients keep undici.
    */
   http2?: boolean;
 }

@@ -63,6 +63,10 @@ export class KindCache<T extends KubeObject> {
     return this.byNamespace.get(namespace)?.values() ?? [];
   }
 
+  sizeIn(namespace: string): number {
+    return this.byNamespace.get(namespace)?.size ?? 0;
+  }
+
   namespaces(): string[] {
     return [...this.byNamespace.keys()];
   }

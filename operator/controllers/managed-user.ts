@@ -6,9 +6,18 @@ import { applyStatus, jsonEqual, type Context, type Enqueuer, type ReconcileResu
 import { decisionInputs } from '../decision-inputs.ts';
 import { decide } from '../decisions.ts';
 import { profileViewFingerprint } from '../organization.ts';
+import { OwnStatusWrites } from '../own-echo.ts';
 import { queueKey, type KeyOf } from '../queue-key.ts';
 import type { Controller } from './controller.ts';
 import { verificationChanged } from './watch.ts';
+
+/** One per ManagedUser cache (an operator, or a test's context): the writes whose echo is on its way. */
+const ownWrites = new WeakMap<Context['users'], OwnStatusWrites>();
+function ownWritesOf(ctx: Pick<Context, 'users'>): OwnStatusWrites {
+  let w = ownWrites.get(ctx.users);
+  if (!w) ownWrites.set(ctx.users, (w = new OwnStatusWrites()));
+  return w;
+}
 
 export async function reconcileManagedUser(ctx: Context, key: KeyOf<'ManagedUser'>): Promise<ReconcileResult> {
   const { namespace, name } = key;
@@ -27,7 +36,15 @@ export async function reconcileManagedUser(ctx: Context, key: KeyOf<'ManagedUser
     sso,
   };
   if (!jsonEqual(status, old)) {
-    await applyStatus(ctx, 'ManagedUser', namespace, name, status);
+    const writes = ownWritesOf(ctx);
+    writes.sending(namespace, name, status);
+    try {
+      await applyStatus(ctx, 'ManagedUser', namespace, name, status);
+    } catch (err) {
+      // Retried by the queue with backoff; the cached status stays the old one until then.
+      writes.failed(namespace, name, status);
+      throw err;
+    }
     ctx.log.debug({ kind: 'ManagedUser', namespace, name, enforced: d.enforced, reason: d.reason, profile: d.profile }, 'decision updated');
   }
   return {};
@@ -41,7 +58,12 @@ export const managedUserController: Controller<'ManagedUser'> = {
   kind: 'ManagedUser',
   queue: 'users',
   watch(ctx, queue) {
-    ctx.users.on((_event, u) => queue.add(queueKey.managedUser(u.metadata.namespace, u.metadata.name)));
+    const writes = ownWritesOf(ctx);
+    ctx.users.on((event, u, old) => {
+      if (event === 'delete') writes.forget(u);
+      else if (event === 'update' && writes.isEcho(u, old)) return;
+      queue.add(queueKey.managedUser(u.metadata.namespace, u.metadata.name));
+    });
     ctx.domains.on((event, vd, old) => {
       if (verificationChanged(event, vd, old)) enqueueNamespace(ctx, queue, vd.metadata.namespace);
     });

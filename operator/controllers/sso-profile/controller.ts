@@ -10,7 +10,7 @@ import { queueKey, type KeyOf } from '../../queue-key.ts';
 import { forgetSPKeyEntry } from '../../sp-key-store.ts';
 import type { Controller } from '../controller.ts';
 import { errorMessage, runSteps, type ChainOutcome, type Step } from '../steps.ts';
-import { COUNT_DEBOUNCE_MS, FRAGMENT_DEBOUNCE_MS, verificationChanged } from '../watch.ts';
+import { COUNT_DEBOUNCE_MS, countDebounceMs, FRAGMENT_DEBOUNCE_MS, verificationChanged } from '../watch.ts';
 import { domainsStep } from './domains.ts';
 import { enforcementStep } from './enforcement.ts';
 import { recordTransitions } from './events.ts';
@@ -102,9 +102,10 @@ export const ssoProfileController: Controller<'SSOProfile'> = {
     ctx.profiles.on((event, p, old) => {
       // A status-only change (the profile's own progress echoed back, a test result) is batched
       // like user changes: reconciling each echo at once recounts every user back to back.
-      queue.addAfter(queueKey.ssoProfile(p.metadata.namespace, p.metadata.name), event === 'update' && old && onlyStatusChanged(p, old) ? COUNT_DEBOUNCE_MS : 0);
+      const ns = p.metadata.namespace;
+      queue.addAfter(queueKey.ssoProfile(ns, p.metadata.name), event === 'update' && old && onlyStatusChanged(p, old) ? countDebounceMs(ctx.users.sizeIn(ns)) : 0);
       // Domain claims depend on sibling profiles.
-      if (event !== 'resync') inNamespace(p.metadata.namespace, COUNT_DEBOUNCE_MS, p.metadata.name);
+      if (event !== 'resync') inNamespace(ns, COUNT_DEBOUNCE_MS, p.metadata.name);
     });
     // A domain's verification changes which domains the namespace's profiles serve.
     ctx.domains.on((event, vd, old) => {
@@ -117,7 +118,7 @@ export const ssoProfileController: Controller<'SSOProfile'> = {
     });
     // Enforcement counts: batch many user changes into one profile reconcile.
     ctx.users.on((event, u) => {
-      if (event !== 'resync') inNamespace(u.metadata.namespace, COUNT_DEBOUNCE_MS);
+      if (event !== 'resync') inNamespace(u.metadata.namespace, countDebounceMs(ctx.users.sizeIn(u.metadata.namespace)));
     });
   },
   *initialKeys(ctx) {

@@ -9,6 +9,7 @@ import { stableStringify } from '../../context.ts';
 import { decide, emailDomain, type Decision, type ProfileView } from '../../decisions.ts';
 import { isTested, latchedDomains, profileView } from '../../organization.ts';
 import type { Step } from '../steps.ts';
+import { countDebounceMs } from '../watch.ts';
 import type { ProfileReconcile } from './state.ts';
 
 type Enforcement = NonNullable<SSOProfileStatus['enforcement']>;
@@ -141,6 +142,6 @@ export const enforcementStep: Step<ProfileReconcile, 'Enforced' | 'Degraded'> = 
         });
       } else conditions.set({ type: 'Degraded', status: 'False', reason: 'AsExpected', message: `enforcement on ${held} is healthy` });
     }
-    return e.phase === 'InProgress' ? { requeueAfterMs: IN_PROGRESS_RECHECK_MS } : {};
+    return e.phase === 'InProgress' ? { requeueAfterMs: Math.max(IN_PROGRESS_RECHECK_MS, countDebounceMs(r.ctx.users.sizeIn(r.profile.metadata.namespace))) } : {};
   },
 };
