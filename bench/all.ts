@@ -1,20 +1,21 @@
 // Runs every benchmark one after another (each starts what it needs and stops it), then rewrites
 // the results table of bench/README.md from what they wrote. Run on a machine with nothing else
-// busy: `hack/env.sh npm run bench:all [-- --only acs,login]`. About 25 minutes with the defaults.
+// busy: `hack/env.sh npm run bench:all [-- --only acs,login]`. About 35 minutes with the defaults.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { BENCH_ORDER, type BenchName } from './results.ts';
 
-/** The arguments each benchmark runs with here. */
-const ARGS: Record<BenchName, string[]> = {
-  acs: [],
-  'acs-workers': [],
-  login: [],
-  enforcement: ['--users', '10000', '--floor-concurrency', '16'],
-  'kube-client': [],
-  scim: [],
-  hostile: ['--limited'],
-  'config-reload': [],
+/** The npm script and arguments of each run. */
+const RUNS: Record<BenchName, { script: string; args: string[] }> = {
+  acs: { script: 'bench:acs', args: [] },
+  'acs-workers': { script: 'bench:acs-workers', args: [] },
+  login: { script: 'bench:login', args: [] },
+  enforcement: { script: 'bench:enforcement', args: ['--users', '10000', '--floor-concurrency', '16'] },
+  'enforcement-100k': { script: 'bench:enforcement', args: ['--users', '100000', '--memory-only'] },
+  'kube-client': { script: 'bench:kube-client', args: [] },
+  scim: { script: 'bench:scim', args: [] },
+  hostile: { script: 'bench:hostile', args: ['--limited'] },
+  'config-reload': { script: 'bench:config-reload', args: [] },
 };
 const BENCHES: readonly string[] = BENCH_ORDER;
 
@@ -27,9 +28,9 @@ if (unknown.length > 0) {
 }
 const failed: string[] = [];
 for (const bench of BENCH_ORDER.filter((b) => only === undefined || only.includes(b))) {
-  const args = ARGS[bench];
-  console.log(`\n=== npm run bench:${bench}${args.length > 0 ? ` -- ${args.join(' ')}` : ''} ===`);
-  const run = spawnSync('npm', ['run', `bench:${bench}`, ...(args.length > 0 ? ['--', ...args] : [])], { stdio: 'inherit' });
+  const { script, args } = RUNS[bench];
+  console.log(`\n=== npm run ${script}${args.length > 0 ? ` -- ${args.join(' ')}` : ''} ===`);
+  const run = spawnSync('npm', ['run', script, ...(args.length > 0 ? ['--', ...args] : [])], { stdio: 'inherit' });
   if (run.status !== 0) failed.push(bench);
 }
 spawnSync(process.execPath, [new URL('./report.ts', import.meta.url).pathname], { stdio: 'inherit' });

@@ -23,6 +23,7 @@ import type { KubeClient } from '../kube/client.ts';
 import { rfc3339 } from '../operator/conditions.ts';
 import { applyStatus } from '../operator/context.ts';
 import { cpuSeconds, residentKb } from './proc-stats.ts';
+import { fmt, startResults } from './results.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +35,7 @@ const { values } = parseArgs({
   },
 });
 const USERS = Number(values.users);
+const results = startResults(values['memory-only'] ? 'enforcement-100k' : 'enforcement', 'bench:enforcement', ['USERS', 'FLOOR_CONCURRENCY', 'MEMORY_ONLY', 'OPERATOR_NODE_OPTIONS']);
 const FLOOR_CONCURRENCY = values['floor-concurrency'].split(',').map(Number);
 const NS = 'bigcorp';
 const DOMAIN = 'bigcorp.example';
@@ -86,6 +88,11 @@ async function memoryOnly(startOperator: () => Promise<OperatorProcess>): Promis
   const heapUsed = await started.metric('gatehouse_operator_nodejs_heap_size_used_bytes');
   const result = { users: USERS, afterSync: synced, next60s: { maxRssMiB: MiB(maxRss), peakRssMiB: MiB(residentKb(pid, 'VmHWM')), heapUsedAtEndMiB: Number((heapUsed / 1048576).toFixed(1)) }, goals: { peakRssMiB: 250 } };
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  const peak = result.next60s.peakRssMiB;
+  const saved = results.save(`${fmt(USERS)} ManagedUsers listed and cached by the operator, then 60 s while it writes its first decisions (RSS sampled every 250 ms); no enforcement`, [
+    { path: `operator memory with ${fmt(USERS)} users cached`, figure: `peak RSS ${peak} MiB (${result.afterSync.rssMiB} MiB after the list; heap used ${result.next60s.heapUsedAtEndMiB} MiB)`, floor: '—', ratio: '—', goal: '< 250 MiB', met: peak < 250 },
+  ]);
+  log(`results: ${saved}`);
   await started.stop();
 }
 
@@ -219,6 +226,27 @@ try {
       met: rate / floor >= 0.8 && (cpu * 1000) / USERS <= 0.5 && peakRss / 1024 < 250,
     };
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    const cpuMs = result.operator.cpuMsPerUser;
+    const clientMs = [...before, after].map((p) => p.clientCpuMsPerPatch);
+    const saved = results.save(`${fmt(USERS)} users; floor: one uncounted pass, then ${before.map((p) => `concurrency ${p.concurrency}`).join(', ')} before the operator and concurrency ${best.concurrency} after it stopped; the operator started and went idle before enforcement`, [
+      {
+        path: `enforcement of ${fmt(USERS)} ManagedUsers`,
+        figure: `${fmt(rate)} users/s`,
+        floor: `plain client's SSA status patches to the same users: ${fmt(best.patchesPerSecond)}/s before, ${fmt(after.patchesPerSecond)}/s after`,
+        ratio: `${result.ratioToFloor.toFixed(2)}× the floor`,
+        goal: '≥ 0.8×',
+        met: result.ratioToFloor >= 0.8,
+      },
+      {
+        path: 'operator CPU per enforced user',
+        figure: `${cpuMs.toFixed(2)} ms (peak RSS ${result.operator.peakRssMiB} MiB)`,
+        floor: `the plain client's CPU per status patch: ${Math.min(...clientMs).toFixed(2)}–${Math.max(...clientMs).toFixed(2)} ms`,
+        ratio: `${result.cpuPerUserToFloorClientCpu.toFixed(2)}× one write`,
+        goal: '≤ 0.5 ms; peak RSS < 250 MiB',
+        met: cpuMs <= 0.5 && result.operator.peakRssMiB < 250,
+      },
+    ]);
+    log(`results: ${saved}`);
   }
   await client.close();
 } finally {

@@ -13,6 +13,7 @@ import { API_VERSION } from '../crds/api/index.ts';
 import { KubeClient } from '../kube/client.ts';
 import { loadCredentials } from '../kube/kubeconfig.ts';
 import { applyStatus, FIELD_MANAGER } from '../operator/context.ts';
+import { fmt, startResults } from './results.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +28,7 @@ const CONCURRENCY = Number(values.concurrency);
 const NS = 'bench';
 const log = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 
+const benchResults = startResults('kube-client', 'bench:kube-client');
 const cp = await ControlPlane.start();
 try {
   await installCRDs(cp.kubeconfigPath);
@@ -85,6 +87,21 @@ try {
   const floor = median(results['floor: bare node:http2']?.cpuMsPerPatch ?? []);
   const summary = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, { ...r, medianCpuMsPerPatch: median(r.cpuMsPerPatch), costToFloor: Number((median(r.cpuMsPerPatch) / floor).toFixed(2)) }]));
   process.stdout.write(JSON.stringify({ patchesPerRound: N, rounds: ROUNDS, concurrency: CONCURRENCY, warmUp: 'one uncounted round of every contender', results: summary }, null, 2) + '\n');
+  const session = summary['KubeClient (HTTP/2 session)'];
+  const undici = summary['KubeClient (undici)'];
+  if (session && undici) {
+    const saved = benchResults.save(`${fmt(N)} patches per round at concurrency ${CONCURRENCY}, ${ROUNDS} rounds after one uncounted warm-up round, the contenders taking turns; medians`, [
+      {
+        path: 'the Kubernetes client\'s status write (server-side apply of a ManagedUser status)',
+        figure: `${session.medianCpuMsPerPatch.toFixed(2)} ms of CPU per patch over the HTTP/2 session (the operator's), ${undici.medianCpuMsPerPatch.toFixed(2)} ms over undici`,
+        floor: `the same PATCH on a bare node:http2 session: ${floor.toFixed(2)} ms`,
+        ratio: `${session.costToFloor.toFixed(2)}× (undici ${undici.costToFloor.toFixed(2)}×)`,
+        goal: '—',
+        met: null,
+      },
+    ]);
+    log(`results: ${saved}`);
+  }
   bare.close();
   await Promise.all([overHttp2.close(), overUndici.close()]);
 } finally {

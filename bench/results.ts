@@ -7,8 +7,8 @@ import { z } from 'zod';
 
 export const RESULTS_DIR = new URL('./results/', import.meta.url);
 
-/** The benchmarks that write results (npm script bench:<name>), in the order the README lists them. */
-export const BENCH_ORDER = ['acs', 'acs-workers', 'login', 'enforcement', 'kube-client', 'scim', 'hostile', 'config-reload'] as const;
+/** The benchmark runs that write results, in the order the README lists them. */
+export const BENCH_ORDER = ['acs', 'acs-workers', 'login', 'enforcement', 'enforcement-100k', 'kube-client', 'scim', 'hostile', 'config-reload'] as const;
 export type BenchName = (typeof BENCH_ORDER)[number];
 
 export const benchFigureSchema = z.object({
