@@ -13,8 +13,10 @@ import { buildResponse, testIdpKeys, testProfile, type BuiltResponse } from '../
 import { memoryReplayCache, validateSamlResponse } from '../sp-server/saml/validate.ts';
 import { createValidationPool } from '../sp-server/saml/validation-pool.ts';
 import type { Validator } from '../sp-server/context.ts';
+import { fmt, startResults } from './results.ts';
 import { describeRsaFloor, measureRsaFloor } from './rsa-floor.ts';
 
+const results = startResults('acs-workers', 'bench:acs-workers', ['BENCH_N', 'BENCH_WARMUP', 'BENCH_ROUNDS', 'BENCH_INFLIGHT']);
 const N = Number(process.env.BENCH_N ?? 1000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 400);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -93,3 +95,13 @@ console.log(`\n  1 worker / event loop: ${ratio(one.median, inThread.median)} me
 console.log(`  2 workers / 1 worker:  ${ratio(two.median, one.median)} median, ${ratio(two.best, one.best)} best (goal >= 1.7x on 2 cores: ${two.median / one.median >= 1.7 ? 'met' : 'NOT met'} by the medians)`);
 console.log(`  event loop / floor:     ${(inThread.cpu * 1000).toFixed(0)} µs of CPU per validation = ${ratio(inThread.cpu * 1000, floor.microsPerLogin)} the floor's ${floor.microsPerLogin.toFixed(0)} µs (two RSA verifies); 2 workers reach ${((100 * two.median) / (2 * floor.loginsPerCpuSecond)).toFixed(1)}% of 2 cores at the floor rate`);
 console.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end: on a shared machine other processes take cores from the 2-worker rounds first`);
+console.log(`  results: ${results.save(`${ATTRIBUTES} attribute values; ${fmt(N)} validations per round, ${ROUNDS} rounds with the three taking turns, medians; warm-up ${WARMUP} validations per thread; ${INFLIGHT} in flight per thread`, [
+  {
+    path: `ACS validation through the worker pool, 2 workers on ${availableParallelism()} cores`,
+    figure: `${fmt(two.median)} validations/s with 2 workers`,
+    floor: `the same pool with 1 worker: ${fmt(one.median)}/s; on the event loop ${fmt(inThread.median)}/s (${fmt(inThread.cpu * 1000)} µs of CPU each = ${ratio(inThread.cpu * 1000, floor.microsPerLogin)} the two RSA verifies)`,
+    ratio: `${ratio(two.median, one.median)} 1 worker`,
+    goal: '≥ 1.7×',
+    met: two.median / one.median >= 1.7,
+  },
+])}`);

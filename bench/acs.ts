@@ -16,6 +16,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { buildResponse, testIdpKeys, testProfile, untrustedKeys, type BuiltResponse } from '../test/support/saml-fixtures.ts';
 import { memoryReplayCache, peekInResponseTo, validateWithTimings, type ValidationTimings } from '../sp-server/saml/validate.ts';
 import { gatehouse, PEERS, type Contender, type MakeContender } from './acs-contenders.ts';
+import { fmt, startResults, type BenchFigure } from './results.ts';
 import { measureRsaFloor, type RsaFloor } from './rsa-floor.ts';
 
 const N = Number(process.env.BENCH_N ?? 300);
@@ -124,6 +125,8 @@ const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (String(chunk).trim() === '' ? true : write(chunk, ...rest))) as typeof process.stdout.write;
 
+const results = startResults('acs', 'bench:acs', ['BENCH_PEERS', 'BENCH_SIZES', 'BENCH_N', 'BENCH_ROUNDS', 'BENCH_WARMUP', 'BENCH_PEER_BUDGET_MS']);
+const figures: BenchFigure[] = [];
 const started = performance.now();
 console.log(`ACS validation benchmark — node ${process.version}, ${availableParallelism()} cores, load average ${load()} at start`);
 console.log(`Response and assertion signed (rsa-sha256, RSA-2048). Per size: ${N} distinct responses; a warm-up of ${WARMUP} validations for Gatehouse (passes over those responses, fresh pending and replay state each pass), then ${ROUNDS} rounds, the contenders taking turns each round; Gatehouse validates all ${N} responses of a round, a peer stops after ${PEER_BUDGET_MS} ms once it has validated ${PEER_MIN} (its warm-up likewise); rates are logins per second of process CPU, median over the rounds.`);
@@ -179,8 +182,17 @@ for (const attributes of SIZES) {
   console.log(`  Gatehouse, one validation (medians): XML parse + ID index ${us(b.parseMs)}, signatures (c14n + digest + RSA verify, x2) ${us(b.signatureMs)}, checks ${us(b.checksMs)}, pending-request store ${us(b.storeMs)}, replay store ${us(b.replayMs)}; total ${us(b.totalMs)}`);
   const goal = attributes <= 5 ? 3000 : 1000;
   console.log(`  goal >= ${int(goal)} logins/s of CPU with every check on: ${g >= goal ? 'met' : 'NOT met'} (${times(g / goal)} the goal)\n`);
+  figures.push({
+    path: `ACS validation, ${attributes} attribute values (${fmt(bytes)} B of XML, response and assertion signed)`,
+    figure: `${fmt(g)} validations/s of CPU (${fmt(1e6 / g)} µs each)`,
+    floor: [`2 × RSA-2048 verify: ${fmt(floorRate)}/s`, ...peerNames.map((p) => `${shortNames.get(p)} ${fmt(cpuRate(p))}/s`)].join('; '),
+    ratio: [`${times(floorRate / g)} the floor's cost`, ...peerNames.map((p) => `${times(g / cpuRate(p))} ${shortNames.get(p)}`)].join('; '),
+    goal: `≥ ${fmt(goal)}/s`,
+    met: g >= goal,
+  });
   summary.push(`  ${String(attributes).padStart(3)} values: Gatehouse ${int(g)}/s, costing ${times(floorRate / g)} the RSA floor (${int(floorRate)}/s); ${peerNames.map((p) => `${times(g / cpuRate(p))} ${shortNames.get(p)} (${int(cpuRate(p))}/s)`).join(', ')}`);
 }
 console.log('Summary (Gatehouse ÷ floor cost; Gatehouse ÷ peer rate):');
 for (const line of summary) console.log(line);
 console.log(`\nload average ${load()} at the end; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
+console.log(`results: ${results.save(`${fmt(N)} distinct responses per size; Gatehouse warm-up ${fmt(WARMUP)} validations, then ${ROUNDS} rounds with the contenders taking turns, medians of logins/s of process CPU; a peer's round and warm-up stop after ${PEER_BUDGET_MS} ms once it validated ${PEER_MIN}`, figures)}`);
