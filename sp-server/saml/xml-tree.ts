@@ -299,7 +299,7 @@ class Parser {
     const endTagStart = this.i;
     this.i += 2;
     // The open element's name, then not a name character: the same name, without scanning it again.
-    if (open !== undefined && xml.startsWith(open.name, this.i) && !isNameChar(xml.codePointAt(this.i + open.name.length) ?? -1)) this.i += open.name.length;
+    if (open !== undefined && this.sameName(open) && !isNameChar(xml.codePointAt(this.i + open.name.length) ?? -1)) this.i += open.name.length;
     else this.error(`the end tag does not match ${open?.name.slice(0, 60) ?? 'any open element'}`);
     this.skipSpace();
     if (xml.charCodeAt(this.i) !== 0x3e) this.error(`malformed end tag of ${open.name.slice(0, 60)}`);
@@ -308,6 +308,15 @@ class Parser {
     open.endTagStart = endTagStart;
     open.end = this.i;
     this.stack.pop();
+  }
+
+  /** Whether the text at the cursor starts with the name of `open`, compared where its start tag has it. */
+  private sameName(open: Element): boolean {
+    const xml = this.xml;
+    const length = open.name.length;
+    if (this.i + length > xml.length) return false;
+    for (let k = 0, from = open.start + 1; k < length; k++) if (xml.charCodeAt(this.i + k) !== xml.charCodeAt(from + k)) return false;
+    return true;
   }
 
   private commentOrCData(): void {
