@@ -28,41 +28,8 @@ export interface XmlText {
   readonly data: string;
 }
 
-/**
- * Where an element is in the parsed text (after line-end normalization). Exclusive c14n copies a
- * start tag as written only when `canonicalStartTag` says it is exactly the canonical rendering of
- * the element without namespace declarations, an end tag only when it is `</name>` itself.
- */
-export interface XmlSourceSpan {
-  readonly sourceText: string;
-  /** The "<" of the start tag. */
-  readonly start: number;
-  /** The ">" that ends the start tag, or the "/" of "/>". */
-  readonly startTagClose: number;
-  readonly selfClosing: boolean;
-  /** The start tag is `<name` + canonicalAttributes + `>` (or `/>`) as written, and declares no namespace. */
-  readonly canonicalStartTag: boolean;
-  /** The "<" of the end tag; -1 when self-closing. */
-  readonly endTagStart: number;
-  /** Just after the element's last character. */
-  readonly end: number;
-}
-
-export interface XmlElement extends XmlSourceSpan {
-  readonly nodeType: typeof ELEMENT_NODE;
-  /** The qualified name as written. */
-  readonly name: string;
-  readonly prefix: string;
-  readonly localName: string;
-  readonly namespaceURI: string | null;
-  /** Attributes other than namespace declarations, in document order. */
-  readonly attributes: readonly XmlAttribute[];
-  readonly namespaces: readonly NamespaceDeclaration[];
-  readonly childNodes: readonly XmlNode[];
-  readonly parent: XmlElement | null;
-  /** The attributes as exclusive c14n renders them (sorted by namespace URI then local name, escaped). */
-  readonly canonicalAttributes: string;
-}
+/** An element of the tree, read-only to everything but the parser. */
+export type XmlElement = Readonly<Element>;
 
 export type XmlNode = XmlElement | XmlText;
 
@@ -75,23 +42,35 @@ export interface XmlTree {
 /** Shared by every element without attributes, declarations or children (never written to). */
 export const NONE: never[] = [];
 
-/** An element as the parser builds it: one object, its strings sliced from the parsed text. */
-export class Element implements XmlElement {
+/**
+ * An element as the parser builds it: one object, its strings sliced from the parsed text, and
+ * where it stands in that text (after line-end normalization). Exclusive c14n copies a start tag
+ * as written only when `canonicalStartTag` says it is exactly the canonical rendering of the
+ * element without namespace declarations, an end tag only when it is `</name>` itself.
+ */
+export class Element {
   readonly nodeType = ELEMENT_NODE;
+  /** The qualified name as written. */
   readonly name: string;
   readonly prefix: string;
   readonly localName: string;
   readonly namespaceURI: string | null;
+  /** Attributes other than namespace declarations, in document order. */
   readonly attributes: readonly XmlAttribute[];
   readonly namespaces: readonly NamespaceDeclaration[];
-  readonly childNodes: XmlNode[];
+  readonly childNodes: readonly XmlNode[];
   readonly parent: XmlElement | null;
   readonly sourceText: string;
+  /** The "<" of the start tag. */
   readonly start: number;
+  /** The ">" that ends the start tag, or the "/" of "/>". */
   readonly startTagClose: number;
   readonly selfClosing: boolean;
+  /** The start tag is `<name` + canonicalAttributes + `>` (or `/>`) as written, and declares no namespace. */
   readonly canonicalStartTag: boolean;
+  /** The "<" of the end tag; -1 when self-closing. */
   endTagStart = -1;
+  /** Just after the element's last character. */
   end = -1;
   private rendered: string | undefined = undefined;
 
@@ -113,7 +92,7 @@ export class Element implements XmlElement {
     if (selfClosing) this.end = startTagClose + 2;
   }
 
-  /** Rendered on first use; a start tag that is canonical as written holds it already. */
+  /** The attributes as exclusive c14n renders them (sorted by namespace URI then local name, escaped), on first use; a start tag canonical as written holds them already. */
   get canonicalAttributes(): string {
     this.rendered ??= this.canonicalStartTag ? this.sourceText.slice(this.start + 1 + this.name.length, this.startTagClose) : renderAttributes(this.attributes);
     return this.rendered;

@@ -10,10 +10,10 @@
 // here is linear, so refusing at the first element over a bound protects as well as a pre-scan.
 import type { XmlBounds } from '../../xml/bounds.ts';
 import { byNamespaceThenName } from './canonical-attributes.ts';
-import { Element, ELEMENT_NODE, lookupNamespace, NONE, TEXT_NODE, XML_NAMESPACE, type NamespaceDeclaration, type XmlAttribute, type XmlElement, type XmlTree } from './xml-node.ts';
+import { Element, ELEMENT_NODE, lookupNamespace, NONE, TEXT_NODE, XML_NAMESPACE, type NamespaceDeclaration, type XmlAttribute, type XmlElement, type XmlNode, type XmlTree } from './xml-node.ts';
 
 export { ELEMENT_NODE, lookupNamespace, TEXT_NODE, XML_NAMESPACE };
-export type { NamespaceDeclaration, XmlAttribute, XmlElement, XmlNode, XmlSourceSpan, XmlText, XmlTree } from './xml-node.ts';
+export type { NamespaceDeclaration, XmlAttribute, XmlElement, XmlNode, XmlText, XmlTree } from './xml-node.ts';
 
 const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
 
@@ -117,7 +117,7 @@ class Parser {
 
   private flushText(): void {
     if (this.pendingText === '') return;
-    (this.stack[this.stack.length - 1] as Element).childNodes.push({ nodeType: TEXT_NODE, data: this.pendingText });
+    ((this.stack[this.stack.length - 1] as Element).childNodes as XmlNode[]).push({ nodeType: TEXT_NODE, data: this.pendingText });
     this.pendingText = '';
   }
 
@@ -237,7 +237,7 @@ class Parser {
     this.flushText();
     const element = this.element(name, colon, count, start, startTagClose, selfClosing, canonical);
     if (this.root === null) this.root = element;
-    else (this.stack[this.stack.length - 1] as Element).childNodes.push(element);
+    else ((this.stack[this.stack.length - 1] as Element).childNodes as XmlNode[]).push(element);
     this.elements.push(element);
     if (!selfClosing) {
       this.stack.push(element);
