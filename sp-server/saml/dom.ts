@@ -29,11 +29,17 @@ export function decodeBase64(samlResponseBase64: string): string {
   return bytes.toString('utf8');
 }
 
-/** Any markup declaration other than a comment or CDATA section: DOCTYPE, ENTITY, ELEMENT… */
-const DECLARATION = /<!(?!--|\[CDATA\[)/;
+/** Whether `xml` has a markup declaration other than a comment or CDATA section: DOCTYPE, ENTITY, ELEMENT… */
+function hasDeclaration(xml: string): boolean {
+  // indexOf finds "<!" several times faster than a regular expression scans for it.
+  for (let at = xml.indexOf('<!'); at !== -1; at = xml.indexOf('<!', at + 2)) {
+    if (!xml.startsWith('--', at + 2) && !xml.startsWith('[CDATA[', at + 2)) return true;
+  }
+  return false;
+}
 
 export function parseXml(xml: string, what: string): XmlTree {
-  if (DECLARATION.test(xml)) fail('DTD_FORBIDDEN', `the ${what} contains a DTD or entity declaration, which Gatehouse never processes`);
+  if (hasDeclaration(xml)) fail('DTD_FORBIDDEN', `the ${what} contains a DTD or entity declaration, which Gatehouse never processes`);
   try {
     // Anything not well-formed, however slightly, is refused: a lenient parse is a parser
     // differential an attacker can aim at the signer.
@@ -59,10 +65,16 @@ export function childrenNamed(el: Element, ns: string, localName: string): Eleme
 export function oneChild(el: Element, ns: string, localName: string, required: true, code?: SamlErrorCode): Element;
 export function oneChild(el: Element, ns: string, localName: string, required: false, code?: SamlErrorCode): Element | undefined;
 export function oneChild(el: Element, ns: string, localName: string, required: boolean, code: SamlErrorCode = 'MALFORMED_RESPONSE'): Element | undefined {
-  const found = childrenNamed(el, ns, localName);
-  if (found.length > 1) fail(code, `${el.localName} has ${found.length} ${localName} elements where one is allowed`);
-  if (required && found.length === 0) fail(code, `${el.localName} has no ${localName} element`);
-  return found[0];
+  let found: Element | undefined;
+  let count = 0;
+  for (const c of el.childNodes) {
+    if (c.nodeType !== ELEMENT_NODE || c.localName !== localName || c.namespaceURI !== ns) continue;
+    found ??= c;
+    count++;
+  }
+  if (count > 1) fail(code, `${el.localName} has ${count} ${localName} elements where one is allowed`);
+  if (required && found === undefined) fail(code, `${el.localName} has no ${localName} element`);
+  return found;
 }
 
 /**

@@ -2,9 +2,12 @@
 // element of a parsed tree (xml-tree.ts), in one linear walk: namespace declarations rendered
 // where visibly used (and for InclusiveNamespaces prefixes, where in scope) unless the nearest
 // rendered ancestor already declares the same binding, sorted as the spec says; attributes sorted
-// by namespace URI then local name (xml-tree.ts renders them once per element); text and attribute values escaped as c14n requires. An
-// `excluded` element (an enveloped signature) is left out with its subtree.
-import { escapeAttribute, lookupNamespace, TEXT_NODE, type NamespaceDeclaration, type XmlElement } from './xml-tree.ts';
+// by namespace URI then local name; text and attribute values escaped as c14n requires. Start
+// tags, end tags and text that are already canonical as written are copied from the parsed text
+// (the parser tells which). An `excluded` element (an enveloped signature) is left out with its
+// subtree.
+import { escapeAttribute } from './canonical-attributes.ts';
+import { ELEMENT_NODE, lookupNamespace, type NamespaceDeclaration, type XmlElement, type XmlNode } from './xml-node.ts';
 
 export interface CanonicalizationOptions {
   /** The InclusiveNamespaces PrefixList of the transform; empty for plain exclusive c14n. */
@@ -15,6 +18,45 @@ export interface CanonicalizationOptions {
 const escapeText = (s: string): string => (/[&<>\r]/.test(s) ? s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;') : s);
 
 const byPrefix = (a: NamespaceDeclaration, b: NamespaceDeclaration): number => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0);
+
+/**
+ * The output, built from copies of the parsed text where it is already canonical: consecutive
+ * copies are joined into one slice, so a typical signed element becomes a few dozen pieces.
+ */
+class Output {
+  private out = '';
+  private runStart = -1;
+  private runEnd = -1;
+  private readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /** Characters [from, to) of the parsed text, which are canonical as they stand. */
+  copy(from: number, to: number): void {
+    if (from !== this.runEnd) {
+      this.flush();
+      this.runStart = from;
+    }
+    this.runEnd = to;
+  }
+
+  write(s: string): void {
+    this.flush();
+    this.out += s;
+  }
+
+  result(): string {
+    this.flush();
+    return this.out;
+  }
+
+  private flush(): void {
+    if (this.runEnd > this.runStart) this.out += this.text.slice(this.runStart, this.runEnd);
+    this.runStart = this.runEnd = -1;
+  }
+}
 
 /** The canonical form of `apex` and its subtree, as the exclusive c14n transform outputs it. */
 function canonicalize(apex: XmlElement, options: CanonicalizationOptions): string {
@@ -28,7 +70,7 @@ function canonicalize(apex: XmlElement, options: CanonicalizationOptions): strin
     }
     return undefined;
   };
-  let out = '';
+  const out = new Output(apex.sourceText);
 
   // Declarations this element must render: its bindings not already rendered the same way above.
   let declarations: NamespaceDeclaration[] = [];
@@ -57,28 +99,45 @@ function canonicalize(apex: XmlElement, options: CanonicalizationOptions): strin
         for (const d of el.namespaces) if (d.prefix !== '' && inclusive.includes(d.prefix)) need(d.prefix, d.uri);
       }
     }
-    if (declarations.length === 0) {
-      out += el.canonicalStartTag;
+    if (declarations.length === 0 && el.canonicalStartTag) {
+      // "<name attributes" as written; c14n writes no "/>".
+      out.copy(el.start, el.startTagClose);
+      if (el.selfClosing) out.write('>');
+      else out.copy(el.startTagClose, el.startTagClose + 1);
     } else {
       if (declarations.length > 1) declarations.sort(byPrefix);
-      out += '<' + el.name;
+      let tag = '<' + el.name;
       for (const d of declarations) {
-        out += d.prefix === '' ? ' xmlns="' + escapeAttribute(d.uri) + '"' : ' xmlns:' + d.prefix + '="' + escapeAttribute(d.uri) + '"';
+        tag += d.prefix === '' ? ' xmlns="' + escapeAttribute(d.uri) + '"' : ' xmlns:' + d.prefix + '="' + escapeAttribute(d.uri) + '"';
         rendered.push(d);
       }
-      out += el.canonicalAttributes + '>';
-      declarations = [];
+      out.write(tag + el.canonicalAttributes + '>');
+      if (declarations.length > 0) declarations = [];
     }
-    for (const c of el.childNodes) {
-      if (c.nodeType === TEXT_NODE) out += escapeText(c.data);
-      else if (c !== options.excluded) element(c);
+    const children = el.childNodes;
+    for (let k = 0; k < children.length; k++) {
+      const c = children[k] as XmlNode;
+      if (c.nodeType === ELEMENT_NODE) {
+        if (c !== options.excluded) element(c);
+        continue;
+      }
+      // Text nodes are never adjacent, so this one is all the parsed text up to the next sibling
+      // or the end tag. Each reference, CDATA section or comment there is longer in the text than
+      // what it adds to `data`: when the lengths agree, the text is `data` as written. c14n then
+      // writes it unchanged unless it holds ">" (no "&", "<" or carriage return can be in it).
+      const from = k === 0 ? el.startTagClose + 1 : (children[k - 1] as XmlElement).end;
+      const next = children[k + 1];
+      const to = next === undefined ? el.endTagStart : (next as XmlElement).start;
+      if (to - from === c.data.length && !c.data.includes('>')) out.copy(from, to);
+      else out.write(escapeText(c.data));
     }
-    out += el.canonicalEndTag;
-    rendered.length = mark;
+    if (!el.selfClosing && el.end - el.endTagStart === el.name.length + 3) out.copy(el.endTagStart, el.end);
+    else out.write('</' + el.name + '>');
+    while (rendered.length > mark) rendered.pop();
   };
 
   element(apex);
-  return out;
+  return out.result();
 }
 
 /** One object, so a test can observe whether canonicalization ran at all. */

@@ -9,62 +9,13 @@
 // attributes and namespace declarations (xml/bounds.ts) are enforced as the parse goes: every step
 // here is linear, so refusing at the first element over a bound protects as well as a pre-scan.
 import type { XmlBounds } from '../../xml/bounds.ts';
+import { byNamespaceThenName } from './canonical-attributes.ts';
+import { Element, ELEMENT_NODE, lookupNamespace, NONE, TEXT_NODE, XML_NAMESPACE, type NamespaceDeclaration, type XmlAttribute, type XmlElement, type XmlNode, type XmlTree } from './xml-node.ts';
 
-export const ELEMENT_NODE = 1;
-export const TEXT_NODE = 3;
-export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
+export { ELEMENT_NODE, lookupNamespace, TEXT_NODE, XML_NAMESPACE };
+export type { NamespaceDeclaration, XmlAttribute, XmlElement, XmlNode, XmlText, XmlTree } from './xml-node.ts';
+
 const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
-
-export interface XmlAttribute {
-  /** The qualified name as written. */
-  readonly name: string;
-  readonly prefix: string;
-  readonly localName: string;
-  /** null for an unprefixed attribute. */
-  readonly namespaceURI: string | null;
-  readonly value: string;
-}
-
-/** A namespace declaration written on an element; prefix '' is the default namespace. */
-export interface NamespaceDeclaration {
-  readonly prefix: string;
-  readonly uri: string;
-}
-
-export interface XmlText {
-  readonly nodeType: typeof TEXT_NODE;
-  readonly data: string;
-}
-
-export interface XmlElement {
-  readonly nodeType: typeof ELEMENT_NODE;
-  /** The qualified name as written. */
-  readonly name: string;
-  readonly prefix: string;
-  readonly localName: string;
-  readonly namespaceURI: string | null;
-  /** Attributes other than namespace declarations, in document order. */
-  readonly attributes: readonly XmlAttribute[];
-  readonly namespaces: readonly NamespaceDeclaration[];
-  readonly childNodes: readonly XmlNode[];
-  readonly parent: XmlElement | null;
-  /**
-   * The attributes as exclusive c14n renders them (sorted by namespace URI then local name,
-   * escaped), computed once here because both signatures canonicalize the assertion's elements.
-   */
-  readonly canonicalAttributes: string;
-  /** The canonical start tag when it declares no namespace (most elements), and the end tag. */
-  readonly canonicalStartTag: string;
-  readonly canonicalEndTag: string;
-}
-
-export type XmlNode = XmlElement | XmlText;
-
-export interface XmlTree {
-  root: XmlElement;
-  /** Every element in document order, the root first. */
-  elements: XmlElement[];
-}
 
 export class XmlSyntaxError extends Error {}
 
@@ -94,30 +45,29 @@ function isNameChar(c: number): boolean {
 
 const isChar = (c: number): boolean => c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 
-/** Shared by every element without attributes (never written to: declarations come only from attributes). */
-const NO_DECLARATIONS: NamespaceDeclaration[] = [];
-
-interface MutableElement extends XmlElement {
-  attributes: XmlAttribute[];
-  namespaces: NamespaceDeclaration[];
-  childNodes: XmlNode[];
-}
-
 /** Parses `input`, or throws XmlSyntaxError (not well-formed, or refused) or XmlBoundError. */
 export function parseXmlTree(input: string, bounds: XmlBounds): XmlTree {
   return new Parser(input.includes('\r') ? input.replace(/\r\n?/g, '\n') : input, bounds).document();
 }
 
+/** In an attribute value as written: what needs normalizing, decoding or refusing, or what c14n would escape. */
+const VALUE_SPECIALS = /[<&\n\t"]/;
+
 class Parser {
   private i = 0;
-  private readonly stack: MutableElement[] = [];
-  private readonly elements: MutableElement[] = [];
-  private root: MutableElement | null = null;
+  private readonly stack: Element[] = [];
+  private readonly elements: Element[] = [];
+  private root: Element | null = null;
   private pendingText = '';
 
   private readonly xml: string;
   private readonly bounds: XmlBounds;
   private namespaceDeclarations = 0;
+  /** The attributes of the start tag being read, names and values as written (reused from tag to tag). */
+  private readonly attrNames: string[] = [];
+  private readonly attrValues: string[] = [];
+  /** Set by name(): the offset of the name's first colon, -1 without one. */
+  private colon = -1;
 
   constructor(xml: string, bounds: XmlBounds) {
     this.xml = xml;
@@ -167,7 +117,7 @@ class Parser {
 
   private flushText(): void {
     if (this.pendingText === '') return;
-    (this.stack[this.stack.length - 1] as MutableElement).childNodes.push({ nodeType: TEXT_NODE, data: this.pendingText });
+    ((this.stack[this.stack.length - 1] as Element).childNodes as XmlNode[]).push({ nodeType: TEXT_NODE, data: this.pendingText });
     this.pendingText = '';
   }
 
@@ -200,26 +150,27 @@ class Parser {
     const xml = this.xml;
     const start = this.i;
     let k = start;
+    let colon = -1;
     for (;;) {
       let c = xml.charCodeAt(k);
       // Names beyond the BMP: a surrogate pair is one code point.
       if (c >= 0xd800 && c <= 0xdbff) c = xml.codePointAt(k) ?? -1;
       if (!(k === start ? isNameStart(c) : isNameChar(c))) break;
+      if (c === 0x3a && colon === -1) colon = k - start;
       k += c > 0xffff ? 2 : 1;
     }
     if (k === start) this.error('a name was expected');
     this.i = k;
+    this.colon = colon;
     return xml.slice(start, k);
   }
 
-  /** Splits a QName; at most one colon, never first or last. */
-  private qname(name: string): [prefix: string, localName: string] {
-    const colon = name.indexOf(':');
-    if (colon === -1) return ['', name];
-    if (colon === 0 || colon === name.length - 1 || name.indexOf(':', colon + 1) !== -1) this.error(`the name ${name.slice(0, 60)} is not a qualified name`);
-    const local = name.slice(colon + 1);
-    if (!isNameStart(local.codePointAt(0) ?? -1)) this.error(`the name ${name.slice(0, 60)} is not a qualified name`);
-    return [name.slice(0, colon), local];
+  /** Refuses a name that is not a QName: at most one colon (at `colon`), never first or last. */
+  private checkQName(name: string, colon: number): void {
+    if (colon === -1) return;
+    if (colon === 0 || colon === name.length - 1 || name.indexOf(':', colon + 1) !== -1 || !isNameStart(name.codePointAt(colon + 1) ?? -1)) {
+      this.error(`the name ${name.slice(0, 60)} is not a qualified name`);
+    }
   }
 
   private skipSpace(): boolean {
@@ -232,48 +183,61 @@ class Parser {
     const xml = this.xml;
     if (this.root !== null && this.stack.length === 0) this.error('a second document element');
     if (this.elements.length >= this.bounds.elements) throw new XmlBoundError(`more than ${this.bounds.elements} elements`);
+    const start = this.i;
     this.i++;
     const name = this.name();
-    const raw: { name: string; value: string }[] = [];
+    const colon = this.colon;
+    const names = this.attrNames;
+    const values = this.attrValues;
+    let count = 0;
+    // Whether the tag as written is the canonical one: one space before each attribute, none
+    // elsewhere, double quotes, values c14n writes as they are (attribute order: element()).
+    let canonical = true;
     let selfClosing = false;
     for (;;) {
+      const before = this.i;
       const spaced = this.skipSpace();
       const c = xml.charCodeAt(this.i);
-      if (c === 0x3e) {
-        this.i++;
-        break;
-      }
-      if (c === 0x2f && xml.charCodeAt(this.i + 1) === 0x3e) {
-        this.i += 2;
-        selfClosing = true;
+      if (c === 0x3e || (c === 0x2f && xml.charCodeAt(this.i + 1) === 0x3e)) {
+        selfClosing = c === 0x2f;
+        if (spaced) canonical = false;
         break;
       }
       if (!spaced) this.error(`malformed start tag of ${name.slice(0, 60)}`);
+      if (this.i !== before + 1 || xml.charCodeAt(before) !== 0x20) canonical = false;
       const attrName = this.name();
-      this.skipSpace();
+      if (this.skipSpace()) canonical = false;
       if (xml.charCodeAt(this.i) !== 0x3d) this.error(`the attribute ${attrName.slice(0, 60)} has no value`);
       this.i++;
-      this.skipSpace();
-      const quote = xml[this.i];
-      if (quote !== '"' && quote !== "'") this.error(`the value of ${attrName.slice(0, 60)} is not quoted`);
-      const close = xml.indexOf(quote, this.i + 1);
+      if (this.skipSpace()) canonical = false;
+      const quote = xml.charCodeAt(this.i);
+      if (quote !== 0x22 && quote !== 0x27) this.error(`the value of ${attrName.slice(0, 60)} is not quoted`);
+      if (quote === 0x27) canonical = false;
+      const close = xml.indexOf(quote === 0x22 ? '"' : "'", this.i + 1);
       if (close === -1) this.error('an unterminated attribute value');
       let value = xml.slice(this.i + 1, close);
-      if (value.includes('<')) this.error('"<" in an attribute value');
-      if (value.includes('\n') || value.includes('\t')) value = value.replace(/[\n\t]/g, ' ');
-      if (value.includes('&')) value = this.decodeReferences(value);
-      if (raw.length >= this.bounds.attributesPerElement) throw new XmlBoundError(`an element with more than ${this.bounds.attributesPerElement} attributes`);
+      if (VALUE_SPECIALS.test(value)) {
+        canonical = false;
+        if (value.includes('<')) this.error('"<" in an attribute value');
+        if (value.includes('\n') || value.includes('\t')) value = value.replace(/[\n\t]/g, ' ');
+        if (value.includes('&')) value = this.decodeReferences(value);
+      }
+      if (count >= this.bounds.attributesPerElement) throw new XmlBoundError(`an element with more than ${this.bounds.attributesPerElement} attributes`);
       if ((attrName === 'xmlns' || attrName.startsWith('xmlns:')) && ++this.namespaceDeclarations > this.bounds.namespaceDeclarations) {
         throw new XmlBoundError(`more than ${this.bounds.namespaceDeclarations} namespace declarations`);
       }
-      for (const a of raw) if (a.name === attrName) this.error(`the attribute ${attrName.slice(0, 60)} appears twice`);
-      raw.push({ name: attrName, value });
+      for (let k = 0; k < count; k++) if (names[k] === attrName) this.error(`the attribute ${attrName.slice(0, 60)} appears twice`);
+      names[count] = attrName;
+      values[count] = value;
+      count++;
       this.i = close + 1;
     }
+    const startTagClose = this.i;
+    this.i += selfClosing ? 2 : 1;
     this.flushText();
-    const element = this.element(name, raw);
+    const element = this.element(name, colon, count, start, startTagClose, selfClosing, canonical);
     if (this.root === null) this.root = element;
-    else (this.stack[this.stack.length - 1] as MutableElement).childNodes.push(element);
+    else ((this.stack[this.stack.length - 1] as Element).childNodes as XmlNode[]).push(element);
     this.elements.push(element);
     if (!selfClosing) {
       this.stack.push(element);
@@ -281,57 +245,78 @@ class Parser {
     }
   }
 
-  private element(name: string, raw: readonly { name: string; value: string }[]): MutableElement {
+  private element(name: string, colon: number, count: number, start: number, startTagClose: number, selfClosing: boolean, canonical: boolean): Element {
     const parent = this.stack[this.stack.length - 1] ?? null;
-    const namespaces: NamespaceDeclaration[] = raw.length === 0 ? NO_DECLARATIONS : [];
-    for (const a of raw) {
-      if (a.name === 'xmlns') {
-        if (a.value === XML_NAMESPACE || a.value === XMLNS_NAMESPACE) this.error('the default namespace bound to a reserved namespace');
-        namespaces.push({ prefix: '', uri: a.value });
-      } else if (a.name.startsWith('xmlns:')) {
-        const [, prefix] = this.qname(a.name);
-        if (prefix === 'xmlns' || a.value === XMLNS_NAMESPACE) this.error('a declaration of the reserved prefix xmlns');
-        if ((prefix === 'xml') !== (a.value === XML_NAMESPACE)) this.error('the prefix xml bound to another namespace, or another prefix to the XML namespace');
-        if (a.value === '') this.error(`the prefix ${prefix.slice(0, 60)} undeclared (XML 1.0 namespaces cannot undeclare a prefix)`);
-        namespaces.push({ prefix, uri: a.value });
+    const names = this.attrNames;
+    const values = this.attrValues;
+    let namespaces: NamespaceDeclaration[] = NONE;
+    for (let k = 0; k < count; k++) {
+      const attrName = names[k] as string;
+      const value = values[k] as string;
+      if (attrName === 'xmlns') {
+        if (value === XML_NAMESPACE || value === XMLNS_NAMESPACE) this.error('the default namespace bound to a reserved namespace');
+        if (namespaces === NONE) namespaces = [];
+        namespaces.push({ prefix: '', uri: value });
+      } else if (attrName.startsWith('xmlns:')) {
+        this.checkQName(attrName, 5);
+        const prefix = attrName.slice(6);
+        if (prefix === 'xmlns' || value === XMLNS_NAMESPACE) this.error('a declaration of the reserved prefix xmlns');
+        if ((prefix === 'xml') !== (value === XML_NAMESPACE)) this.error('the prefix xml bound to another namespace, or another prefix to the XML namespace');
+        if (value === '') this.error(`the prefix ${prefix.slice(0, 60)} undeclared (XML 1.0 namespaces cannot undeclare a prefix)`);
+        if (namespaces === NONE) namespaces = [];
+        namespaces.push({ prefix, uri: value });
       }
     }
-    const resolve = (prefix: string): string | null => {
-      if (prefix === 'xml') return XML_NAMESPACE;
-      for (const d of namespaces) if (d.prefix === prefix) return d.uri === '' ? null : d.uri;
-      return lookupNamespace(parent, prefix);
-    };
-    const [prefix, localName] = this.qname(name);
-    const namespaceURI = resolve(prefix);
+    // Declarations are rendered where c14n decides, never as written.
+    if (namespaces !== NONE) canonical = false;
+    this.checkQName(name, colon);
+    const prefix = colon === -1 ? '' : name.slice(0, colon);
+    const namespaceURI = resolve(namespaces, parent, prefix);
     if (prefix !== '' && namespaceURI === null) this.error(`the prefix ${prefix.slice(0, 60)} is not declared`);
-    const attributes: XmlAttribute[] = [];
-    for (const a of raw) {
-      if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) continue;
-      const [attrPrefix, attrLocal] = this.qname(a.name);
-      const attrNamespace = attrPrefix === '' ? null : resolve(attrPrefix);
+    let attributes: XmlAttribute[] = NONE;
+    for (let k = 0; k < count; k++) {
+      const attrName = names[k] as string;
+      if (attrName === 'xmlns' || attrName.startsWith('xmlns:')) continue;
+      const attrColon = attrName.indexOf(':');
+      this.checkQName(attrName, attrColon);
+      const attrPrefix = attrColon === -1 ? '' : attrName.slice(0, attrColon);
+      const attrLocal = attrColon === -1 ? attrName : attrName.slice(attrColon + 1);
+      const attrNamespace = attrColon === -1 ? null : resolve(namespaces, parent, attrPrefix);
       if (attrPrefix !== '' && attrNamespace === null) this.error(`the prefix ${attrPrefix.slice(0, 60)} is not declared`);
-      if (attrNamespace !== null && attributes.some((b) => b.namespaceURI === attrNamespace && b.localName === attrLocal)) this.error(`the attribute ${attrLocal.slice(0, 60)} appears twice in one namespace`);
-      attributes.push({ name: a.name, prefix: attrPrefix, localName: attrLocal, namespaceURI: attrNamespace, value: a.value });
+      if (attrNamespace !== null) for (const b of attributes) if (b.namespaceURI === attrNamespace && b.localName === attrLocal) this.error(`the attribute ${attrLocal.slice(0, 60)} appears twice in one namespace`);
+      const attribute: XmlAttribute = { name: attrName, prefix: attrPrefix, localName: attrLocal, namespaceURI: attrNamespace, value: values[k] as string };
+      // Written in c14n's order, or the tag is rendered again.
+      if (canonical && attributes.length > 0 && byNamespaceThenName(attributes[attributes.length - 1] as XmlAttribute, attribute) >= 0) canonical = false;
+      if (attributes === NONE) attributes = [];
+      attributes.push(attribute);
     }
-    const rendered = canonicalAttributes(attributes);
-    return {
-      nodeType: ELEMENT_NODE, name, prefix, localName, namespaceURI, attributes, namespaces, childNodes: [], parent,
-      canonicalAttributes: rendered, canonicalStartTag: `<${name}${rendered}>`, canonicalEndTag: `</${name}>`,
-    };
+    return new Element(name, colon, namespaceURI, attributes, namespaces, parent, this.xml, start, startTagClose, selfClosing, canonical);
   }
 
   private endTag(): void {
     const xml = this.xml;
     const open = this.stack[this.stack.length - 1];
+    const endTagStart = this.i;
     this.i += 2;
     // The open element's name, then not a name character: the same name, without scanning it again.
-    if (open !== undefined && xml.startsWith(open.name, this.i) && !isNameChar(xml.codePointAt(this.i + open.name.length) ?? -1)) this.i += open.name.length;
+    if (open !== undefined && this.sameName(open) && !isNameChar(xml.codePointAt(this.i + open.name.length) ?? -1)) this.i += open.name.length;
     else this.error(`the end tag does not match ${open?.name.slice(0, 60) ?? 'any open element'}`);
     this.skipSpace();
     if (xml.charCodeAt(this.i) !== 0x3e) this.error(`malformed end tag of ${open.name.slice(0, 60)}`);
     this.i++;
     this.flushText();
+    open.endTagStart = endTagStart;
+    open.end = this.i;
     this.stack.pop();
+  }
+
+  /** Whether the text at the cursor starts with the name of `open`, compared where its start tag has it. */
+  private sameName(open: Element): boolean {
+    const xml = this.xml;
+    const length = open.name.length;
+    if (this.i + length > xml.length) return false;
+    for (let k = 0, from = open.start + 1; k < length; k++) if (xml.charCodeAt(this.i + k) !== xml.charCodeAt(from + k)) return false;
+    return true;
   }
 
   private commentOrCData(): void {
@@ -365,28 +350,9 @@ class Parser {
   }
 }
 
-/** Escapes an attribute value as c14n renders it. */
-export const escapeAttribute = (s: string): string =>
-  /[&<"\r\n\t]/.test(s) ? s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;').replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;') : s;
-
-function byNamespaceThenName(a: XmlAttribute, b: XmlAttribute): number {
-  const an = a.namespaceURI ?? '';
-  const bn = b.namespaceURI ?? '';
-  if (an !== bn) return an < bn ? -1 : 1;
-  return a.localName < b.localName ? -1 : a.localName > b.localName ? 1 : 0;
-}
-
-function canonicalAttributes(attributes: readonly XmlAttribute[]): string {
-  let out = '';
-  for (const a of attributes.length > 1 ? [...attributes].sort(byNamespaceThenName) : attributes) out += ` ${a.name}="${escapeAttribute(a.value)}"`;
-  return out;
-}
-
-/** The namespace `prefix` is bound to at `el` (declarations on it and its ancestors), or null. */
-export function lookupNamespace(el: XmlElement | null, prefix: string): string | null {
+/** The namespace `prefix` is bound to on an element with these declarations and parent, or null. */
+function resolve(declarations: readonly NamespaceDeclaration[], parent: XmlElement | null, prefix: string): string | null {
   if (prefix === 'xml') return XML_NAMESPACE;
-  for (let e = el; e !== null; e = e.parent) {
-    for (const d of e.namespaces) if (d.prefix === prefix) return d.uri === '' ? null : d.uri;
-  }
-  return null;
+  for (const d of declarations) if (d.prefix === prefix) return d.uri === '' ? null : d.uri;
+  return lookupNamespace(parent, prefix);
 }
