@@ -6,8 +6,9 @@ import { parseArgs } from 'node:util';
 import { BENCH_ORDER, type BenchName } from './results.ts';
 
 /** The npm script and arguments of each run. */
-const RUNS: Record<BenchName, { script: string; args: string[] }> = {
-  acs: { script: 'bench:acs', args: [] },
+const RUNS: Record<BenchName, { script: string; args: string[]; env?: Record<string, string> }> = {
+  acs: { script: 'bench:acs', args: [], env: { BENCH_PEERS: 'none' } },
+  'acs-peers': { script: 'bench:acs', args: [] },
   'acs-workers': { script: 'bench:acs-workers', args: [] },
   login: { script: 'bench:login', args: [] },
   enforcement: { script: 'bench:enforcement', args: ['--users', '10000', '--floor-concurrency', '16'] },
@@ -28,9 +29,10 @@ if (unknown.length > 0) {
 }
 const failed: string[] = [];
 for (const bench of BENCH_ORDER.filter((b) => only === undefined || only.includes(b))) {
-  const { script, args } = RUNS[bench];
-  console.log(`\n=== npm run ${script}${args.length > 0 ? ` -- ${args.join(' ')}` : ''} ===`);
-  const run = spawnSync('npm', ['run', script, ...(args.length > 0 ? ['--', ...args] : [])], { stdio: 'inherit' });
+  const { script, args, env = {} } = RUNS[bench];
+  const envText = Object.entries(env).map(([k, v]) => `${k}=${v} `).join('');
+  console.log(`\n=== ${envText}npm run ${script}${args.length > 0 ? ` -- ${args.join(' ')}` : ''} ===`);
+  const run = spawnSync('npm', ['run', script, ...(args.length > 0 ? ['--', ...args] : [])], { stdio: 'inherit', env: { ...process.env, ...env } });
   if (run.status !== 0) failed.push(bench);
 }
 spawnSync(process.execPath, [new URL('./report.ts', import.meta.url).pathname], { stdio: 'inherit' });
