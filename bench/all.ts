@@ -1,6 +1,6 @@
 // Runs every benchmark one after another (each starts what it needs and stops it), then rewrites
 // the results table of bench/README.md from what they wrote. Run on a machine with nothing else
-// busy: `hack/env.sh npm run bench:all [-- --only acs,login]`. About 35 minutes with the defaults.
+// busy: `hack/env.sh npm run bench:all [-- --only acs,login]`. About 20 minutes with the defaults on an idle machine.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { BENCH_ORDER, type BenchName } from './results.ts';
