@@ -197,4 +197,4 @@ for (const attributes of SIZES) {
 console.log('Summary (Gatehouse ÷ floor cost; Gatehouse ÷ peer rate):');
 for (const line of summary) console.log(line);
 console.log(`\nload average ${load()} at the end; ${((performance.now() - started) / 1000).toFixed(0)} s in all`);
-console.log(`results: ${results.save(`${fmt(N)} distinct responses per size; Gatehouse warm-up ${fmt(WARMUP)} validations, then ${ROUNDS} rounds with the contenders taking turns, medians of logins/s of process CPU; a peer's round and warm-up stop after ${PEER_BUDGET_MS} ms once it validated ${PEER_MIN}`, figures)}`);
+console.log(`results: ${results.save(`${fmt(N)} distinct responses per size; Gatehouse warm-up ${fmt(WARMUP)} validations, then ${ROUNDS} rounds${CONTENDERS.length > 1 ? `, the contenders taking turns; a peer's round and warm-up stop after ${PEER_BUDGET_MS} ms once it validated ${PEER_MIN}` : ', Gatehouse alone in the process'}; medians of logins/s of process CPU`, figures)}`);
