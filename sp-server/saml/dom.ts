@@ -4,7 +4,7 @@
 import { ACS_BODY_LIMIT_MAX_BYTES } from './acs-body-limit.ts';
 import { fail, quote, type SamlErrorCode } from './errors.ts';
 import { NS } from './uris.ts';
-import { ELEMENT_NODE, parseXmlTree, TEXT_NODE, XmlBoundError, type XmlElement, type XmlTree } from './xml-tree.ts';
+import { ELEMENT_NODE, parseXmlTree, TEXT_NODE, XmlBoundError, type XmlElement, type XmlNode, type XmlTree } from './xml-tree.ts';
 import { SAML_XML_BOUNDS } from '../../xml/bounds.ts';
 
 export type Element = XmlElement;
@@ -56,9 +56,12 @@ export function children(el: Element): Element[] {
   return out;
 }
 
+/** Whether a child node is the element `localName` of namespace `ns`. */
+const isNamed = (c: XmlNode, ns: string, localName: string): c is Element => c.nodeType === ELEMENT_NODE && c.localName === localName && c.namespaceURI === ns;
+
 export function childrenNamed(el: Element, ns: string, localName: string): Element[] {
   const out: Element[] = [];
-  for (const c of el.childNodes) if (c.nodeType === ELEMENT_NODE && c.localName === localName && c.namespaceURI === ns) out.push(c);
+  for (const c of el.childNodes) if (isNamed(c, ns, localName)) out.push(c);
   return out;
 }
 
@@ -68,7 +71,7 @@ export function oneChild(el: Element, ns: string, localName: string, required: b
   let found: Element | undefined;
   let count = 0;
   for (const c of el.childNodes) {
-    if (c.nodeType !== ELEMENT_NODE || c.localName !== localName || c.namespaceURI !== ns) continue;
+    if (!isNamed(c, ns, localName)) continue;
     found ??= c;
     count++;
   }
