@@ -116,7 +116,6 @@ async function breakdown(set: BuiltResponse[]): Promise<ValidationTimings & { st
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const int = (n: number): string => Math.round(n).toLocaleString('en');
 const times = (n: number): string => `${n >= 10 ? n.toFixed(0) : n.toFixed(2)}x`;
 const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
 
@@ -164,11 +163,11 @@ for (const attributes of SIZES) {
   const cpuRate = (name: string): number => median((rounds.get(name) ?? []).map((x) => x.perCpuSecond));
   const [gatehouseName, ...peerNames] = [...rounds.keys()] as [string, ...string[]];
   const g = cpuRate(gatehouseName);
-  console.log(`${attributes} attribute values (${int(bytes)} bytes of XML per response)`);
-  console.log(`  Gatehouse warm-up, logins/s of CPU per ${Math.min(WARMUP_CHUNK, N)}: ${warmupChunks.map(int).join(', ')}`);
+  console.log(`${attributes} attribute values (${fmt(bytes)} bytes of XML per response)`);
+  console.log(`  Gatehouse warm-up, logins/s of CPU per ${Math.min(WARMUP_CHUNK, N)}: ${warmupChunks.map((x) => fmt(x)).join(', ')}`);
   console.log(`  ${'contender'.padEnd(38)} ${'logins/s of CPU'.padStart(15)} ${'µs/login'.padStart(9)} ${'Gatehouse ÷'.padStart(12)}   validations per round; logins/s of CPU per round`);
-  const row = (name: string, rate: number, ratio: string, detail: string): void => console.log(`  ${name.padEnd(38)} ${int(rate).padStart(15)} ${int(1e6 / rate).padStart(9)} ${ratio.padStart(12)}   ${detail}`);
-  row(`floor: 2 × RSA-${floors[0]?.modulusLength} verify`, floorRate, times(g / floorRate), `${int(floorVerify)} verifies/s; 2,000 verifies per round (+500 warm-up); ${floors.map((f) => int(f.loginsPerCpuSecond)).join(', ')}`);
+  const row = (name: string, rate: number, ratio: string, detail: string): void => console.log(`  ${name.padEnd(38)} ${fmt(rate).padStart(15)} ${fmt(1e6 / rate).padStart(9)} ${ratio.padStart(12)}   ${detail}`);
+  row(`floor: 2 × RSA-${floors[0]?.modulusLength} verify`, floorRate, times(g / floorRate), `${fmt(floorVerify)} verifies/s; 2,000 verifies per round (+500 warm-up); ${floors.map((f) => fmt(f.loginsPerCpuSecond)).join(', ')}`);
   for (const name of [gatehouseName, ...peerNames]) {
     const xs = rounds.get(name) ?? [];
     const least = Math.min(...xs.map((x) => x.count));
@@ -176,14 +175,14 @@ for (const attributes of SIZES) {
     const counts = least === most ? `${least}` : `${least}–${most}`;
     const warmup = `warm-up ${warmups.get(name) ?? 0}`;
     const capped = xs.some((x) => x.count < N) ? ` of ${N} (capped by the ${PEER_BUDGET_MS} ms budget)` : '';
-    row(name, cpuRate(name), name === gatehouseName ? '—' : times(g / cpuRate(name)), `${counts}${capped}, ${warmup}; ${xs.map((x) => int(x.perCpuSecond)).join(', ')}`);
+    row(name, cpuRate(name), name === gatehouseName ? '—' : times(g / cpuRate(name)), `${counts}${capped}, ${warmup}; ${xs.map((x) => fmt(x.perCpuSecond)).join(', ')}`);
   }
   console.log(`  Gatehouse costs ${times(floorRate / g)} its floor: the two RSA verifies are ${((100 * g) / floorRate).toFixed(1)}% of its CPU per login`);
   const b = await breakdown(set);
   const us = (ms: number): string => `${(ms * 1000).toFixed(0)} µs`;
   console.log(`  Gatehouse, one validation (medians): XML parse + ID index ${us(b.parseMs)}, signatures (c14n + digest + RSA verify, x2) ${us(b.signatureMs)}, checks ${us(b.checksMs)}, pending-request store ${us(b.storeMs)}, replay store ${us(b.replayMs)}; total ${us(b.totalMs)}`);
   const goal = attributes <= 5 ? 3000 : 1000;
-  console.log(`  goal >= ${int(goal)} logins/s of CPU with every check on: ${g >= goal ? 'met' : 'NOT met'} (${times(g / goal)} the goal)\n`);
+  console.log(`  goal >= ${fmt(goal)} logins/s of CPU with every check on: ${g >= goal ? 'met' : 'NOT met'} (${times(g / goal)} the goal)\n`);
   figures.push({
     path: `ACS validation, ${attributes} attribute values (${fmt(bytes)} B of XML, response and assertion signed)`,
     figure: `${fmt(g)} validations/s of CPU (${fmt(1e6 / g)} µs each)`,
@@ -192,7 +191,7 @@ for (const attributes of SIZES) {
     goal: `≥ ${fmt(goal)}/s`,
     met: g >= goal,
   });
-  summary.push(`  ${String(attributes).padStart(3)} values: Gatehouse ${int(g)}/s, costing ${times(floorRate / g)} the RSA floor (${int(floorRate)}/s); ${peerNames.map((p) => `${times(g / cpuRate(p))} ${shortNames.get(p)} (${int(cpuRate(p))}/s)`).join(', ')}`);
+  summary.push(`  ${String(attributes).padStart(3)} values: Gatehouse ${fmt(g)}/s, costing ${times(floorRate / g)} the RSA floor (${fmt(floorRate)}/s); ${peerNames.map((p) => `${times(g / cpuRate(p))} ${shortNames.get(p)} (${fmt(cpuRate(p))}/s)`).join(', ')}`);
 }
 console.log('Summary (Gatehouse ÷ floor cost; Gatehouse ÷ peer rate):');
 for (const line of summary) console.log(line);

@@ -3,6 +3,7 @@
 // needs two (response and assertion signed), so no validator can go faster than half this rate.
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import type { TestKeyPair } from '../test/support/saml-fixtures.ts';
+import { fmt } from './results.ts';
 
 export interface RsaFloor {
   modulusLength: number;
@@ -51,8 +52,8 @@ export function measureRsaFloor(keys: TestKeyPair, opts: RsaFloorOptions = {}): 
 export function describeRsaFloor(f: RsaFloor): string {
   return (
     `RSA-${f.modulusLength} verify (node:crypto, PKCS#1 v1.5 SHA-256, the fixture IdP's key parsed once): ` +
-    `${Math.round(f.verifiesPerCpuSecond).toLocaleString('en')}/s of CPU = ${f.microsPerVerify.toFixed(1)} µs per verify; ` +
-    `two per login = ${f.microsPerLogin.toFixed(1)} µs = ${Math.round(f.loginsPerCpuSecond).toLocaleString('en')} logins/s ` +
-    `(warm-up ${f.warmup}, median of ${f.rounds} rounds of ${f.verifiesPerRound}: ${f.roundRates.map((x) => Math.round(x).toLocaleString('en')).join(', ')})`
+    `${fmt(f.verifiesPerCpuSecond)}/s of CPU = ${f.microsPerVerify.toFixed(1)} µs per verify; ` +
+    `two per login = ${f.microsPerLogin.toFixed(1)} µs = ${fmt(f.loginsPerCpuSecond)} logins/s ` +
+    `(warm-up ${f.warmup}, median of ${f.rounds} rounds of ${f.verifiesPerRound}: ${f.roundRates.map((x) => fmt(x)).join(', ')})`
   );
 }
