@@ -9,7 +9,7 @@ import { startTestApp } from '../../test/support/sp-app.ts';
 import { createMetrics } from '../metrics.ts';
 import { SamlValidationError } from './errors.ts';
 import { memoryReplayCache, validateSamlResponse, type ValidationContext } from './validate.ts';
-import { createValidationPool, ServerBusyError, WORKER_NICE_INCREMENT, type ValidationPool } from './validation-pool.ts';
+import { createValidationPool, ServerBusyError, TASKS_PER_THREAD, WORKER_NICE_INCREMENT, type ValidationPool } from './validation-pool.ts';
 
 const profile = testProfile();
 const GATED_WORKER = new URL('../../test/support/gated-validation-worker.ts', import.meta.url).href;
@@ -26,6 +26,8 @@ async function answer(run: Promise<unknown>): Promise<Answer> {
 
 // Workers start and load the validator first; a loaded machine makes that slow, not wrong.
 const SLOW = { timeout: 30_000 };
+/** One task per thread, and the default: with T, a thread holds T tasks and only the rest queue. */
+const TASKS = [1, TASKS_PER_THREAD];
 
 describe('validation in the worker pool', SLOW, () => {
   let pool: ValidationPool;
@@ -103,16 +105,16 @@ describe('profiles held by the worker threads', SLOW, () => {
   });
 });
 
-describe('a full validation queue', SLOW, () => {
-  it('refuses at once with SERVER_BUSY, and the queued validations still complete', async () => {
+describe.each(TASKS)('a full validation queue, %i task(s) per thread', (tasksPerThread) => {
+  it('refuses at once with SERVER_BUSY, and the queued validations still complete', SLOW, async () => {
     const gate = newGate();
-    const pool = createValidationPool({ threads: 1, maxQueue: 2, maxQueuePerOrganization: 2, filename: GATED_WORKER, workerData: gate });
+    const pool = createValidationPool({ threads: 1, maxQueue: 2, maxQueuePerOrganization: 2, tasksPerThread, filename: GATED_WORKER, workerData: gate });
     try {
       const r = await buildResponse();
       const ctx = () => ({ profile, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() });
       const running = answer(pool.validate(r.base64, ctx()));
       await tasksStarted(gate, 1);
-      const queued = [answer(pool.validate(r.base64, ctx())), answer(pool.validate(r.base64, ctx()))];
+      const queued = Array.from({ length: tasksPerThread - 1 + 2 }, () => answer(pool.validate(r.base64, ctx())));
       expect(pool.queueSize).toBe(2);
       const refused = await pool.validate(r.base64, ctx()).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(ServerBusyError);
@@ -126,10 +128,10 @@ describe('a full validation queue', SLOW, () => {
   });
 });
 
-describe('a queue shared fairly by organizations', SLOW, () => {
-  it('serves a quiet organization before the rest of a flooding one, and caps what one organization may queue', async () => {
+describe.each(TASKS)('a queue shared fairly by organizations, %i task(s) per thread', (tasksPerThread) => {
+  it('serves a quiet organization before the rest of a flooding one, and caps what one organization may queue', SLOW, async () => {
     const gate = newGate();
-    const pool = createValidationPool({ threads: 1, maxQueue: 16, maxQueuePerOrganization: 4, filename: GATED_WORKER, workerData: gate });
+    const pool = createValidationPool({ threads: 1, maxQueue: 16, maxQueuePerOrganization: 4, tasksPerThread, filename: GATED_WORKER, workerData: gate });
     try {
       const r = await buildResponse();
       const finished: string[] = [];
@@ -140,16 +142,18 @@ describe('a queue shared fairly by organizations', SLOW, () => {
         });
       const held = run('flood', 'flood-0');
       await tasksStarted(gate, 1);
-      const flood = [1, 2, 3, 4].map((i) => run('flood', `flood-${i}`));
+      // The thread takes tasksPerThread - 1 more at once; then four wait, the organization's share.
+      const flood = Array.from({ length: tasksPerThread - 1 + 4 }, (_, i) => run('flood', `flood-${i + 1}`));
       const overShare = await pool.validate(r.base64, { profile, organization: 'flood', expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() }).catch((e: unknown) => e);
       expect(overShare).toBeInstanceOf(ServerBusyError);
       const quiet = run('quiet', 'quiet');
       expect(pool.queueSize).toBe(5);
       openGate(gate);
       for (const a of [await held, ...(await Promise.all(flood)), await quiet]) expect(a).toMatchObject({ ok: true });
-      // Round-robin: the quiet organization's one validation runs right after the flood's next one.
-      expect(finished.indexOf('quiet')).toBeLessThanOrEqual(2);
-      expect(finished.slice(-1)).toEqual(['flood-4']);
+      // Round-robin: the quiet organization's one validation runs right after the flood's next one
+      // (behind the tasks the thread already held).
+      expect(finished.indexOf('quiet')).toBeLessThanOrEqual(tasksPerThread + 1);
+      expect(finished.slice(-1)).toEqual([`flood-${tasksPerThread - 1 + 4}`]);
     } finally {
       openGate(gate);
       await pool.close();
@@ -157,16 +161,16 @@ describe('a queue shared fairly by organizations', SLOW, () => {
   });
 });
 
-describe('the default share of one organization', SLOW, () => {
-  it('lets one organization queue three quarters of the pool (a burst of logins), and keeps the last quarter for the others', async () => {
+describe.each(TASKS)('the default share of one organization, %i task(s) per thread', (tasksPerThread) => {
+  it('lets one organization queue three quarters of the pool (a burst of logins), and keeps the last quarter for the others', SLOW, async () => {
     const gate = newGate();
-    const pool = createValidationPool({ threads: 1, maxQueue: 8, filename: GATED_WORKER, workerData: gate });
+    const pool = createValidationPool({ threads: 1, maxQueue: 8, tasksPerThread, filename: GATED_WORKER, workerData: gate });
     try {
       const r = await buildResponse();
       const run = (organization: string) => answer(pool.validate(r.base64, { profile, organization, expectedInResponseTo: r.inResponseTo, replay: memoryReplayCache() }));
       const held = run('busy');
       await tasksStarted(gate, 1);
-      const burst = Array.from({ length: 6 }, () => run('busy'));
+      const burst = Array.from({ length: tasksPerThread - 1 + 6 }, () => run('busy'));
       expect(pool.queueSize).toBe(6);
       expect(await run('busy')).toMatchObject({ ok: false, code: 'SERVER_BUSY' });
       const others = [run('other-1'), run('other-2')];
@@ -201,7 +205,8 @@ describe('worker priority', SLOW, () => {
 describe('the sp-server with validation in workers', SLOW, () => {
   it('answers /healthz while a validation is in flight, and the ACS refuses past the queue with SERVER_BUSY (503)', async () => {
     const gate = newGate();
-    const pool = createValidationPool({ threads: 1, maxQueue: 1, filename: GATED_WORKER, workerData: gate });
+    // One task per thread, so the second response is the one that waits in the queue.
+    const pool = createValidationPool({ threads: 1, maxQueue: 1, tasksPerThread: 1, filename: GATED_WORKER, workerData: gate });
     const t = await startTestApp({ app: { validate: pool.validate } });
     try {
       const acs = `${t.base}/saml/acme/okta/acs`;
