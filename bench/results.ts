@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const RESULTS_DIR = new URL('./results/', import.meta.url);
 
 /** The benchmark runs that write results, in the order the README lists them. */
-export const BENCH_ORDER = ['acs', 'acs-peers', 'acs-workers', 'login', 'enforcement', 'enforcement-100k', 'kube-client', 'scim', 'hostile', 'config-reload'] as const;
+export const BENCH_ORDER = ['acs', 'acs-peers', 'acs-workers', 'login', 'login-es256', 'enforcement', 'enforcement-100k', 'enforcement-100k-rate', 'kube-client', 'scim', 'hostile', 'config-reload'] as const;
 export type BenchName = (typeof BENCH_ORDER)[number];
 
 export const benchFigureSchema = z.object({
