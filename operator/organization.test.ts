@@ -77,13 +77,19 @@ describe('organization', () => {
   });
 
   it('fingerprints what decisions read, not the counters', () => {
-    const status: SSOProfileStatus = { observedGeneration: 1, enforcement: { phase: 'InProgress', domains: ['acme.com'], matchedUsers: 10, enforcedUsers: 1 } };
-    const p = profile('okta', '', {}, status);
-    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, enforcement: { ...status.enforcement!, enforcedUsers: 5 } }))).toBe(profileViewFingerprint(p));
-    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, enforcement: { ...status.enforcement!, phase: 'Enforced' } }))).not.toBe(profileViewFingerprint(p));
-    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, test: { result: 'Succeeded', email: 'a@acme.com' } }))).not.toBe(profileViewFingerprint(p));
-    expect(profileViewFingerprint(profile('okta', '', {}, status, 2))).not.toBe(profileViewFingerprint(p));
-    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, enforcement: { ...status.enforcement!, latchedDomains: ['acme.com'] } }))).not.toBe(profileViewFingerprint(p));
-    expect(profileViewFingerprint(profile('okta', '', {}, { ...status, test: { lastPassed: { email: 'a@acme.com', time: '2026-01-01T00:00:00Z' } } }))).not.toBe(profileViewFingerprint(p));
+    const spec = { enforcement: { domains: ['acme.com'] } };
+    const status: SSOProfileStatus = { observedGeneration: 1, enforcement: { phase: 'InProgress', domains: ['acme.com'], latchedDomains: ['acme.com'], matchedUsers: 10, enforcedUsers: 1 } };
+    const p = profile('okta', '', spec, status);
+    const withEnforcement = (e: Partial<NonNullable<SSOProfileStatus['enforcement']>>) => profile('okta', '', spec, { ...status, enforcement: { ...status.enforcement!, ...e } });
+    expect(profileViewFingerprint(withEnforcement({ enforcedUsers: 5 }))).toBe(profileViewFingerprint(p));
+    // Latched, the phase's progress changes no decision: no pass over every user when it ends.
+    expect(profileViewFingerprint(withEnforcement({ phase: 'Enforced', enforcedUsers: 10 }))).toBe(profileViewFingerprint(p));
+    expect(profileViewFingerprint(withEnforcement({ latchedDomains: [] }))).not.toBe(profileViewFingerprint(p));
+    // A status written before latchedDomains existed holds its domains through its phase.
+    const legacy = (phase: 'Blocked' | 'InProgress') => profile('okta', '', spec, { observedGeneration: 1, enforcement: { phase, domains: ['acme.com'] } });
+    expect(profileViewFingerprint(legacy('InProgress'))).not.toBe(profileViewFingerprint(legacy('Blocked')));
+    expect(profileViewFingerprint(profile('okta', '', spec, { ...status, test: { result: 'Succeeded', email: 'a@acme.com' } }))).not.toBe(profileViewFingerprint(p));
+    expect(profileViewFingerprint(profile('okta', '', spec, status, 2))).not.toBe(profileViewFingerprint(p));
+    expect(profileViewFingerprint(profile('okta', '', spec, { ...status, test: { lastPassed: { email: 'a@acme.com', time: '2026-01-01T00:00:00Z' } } }))).not.toBe(profileViewFingerprint(p));
   });
 });

@@ -121,9 +121,9 @@ export function profileViewFingerprint(p: SSOProfile | undefined): string | unde
       t: p.status?.test?.result,
       te: p.status?.test?.email,
       tp: p.status?.test?.lastPassed?.email,
-      e: p.status?.enforcement?.phase,
-      ed: p.status?.enforcement?.domains,
-      el: p.status?.enforcement?.latchedDomains,
+      // What the view reads of the enforcement status, not its raw fields: phase and domains only
+      // matter to a status without latchedDomains, so InProgress → Enforced re-decides nobody.
+      held: latchedDomains(p),
       del: isDeleting(p),
     })
   );
