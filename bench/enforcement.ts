@@ -239,7 +239,7 @@ try {
         met: result.ratioToFloor >= 0.8,
       },
       {
-        path: 'operator CPU per enforced user',
+        path: `operator CPU per enforced user, ${fmt(USERS)} users`,
         figure: `${cpuMs.toFixed(2)} ms (peak RSS ${result.operator.peakRssMiB} MiB)`,
         floor: `the plain client's CPU per status patch: ${Math.min(...clientMs).toFixed(2)}–${Math.max(...clientMs).toFixed(2)} ms`,
         ratio: `${result.cpuPerUserToFloorClientCpu.toFixed(2)}× one write`,
