@@ -8,7 +8,6 @@ import { kubectl } from '../controlplane/kubectl.ts';
 import { KINDS } from '../../crds/api/index.ts';
 import { parseClients, secretMatches } from '../../sp-server/oauth/clients.ts';
 import { CHART_DIR, find, helm, render, renderRaw, type Rendered } from '../support/helm.ts';
-import { OPERATOR_NODE_FLAGS } from '../../operator/node-flags.ts';
 
 const kubeconfig = inject('kubeconfig');
 
@@ -83,7 +82,7 @@ describe('helm template, default values', () => {
   it('points at the image built from the Dockerfile, tagged with the appVersion', async () => {
     const objs = await render();
     const c = podSpec(find(objs, 'Deployment', 'gatehouse-operator')).containers[0];
-    expect(c?.command).toEqual(['node', ...OPERATOR_NODE_FLAGS, 'operator/main.ts']);
+    expect(c?.command).toEqual(['node', 'operator/main.ts']);
     expect((find(objs, 'Deployment', 'gatehouse-operator').spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image).toBe('ghcr.io/gatehouse-dev/gatehouse:0.1.0');
     expect(podSpec(find(objs, 'Deployment', 'gatehouse-sp-server')).containers[0]?.command).toEqual(['node', 'sp-server/main.ts']);
   });

@@ -3,7 +3,6 @@
 import { join } from 'node:path';
 import { freePort } from '../controlplane/controlplane.ts';
 import { httpProbe, ManagedProcess } from './managed-process.ts';
-import { OPERATOR_NODE_FLAGS } from '../../operator/node-flags.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -36,7 +35,6 @@ export class OperatorProcess {
   static async start(o: OperatorProcessOptions): Promise<OperatorProcess> {
     const [healthPort, metricsPort] = [await freePort(), await freePort()];
     const args = [
-      ...OPERATOR_NODE_FLAGS,
       join(root, 'operator', 'main.ts'),
       `--kubeconfig=${o.kubeconfig}`,
       `--namespace=${o.namespace}`,
