@@ -1,8 +1,8 @@
 // ACS validation through the worker pool: validations per second with 1 and 2 worker threads,
-// side by side with the same 2-worker pool confined to one core (`taskset` on every thread of this
-// process: its single-core throughput) and with validation on the event loop, also on one core
-// (the pool's floor: no messaging). The goal's ratio: 2 workers on 2 cores / the same pool on one
-// core (>= 1.7); the ratio to the event loop on one core is printed beside it. Each configuration first validates
+// side by side with the process confined to one core (`taskset` on every thread of this process),
+// validating on the event loop (no messaging) and through a 1-worker pool (what the default pool
+// is on a 1-core machine). The goal's ratio: 2 workers on 2 cores / the better of the two on one
+// core, the process's single-core throughput (>= 1.7). Each configuration first validates
 // BENCH_WARMUP responses per thread (so every worker's JIT has settled), then BENCH_N responses,
 // BENCH_INFLIGHT per thread kept in flight as the ACS would under load, each round timed
 // wall-clock; CPU (main thread and workers, one process) is reported per validation too, next to
@@ -94,7 +94,7 @@ const floor = measureRsaFloor(testIdpKeys());
 console.log(`  floor: ${describeRsaFloor(floor)}`);
 const warm = await responses(WARMUP * 2);
 const set = await responses(N);
-const contenders = [contender('event loop (no pool), 1 core', 0, true), contender('pool, 2 workers, 1 core', 2, true), contender('pool, 1 worker', 1), contender('pool, 2 workers', 2)];
+const contenders = [contender('event loop (no pool), 1 core', 0, true), contender('pool, 1 worker, 1 core', 1, true), contender('pool, 1 worker', 1), contender('pool, 2 workers', 2)];
 const inflight = (c: Contender): number => Math.max(1, c.threads) * INFLIGHT;
 try {
   for (const c of contenders) await driveOn(c, warm.slice(0, WARMUP * Math.max(1, c.threads)));
@@ -109,21 +109,21 @@ const rates = contenders.map((c) => {
   return result;
 });
 type R = (typeof rates)[number];
-const [inThread, twoOnOneCore, one, two] = rates as [R, R, R, R];
-const met = two.median / twoOnOneCore.median >= 1.7;
+const [inThread, oneOnOneCore, one, two] = rates as [R, R, R, R];
+const singleCore = Math.max(inThread.median, oneOnOneCore.median);
+const met = two.median / singleCore >= 1.7;
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 console.log(`\n  1 worker / event loop on 1 core: ${ratio(one.median, inThread.median)} median, ${ratio(one.best, inThread.best)} best`);
 console.log(`  2 workers / 1 worker:  ${ratio(two.median, one.median)} median, ${ratio(two.best, one.best)} best`);
-console.log(`  2 workers on ${CORES} cores / the same pool on 1 core: ${ratio(two.median, twoOnOneCore.median)} median, ${ratio(two.best, twoOnOneCore.best)} best (goal >= 1.7x: ${met ? 'met' : 'NOT met'} by the medians)`);
-console.log(`  2 workers on ${CORES} cores / the event loop on 1 core: ${ratio(two.median, inThread.median)} median (the pool's messaging costs what this falls short of the line above)`);
+console.log(`  2 workers on ${CORES} cores / 1 core (the better of event loop and 1-worker pool there): ${ratio(two.median, singleCore)} median (goal >= 1.7x: ${met ? 'met' : 'NOT met'})`);
 console.log(`  event loop / floor:     ${(inThread.cpu * 1000).toFixed(0)} µs of CPU per validation = ${ratio(inThread.cpu * 1000, floor.microsPerLogin)} the floor's ${floor.microsPerLogin.toFixed(0)} µs (two RSA verifies); 2 workers reach ${((100 * two.median) / (2 * floor.loginsPerCpuSecond)).toFixed(1)}% of 2 cores at the floor rate`);
 console.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end: on a shared machine other processes take cores from the 2-worker rounds first`);
 console.log(`  results: ${results.save(`${ATTRIBUTES} attribute values; ${fmt(N)} validations per round, ${ROUNDS} rounds with the four taking turns, medians; warm-up ${WARMUP} validations per thread; ${INFLIGHT} in flight per thread`, [
   {
     path: `ACS validation through the worker pool, 2 workers on ${availableParallelism()} cores`,
     figure: `${fmt(two.median)} validations/s with 2 workers`,
-    floor: `the same pool confined to 1 core: ${fmt(twoOnOneCore.median)}/s; on the event loop, 1 core: ${fmt(inThread.median)}/s (${fmt(inThread.cpu * 1000)} µs of CPU each = ${ratio(inThread.cpu * 1000, floor.microsPerLogin)} the two RSA verifies); 1 worker: ${fmt(one.median)}/s`,
-    ratio: `${ratio(two.median, twoOnOneCore.median)} the pool on 1 core (${ratio(two.median, inThread.median)} the event loop on 1 core, ${ratio(two.median, one.median)} 1 worker)`,
+    floor: `the process on 1 core: on the event loop ${fmt(inThread.median)}/s (${fmt(inThread.cpu * 1000)} µs of CPU each = ${ratio(inThread.cpu * 1000, floor.microsPerLogin)} the two RSA verifies), through a 1-worker pool ${fmt(oneOnOneCore.median)}/s; a 1-worker pool on 2 cores: ${fmt(one.median)}/s`,
+    ratio: `${ratio(two.median, singleCore)} the better single-core figure (${ratio(two.median, one.median)} 1 worker on 2 cores)`,
     goal: '≥ 1.7× single-core',
     met,
   },
