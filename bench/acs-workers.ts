@@ -79,8 +79,10 @@ function confine(oneCore: boolean): void {
   execFileSync('taskset', ['--all-tasks', '--pid', '--cpu-list', oneCore ? '0' : `0-${CORES - 1}`, String(process.pid)], { stdio: 'ignore' });
 }
 
+/** One round of `c`, confined to the first core for its duration when it is a single-core contender. */
 async function driveOn(c: Contender, set: BuiltResponse[]): Promise<Rate> {
-  confine(c.oneCore);
+  if (!c.oneCore) return drive(c.validate, set, inflight(c));
+  confine(true);
   try {
     return await drive(c.validate, set, inflight(c));
   } finally {
@@ -88,7 +90,7 @@ async function driveOn(c: Contender, set: BuiltResponse[]): Promise<Rate> {
   }
 }
 
-console.log(`ACS validation through the worker pool — node ${process.version}, ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
+console.log(`ACS validation through the worker pool — node ${process.version}, ${CORES} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
 console.log(`${ATTRIBUTES} attribute values, response and assertion signed (rsa-sha256, RSA-2048); ${N} validations per round; ${ROUNDS} rounds, the contenders taking turns each round so that they share the machine's load alike; warm-up ${WARMUP} validations per thread first; ${INFLIGHT} in flight per thread\n`);
 const floor = measureRsaFloor(testIdpKeys());
 console.log(`  floor: ${describeRsaFloor(floor)}`);
@@ -120,7 +122,7 @@ console.log(`  event loop / floor:     ${(inThread.cpu * 1000).toFixed(0)} µs o
 console.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end: on a shared machine other processes take cores from the 2-worker rounds first`);
 console.log(`  results: ${results.save(`${ATTRIBUTES} attribute values; ${fmt(N)} validations per round, ${ROUNDS} rounds with the four taking turns, medians; warm-up ${WARMUP} validations per thread; ${INFLIGHT} in flight per thread`, [
   {
-    path: `ACS validation through the worker pool, 2 workers on ${availableParallelism()} cores`,
+    path: `ACS validation through the worker pool, 2 workers on ${CORES} cores`,
     figure: `${fmt(two.median)} validations/s with 2 workers`,
     floor: `the process on 1 core: on the event loop ${fmt(inThread.median)}/s (${fmt(inThread.cpu * 1000)} µs of CPU each = ${ratio(inThread.cpu * 1000, floor.microsPerLogin)} the two RSA verifies), through a 1-worker pool ${fmt(oneOnOneCore.median)}/s; a 1-worker pool on 2 cores: ${fmt(one.median)}/s`,
     ratio: `${ratio(two.median, singleCore)} the better single-core figure (${ratio(two.median, one.median)} 1 worker on 2 cores)`,
