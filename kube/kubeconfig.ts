@@ -1,14 +1,16 @@
-// API-server credentials for every component, loaded by @kubernetes/client-node's KubeConfig so
-// that every kubeconfig kubectl accepts works: exec credential plugins, OIDC and other auth
-// providers, in-cluster service accounts with rotating tokens, merged KUBECONFIG lists. The
+// API-server credentials for every component. The in-cluster service account and kubeconfigs with
+// a static user are read directly (kubeconfig-static.ts); everything else kubectl accepts — exec
+// credential plugins, OIDC and other auth providers, merged KUBECONFIG lists — is loaded by
+// @kubernetes/client-node's KubeConfig, imported only then: it costs about 45 MiB of memory. The
 // calls themselves go through kube/client.ts (undici); only the loading is client-node's.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { inCluster, inClusterCredentials, staticKubeconfigCredentials } from './kubeconfig-static.ts';
 
 export interface Credentials {
   server: string;
@@ -22,15 +24,18 @@ export interface Credentials {
   headers(): Promise<Record<string, string>>;
 }
 
-const SA_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-
 /**
  * Loads, in kubectl's order: the explicit file, then $KUBECONFIG (a list, merged), then the
  * in-cluster service account, then ~/.kube/config.
  */
 export async function loadCredentials(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Credentials> {
-  const kc = new KubeConfig();
   const files = path ? [path] : (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
+  if (files.length === 0 && inCluster(env)) return inClusterCredentials(env);
+  const single = files.length === 0 ? join(homedir(), '.kube', 'config') : files.length === 1 ? files[0] : undefined;
+  const direct = single === undefined ? undefined : staticKubeconfigCredentials(single);
+  if (direct !== undefined) return direct;
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
   if (files.length > 0) {
     kc.loadFromFile(files[0] as string);
     for (const more of files.slice(1)) {
@@ -38,8 +43,6 @@ export async function loadCredentials(path: string | undefined, env: NodeJS.Proc
       next.loadFromFile(more);
       kc.mergeConfig(next);
     }
-  } else if (env.KUBERNETES_SERVICE_HOST && existsSync(SA_TOKEN)) {
-    kc.loadFromCluster();
   } else {
     kc.loadFromFile(join(homedir(), '.kube', 'config'));
   }
