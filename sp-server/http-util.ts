@@ -1,6 +1,6 @@
 // HTTP details the browser-facing routes share: cookies, the browser binding, random tokens, and
 // HTML replies with their security headers.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { refusalPage, type PageFrame } from './html.ts';
 import { REFUSALS, type RefusalCode } from './refusals.ts';
@@ -46,7 +46,7 @@ export function setCookie(reply: FastifyReply, name: string, value: string, maxA
 }
 
 export const randomToken = (bytes = 32) => randomBytes(bytes).toString('base64url');
-export const sha256b64url = (s: string) => createHash('sha256').update(s).digest('base64url');
+export const sha256b64url = (s: string) => hash('sha256', s, 'base64url');
 
 export const BROWSER_COOKIE = 'gh_browser';
 export const RESTART_COOKIE = 'gh_restart_profile';

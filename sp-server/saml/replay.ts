@@ -2,7 +2,7 @@
 // unique only per issuer, so the key is the issuer with the ID: two IdPs whose IDs collide do not
 // block each other. The interface lets Redis back it when several replicas share logins
 // (state/store.ts).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export interface ReplayCache {
   /** Records an issuer's assertion ID until `expiresAt`; resolves false when it was already seen. */
@@ -11,7 +11,7 @@ export interface ReplayCache {
 
 /** One key per (issuer, assertion ID): the issuer's fixed-length digest, so no pair can spell another's key. */
 export function replayKey(issuer: string, assertionID: string): string {
-  return `${createHash('sha256').update(issuer).digest('base64url')}:${assertionID}`;
+  return `${hash('sha256', issuer, 'base64url')}:${assertionID}`;
 }
 
 /** A process-local replay cache for a single replica; Redis backs it when there are several. */
