@@ -7,6 +7,7 @@
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { buildResponse, testIdpKeys, testProfile, type BuiltResponse } from '../test/support/saml-fixtures.ts';
 import { memoryReplayCache, peekInResponseTo, validateSamlResponse, validateWithTimings, type ValidationTimings } from '../sp-server/saml/validate.ts';
+import { median } from './results.ts';
 
 const N = Number(process.env.BENCH_N ?? 400);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -50,7 +51,6 @@ function rsaVerifyFloor(): number {
   return best;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 const floor = rsaVerifyFloor();
 console.log(`ACS validation, Gatehouse only — node ${process.version}; ${WARMUP} warm-up validations, then best of ${ROUNDS} rounds of ${N} by process CPU time; response + assertion signed (rsa-sha256, RSA-2048)`);

@@ -19,7 +19,7 @@ import { buildResponse, testIdpKeys, testProfile, type BuiltResponse } from '../
 import { memoryReplayCache, validateSamlResponse } from '../sp-server/saml/validate.ts';
 import { createValidationPool } from '../sp-server/saml/validation-pool.ts';
 import type { Validator } from '../sp-server/context.ts';
-import { fmt, startResults } from './results.ts';
+import { fmt, median, startResults } from './results.ts';
 import { describeRsaFloor, measureRsaFloor } from './rsa-floor.ts';
 import type { LoopOrder, LoopWorkerData } from './acs-loop-worker.ts';
 
@@ -60,7 +60,6 @@ async function drive(validate: Validator, set: BuiltResponse[], inflight: number
   return { perSecond: (set.length * 1000) / wallMs, cpuMsPerValidation: (cpu.user + cpu.system) / 1000 / set.length };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 type SetName = 'warm' | 'main';
 

@@ -16,7 +16,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { buildResponse, testIdpKeys, testProfile, untrustedKeys, type BuiltResponse } from '../test/support/saml-fixtures.ts';
 import { memoryReplayCache, peekInResponseTo, validateWithTimings, type ValidationTimings } from '../sp-server/saml/validate.ts';
 import { gatehouse, PEERS, type Contender, type MakeContender } from './acs-contenders.ts';
-import { fmt, startResults, type BenchFigure } from './results.ts';
+import { fmt, median, startResults, type BenchFigure } from './results.ts';
 import { measureRsaFloor, type RsaFloor } from './rsa-floor.ts';
 
 const N = Number(process.env.BENCH_N ?? 300);
@@ -116,7 +116,6 @@ async function breakdown(set: BuiltResponse[]): Promise<ValidationTimings & { st
   return { parseMs: m('parseMs'), signatureMs: m('signatureMs'), checksMs: m('checksMs'), replayMs: m('replayMs'), storeMs: m('storeMs'), totalMs: m('totalMs') };
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const times = (n: number): string => `${n >= 10 ? n.toFixed(0) : n.toFixed(2)}x`;
 const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
 

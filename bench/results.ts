@@ -70,6 +70,11 @@ export function readResult(file: URL): BenchResult {
   return benchResultSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
 }
 
+/** The middle value (the upper one of an even count): rounds are medians so that a preempted round does not move the figure. */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+}
+
 /** Figures as the README prints them: thousands separated, a fixed number of decimals. */
 export function fmt(n: number, decimals = 0): string {
   return n.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
