@@ -1,9 +1,10 @@
 // The credentials of the two configurations every deployment of Gatehouse uses, read without
 // @kubernetes/client-node: the in-cluster service account, and a kubeconfig whose user is only a
 // token, a token file or a client certificate. Loading client-node brings its whole generated
-// API (about 45 MiB of resident memory the operator would carry for good, a fifth of its budget
-// with 100,000 users cached), so kube/kubeconfig.ts loads it only for everything else: exec
-// plugins, auth providers, impersonation, merged KUBECONFIG lists, or any field not read here.
+// API (about 30 MiB of resident memory the operator would carry for good, an eighth of its
+// 250 MiB budget with 100,000 users cached; operator/README.md), so kube/kubeconfig.ts loads it
+// only for everything else: exec plugins, auth providers, impersonation, merged KUBECONFIG
+// lists, or any field not read here.
 // What is read here is read as client-node reads it (kubeconfig-static.test.ts compares the two).
 import { existsSync, readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';

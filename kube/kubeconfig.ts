@@ -1,7 +1,7 @@
 // API-server credentials for every component. The in-cluster service account and kubeconfigs with
 // a static user are read directly (kubeconfig-static.ts); everything else kubectl accepts — exec
 // credential plugins, OIDC and other auth providers, merged KUBECONFIG lists — is loaded by
-// @kubernetes/client-node's KubeConfig, imported only then: it costs about 45 MiB of memory. The
+// @kubernetes/client-node's KubeConfig, imported only then: it costs about 30 MiB of memory. The
 // calls themselves go through kube/client.ts (undici); only the loading is client-node's.
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
