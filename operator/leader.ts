@@ -40,6 +40,8 @@ export class LeaderElector {
   private readonly abort = new AbortController();
   private observed: { record: string; at: number } | undefined;
   private current: Lease | undefined;
+  /** The renewal in flight, if any: a release must not race it with a stale resourceVersion. */
+  private renewal: Promise<boolean> | undefined;
   isLeader = false;
 
   constructor(client: KubeClient, options: LeaderOptions, log: Logger) {
@@ -56,13 +58,16 @@ export class LeaderElector {
   async acquire(): Promise<boolean> {
     while (!this.abort.signal.aborted) {
       try {
-        if (await this.tryAcquireOrRenew()) {
+        this.renewal = this.tryAcquireOrRenew();
+        if (await this.renewal) {
           this.isLeader = true;
           this.log.info('became leader');
           return true;
         }
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'lease acquire attempt failed');
+      } finally {
+        this.renewal = undefined;
       }
       await sleep(this.o.retryMs * (1 + Math.random() * 0.2), this.abort.signal);
     }
@@ -76,7 +81,8 @@ export class LeaderElector {
       await sleep(this.o.retryMs, this.abort.signal);
       if (this.abort.signal.aborted) break;
       try {
-        if (await this.tryAcquireOrRenew()) lastRenew = Date.now();
+        this.renewal = this.tryAcquireOrRenew();
+        if (await this.renewal) lastRenew = Date.now();
         else {
           this.isLeader = false;
           this.log.error('lease taken by another replica');
@@ -84,6 +90,8 @@ export class LeaderElector {
         }
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'lease renewal failed');
+      } finally {
+        this.renewal = undefined;
       }
       if (Date.now() - lastRenew > this.o.renewDeadlineMs) {
         this.isLeader = false;
@@ -148,20 +156,36 @@ export class LeaderElector {
     }
   }
 
-  /** Stops campaigning; a leader hands the lease over at once instead of letting it expire. */
+  /**
+   * Stops campaigning; a leader hands the lease over at once instead of letting it expire.
+   * A renewal still in flight is awaited first: its write moves the lease's resourceVersion, and
+   * a release sent beside it would conflict and leave the lease to expire. A conflict all the
+   * same (the API server answered the renewal late) is settled by reading the lease again.
+   */
   async release(): Promise<void> {
     this.abort.abort();
+    await this.renewal?.catch(() => undefined);
     if (!this.isLeader || !this.current) return;
     this.isLeader = false;
-    try {
-      await this.client.call('PUT', this.path, {
-        body: { ...this.current, spec: { ...this.current.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() } },
-        timeoutMs: 2000,
-        retries: 0,
-      });
-      this.log.info('lease released');
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'could not release the lease');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await this.client.call('PUT', this.path, {
+          body: { ...this.current, spec: { ...this.current.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() } },
+          timeoutMs: 2000,
+          retries: 0,
+        });
+        this.log.info('lease released');
+        return;
+      } catch (err) {
+        if (attempt === 0 && isConflict(err)) {
+          const lease = await this.client.call<Lease>('GET', this.path, { timeoutMs: 2000, retries: 0 }).catch(() => undefined);
+          if (lease?.spec?.holderIdentity !== this.o.identity) return;
+          this.current = lease;
+          continue;
+        }
+        this.log.warn({ err: (err as Error).message }, 'could not release the lease');
+        return;
+      }
     }
   }
 }
