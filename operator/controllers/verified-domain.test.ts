@@ -106,6 +106,31 @@ describe('VerifiedDomain reconcile', () => {
     expect(fixed.status?.verification?.proof).toBeUndefined();
   });
 
+  it('looks one domain up at most once per recheck interval, whatever rewrote its status or spec', async () => {
+    vi.useFakeTimers();
+    const memory = processMemory();
+    const first = await reconcileAt('2026-01-01T00:00:00Z', domainWith(), [], { memory });
+    expect(memory.lookups).toHaveLength(1);
+    expect(first.status?.verification?.nextCheckTime).toBe('2026-01-01T00:00:10Z');
+    // Whoever may write status moves the next check to the past: it waits for the interval all the same.
+    const pulled = { ...first.status, verification: { ...first.status?.verification, nextCheckTime: '2026-01-01T00:00:01Z' } };
+    const early = await reconcileAt('2026-01-01T00:00:02Z', domainWith(pulled), [TOKEN], { memory });
+    expect(early.status).toBeUndefined();
+    expect(early.result.requeueAfterMs).toBe(8000);
+    // A spec edit (a new generation) waits too, no longer than the rest of the interval.
+    const edited = domainWith(first.status);
+    edited.metadata.generation = 2;
+    const respecced = await reconcileAt('2026-01-01T00:00:09Z', edited, [TOKEN], { memory });
+    expect(respecced.status).toBeUndefined();
+    expect(respecced.result.requeueAfterMs).toBe(1000);
+    expect(memory.lookups).toHaveLength(1);
+    // Once the interval has passed the look-up runs and its answer is written.
+    const due = await reconcileAt('2026-01-01T00:00:10Z', edited, [TOKEN], { memory });
+    expect(memory.lookups).toHaveLength(2);
+    expect(cond(due.status, 'Verified')).toMatchObject({ status: 'True', reason: 'Verified' });
+    expect(due.status?.observedGeneration).toBe(2);
+  });
+
   describe('the recheck annotation', () => {
     // A long schedule, so that only the annotation can explain a look-up.
     const args = ['--domain-recheck-interval=1h', '--domain-recheck-max-interval=4h'];

@@ -3,7 +3,7 @@
 // domains another organization verified first. A check that throws is recorded in Ready first.
 // The recheck annotation asks for a look-up before the scheduled one (domain-recheck.ts).
 import { randomBytes } from 'node:crypto';
-import type { VerifiedDomain, VerifiedDomainStatus } from '../../crds/api/index.ts';
+import { RECHECK_SPACING_MS, type VerifiedDomain, type VerifiedDomainStatus } from '../../crds/api/index.ts';
 import { findCondition, mergeConditions, rfc3339, type DesiredCondition } from '../conditions.ts';
 import { isEarlier, isProven, isSignedByOperator, signDomain } from '../domain-proof.ts';
 import { applyStatus, stableStringify, type Context, type ReconcileResult } from '../context.ts';
@@ -72,6 +72,19 @@ function backoffMs(ctx: Context, uid: string, scheduled: boolean): number {
   return Math.min(ctx.config.domainRecheckMaxInterval, ctx.config.domainRecheckInterval * 2 ** Math.min(attempts - 1, 20));
 }
 
+/**
+ * Whatever wakes a reconcile — a spec edit, status rewritten by whoever may write it (an earlier
+ * `nextCheckTime`, a forged condition), the recheck annotation — this process looks one domain up
+ * at most once per recheck interval (at most 10 s): the pace of DNS queries is the operator's,
+ * never a tenant's. Scheduled checks are never held back by it (their backoff starts at that
+ * interval).
+ */
+function lookupFloorLeftMs(ctx: Context, uid: string, now: Date): number {
+  const last = ctx.domainLookups.get(uid);
+  if (last === undefined) return 0;
+  return Math.max(0, last + Math.min(ctx.config.domainRecheckInterval, RECHECK_SPACING_MS) - now.getTime());
+}
+
 async function judge(ctx: Context, vd: VerifiedDomain, now: Date): Promise<Verdict> {
   const { namespace } = vd.metadata;
   const uid = vd.metadata.uid ?? `${namespace}/${vd.metadata.name}`;
@@ -115,6 +128,8 @@ async function judge(ctx: Context, vd: VerifiedDomain, now: Date): Promise<Verdi
     const spacingMs = recheckSpacingLeftMs(ctx, uid, vd, now);
     if (spacingMs > 0) return { waitMs: Math.min(scheduledWaitMs, spacingMs) };
   }
+  const floorMs = lookupFloorLeftMs(ctx, uid, now);
+  if (floorMs > 0) return { waitMs: floorMs };
   ctx.domainLookups.set(uid, now.getTime());
   const result = await checkTxt(ctx, recordName, recordValue);
   verification.lastCheckedTime = rfc3339(now);
