@@ -12,7 +12,7 @@ interface StoredLease {
   spec: { holderIdentity?: string | null; renewTime?: string };
 }
 
-/** One Lease with resourceVersion checks; `hold` parks the next PUT until the returned release is called. */
+/** One Lease with resourceVersion checks; `parkNextPut` holds the next PUT at the server until told to let it through. */
 function leaseServer() {
   let lease: StoredLease | undefined;
   let version = 0;
@@ -67,6 +67,21 @@ describe('LeaderElector.release', () => {
     expect(server.holder()).toBeNull();
     const puts = server.client.calls.filter((c) => c.method === 'PUT');
     expect((puts.at(-1)?.body as StoredLease).spec.holderIdentity).toBeNull();
+  });
+
+  it('a stop while the lease is being acquired hands over what that attempt won', async () => {
+    const server = leaseServer();
+    const elector = new LeaderElector(server.client.client, options, pino({ level: 'silent' }));
+    // A free lease (no holder) is taken by a PUT, which the server holds.
+    await server.client.client.call('POST', 'x', { body: { metadata: { name: 'lease', namespace: 'ns' }, spec: { holderIdentity: null } } });
+    const parked = server.parkNextPut();
+    const acquiring = elector.acquire();
+    const letThrough = await parked;
+    const released = elector.release();
+    letThrough();
+    await released;
+    expect(await acquiring).toBe(true);
+    expect(server.holder()).toBeNull();
   });
 
   it('reads the lease again when its release conflicts, and leaves a lease another replica holds', async () => {

@@ -40,7 +40,7 @@ export class LeaderElector {
   private readonly abort = new AbortController();
   private observed: { record: string; at: number } | undefined;
   private current: Lease | undefined;
-  /** The renewal in flight, if any: a release must not race it with a stale resourceVersion. */
+  /** The last acquire-or-renew attempt; a release waits for it (see `attempt`). */
   private renewal: Promise<boolean> | undefined;
   isLeader = false;
 
@@ -58,16 +58,12 @@ export class LeaderElector {
   async acquire(): Promise<boolean> {
     while (!this.abort.signal.aborted) {
       try {
-        this.renewal = this.tryAcquireOrRenew();
-        if (await this.renewal) {
-          this.isLeader = true;
+        if (await this.attempt()) {
           this.log.info('became leader');
           return true;
         }
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'lease acquire attempt failed');
-      } finally {
-        this.renewal = undefined;
       }
       await sleep(this.o.retryMs * (1 + Math.random() * 0.2), this.abort.signal);
     }
@@ -81,17 +77,13 @@ export class LeaderElector {
       await sleep(this.o.retryMs, this.abort.signal);
       if (this.abort.signal.aborted) break;
       try {
-        this.renewal = this.tryAcquireOrRenew();
-        if (await this.renewal) lastRenew = Date.now();
+        if (await this.attempt()) lastRenew = Date.now();
         else {
-          this.isLeader = false;
           this.log.error('lease taken by another replica');
           return true;
         }
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'lease renewal failed');
-      } finally {
-        this.renewal = undefined;
       }
       if (Date.now() - lastRenew > this.o.renewDeadlineMs) {
         this.isLeader = false;
@@ -100,6 +92,19 @@ export class LeaderElector {
       }
     }
     return false;
+  }
+
+  /**
+   * One acquire-or-renew, kept for a release to wait on: its write moves the lease's
+   * resourceVersion, and its outcome (set here, not by the caller) says whether there is a lease
+   * to hand over. A settled attempt costs a release nothing to await.
+   */
+  private attempt(): Promise<boolean> {
+    this.renewal = this.tryAcquireOrRenew().then((won) => {
+      this.isLeader = won;
+      return won;
+    });
+    return this.renewal;
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
@@ -167,25 +172,24 @@ export class LeaderElector {
     await this.renewal?.catch(() => undefined);
     if (!this.isLeader || !this.current) return;
     this.isLeader = false;
-    for (let attempt = 0; attempt < 2; attempt++) {
+    const handOver = (lease: Lease) =>
+      this.client.call('PUT', this.path, {
+        body: { ...lease, spec: { ...lease.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() } },
+        timeoutMs: 2000,
+        retries: 0,
+      });
+    try {
       try {
-        await this.client.call('PUT', this.path, {
-          body: { ...this.current, spec: { ...this.current.spec, holderIdentity: null, leaseDurationSeconds: 1, renewTime: microTime() } },
-          timeoutMs: 2000,
-          retries: 0,
-        });
-        this.log.info('lease released');
-        return;
+        await handOver(this.current);
       } catch (err) {
-        if (attempt === 0 && isConflict(err)) {
-          const lease = await this.client.call<Lease>('GET', this.path, { timeoutMs: 2000, retries: 0 }).catch(() => undefined);
-          if (lease?.spec?.holderIdentity !== this.o.identity) return;
-          this.current = lease;
-          continue;
-        }
-        this.log.warn({ err: (err as Error).message }, 'could not release the lease');
-        return;
+        if (!isConflict(err)) throw err;
+        const lease = await this.client.call<Lease>('GET', this.path, { timeoutMs: 2000, retries: 0 }).catch(() => undefined);
+        if (lease?.spec?.holderIdentity !== this.o.identity) return;
+        await handOver(lease);
       }
+      this.log.info('lease released');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'could not release the lease');
     }
   }
 }
