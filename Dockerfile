@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image with all three entry points; the code runs on Node's type stripping, so there is no
-# build step beyond installing the production dependencies.
+# build step beyond installing the production dependencies and filling Node's module compile cache.
 #   operator:  node operator/main.ts  [flags]
 #   sp-server: node sp-server/main.ts [flags]
 #   portal:    node portal/main.ts    [flags]
@@ -28,8 +28,14 @@ COPY xml ./xml
 COPY egress ./egress
 COPY ui ./ui
 COPY portal ./portal
+# Every module compiled once, as the chart's user (Node keys the cache by user ID): no process loads
+# the type stripper at start, which saves each isolate 20-25 MiB (hack/fill-compile-cache.sh). The
+# chart mounts the root filesystem read-only; a read-only cache is only read.
+ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
+RUN mkdir "$NODE_COMPILE_CACHE" && chown 10001:10001 "$NODE_COMPILE_CACHE"
 # A numeric user, so that Kubernetes can verify runAsNonRoot; the chart runs as 10001:10001.
 USER 10001:10001
+RUN --mount=type=bind,source=hack/fill-compile-cache.sh,target=/app/hack/fill-compile-cache.sh sh hack/fill-compile-cache.sh
 EXPOSE 8080 8081
 ENTRYPOINT ["node"]
 CMD ["sp-server/main.ts"]

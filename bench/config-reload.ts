@@ -13,6 +13,7 @@ import { testProfile } from '../test/support/saml-fixtures.ts';
 import { loginMethodsOf } from '../test/support/login-driver.ts';
 import { SpServerProcess } from '../test/support/sp-server-process.ts';
 import { startResults } from './results.ts';
+import { fillCompileCacheLikeTheImage } from './compile-cache.ts';
 import type { SPConfig } from '../crds/api/index.ts';
 import type { KubeClient } from '../kube/client.ts';
 
@@ -20,6 +21,7 @@ const { values } = parseArgs({ options: { rounds: { type: 'string', default: '20
 
 async function main(): Promise<void> {
   const results = startResults('config-reload', 'bench:config-reload');
+  const asInTheImage = fillCompileCacheLikeTheImage();
   const cp = await ControlPlane.start();
   let sp: SpServerProcess | undefined;
   let k: KubeClient | undefined;
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
     const p = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(1);
     console.log(`config Secret update → applied by the sp-server, ${samples.length} rounds: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms, max ${samples.at(-1)!.toFixed(1)} ms (goal: < 2000 ms)`);
     const max = samples.at(-1)!;
-    console.log(`results: ${results.save(`${samples.length} rounds, each a new config Secret; the sp-server's login-methods polled every 5 ms until it answers with the new domain`, [
+    console.log(`results: ${results.save(`${samples.length} rounds, each a new config Secret; the sp-server's login-methods polled every 5 ms until it answers with the new domain; ${asInTheImage}`, [
       { path: 'config reload (Secret change → sp-server answers with it)', figure: `p50 ${p(0.5)} ms, max ${max.toFixed(1)} ms`, floor: '— (a latency: watch event, parse, swap)', ratio: '—', goal: 'within 2,000 ms', met: max < 2000 },
     ])}`);
   } finally {

@@ -31,6 +31,7 @@ import { SpServerProcess, testSigningKeyPems } from '../test/support/sp-server-p
 import { acsCorpus, scimFilter, scimPatchBody, type HostileInput } from './hostile-corpus.ts';
 import { runHostileLoad, type HostileLoad } from './hostile-load.ts';
 import { startResults } from './results.ts';
+import { fillCompileCacheLikeTheImage } from './compile-cache.ts';
 
 const { values: opt } = parseArgs({
   options: {
@@ -148,6 +149,7 @@ async function phase(base: string, metricsURL: string, seconds: number, hostile:
 
 async function main(): Promise<void> {
   const results = startResults('hostile', 'bench:hostile');
+  const asInTheImage = fillCompileCacheLikeTheImage();
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-hostile-'));
   const port = await freePort();
   const metricsPort = await freePort();
@@ -258,7 +260,7 @@ async function main(): Promise<void> {
     console.log('\nhostile requests answered in the loaded phase:');
     for (const [k, v] of [...loaded.hostile].sort()) console.log(`  ${String(v).padStart(6)}  ${k}`);
     const [p99Before, p99During] = [pct(unloaded.logins, 99), pct(loaded.logins, 99)];
-    const saved = results.save(`warm-up ${opt.warmup} s, then ${SECONDS} s unloaded and ${SECONDS} s loaded (${unloaded.logins.length} and ${loaded.logins.length} logins of organization 2); ${LIMITED ? 'production limits behind a trusted proxy' : 'limits lifted'}; server, probes, flood and API server on the same cores`, [
+    const saved = results.save(`warm-up ${opt.warmup} s, then ${SECONDS} s unloaded and ${SECONDS} s loaded (${unloaded.logins.length} and ${loaded.logins.length} logins of organization 2); ${LIMITED ? 'production limits behind a trusted proxy' : 'limits lifted'}; server, probes, flood and API server on the same cores; ${asInTheImage}`, [
       {
         path: 'another organization\'s login while one is flooded with hostile inputs',
         figure: `login p99 ${p99During.toFixed(1)} ms loaded`,

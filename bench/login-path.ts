@@ -26,6 +26,7 @@ import { testIdpKeys, testProfile } from '../test/support/saml-fixtures.ts';
 import { SpServerProcess, testSigningKeyPems } from '../test/support/sp-server-process.ts';
 import { cryptoFloor, httpFloor, percentile as pct, type HttpFloorSizes } from './login-floor.ts';
 import type { SignTask } from './login-sign-worker.ts';
+import { fillCompileCacheLikeTheImage } from './compile-cache.ts';
 import { cpuSeconds, cpuSecondsByRole, type ThreadRole } from './proc-stats.ts';
 import { fmt, startResults } from './results.ts';
 
@@ -161,6 +162,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0] as number;
   // RS256 (the OIDC default) and ES256 ID tokens are two rows of the results table.
   const results = startResults(idTokenAlg === 'RS256' ? 'login' : 'login-es256', 'bench:login');
+  const asInTheImage = fillCompileCacheLikeTheImage();
   const sp = await SpServerProcess.start({
     configFile,
     users,
@@ -243,7 +245,7 @@ async function main(): Promise<void> {
   // concurrency × (server + client CPU per login) / cores (Little's law at full utilization).
   const cores = availableParallelism();
   const machineBoundMs = (row.concurrency * (row.cpu + row.clientCpu)) / cores;
-  const saved = results.save(`${idTokenAlg} ID tokens, ${ATTRIBUTES} attribute values, ${redis ? 'Redis' : 'memory'} state; warm-up ${values.warmup} logins at concurrency 4, then ${fmt(logins)} logins per level (${levels.join(', ')}); server idle CPU subtracted; the client (this process, its response signing on a thread of its own) shares the cores`, [
+  const saved = results.save(`${idTokenAlg} ID tokens, ${ATTRIBUTES} attribute values, ${redis ? 'Redis' : 'memory'} state; warm-up ${values.warmup} logins at concurrency 4, then ${fmt(logins)} logins per level (${levels.join(', ')}); server idle CPU subtracted; the client (this process, its response signing on a thread of its own) shares the cores; ${asInTheImage}`, [
     {
       path: `full login \`/authorize → ACS → /token\`, ${idTokenAlg} ID tokens, server CPU at concurrency ${row.concurrency}`,
       figure: `${row.cpu.toFixed(2)} ms per login`,

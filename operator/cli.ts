@@ -5,6 +5,10 @@ import { loadConfig } from './config.ts';
 import { loadCredentials } from '../kube/kubeconfig.ts';
 import { Operator } from './operator.ts';
 
+// The image build starts each process once with GATEHOUSE_LOAD_ONLY=1 to fill Node's module compile
+// cache (hack/fill-compile-cache.sh): the imports above have loaded the whole module graph by now.
+if (process.env.GATEHOUSE_LOAD_ONLY === '1') process.exit(0);
+
 const bootLog = pino({ base: { component: 'gatehouse-operator' } });
 let cfg;
 try {

@@ -36,6 +36,10 @@ import { startProbeListener } from './probes.ts';
 import { SessionStore } from './session/sessions.ts';
 import { SetupLinks } from './setup-links/links.ts';
 
+// The image build starts each process once with GATEHOUSE_LOAD_ONLY=1 to fill Node's module compile
+// cache (hack/fill-compile-cache.sh): the imports above have loaded the whole module graph by now.
+if (process.env.GATEHOUSE_LOAD_ONLY === '1') process.exit(0);
+
 const env = (name: string) => process.env[`GATEHOUSE_PORTAL_${name}`];
 const { values: f } = parseArgs({
   options: {

@@ -47,6 +47,14 @@ import { KubeStatusSink, MemoryStatusSink, type StatusSink } from './status/writ
 import { KubeUserDirectory, StaticUserDirectory, loadUsersFile, type UserDirectory } from './users/directory.ts';
 import { ManagedGroupCache } from './scim/groups.ts';
 
+// The image build starts each process once with GATEHOUSE_LOAD_ONLY=1 to fill Node's module compile
+// cache (hack/fill-compile-cache.sh): the imports above have loaded the main thread's module graph,
+// and the validation workers' module is loaded here so that their threads find it in the cache too.
+if (process.env.GATEHOUSE_LOAD_ONLY === '1') {
+  await import('./saml/validation-worker.ts');
+  process.exit(0);
+}
+
 const env = (name: string) => process.env[`GATEHOUSE_SP_${name}`];
 const { values: f } = parseArgs({
   options: {

@@ -31,6 +31,17 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node"\]$/m);
   });
 
+  it('fills the module compile cache as the chart\'s user, once every source is in place', () => {
+    // Node keys the cache by user ID: filled as another user, the chart's processes would miss it.
+    const lines = dockerfile.split('\n');
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    const fill = at(/^RUN .*hack\/fill-compile-cache\.sh/);
+    expect(fill).toBeGreaterThan(at(/^USER 10001:10001$/));
+    expect(fill).toBeGreaterThan(Math.max(...lines.map((l, i) => (/^COPY /.test(l) ? i : -1))));
+    expect(at(/^ENV NODE_COMPILE_CACHE=\/app\/\S+$/)).toBeGreaterThan(at(/^FROM .* AS runtime$/));
+    expect(readFileSync(join(root, '.dockerignore'), 'utf8')).toMatch(/^!hack\/fill-compile-cache\.sh$/m);
+  });
+
   it('copies everything the entry points import from the tree', () => {
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(\S+) /gm)].map((m) => m[1]);
     const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');

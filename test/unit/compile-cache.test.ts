@@ -1,0 +1,63 @@
+// The image fills Node's module compile cache at build time (hack/fill-compile-cache.sh) so that no
+// process of it loads the type stripper, a WebAssembly compiler of 20-25 MiB per isolate. These
+// tests run the script into a fresh directory and start each entry point as its container does,
+// reporting from inside the process whether the stripper was loaded.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const ENTRIES = ['operator/main.ts', 'sp-server/main.ts', 'portal/main.ts'];
+/** Preloaded into the process (--import; carried into the operator's re-exec): says at exit whether the stripper was loaded. */
+const REPORTER = `data:text/javascript,process.on('exit',()=>process.stderr.write('type-stripper-loaded='+process.moduleLoadList.some((m)=>m.includes('amaro'))+'\\n'))`;
+
+/** The environment of a container: this Node first on PATH, no GATEHOUSE_* settings of the test run, the given cache. */
+function containerEnv(cache: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, HOME: tmpdir(), NODE_COMPILE_CACHE: cache, ...extra };
+  return env;
+}
+
+/** Starts `entry` with GATEHOUSE_LOAD_ONLY=1 and returns what the reporter said at exit (the operator's image after its re-exec: execve runs no exit handlers). */
+function strippedLoadedIn(entry: string, cache: string): string[] {
+  const run = spawnSync(process.execPath, ['--import', REPORTER, entry], { cwd: root, env: containerEnv(cache, { GATEHOUSE_LOAD_ONLY: '1' }), encoding: 'utf8', timeout: 60_000 });
+  expect(run.status, run.stderr).toBe(0);
+  return [...run.stderr.matchAll(/^type-stripper-loaded=(true|false)$/gm)].map((m) => m[1] as string);
+}
+
+/** Loads the validation worker's module in a worker thread of a process using `cache`; says whether that thread loaded the stripper. */
+function workerLoadsStripper(cache: string): boolean {
+  const worker = pathToFileURL(join(root, 'sp-server', 'saml', 'validation-worker.ts')).href;
+  const body = `Promise.all([import('node:worker_threads'), import(${JSON.stringify(worker)})]).then(([{ parentPort }]) => parentPort.postMessage(process.moduleLoadList.some((m) => m.includes('amaro'))));`;
+  const script = `import { Worker } from 'node:worker_threads'; const w = new Worker(${JSON.stringify(body)}, { eval: true }); w.once('message', (loaded) => { process.stdout.write(String(loaded)); w.terminate(); });`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: root, env: containerEnv(cache), encoding: 'utf8', timeout: 60_000 });
+  return out === 'true';
+}
+
+describe('the compile cache the image is built with', () => {
+  let filled: string;
+  let empty: string;
+  beforeAll(() => {
+    filled = mkdtempSync(join(tmpdir(), 'gatehouse-compile-cache-'));
+    empty = mkdtempSync(join(tmpdir(), 'gatehouse-compile-cache-empty-'));
+    execFileSync('sh', [join(root, 'hack', 'fill-compile-cache.sh')], { cwd: tmpdir(), env: containerEnv(filled), stdio: 'pipe', timeout: 180_000 });
+  }, 200_000);
+  afterAll(() => {
+    for (const dir of [filled, empty]) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(ENTRIES)('lets %s start without the type stripper', (entry) => {
+    expect(strippedLoadedIn(entry, filled)).toEqual(['false']);
+  });
+
+  it('lets the sp-server validation workers load their module without the type stripper', () => {
+    expect(workerLoadsStripper(filled)).toBe(false);
+  });
+
+  it('is what makes the difference: the same starts without it load the stripper', () => {
+    for (const entry of ENTRIES) expect(strippedLoadedIn(entry, join(empty, entry.replaceAll('/', '-')))).toEqual(['true']);
+    expect(workerLoadsStripper(join(empty, 'worker'))).toBe(true);
+  });
+});
