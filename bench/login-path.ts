@@ -27,7 +27,7 @@ import { SpServerProcess, testSigningKeyPems } from '../test/support/sp-server-p
 import { cryptoFloor, httpFloor, percentile as pct, type HttpFloorSizes } from './login-floor.ts';
 import type { SignTask } from './login-sign-worker.ts';
 import { fillCompileCacheLikeTheImage } from './compile-cache.ts';
-import { cpuSeconds, cpuSecondsByRole, type ThreadRole } from './proc-stats.ts';
+import { cpuSeconds, cpuSecondsByRole, residentKb, type ThreadRole } from './proc-stats.ts';
 import { fmt, startResults } from './results.ts';
 
 const { values } = parseArgs({
@@ -218,6 +218,7 @@ async function main(): Promise<void> {
     perStep = { authorize: onlyAuthorize.msEach, acs: upToAcs.msEach - onlyAuthorize.msEach, token: onlyToken.msEach };
     const sum = perStep.authorize + perStep.acs + perStep.token;
     console.log(`server CPU per step (ms, concurrency 1, ${logins} each): authorize ${perStep.authorize.toFixed(2)}, ACS ${perStep.acs.toFixed(2)}, token ${perStep.token.toFixed(2)}; sum ${sum.toFixed(2)} = ${(sum / floor.perLoginMs).toFixed(2)} × the crypto floor (goal ≤ 1.5 ms)`);
+    console.log(`sp-server resident memory (its validation workers included): ${(residentKb(pid, 'VmRSS') / 1024).toFixed(1)} MiB now, ${(residentKb(pid, 'VmHWM') / 1024).toFixed(1)} MiB peak`);
   } finally {
     await sp.stop();
     await redis?.stop();
