@@ -1,4 +1,4 @@
-import { createVerify } from 'node:crypto';
+import { createVerify, generateKeyPairSync, verify } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { validate as validateSchema } from '@authenio/samlify-node-xmllint';
 import { DOMParser } from '@xmldom/xmldom';
@@ -44,6 +44,22 @@ describe('buildAuthnRequestRedirect', () => {
     const tampered = createVerify('sha256');
     tampered.update(raw.replace('RelayState=a', 'RelayState=b'));
     expect(tampered.verify(testSpKeys().certificatePem, u.searchParams.get('Signature') ?? '', 'base64')).toBe(false);
+  });
+
+  it('signs with the key the profile has now, after the SP key was renewed (ECDSA, P1363 encoding)', () => {
+    const before = testProfile({ signAuthnRequests: true });
+    buildAuthnRequestRedirect(before);
+    const renewed = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const profile = testProfile({ signAuthnRequests: true, sp: { ...before.sp, key: { ...before.sp.key, privateKeyPem: renewed.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() } } });
+    const { url } = buildAuthnRequestRedirect(profile);
+    const u = new URL(url);
+    expect(u.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256');
+    const signed = Buffer.from(url.slice(url.indexOf('SAMLRequest='), url.indexOf('&Signature=')));
+    const signature = Buffer.from(u.searchParams.get('Signature') ?? '', 'base64');
+    expect(verify('sha256', signed, { key: renewed.publicKey, dsaEncoding: 'ieee-p1363' }, signature)).toBe(true);
+    // And the earlier profile still signs with its own key.
+    const again = new URL(buildAuthnRequestRedirect(before).url);
+    expect(again.searchParams.get('SigAlg')).toBe('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
   });
 
   it('issues a fresh ID per request', () => {
