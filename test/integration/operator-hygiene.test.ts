@@ -66,9 +66,14 @@ describe('operator hygiene', () => {
   it('refuses to start with an invalid configuration and says why', async () => {
     const child = spawn(process.execPath, [join(import.meta.dirname, '..', '..', 'operator', 'main.ts'), '--namespace=x', '--sp-public-url=not a url'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    // A start that hangs fails here with what the process printed, not at vitest's timeout with nothing.
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-    expect(code).toBe(2);
+    clearTimeout(kill);
+    expect(code, `stdout: ${out}\nstderr: ${err}`).toBe(2);
     expect(out).toContain('spPublicUrl');
   });
 });
