@@ -2,29 +2,23 @@
 // process of it loads the type stripper, a WebAssembly compiler of 20-25 MiB per isolate. These
 // tests run the script into a fresh directory and start each entry point as its container does,
 // reporting from inside the process whether the stripper was loaded.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerEnv, loadEntryPoint } from '../support/entry-point.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const ENTRIES = ['operator/main.ts', 'sp-server/main.ts', 'portal/main.ts'];
 /** Preloaded into the process (--import; carried into the operator's re-exec): says at exit whether the stripper was loaded. */
 const REPORTER = `data:text/javascript,process.on('exit',()=>process.stderr.write('type-stripper-loaded='+process.moduleLoadList.some((m)=>m.includes('amaro'))+'\\n'))`;
 
-/** The environment of a container: this Node first on PATH, no GATEHOUSE_* settings of the test run, the given cache. */
-function containerEnv(cache: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, HOME: tmpdir(), NODE_COMPILE_CACHE: cache, ...extra };
-  return env;
-}
-
 /** Starts `entry` with GATEHOUSE_LOAD_ONLY=1 and returns what the reporter said at exit (the operator's image after its re-exec: execve runs no exit handlers). */
 function strippedLoadedIn(entry: string, cache: string): string[] {
-  const run = spawnSync(process.execPath, ['--import', REPORTER, entry], { cwd: root, env: containerEnv(cache, { GATEHOUSE_LOAD_ONLY: '1' }), encoding: 'utf8', timeout: 60_000 });
-  expect(run.status, run.stderr).toBe(0);
-  return [...run.stderr.matchAll(/^type-stripper-loaded=(true|false)$/gm)].map((m) => m[1] as string);
+  const stderr = loadEntryPoint(entry, REPORTER, { NODE_COMPILE_CACHE: cache });
+  return [...stderr.matchAll(/^type-stripper-loaded=(true|false)$/gm)].map((m) => m[1] as string);
 }
 
 /** Loads the validation worker's module in a worker thread of a process using `cache`; says whether that thread loaded the stripper. */
@@ -32,7 +26,7 @@ function workerLoadsStripper(cache: string): boolean {
   const worker = pathToFileURL(join(root, 'sp-server', 'saml', 'validation-worker.ts')).href;
   const body = `Promise.all([import('node:worker_threads'), import(${JSON.stringify(worker)})]).then(([{ parentPort }]) => parentPort.postMessage(process.moduleLoadList.some((m) => m.includes('amaro'))));`;
   const script = `import { Worker } from 'node:worker_threads'; const w = new Worker(${JSON.stringify(body)}, { eval: true }); w.once('message', (loaded) => { process.stdout.write(String(loaded)); w.terminate(); });`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: root, env: containerEnv(cache), encoding: 'utf8', timeout: 60_000 });
+  const out = execFileSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: root, env: containerEnv({ NODE_COMPILE_CACHE: cache }), encoding: 'utf8', timeout: 60_000 });
   return out === 'true';
 }
 
@@ -42,7 +36,7 @@ describe('the compile cache the image is built with', () => {
   beforeAll(() => {
     filled = mkdtempSync(join(tmpdir(), 'gatehouse-compile-cache-'));
     empty = mkdtempSync(join(tmpdir(), 'gatehouse-compile-cache-empty-'));
-    execFileSync('sh', [join(root, 'hack', 'fill-compile-cache.sh')], { cwd: tmpdir(), env: containerEnv(filled), stdio: 'pipe', timeout: 180_000 });
+    execFileSync('sh', [join(root, 'hack', 'fill-compile-cache.sh')], { cwd: tmpdir(), env: containerEnv({ NODE_COMPILE_CACHE: filled }), stdio: 'pipe', timeout: 180_000 });
   }, 200_000);
   afterAll(() => {
     for (const dir of [filled, empty]) rmSync(dir, { recursive: true, force: true });

@@ -2,12 +2,9 @@
 // These tests start it as its container does, loading its modules only, and read from inside the
 // final process which V8 flags it runs with: exactly one re-exec, and none when the operator is
 // told otherwise.
-import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadEntryPoint } from '../support/entry-point.ts';
 
-const root = join(import.meta.dirname, '..', '..');
 /** Preloaded (--import, carried into the re-exec): prints the process's V8 flags and young-generation capacity at exit. */
 const REPORTER = `data:text/javascript,import v8 from 'node:v8';process.on('exit',()=>process.stderr.write('flags='+JSON.stringify(process.execArgv.filter((a)=>!a.startsWith('--import')&&!a.startsWith('data:')))+' new-space-mib='+v8.getHeapSpaceStatistics().find((s)=>s.space_name==='new_space').space_size/1048576+'\\n'))`;
 
@@ -16,12 +13,10 @@ interface Started {
   newSpaceMiB: number;
 }
 
-function start(extra: Record<string, string> = {}): Started {
-  const env = { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, HOME: tmpdir(), GATEHOUSE_LOAD_ONLY: '1', ...extra };
-  const run = spawnSync(process.execPath, ['--import', REPORTER, 'operator/main.ts'], { cwd: root, env, encoding: 'utf8', timeout: 60_000 });
-  expect(run.status, run.stderr).toBe(0);
-  const reports = [...run.stderr.matchAll(/^flags=(\[.*\]) new-space-mib=([\d.]+)$/gm)];
-  expect(reports, run.stderr).toHaveLength(1);
+function start(env: Record<string, string> = {}): Started {
+  const stderr = loadEntryPoint('operator/main.ts', REPORTER, env);
+  const reports = [...stderr.matchAll(/^flags=(\[.*\]) new-space-mib=([\d.]+)$/gm)];
+  expect(reports, stderr).toHaveLength(1);
   const [, flags, mib] = reports[0] as RegExpExecArray;
   return { flags: JSON.parse(flags as string) as string[], newSpaceMiB: Number(mib) };
 }
