@@ -18,7 +18,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHash, randomBytes } from 'node:crypto';
-import { Piscina } from 'piscina';
+import { ThreadPool } from '../sp-server/saml/thread-pool.ts';
 import { freePort } from '../test/controlplane/controlplane.ts';
 import { CookieJar, readAuthnRequest } from '../test/support/login-driver.ts';
 import { RedisServer } from '../test/support/redis-server.ts';
@@ -65,7 +65,7 @@ interface Started {
 /** What one login's requests and answers weigh, for the HTTP floor. */
 const sizes: HttpFloorSizes = { locationBytes: 0, acsBody: '', tokenJsonBytes: 0 };
 
-const signer = new Piscina<SignTask, string>({ filename: new URL('./login-sign-worker.ts', import.meta.url).href, minThreads: 1, maxThreads: 1 });
+const signer = new ThreadPool<SignTask, string>({ module: new URL('./login-sign-worker.ts', import.meta.url).href, threads: 1, tasksPerThread: 64, maxQueue: Infinity, niceIncrement: 0 });
 const idpKeys = testIdpKeys();
 
 async function authorize(base: string, n: number): Promise<Started> {
@@ -87,11 +87,12 @@ async function authorize(base: string, n: number): Promise<Started> {
 /** Signs the response on the signing thread (not timed) and posts it; resolves with the code and the ACS round trip. */
 async function acs(base: string, n: number, s: Started): Promise<{ code: string; ms: number }> {
   const acsURL = `${base}/saml/acme/okta/acs`;
-  const saml = await signer.run({
+  const task: SignTask = {
     signer: idpKeys,
     response: { destination: acsURL, recipient: acsURL, audience: `${base}/saml/acme/okta`, attributes: ATTRIBUTES },
     values: { inResponseTo: s.id, nameID: `user${n % 100}@acme.test`, assertionID: `_a${randomBytes(16).toString('hex')}`, responseID: `_r${randomBytes(16).toString('hex')}` },
-  });
+  };
+  const saml = await signer.run(task, '');
   const body = new URLSearchParams({ SAMLResponse: saml }).toString();
   sizes.acsBody = body;
   const t = performance.now();
@@ -222,7 +223,7 @@ async function main(): Promise<void> {
   } finally {
     await sp.stop();
     await redis?.stop();
-    await signer.destroy();
+    await signer.close();
     rmSync(dir, { recursive: true, force: true });
   }
   // The bare server after the sp-server stopped: the same client, sizes and concurrency levels.

@@ -49,9 +49,9 @@ import { ManagedGroupCache } from './scim/groups.ts';
 
 // The image build starts each process once with GATEHOUSE_LOAD_ONLY=1 to fill Node's module compile
 // cache (hack/fill-compile-cache.sh): the imports above have loaded the main thread's module graph,
-// and the validation workers' module is loaded here so that their threads find it in the cache too.
+// and the validation threads' modules are loaded here so that their threads find them in the cache too.
 if (process.env.GATEHOUSE_LOAD_ONLY === '1') {
-  await import('./saml/validation-worker.ts');
+  await Promise.all([import('./saml/thread-entry.ts'), import('./saml/validation-worker.ts')]);
   process.exit(0);
 }
 

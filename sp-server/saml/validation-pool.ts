@@ -1,4 +1,4 @@
-// SAML response validation in a pool of worker threads (piscina): the parse, signature and
+// SAML response validation in a pool of worker threads (thread-pool.ts): the parse, signature and
 // decryption work of one response never holds the event loop that answers probes, /token and
 // the other organizations' logins, and one process uses every core. The replay step (a store
 // shared by replicas) stays on the main thread. The queue is bounded: past it the ACS answers
@@ -6,11 +6,10 @@
 // served round-robin by organization (fair-queue.ts), and one organization may hold only three
 // quarters of the queue: a flood at one organization's ACS neither delays nor refuses another's logins.
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
 import type { Validator } from '../context.ts';
 import { SamlValidationError } from './errors.ts';
 import { rememberAssertion } from './validate.ts';
-import { tagged, TenantFairQueue } from './fair-queue.ts';
+import { QueueFullError, ThreadPool } from './thread-pool.ts';
 import { profileKeys } from './validation-profiles.ts';
 import type { ValidationOutcome, ValidationTask } from './validation-worker.ts';
 
@@ -28,8 +27,8 @@ export const QUEUE_PER_THREAD = 32;
 export const TASKS_PER_THREAD = 2;
 
 /**
- * Worker threads run at a lower CPU priority than the event loop (Linux nice, through piscina's
- * optional @napi-rs/nice; without it they run at the same priority): when validation saturates the
+ * Worker threads run at a lower CPU priority than the event loop (Linux nice, set per thread; where
+ * the platform refuses they run at the same priority): when validation saturates the
  * cores, probes, /token and the other light requests on the event loop still get a core first.
  * Measured with bench:hostile --limited: worst event-loop delay under the flood 53 → 46 ms,
  * /healthz p99 49 → 39 ms (one run each, quiet 2-core machine).
@@ -61,7 +60,7 @@ export interface ValidationPoolOptions {
   niceIncrement?: number;
   /** The worker module (tests substitute one); default validation-worker.ts. */
   filename?: string;
-  /** Passed to every worker (piscina's workerData). */
+  /** Passed to every worker as workerData.data (tests hand their workers a gate). */
   workerData?: unknown;
 }
 
@@ -82,43 +81,28 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
   const maxQueue = options.maxQueue ?? threads * QUEUE_PER_THREAD;
   const maxQueuePerOrganization = options.maxQueuePerOrganization ?? Math.max(1, Math.floor((maxQueue * 3) / 4));
   const tasksPerThread = options.tasksPerThread ?? TASKS_PER_THREAD;
-  const queue = new TenantFairQueue();
-  const piscina = new Piscina<ValidationTask, ValidationOutcome>({
-    // Workers load the TypeScript module the way the main process does: Node's type stripping.
-    filename: options.filename ?? new URL('./validation-worker.ts', import.meta.url).href,
-    name: 'default',
-    minThreads: threads,
-    maxThreads: threads,
+  const pool = new ThreadPool<ValidationTask, ValidationOutcome>({
+    module: options.filename ?? new URL('./validation-worker.ts', import.meta.url).href,
+    threads,
+    tasksPerThread,
     maxQueue,
-    taskQueue: queue,
     niceIncrement: options.niceIncrement ?? WORKER_NICE_INCREMENT,
-    // A task piscina shifts but cannot place yet goes back to the front (unshift), not the tail:
-    // otherwise a quiet organization's task would be sent behind the flood again and again.
-    stricterFIFO: true,
-    // An idle worker blocks in Atomics.wait for its next task: 35–50 µs less CPU per validation
-    // than 'async' (bench of the pool alone). A task's own callbacks (decryption) still complete,
-    // since a worker only blocks with no task under way.
-    atomics: 'sync',
-    concurrentTasksPerWorker: tasksPerThread,
-    workerData: options.workerData,
+    data: options.workerData,
   });
 
-  const profiles = profileKeys(() => piscina.threads.map((w) => w.threadId));
-  /** One run of the task; a refusal of the queue that filled since the checks is SERVER_BUSY too. */
-  const run = async (task: ValidationTask, organization: string): Promise<ValidationOutcome> => {
+  const profiles = profileKeys(() => pool.threadIds);
+  const run = (task: ValidationTask, organization: string): Promise<ValidationOutcome> => {
     try {
-      return await piscina.run(tagged(task, organization));
+      return pool.run(task, organization);
     } catch (err) {
-      // piscina's own refusal when the queue filled between the checks and run().
-      if (err instanceof Error && err.message === 'Task queue is at limit') throw new ServerBusyError(piscina.queueSize);
+      if (err instanceof QueueFullError) throw new ServerBusyError(err.queued);
       throw err;
     }
   };
 
   const validate: Validator = async (samlResponseBase64, ctx) => {
     const organization = ctx.organization ?? '';
-    if (piscina.queueSize >= maxQueue) throw new ServerBusyError(piscina.queueSize);
-    if (queue.waitingFor(organization) >= maxQueuePerOrganization) throw new ServerBusyError(queue.waitingFor(organization));
+    if (pool.waitingFor(organization) >= maxQueuePerOrganization) throw new ServerBusyError(pool.waitingFor(organization));
     const { replay: _replay, profile, ...documentCtx } = ctx;
     const { key, held } = profiles.lookup(profile);
     let outcome = await run({ samlResponseBase64, ctx: documentCtx, profileKey: key, ...(held ? {} : { profile }) }, organization);
@@ -139,11 +123,11 @@ export function createValidationPool(options: ValidationPoolOptions = {}): Valid
     threads,
     maxQueue,
     get queueSize() {
-      return piscina.queueSize;
+      return pool.queueSize;
     },
     get utilization() {
-      return piscina.utilization;
+      return pool.utilization;
     },
-    close: () => piscina.destroy(),
+    close: () => pool.close(),
   };
 }

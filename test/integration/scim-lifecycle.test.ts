@@ -239,8 +239,10 @@ describe('Okta dialect', () => {
       metadata: { name: 'legacy' },
       spec: { email: 'Legacy.User@initech.example', roles: ['admin'], sso: 'Disabled' },
     });
-    const found = await h.request(org, 'GET', `/Users?filter=${encodeURIComponent('userName eq "legacy.user@initech.example"')}`);
-    expect(found.body.totalResults).toBe(1);
+    // SCIM answers from its watch cache: a user written past it appears once the watch event arrives.
+    const lookup = () => h.request(org, 'GET', `/Users?filter=${encodeURIComponent('userName eq "legacy.user@initech.example"')}`);
+    await expect.poll(async () => (await lookup()).body.totalResults, { timeout: 10_000 }).toBe(1);
+    const found = await lookup();
     expect(found.body.Resources?.[0]).toMatchObject({ id: 'legacy', userName: 'Legacy.User@initech.example', active: true });
     const dup = await h.request(org, 'POST', '/Users', { schemas: [CORE_USER], userName: 'legacy.user@INITECH.example' });
     expect(dup.status).toBe(409);

@@ -1,7 +1,8 @@
 // A validation worker for tests of the pool: it announces each task, then holds it until the test
-// opens the gate, then validates for real. workerData is an Int32Array over a SharedArrayBuffer:
+// opens the gate, then validates for real. workerData.data is an Int32Array over a SharedArrayBuffer:
 // [0] tasks started, [1] the gate (0 closed, 1 open).
-import { workerData } from 'piscina';
+import { workerData } from 'node:worker_threads';
+import type { ThreadData } from '../../sp-server/saml/thread-entry.ts';
 import validateInWorker, { type ValidationOutcome, type ValidationTask } from '../../sp-server/saml/validation-worker.ts';
 
 /** How long a task waits for the gate at most, so a test that never opens it still ends. */
@@ -15,7 +16,7 @@ export function gatedValidation(gate: Int32Array, task: ValidationTask): Promise
 }
 
 export default function gatedWorker(task: ValidationTask): Promise<ValidationOutcome> {
-  return gatedValidation(workerData as Int32Array, task);
+  return gatedValidation((workerData as ThreadData).data as Int32Array, task);
 }
 
 /** A new gate, closed. */

@@ -21,10 +21,10 @@ function strippedLoadedIn(entry: string, cache: string): string[] {
   return [...stderr.matchAll(/^type-stripper-loaded=(true|false)$/gm)].map((m) => m[1] as string);
 }
 
-/** Loads the validation worker's module in a worker thread of a process using `cache`; says whether that thread loaded the stripper. */
+/** Loads a validation thread's modules (its entry and the validator) in a worker thread of a process using `cache`; says whether that thread loaded the stripper. */
 function workerLoadsStripper(cache: string): boolean {
-  const worker = pathToFileURL(join(root, 'sp-server', 'saml', 'validation-worker.ts')).href;
-  const body = `Promise.all([import('node:worker_threads'), import(${JSON.stringify(worker)})]).then(([{ parentPort }]) => parentPort.postMessage(process.moduleLoadList.some((m) => m.includes('amaro'))));`;
+  const modules = ['thread-entry.ts', 'validation-worker.ts'].map((m) => `import(${JSON.stringify(pathToFileURL(join(root, 'sp-server', 'saml', m)).href)})`);
+  const body = `Promise.all([import('node:worker_threads'), ${modules.join(', ')}]).then(([{ parentPort }]) => parentPort.postMessage(process.moduleLoadList.some((m) => m.includes('amaro'))));`;
   const script = `import { Worker } from 'node:worker_threads'; const w = new Worker(${JSON.stringify(body)}, { eval: true }); w.once('message', (loaded) => { process.stdout.write(String(loaded)); w.terminate(); });`;
   const out = execFileSync(process.execPath, ['--input-type=module', '--eval', script], { cwd: root, env: containerEnv({ NODE_COMPILE_CACHE: cache }), encoding: 'utf8', timeout: 60_000 });
   return out === 'true';
