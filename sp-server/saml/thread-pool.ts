@@ -45,6 +45,8 @@ interface Pending {
 
 interface Thread {
   worker: Worker;
+  /** worker.threadId, kept: the worker reports -1 once it has stopped. */
+  id: number;
   /** The thread loaded the task module (a thread that exits before that is not replaced). */
   ready: boolean;
   inFlight: Map<number, Pending>;
@@ -56,6 +58,7 @@ const ENTRY = new URL('./thread-entry.ts', import.meta.url);
 
 export class ThreadPool<Task, Outcome> {
   private readonly live = new Set<Thread>();
+  private ids: readonly number[] = [];
   private readonly queue = new TenantFairQueue<Pending>();
   private nextId = 0;
   private closing = false;
@@ -92,8 +95,9 @@ export class ThreadPool<Task, Outcome> {
     return this.queue.waitingFor(tenant);
   }
 
-  get threadIds(): number[] {
-    return [...this.live].map((t) => t.worker.threadId);
+  /** The live threads' IDs (a new array only when a thread starts or ends: every task asks). */
+  get threadIds(): readonly number[] {
+    return this.ids;
   }
 
   /** Share of the threads' time spent running tasks since the pool started (0–1). */
@@ -125,7 +129,8 @@ export class ThreadPool<Task, Outcome> {
 
   private spawn(): void {
     const workerData: ThreadData = { module: this.options.module, niceIncrement: this.options.niceIncrement, data: this.options.data };
-    const thread: Thread = { worker: new Worker(ENTRY, { workerData }), ready: false, inFlight: new Map() };
+    const worker = new Worker(ENTRY, { workerData });
+    const thread: Thread = { worker, id: worker.threadId, ready: false, inFlight: new Map() };
     thread.worker.on('message', (m: ThreadMessage) => this.answer(thread, m));
     // An uncaught error ends the thread; 'exit' follows and settles its tasks.
     thread.worker.on('error', (err) => (thread.exitError = err));
@@ -133,6 +138,7 @@ export class ThreadPool<Task, Outcome> {
     // After the listeners: adding one refs the thread's port again.
     thread.worker.unref();
     this.live.add(thread);
+    this.ids = [...this.ids, thread.id];
   }
 
   private answer(thread: Thread, m: ThreadMessage): void {
@@ -153,6 +159,7 @@ export class ThreadPool<Task, Outcome> {
 
   private exited(thread: Thread, code: number): void {
     this.live.delete(thread);
+    this.ids = this.ids.filter((id) => id !== thread.id);
     if (this.closing) {
       const closed = new Error('the thread pool is closed');
       for (const p of thread.inFlight.values()) p.reject(closed);

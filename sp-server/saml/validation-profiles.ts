@@ -15,7 +15,7 @@ export interface ProfileKeys {
   missing(profile: RenderedSAMLProfile, thread: number): void;
 }
 
-export function profileKeys(currentThreads: () => number[]): ProfileKeys {
+export function profileKeys(currentThreads: () => readonly number[]): ProfileKeys {
   // Weak: a profile a config change replaced goes with its entry.
   const known = new WeakMap<RenderedSAMLProfile, { key: number; threads: Set<number> }>();
   let next = 0;
