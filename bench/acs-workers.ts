@@ -11,7 +11,8 @@
 // reported per validation too, next to the floor under any validation: node:crypto's two
 // RSA-2048 verifies (bench/rsa-floor.ts), so the ceiling of N workers is N cores at that rate.
 //
-//   npm run bench:acs-workers   (BENCH_N default 1000, BENCH_WARMUP default 400, BENCH_ROUNDS default 5)
+//   npm run bench:acs-workers   (BENCH_N default 5000, BENCH_WARMUP default 1000, BENCH_ROUNDS default 5; a
+// round of 1,000 took 0.1–0.2 s once validation cost ~150 µs, and its rate moved by half between rounds)
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -24,8 +25,8 @@ import { describeRsaFloor, measureRsaFloor } from './rsa-floor.ts';
 import type { LoopOrder, LoopWorkerData } from './acs-loop-worker.ts';
 
 const results = startResults('acs-workers', 'bench:acs-workers', ['BENCH_N', 'BENCH_WARMUP', 'BENCH_ROUNDS', 'BENCH_INFLIGHT']);
-const N = Number(process.env.BENCH_N ?? 1000);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 400);
+const N = Number(process.env.BENCH_N ?? 5000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 8);
 const ATTRIBUTES = 5;
