@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fills Node's module compile cache (the directory NODE_COMPILE_CACHE names) for the three
-# processes of the image, run by the Dockerfile as the user the chart runs them as. Each process is
+# processes of the image and the portal's link-minting command (run by `kubectl exec`), run by the Dockerfile as the user the chart runs them as. Each process is
 # started once as its container starts it, loads its whole module graph and stops
 # (GATEHOUSE_LOAD_ONLY=1); the operator replaces itself with its V8 flags first, so its graph is
 # cached for exactly those flags.
@@ -13,6 +13,6 @@
 set -eu
 : "${NODE_COMPILE_CACHE:?NODE_COMPILE_CACHE must name the cache directory}"
 cd "$(dirname "$0")/.."
-for entry in operator/main.ts sp-server/main.ts portal/main.ts; do
+for entry in operator/main.ts sp-server/main.ts portal/main.ts portal/setup-links/mint-link.ts; do
   GATEHOUSE_LOAD_ONLY=1 node "$entry"
 done

@@ -8,6 +8,10 @@ import { KubeClient } from '../../kube/client.ts';
 import { loadCredentials } from '../../kube/kubeconfig.ts';
 import { SetupLinks, setupLinkTTLAllowed } from './links.ts';
 
+// The image build starts it once with GATEHOUSE_LOAD_ONLY=1 (hack/fill-compile-cache.sh), so a
+// `kubectl exec` of it in the portal's pod compiles nothing and loads no type stripper.
+if (process.env.GATEHOUSE_LOAD_ONLY === '1') process.exit(0);
+
 const { values: f } = parseArgs({
   options: {
     namespace: { type: 'string' },

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerEnv, loadEntryPoint } from '../support/entry-point.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const ENTRIES = ['operator/main.ts', 'sp-server/main.ts', 'portal/main.ts'];
+const ENTRIES = ['operator/main.ts', 'sp-server/main.ts', 'portal/main.ts', 'portal/setup-links/mint-link.ts'];
 /** Preloaded into the process (--import; carried into the operator's re-exec): says at exit whether the stripper was loaded. */
 const REPORTER = `data:text/javascript,process.on('exit',()=>process.stderr.write('type-stripper-loaded='+process.moduleLoadList.some((m)=>m.includes('amaro'))+'\\n'))`;
 
